@@ -1,0 +1,1 @@
+"""res_pkg.sub: a subpackage, so resources can live under a dotted package name."""

@@ -1,0 +1,1 @@
+"""wasmdeploy's Python runtime: what runs inside each Pyodide interpreter."""

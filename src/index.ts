@@ -1,0 +1,25 @@
+// wasmdeploy: serve torch.package archives from a pool of Pyodide interpreters.
+
+export {
+  CallTimeoutError,
+  ClosedError,
+  InterpreterCrashedError,
+  PackageFormatError,
+  PythonError,
+  ResourceNotFoundError,
+  ValueConversionError,
+  WasmdeployError,
+} from "./errors.js";
+export {
+  InterpreterInstance,
+  InterpreterManager,
+  type InterpreterManagerOptions,
+  type LoadPackageOptions,
+  type ManagerStats,
+} from "./manager.js";
+export { PyObject } from "./objects.js";
+export { type CallOptions, Package, ReplicatedObj } from "./package.js";
+export { InterpreterSession } from "./session.js";
+export { PyTuple, tuple } from "./wire.js";
+export { DEFAULT_ZIP_LIMITS, type ZipLimits } from "./package/zip.js";
+export { type TorchPackageArchive, parseTorchPackage } from "./package/archive.js";

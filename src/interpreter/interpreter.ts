@@ -1,0 +1,292 @@
+// Host-side handle to one interpreter worker: a queue of jobs run one at a time,
+// deadlines enforced with Pyodide's interrupt buffer (then termination), crash
+// detection and respawn. Jobs that have not started when the worker dies are kept
+// and run on the respawned worker, so no call is lost or answered twice.
+
+import { Worker } from "node:worker_threads";
+import { CallTimeoutError, ClosedError, InterpreterCrashedError, PythonError } from "../errors.js";
+import type { WireMessage } from "../wire.js";
+import type { RuntimeFile } from "./assets.js";
+import type { FromWorker, PyErrorPayload, WorkerInit } from "./protocol.js";
+import { WORKER_URL } from "./snapshot.js";
+
+export interface JobSpec {
+  op: string;
+  msg: WireMessage;
+  /** Human description for errors, e.g. "calling tok.encode". */
+  context: string;
+  timeoutMs?: number;
+  /** Work the interpreter must have done before this job (load a package, ...); checked at dispatch. */
+  prepare?: (interp: Interpreter) => JobSpec | undefined;
+  /** Refuse the job at dispatch time (e.g. its package was unloaded meanwhile). */
+  check?: () => Error | undefined;
+  /** Runs when a prerequisite job succeeds (e.g. mark the package loaded). */
+  onDone?: () => void;
+}
+
+interface Job extends JobSpec {
+  resolve: (msg: WireMessage) => void;
+  reject: (e: Error) => void;
+  timer?: NodeJS.Timeout;
+  escalation?: NodeJS.Timeout;
+  timedOut?: boolean;
+  settled?: boolean;
+  id: number;
+}
+
+export interface InterpreterOptions {
+  index: number;
+  pyodideDir: string;
+  wasmModule: WebAssembly.Module;
+  snapshot: Uint8Array | null;
+  runtimeFiles: RuntimeFile[];
+  /** How long interrupted Python code may take to stop before the worker is terminated. */
+  interruptGraceMs: number;
+  onOutput: (index: number, stream: "stdout" | "stderr", text: string) => void;
+  /** Called after each (re)spawn is ready; the manager resets per-generation state here. */
+  onReady?: (interp: Interpreter) => void;
+}
+
+export interface BootInfo {
+  bootMs: number;
+  fromSnapshot: boolean;
+  snapshotError?: string;
+}
+
+const MAX_BOOT_FAILURES = 3;
+let nextJobId = 1;
+
+export class Interpreter {
+  readonly index: number;
+  /** Incremented at each respawn; handles from an older generation are void. */
+  generation = 0;
+  state: "booting" | "ready" | "dead" | "closed" = "booting";
+  /** Per-generation scratch space owned by the manager (loaded packages, registered modules). */
+  loaded = new Set<string>();
+  completed = 0;
+  crashes = 0;
+  heapBytes = 0;
+  lastBoot?: BootInfo;
+  /** Sessions pinned to this interpreter count as load for balancing. */
+  sessions = 0;
+
+  private worker?: Worker;
+  private queue: Job[] = [];
+  private inFlight?: Job;
+  private readonly interrupt = new SharedArrayBuffer(4);
+  private bootFailures = 0;
+  private readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  constructor(private readonly opts: InterpreterOptions) {
+    this.index = opts.index;
+    this.spawn();
+  }
+
+  /** Queued + running jobs + pinned sessions: what the balancer minimizes. */
+  get load(): number {
+    return this.queue.length + (this.inFlight ? 1 : 0) + this.sessions;
+  }
+
+  get alive(): boolean {
+    return this.state === "booting" || this.state === "ready";
+  }
+
+  ready(): Promise<void> {
+    if (this.state === "ready") return Promise.resolve();
+    if (!this.alive) return Promise.reject(new ClosedError(`interpreter ${this.index} is ${this.state}`));
+    return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+  }
+
+  submit(spec: JobSpec): Promise<WireMessage> {
+    if (!this.alive) {
+      return Promise.reject(
+        this.state === "closed"
+          ? new ClosedError("the interpreter manager is closed; create a new one")
+          : new InterpreterCrashedError(this.index, "it failed to boot repeatedly and was retired"),
+      );
+    }
+    return new Promise<WireMessage>((resolve, reject) => {
+      const job: Job = { ...spec, resolve, reject, id: nextJobId++ };
+      if (spec.timeoutMs !== undefined && spec.timeoutMs > 0) {
+        job.timer = setTimeout(() => this.onDeadline(job), spec.timeoutMs);
+      }
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  /** Kill the worker as if it crashed (tests and fault injection use this). */
+  async kill(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
+  async close(): Promise<void> {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    const err = new ClosedError("the interpreter manager was closed while this call was pending");
+    for (const job of this.queue.splice(0)) this.settle(job, err);
+    if (this.inFlight) this.settle(this.inFlight, err);
+    this.inFlight = undefined;
+    for (const w of this.readyWaiters.splice(0)) w.reject(err);
+    const worker = this.worker;
+    this.worker = undefined;
+    await worker?.terminate();
+  }
+
+  // ----- internals -----
+  private spawn() {
+    this.state = "booting";
+    this.loaded = new Set();
+    const init: WorkerInit = {
+      mode: "serve",
+      index: this.index,
+      pyodideDir: this.opts.pyodideDir,
+      wasmModule: this.opts.wasmModule,
+      snapshot: this.opts.snapshot,
+      runtimeFiles: this.opts.runtimeFiles,
+      interruptBuffer: this.interrupt,
+    };
+    const worker = new Worker(WORKER_URL, { workerData: init, stdout: false, stderr: false });
+    this.worker = worker;
+    let fatalReason: string | undefined;
+    worker.on("message", (msg: FromWorker) => {
+      if (worker !== this.worker) return;
+      switch (msg.type) {
+        case "ready":
+          this.state = "ready";
+          this.bootFailures = 0;
+          this.heapBytes = msg.heapBytes;
+          this.lastBoot = { bootMs: msg.bootMs, fromSnapshot: msg.fromSnapshot, snapshotError: msg.snapshotError };
+          this.opts.onReady?.(this);
+          for (const w of this.readyWaiters.splice(0)) w.resolve();
+          this.pump();
+          break;
+        case "result":
+          this.heapBytes = msg.heapBytes;
+          this.onResult(msg.id, msg.ok, { json: msg.json, buffers: msg.buffers });
+          break;
+        case "stdout":
+          this.opts.onOutput(this.index, msg.stream, msg.text);
+          break;
+        case "fatal":
+          fatalReason = msg.reason;
+          break;
+        case "snapshot":
+          break;
+      }
+    });
+    worker.on("error", (e) => {
+      fatalReason ??= `worker error: ${e.message}`;
+    });
+    worker.on("exit", (code) => {
+      if (worker !== this.worker) return; // an intentional terminate we already handled
+      this.onWorkerDied(fatalReason ?? `worker exited with code ${code}`);
+    });
+  }
+
+  private onWorkerDied(reason: string) {
+    this.worker = undefined;
+    if (this.state === "closed") return;
+    const wasBooting = this.state === "booting";
+    this.crashes++;
+    this.generation++;
+    const job = this.inFlight;
+    this.inFlight = undefined;
+    if (job) this.settle(job, job.timedOut ? new CallTimeoutError(job.timeoutMs!, this.index, "terminated") : new InterpreterCrashedError(this.index, reason));
+    if (wasBooting && ++this.bootFailures >= MAX_BOOT_FAILURES) {
+      this.state = "dead";
+      const err = new InterpreterCrashedError(this.index, `it failed to boot ${MAX_BOOT_FAILURES} times: ${reason}`);
+      for (const j of this.queue.splice(0)) this.settle(j, err);
+      for (const w of this.readyWaiters.splice(0)) w.reject(err);
+      return;
+    }
+    this.spawn();
+  }
+
+  private pump() {
+    if (this.state !== "ready" || this.inFlight || !this.worker) return;
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      const refused = head.check?.();
+      if (refused) {
+        this.queue.shift();
+        this.settle(head, refused);
+        continue;
+      }
+      const pre = head.prepare?.(this);
+      if (pre) {
+        // Run the prerequisite first; its failure fails the job that needed it.
+        const preJob: Job = {
+          ...pre,
+          id: nextJobId++,
+          resolve: () => pre.onDone?.(),
+          reject: (e) => {
+            const i = this.queue.indexOf(head);
+            if (i >= 0) this.queue.splice(i, 1);
+            this.settle(head, e);
+          },
+        };
+        this.start(preJob);
+        return;
+      }
+      this.queue.shift();
+      this.start(head);
+      return;
+    }
+  }
+
+  private start(job: Job) {
+    this.inFlight = job;
+    this.worker!.postMessage({ type: "call", id: job.id, op: job.op, json: job.msg.json, buffers: job.msg.buffers });
+  }
+
+  private onResult(id: number, ok: boolean, msg: WireMessage) {
+    const job = this.inFlight;
+    if (!job || job.id !== id) return;
+    this.inFlight = undefined;
+    this.completed++;
+    if (job.escalation) clearTimeout(job.escalation);
+    if (ok) {
+      this.settle(job, undefined, msg);
+    } else {
+      const err = JSON.parse(msg.json) as PyErrorPayload;
+      if (job.timedOut && err.type === "KeyboardInterrupt") {
+        this.settle(job, new CallTimeoutError(job.timeoutMs!, this.index, "interrupted"));
+      } else {
+        this.settle(job, new PythonError(err.type, err.message, err.traceback, job.context));
+      }
+    }
+    this.pump();
+  }
+
+  private onDeadline(job: Job) {
+    if (job.settled) return;
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      this.settle(job, new CallTimeoutError(job.timeoutMs!, this.index, "queued"));
+      return;
+    }
+    if (this.inFlight !== job) return;
+    job.timedOut = true;
+    Atomics.store(new Int32Array(this.interrupt), 0, 2); // SIGINT: Python raises KeyboardInterrupt
+    job.escalation = setTimeout(() => {
+      if (this.inFlight === job && this.worker) {
+        // The code ignored the interrupt (or is stuck outside Python): replace the worker.
+        const worker = this.worker;
+        this.worker = undefined;
+        void worker.terminate();
+        this.onWorkerDied("terminated after ignoring the deadline interrupt");
+      }
+    }, this.opts.interruptGraceMs);
+  }
+
+  private settle(job: Job, err?: Error, msg?: WireMessage) {
+    if (job.settled) return;
+    job.settled = true;
+    if (job.timer) clearTimeout(job.timer);
+    if (job.escalation) clearTimeout(job.escalation);
+    if (err) job.reject(err);
+    else job.resolve(msg!);
+  }
+}

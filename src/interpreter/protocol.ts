@@ -1,0 +1,31 @@
+// Messages between the host and an interpreter worker.
+
+import type { RuntimeFile } from "./assets.js";
+
+export interface WorkerInit {
+  mode: "snapshot" | "serve";
+  index: number;
+  pyodideDir: string;
+  /** pyodide.asm.wasm, compiled once per process and shared by every worker. */
+  wasmModule: WebAssembly.Module;
+  snapshot: Uint8Array | null;
+  runtimeFiles: RuntimeFile[];
+  /** Int32 slot: the host writes 2 (SIGINT) to interrupt the running Python code. */
+  interruptBuffer: SharedArrayBuffer;
+}
+
+export type ToWorker = { type: "call"; id: number; op: string; json: string; buffers: Uint8Array[] };
+
+export type FromWorker =
+  | { type: "ready"; bootMs: number; fromSnapshot: boolean; snapshotError?: string; heapBytes: number }
+  | { type: "snapshot"; snapshot: Uint8Array }
+  | { type: "result"; id: number; ok: boolean; json: string; buffers: Uint8Array[]; heapBytes: number }
+  | { type: "stdout"; stream: "stdout" | "stderr"; text: string }
+  | { type: "fatal"; reason: string };
+
+/** A Python exception as the runtime reports it. */
+export interface PyErrorPayload {
+  type: string;
+  message: string;
+  traceback: string;
+}

@@ -1,0 +1,123 @@
+// One interpreter: a worker thread running its own Pyodide. It boots from the
+// shared memory snapshot (or cold), then runs one request at a time through
+// wasmdeploy_runtime.host.dispatch. See protocol.ts for the messages.
+
+import { parentPort, workerData } from "node:worker_threads";
+import { loadPyodide, type PyodideAPI } from "pyodide";
+import type { FromWorker, ToWorker, WorkerInit } from "./protocol.js";
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const post = (msg: FromWorker, transfer: Transferable[] = []) => port.postMessage(msg, transfer as never);
+
+const RUNTIME_DIR = "/wasmdeploy/runtime";
+
+/**
+ * Instantiate Pyodide from the WebAssembly.Module the host compiled once per process.
+ * loadPyodide has no public option for this; its `createPyodideModule` hook receives the
+ * Emscripten settings, whose default instantiateWasm also installs two imports we must
+ * keep, so we wrap it and swap only the WebAssembly.instantiate call it makes.
+ */
+async function sharedModuleFactory(): Promise<(settings: { instantiateWasm?: unknown }) => Promise<unknown>> {
+  const { default: createPyodideModule } = (await import(`${init.pyodideDir}/pyodide.asm.mjs`)) as {
+    default: (settings: unknown) => Promise<unknown>;
+  };
+  const module = init.wasmModule;
+  return (settings) => {
+    const original = settings.instantiateWasm as (imports: unknown, done: unknown) => unknown;
+    settings.instantiateWasm = (imports: unknown, done: unknown) => {
+      const realInstantiate = WebAssembly.instantiate;
+      (WebAssembly as { instantiate: unknown }).instantiate = async (_bytes: unknown, imps: WebAssembly.Imports) => {
+        WebAssembly.instantiate = realInstantiate;
+        return { instance: await realInstantiate(module, imps), module };
+      };
+      return original(imports, done);
+    };
+    return createPyodideModule(settings);
+  };
+}
+
+function writeRuntime(py: PyodideAPI) {
+  for (const f of init.runtimeFiles) {
+    const full = `${RUNTIME_DIR}/${f.path}`;
+    py.FS.mkdirTree(full.slice(0, full.lastIndexOf("/")));
+    py.FS.writeFile(full, f.source);
+  }
+}
+
+function baseOptions() {
+  return {
+    indexURL: `${init.pyodideDir}/`,
+    env: { HOME: "/home/pyodide" },
+    stdout: (text: string) => post({ type: "stdout", stream: "stdout", text }),
+    stderr: (text: string) => post({ type: "stdout", stream: "stderr", text }),
+  };
+}
+
+const IMPORT_RUNTIME = `
+import sys
+if ${JSON.stringify(RUNTIME_DIR)} not in sys.path:
+    sys.path.insert(0, ${JSON.stringify(RUNTIME_DIR)})
+import wasmdeploy_runtime.host
+`;
+
+async function makeSnapshot() {
+  const py = await loadPyodide({ ...baseOptions(), _makeSnapshot: true });
+  writeRuntime(py);
+  py.runPython(IMPORT_RUNTIME);
+  const snapshot = py.makeMemorySnapshot();
+  post({ type: "snapshot", snapshot }, [snapshot.buffer]);
+}
+
+async function boot(): Promise<{ py: PyodideAPI; fromSnapshot: boolean; error?: string }> {
+  if (init.snapshot) {
+    try {
+      const py = await loadPyodide({
+        ...baseOptions(),
+        _loadSnapshot: init.snapshot,
+        createPyodideModule: (await sharedModuleFactory()) as never,
+      });
+      return { py, fromSnapshot: true };
+    } catch (e) {
+      // A snapshot from another build or a corrupt cache file: boot cold instead.
+      const py = await loadPyodide(baseOptions());
+      return { py, fromSnapshot: false, error: String(e) };
+    }
+  }
+  return { py: await loadPyodide(baseOptions()), fromSnapshot: false };
+}
+
+async function serve() {
+  const started = performance.now();
+  const { py, fromSnapshot, error } = await boot();
+  writeRuntime(py);
+  py.runPython(IMPORT_RUNTIME);
+  const host = py.pyimport("wasmdeploy_runtime.host");
+  host.after_restore();
+  const dispatch = host.dispatch as (op: string, json: string, buffers: Uint8Array[]) => [boolean, string, Uint8Array[]];
+  const interrupt = new Int32Array(init.interruptBuffer);
+  py.setInterruptBuffer(interrupt);
+  const heap = () => (py as unknown as { _module: { HEAP8: Int8Array } })._module.HEAP8.length;
+
+  port.on("message", (msg: ToWorker) => {
+    if (msg.type !== "call") return;
+    Atomics.store(interrupt, 0, 0);
+    let out: [boolean, string, Uint8Array[]];
+    try {
+      out = dispatch(msg.op, msg.json, msg.buffers);
+    } catch (e) {
+      // Python errors come back as values, so a throw here is the interpreter itself failing
+      // (wasm trap, stack overflow in C, fatal Pyodide error): report and die.
+      post({ type: "fatal", reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+      process.exit(70);
+    }
+    const [ok, json, buffers] = out;
+    post({ type: "result", id: msg.id, ok, json, buffers, heapBytes: heap() }, buffers.map((b) => b.buffer));
+  });
+  post({ type: "ready", bootMs: performance.now() - started, fromSnapshot, snapshotError: error, heapBytes: heap() });
+}
+
+(init.mode === "snapshot" ? makeSnapshot() : serve()).catch((e: unknown) => {
+  post({ type: "fatal", reason: `boot failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}` });
+  process.exit(71);
+});

@@ -1,0 +1,341 @@
+// InterpreterManager: the pool of interpreters, load balancing, and the entry point
+// of the host API (mirrors torch::deploy's InterpreterManager).
+
+import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { ClosedError, PackageFormatError, WasmdeployError } from "./errors.js";
+import { pyodideDir, runtimeFiles, snapshotKey } from "./interpreter/assets.js";
+import { Interpreter, type JobSpec } from "./interpreter/interpreter.js";
+import { defaultSnapshotDir, loadOrMakeSnapshot } from "./interpreter/snapshot.js";
+import { HandleCodec, type HandleHost, type InvokeOptions, PyObject } from "./objects.js";
+import { parseTorchPackage } from "./package/archive.js";
+import type { ZipLimits } from "./package/zip.js";
+import { Package } from "./package.js";
+import { InterpreterSession } from "./session.js";
+import { decode, encode } from "./wire.js";
+
+export interface InterpreterManagerOptions {
+  /** Number of interpreters (worker threads). Default: the number of CPU cores. */
+  interpreters?: number;
+  /** Where the boot snapshot is cached; false keeps it in memory only. Default: see defaultSnapshotDir(). */
+  snapshotDir?: string | false;
+  /** Default deadline for every call, in ms. Default: none. */
+  callTimeoutMs?: number;
+  /** How long interrupted Python code may take to stop before its worker is terminated. Default 1000 ms. */
+  interruptGraceMs?: number;
+  /** Limits applied when reading archives (per-package overrides go to loadPackage). */
+  archiveLimits?: Partial<ZipLimits>;
+  /** Where Python's print() goes. Default: process.stderr, prefixed with the interpreter index. */
+  onOutput?: (interpreter: number, stream: "stdout" | "stderr", text: string) => void;
+}
+
+export interface LoadPackageOptions {
+  /** Zip limits for this archive (entry count, sizes, compression ratio). */
+  limits?: Partial<ZipLimits>;
+}
+
+export interface ManagerStats {
+  boot: {
+    snapshot: "disk" | "made";
+    snapshotMs: number;
+    snapshotPath?: string;
+    wasmCompileMs: number;
+    firstReadyMs: number;
+    allReadyMs: number;
+  };
+  interpreters: {
+    index: number;
+    state: string;
+    generation: number;
+    load: number;
+    completed: number;
+    crashes: number;
+    heapBytes: number;
+    bootMs?: number;
+    fromSnapshot?: boolean;
+  }[];
+}
+
+/** A view of one interpreter for `allInstances()`. */
+export class InterpreterInstance {
+  constructor(
+    private readonly manager: InterpreterManager,
+    readonly interpreter: Interpreter,
+  ) {}
+  get index(): number {
+    return this.interpreter.index;
+  }
+  acquireSession(): InterpreterSession {
+    return this.manager.sessionOn(this.interpreter);
+  }
+}
+
+export class InterpreterManager implements HandleHost {
+  readonly interpreters: readonly Interpreter[];
+  #closed = false;
+  #rr = 0;
+  #modules: { id: number; name: string; source: string }[] = [];
+  #nextModuleId = 1;
+  #packages = new Set<Package>();
+  #nextPackageId = 1;
+  readonly #finalizer = new FinalizationRegistry<{ interp: Interpreter; generation: number; id: number }>((h) =>
+    this.freeHandles(h.interp, h.generation, [h.id]),
+  );
+
+  private constructor(
+    interpreters: Interpreter[],
+    private readonly options: InterpreterManagerOptions,
+    private readonly bootStats: ManagerStats["boot"],
+  ) {
+    this.interpreters = interpreters;
+  }
+
+  static async create(options: InterpreterManagerOptions = {}): Promise<InterpreterManager> {
+    const count = options.interpreters ?? availableParallelism();
+    if (!Number.isInteger(count) || count < 1) {
+      throw new RangeError(`interpreters must be a positive integer, got ${String(options.interpreters)}`);
+    }
+    const started = performance.now();
+    const dir = pyodideDir();
+    const wasmStart = performance.now();
+    const wasmModule = await WebAssembly.compile(await readFile(path.join(dir, "pyodide.asm.wasm")));
+    const wasmCompileMs = performance.now() - wasmStart;
+    const files = runtimeFiles();
+    const snap = await loadOrMakeSnapshot({
+      dir: options.snapshotDir ?? defaultSnapshotDir(),
+      key: snapshotKey(files, "trusted"),
+      pyodideDir: dir,
+      wasmModule,
+      runtimeFiles: files,
+    });
+    const onOutput =
+      options.onOutput ?? ((i: number, _s: string, text: string) => process.stderr.write(`[interpreter ${i}] ${text}\n`));
+    const interps: Interpreter[] = [];
+    for (let index = 0; index < count; index++) {
+      interps.push(
+        new Interpreter({
+          index,
+          pyodideDir: dir,
+          wasmModule,
+          snapshot: snap.bytes,
+          runtimeFiles: files,
+          interruptGraceMs: options.interruptGraceMs ?? 1000,
+          onOutput,
+        }),
+      );
+    }
+    let firstReadyMs = 0;
+    try {
+      await Promise.all(
+        interps.map((i) =>
+          i.ready().then(() => {
+            firstReadyMs ||= performance.now() - started;
+          }),
+        ),
+      );
+    } catch (e) {
+      await Promise.all(interps.map((i) => i.close()));
+      throw e;
+    }
+    return new InterpreterManager(interps, options, {
+      snapshot: snap.source,
+      snapshotMs: snap.ms,
+      snapshotPath: snap.path,
+      wasmCompileMs,
+      firstReadyMs,
+      allReadyMs: performance.now() - started,
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Load a torch.package archive from a path or bytes. Interpreters import it lazily, at first use. */
+  async loadPackage(source: string | Uint8Array, options: LoadPackageOptions = {}): Promise<Package> {
+    this.assertOpen();
+    let bytes: Uint8Array;
+    let label: string;
+    if (typeof source === "string") {
+      label = source;
+      try {
+        bytes = new Uint8Array(await readFile(source));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new PackageFormatError(
+          code === "ENOENT" ? "file not found; check the path" : `cannot read the file (${code ?? String(e)})`,
+          source,
+        );
+      }
+    } else if (source instanceof Uint8Array) {
+      label = "<bytes>";
+      bytes = source;
+    } else {
+      throw new TypeError("loadPackage takes a file path or a Uint8Array of the archive's bytes");
+    }
+    const archive = parseTorchPackage(bytes, label, { ...this.options.archiveLimits, ...options.limits });
+    this.assertOpen();
+    const pkg = new Package(this, `p${this.#nextPackageId++}`, archive);
+    this.#packages.add(pkg);
+    return pkg;
+  }
+
+  /** An InterpreterSession on the least-loaded interpreter, held until release(). */
+  async acquireOne(): Promise<InterpreterSession> {
+    this.assertOpen();
+    return this.sessionOn(this.pick());
+  }
+
+  /** Every interpreter, to run something on each (e.g. warm-up, configuration). */
+  allInstances(): InterpreterInstance[] {
+    return this.interpreters.map((i) => new InterpreterInstance(this, i));
+  }
+
+  /**
+   * Make a module importable in every interpreter (now and after any respawn), as
+   * torch::deploy's registerModuleSource does. Later registrations of the same name replace it.
+   */
+  async registerModuleSource(name: string, source: string): Promise<void> {
+    this.assertOpen();
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(name)) {
+      throw new TypeError(`module name ${JSON.stringify(name)} is not a dotted Python identifier`);
+    }
+    const entry = { id: this.#nextModuleId++, name, source };
+    this.#modules.push(entry);
+    // Apply now on every live interpreter so errors surface here, not at some later call.
+    try {
+      await Promise.all(
+        this.interpreters.filter((i) => i.alive).map((i) => this.invoke(i, "stats", {}, { context: `registering module ${name}` })),
+      );
+    } catch (e) {
+      this.#modules = this.#modules.filter((m) => m !== entry);
+      throw e;
+    }
+  }
+
+  stats(): ManagerStats {
+    return {
+      boot: { ...this.bootStats },
+      interpreters: this.interpreters.map((i) => ({
+        index: i.index,
+        state: i.state,
+        generation: i.generation,
+        load: i.load,
+        completed: i.completed,
+        crashes: i.crashes,
+        heapBytes: i.heapBytes,
+        bootMs: i.lastBoot?.bootMs,
+        fromSnapshot: i.lastBoot?.fromSnapshot,
+      })),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const p of this.#packages) p.markClosed();
+    await Promise.all(this.interpreters.map((i) => i.close()));
+  }
+
+  // ----- internal API used by Package, ReplicatedObj, sessions and handles -----
+
+  /** Least outstanding work wins; ties go round-robin so load spreads. */
+  pick(): Interpreter {
+    const n = this.interpreters.length;
+    let best: Interpreter | undefined;
+    for (let k = 0; k < n; k++) {
+      const cand = this.interpreters[(this.#rr + k) % n]!;
+      if (!cand.alive) continue;
+      if (!best || cand.load < best.load) best = cand;
+      if (best.load === 0) break;
+    }
+    if (!best) throw new WasmdeployError("no interpreter is alive: every one failed to boot; see the earlier errors");
+    this.#rr = (best.index + 1) % n;
+    return best;
+  }
+
+  sessionOn(interp: Interpreter): InterpreterSession {
+    this.assertOpen();
+    return new InterpreterSession(this, interp);
+  }
+
+  forgetPackage(pkg: Package): void {
+    this.#packages.delete(pkg);
+  }
+
+  async invoke(
+    target: Interpreter | undefined,
+    op: string,
+    payload: Record<string, unknown>,
+    opts: InvokeOptions & { pkg?: Package; onHandle?: (h: PyObject) => void },
+  ): Promise<unknown> {
+    this.assertOpen();
+    const holder: { interp: Interpreter } = { interp: undefined as unknown as Interpreter };
+    const codec = new HandleCodec(this, (h) => this.trackHandle(h, opts.onHandle), holder);
+    const msg = encode(payload, codec);
+    const pinned = codec.pinnedInterpreter();
+    if (pinned && target && pinned !== target) {
+      throw new WasmdeployError(
+        `a Python object handle from interpreter ${pinned.index} was passed to a call on interpreter ${target.index}`,
+      );
+    }
+    const interp = target ?? pinned ?? this.pick();
+    holder.interp = interp;
+    const pkg = opts.pkg;
+    const spec: JobSpec = {
+      op,
+      msg,
+      context: opts.context,
+      timeoutMs: opts.timeoutMs ?? this.options.callTimeoutMs,
+      prepare: (i) => this.prerequisite(i, pkg),
+      check: pkg ? () => (pkg.closed ? new ClosedError(`package ${pkg.label} was unloaded`) : undefined) : undefined,
+    };
+    const result = await interp.submit(spec);
+    return decode(result, codec);
+  }
+
+  freeHandles(interp: Interpreter, generation: number, ids: number[]): void {
+    if (this.#closed || interp.generation !== generation || !interp.alive) return;
+    const msg = encode({ handles: ids });
+    interp.submit({ op: "free", msg, context: "releasing handles" }).catch(() => {});
+  }
+
+  /** Submit an op to one interpreter without result decoding (package housekeeping). */
+  housekeeping(interp: Interpreter, op: string, payload: Record<string, unknown>, context: string): Promise<unknown> {
+    return interp.submit({ op, msg: encode(payload), context, prepare: (i) => this.prerequisite(i, undefined) });
+  }
+
+  private trackHandle(h: PyObject, onHandle?: (h: PyObject) => void) {
+    this.#finalizer.register(h, { interp: h.interpreter, generation: h.generation, id: h.id }, h);
+    onHandle?.(h);
+  }
+
+  /** What an interpreter must run before a job: registered modules, then the job's package. */
+  private prerequisite(interp: Interpreter, pkg: Package | undefined): JobSpec | undefined {
+    for (const m of this.#modules) {
+      const key = `module:${m.id}`;
+      if (!interp.loaded.has(key)) {
+        return {
+          op: "register_module",
+          msg: encode({ name: m.name, source: m.source }),
+          context: `registering module ${m.name}`,
+          onDone: () => interp.loaded.add(key),
+        };
+      }
+    }
+    if (pkg && !pkg.closed && !interp.loaded.has(pkg.id)) {
+      return {
+        op: "load_package",
+        msg: pkg.loadMessage(),
+        context: `loading package ${pkg.label}`,
+        onDone: () => interp.loaded.add(pkg.id),
+      };
+    }
+    return undefined;
+  }
+
+  private assertOpen() {
+    if (this.#closed) throw new ClosedError("the interpreter manager is closed; create a new one");
+  }
+}

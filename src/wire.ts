@@ -1,0 +1,127 @@
+// JavaScript values <-> the wire format shared with the interpreters
+// (runtime/wasmdeploy_runtime/wire.py documents the tags).
+//
+// Python -> JS: None -> null, bool -> boolean, int -> number (bigint beyond 2^53),
+// float -> number, str -> string, bytes -> Uint8Array, list -> Array, tuple -> PyTuple,
+// dict -> plain object when every key is a str, else Map; any other object -> a handle.
+// JS -> Python: the reverse; an integer-valued number becomes an int, others a float.
+
+import { ValueConversionError } from "./errors.js";
+
+/** A Python tuple. Tuples returned by Python arrive as PyTuple; pass one to send a tuple. */
+export class PyTuple<T = unknown> extends Array<T> {
+  static from_<T>(items: Iterable<T>): PyTuple<T> {
+    const t = new PyTuple<T>();
+    for (const item of items) t.push(item);
+    return t;
+  }
+}
+
+/** Make a Python tuple: `tuple(1, "a")`. */
+export function tuple<T>(...items: T[]): PyTuple<T> {
+  return PyTuple.from_(items);
+}
+
+export interface WireMessage {
+  json: string;
+  buffers: Uint8Array[];
+}
+
+/** A value the encoder hands to a codec: handles and extension values (tensors). */
+export interface WireCodec {
+  /** Returns the wire form of `v` if this codec owns it, else undefined. */
+  encode(v: object, buffers: Uint8Array[]): unknown | undefined;
+  /** Decodes a tagged object ("$o" handles, "$x" extensions). */
+  decode(tagged: Record<string, unknown>, buffers: Uint8Array[]): unknown;
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_DEPTH = 200;
+
+export function encode(value: unknown, codec?: WireCodec): WireMessage {
+  const buffers: Uint8Array[] = [];
+  const walk = (v: unknown, depth: number, path: string): unknown => {
+    if (depth > MAX_DEPTH) {
+      throw new ValueConversionError(`${path}: value nested more than ${MAX_DEPTH} levels deep (or cyclic)`);
+    }
+    switch (typeof v) {
+      case "undefined":
+        return null;
+      case "boolean":
+      case "string":
+        return v;
+      case "number":
+        if (Number.isInteger(v)) return Math.abs(v) <= MAX_SAFE ? v : { $f: String(v) };
+        if (Number.isFinite(v)) return v;
+        return { $f: Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf" };
+      case "bigint":
+        return { $i: v.toString() };
+      case "object": {
+        if (v === null) return null;
+        if (v instanceof Uint8Array) {
+          buffers.push(v);
+          return { $b: buffers.length - 1 };
+        }
+        if (v instanceof ArrayBuffer) {
+          buffers.push(new Uint8Array(v));
+          return { $b: buffers.length - 1 };
+        }
+        const viaCodec = codec?.encode(v, buffers);
+        if (viaCodec !== undefined) return viaCodec;
+        if (v instanceof PyTuple) return { $t: v.map((x, i) => walk(x, depth + 1, `${path}[${i}]`)) };
+        if (Array.isArray(v)) return v.map((x, i) => walk(x, depth + 1, `${path}[${i}]`));
+        if (v instanceof Map) {
+          const flat: unknown[] = [];
+          for (const [k, x] of v) flat.push(walk(k, depth + 1, `${path} key`), walk(x, depth + 1, `${path}.get(${String(k)})`));
+          return { $d: flat };
+        }
+        if (ArrayBuffer.isView(v)) {
+          throw new ValueConversionError(
+            `${path}: a ${v.constructor.name} cannot cross to Python as is; pass a Tensor for numeric data or a Uint8Array for bytes`,
+          );
+        }
+        const proto = Object.getPrototypeOf(v);
+        if (proto === Object.prototype || proto === null) {
+          const flat: unknown[] = [];
+          for (const [k, x] of Object.entries(v)) flat.push(k, walk(x, depth + 1, `${path}.${k}`));
+          return { $d: flat };
+        }
+        throw new ValueConversionError(
+          `${path}: a ${proto?.constructor?.name ?? "object"} has no Python equivalent; ` +
+            `pass null, boolean, number, bigint, string, Uint8Array, Array, PyTuple, Map, a plain object, a Tensor or a Python object handle`,
+        );
+      }
+      default:
+        throw new ValueConversionError(`${path}: a ${typeof v} cannot be sent to Python`);
+    }
+  };
+  const json = JSON.stringify(walk(value, 0, "value"));
+  return { json, buffers };
+}
+
+export function decode(msg: WireMessage, codec?: WireCodec): unknown {
+  const { buffers } = msg;
+  const walk = (v: unknown): unknown => {
+    if (v === null || typeof v !== "object") return v;
+    if (Array.isArray(v)) return v.map(walk);
+    const o = v as Record<string, unknown>;
+    if ("$t" in o) return PyTuple.from_((o.$t as unknown[]).map(walk));
+    if ("$d" in o) {
+      const flat = (o.$d as unknown[]).map(walk);
+      let allStrings = true;
+      for (let i = 0; i < flat.length; i += 2) if (typeof flat[i] !== "string") allStrings = false;
+      const pairs: [unknown, unknown][] = [];
+      for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
+      return allStrings ? Object.fromEntries(pairs) : new Map(pairs);
+    }
+    if ("$b" in o) return buffers[o.$b as number];
+    if ("$i" in o) return BigInt(o.$i as string);
+    if ("$f" in o) {
+      const f = o.$f as string;
+      return f === "nan" ? NaN : f === "inf" ? Infinity : f === "-inf" ? -Infinity : Number(f);
+    }
+    if (codec) return codec.decode(o, buffers);
+    throw new ValueConversionError(`cannot decode wire value with tags ${Object.keys(o).join(",")}`);
+  };
+  return walk(JSON.parse(msg.json));
+}
