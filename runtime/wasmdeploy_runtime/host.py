@@ -22,6 +22,7 @@ _handles = {}  # handle id -> object the host holds
 _next_handle = 1
 _packages = {}  # package id -> PackageImporter
 _replicated = {}  # (package id, package, resource) -> unpickled object
+_pickle_loads = 0
 
 
 def _make_handle(obj):
@@ -44,6 +45,8 @@ def _replicated_obj(pkg_id, package, resource):
     key = (pkg_id, package, resource)
     obj = _replicated.get(key)
     if obj is None and key not in _replicated:
+        global _pickle_loads
+        _pickle_loads += 1
         obj = _package(pkg_id).load_pickle(package, resource)
         _replicated[key] = obj
     return obj
@@ -177,3 +180,8 @@ def dispatch(op, payload, js_buffers):
 def after_restore():
     """Run once per interpreter after boot: snapshots share `random`'s state."""
     random.seed(os.urandom(32))
+
+
+def pickle_loads():
+    """How many pickles this interpreter has loaded (tests check lazy, once-only loading)."""
+    return _pickle_loads
