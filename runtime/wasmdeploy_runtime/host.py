@@ -155,7 +155,11 @@ def _error_payload(exc):
     t = type(exc)
     module = demangle(t.__module__)
     name = t.__qualname__ if module == "builtins" else f"{module}.{t.__qualname__}"
-    tb = "".join(traceback.format_exception(exc))
+    # Start the traceback at the user's code, not at this dispatcher.
+    tb_obj = exc.__traceback__
+    while tb_obj is not None and tb_obj.tb_frame.f_code.co_filename == __file__:
+        tb_obj = tb_obj.tb_next
+    tb = "".join(traceback.format_exception(t, exc, tb_obj))
     return {"type": name, "message": str(exc), "traceback": tb}
 
 

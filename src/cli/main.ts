@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// The wasmdeploy command line: inspect an archive, or call an object pickled in it.
+
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { WasmdeployError } from "../errors.js";
+import { InterpreterManager } from "../manager.js";
+import { parseTorchPackage } from "../package/archive.js";
+import { formatInspectReport, inspectArchive } from "../package/inspect.js";
+
+const USAGE = `usage:
+  wasmdeploy inspect ARCHIVE [--json]
+      List an archive's interned, extern and mocked modules, pickles, resources and storages.
+  wasmdeploy call ARCHIVE --pickle PACKAGE/RESOURCE [--method NAME] [--args JSON] [--kwargs JSON] [--interpreters N] [--timeout-ms MS]
+      Load the pickled object and call it (or its method) with JSON arguments; prints the JSON result.
+      Example: wasmdeploy call packages/archives/tokenizer.pt --pickle tok/tok.pkl --method encode --args '["the lazy fox"]'`;
+
+class UsageError extends Error {}
+
+function splitPickle(spec: string | undefined): [string, string] {
+  const at = spec?.lastIndexOf("/") ?? -1;
+  if (!spec || at <= 0 || at === spec.length - 1) {
+    throw new UsageError(`--pickle takes PACKAGE/RESOURCE, e.g. --pickle model/model.pkl (got ${JSON.stringify(spec ?? "")})`);
+  }
+  return [spec.slice(0, at).replaceAll("/", "."), spec.slice(at + 1)];
+}
+
+function parseJson(flag: string, text: string | undefined, fallback: unknown): unknown {
+  if (text === undefined) return fallback;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${flag} is not valid JSON (${(e as Error).message}): ${text}`);
+  }
+}
+
+/** JSON for results: bigint as digits, bytes as base64, Maps as [key, value] pairs. */
+function toJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v: unknown) => {
+      if (typeof v === "bigint") return v.toString();
+      if (v instanceof Uint8Array) return { base64: Buffer.from(v).toString("base64") };
+      if (v instanceof Map) return [...v.entries()];
+      if (typeof v === "object" && v !== null && v.constructor?.name === "PyObject") return `<python ${(v as { pyType: string }).pyType}>`;
+      return v;
+    },
+    2,
+  );
+}
+
+async function inspect(args: string[]) {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: "boolean" } }, allowPositionals: true });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError("inspect takes exactly one ARCHIVE");
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const report = inspectArchive(parseTorchPackage(bytes, file));
+  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatInspectReport(report)}\n`);
+}
+
+async function call(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      pickle: { type: "string" },
+      method: { type: "string" },
+      args: { type: "string" },
+      kwargs: { type: "string" },
+      interpreters: { type: "string", default: "1" },
+      "timeout-ms": { type: "string" },
+    },
+    allowPositionals: true,
+  });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError("call takes exactly one ARCHIVE");
+  const [pkgName, resource] = splitPickle(values.pickle);
+  const callArgs = parseJson("--args", values.args, []);
+  if (!Array.isArray(callArgs)) throw new UsageError("--args must be a JSON array of positional arguments");
+  const kwargs = parseJson("--kwargs", values.kwargs, {}) as Record<string, unknown>;
+  const interpreters = Number(values.interpreters);
+  const timeoutMs = values["timeout-ms"] === undefined ? undefined : Number(values["timeout-ms"]);
+  const started = performance.now();
+  const manager = await InterpreterManager.create({ interpreters });
+  try {
+    const booted = performance.now();
+    const obj = (await manager.loadPackage(file)).loadPickle(pkgName, resource).withOptions({ timeoutMs });
+    const result = values.method ? await obj.callMethodKwargs(values.method, callArgs, kwargs) : await obj.callKwargs(callArgs, kwargs);
+    const done = performance.now();
+    process.stdout.write(`${toJson(result)}\n`);
+    const boot = manager.stats().boot;
+    process.stderr.write(
+      `wasmdeploy: ${interpreters} interpreter(s) ready in ${(booted - started).toFixed(0)} ms ` +
+        `(snapshot ${boot.snapshot === "disk" ? "from cache" : "made and cached"}), call took ${(done - booted).toFixed(0)} ms\n`,
+    );
+  } finally {
+    await manager.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "inspect":
+        await inspect(rest);
+        return 0;
+      case "call":
+        await call(rest);
+        return 0;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`wasmdeploy: ${e.message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (e instanceof WasmdeployError || (e instanceof Error && e.name === "TypeError")) {
+      process.stderr.write(`wasmdeploy: ${e.name}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
