@@ -109,6 +109,9 @@ export class InterpreterManager implements HandleHost {
       wasmModule,
       runtimeFiles: files,
     });
+    // One copy of the snapshot for every worker: a SharedArrayBuffer is shared, not cloned.
+    const sharedSnapshot = new Uint8Array(new SharedArrayBuffer(snap.bytes.byteLength));
+    sharedSnapshot.set(snap.bytes);
     const onOutput =
       options.onOutput ?? ((i: number, _s: string, text: string) => process.stderr.write(`[interpreter ${i}] ${text}\n`));
     const interps: Interpreter[] = [];
@@ -118,7 +121,7 @@ export class InterpreterManager implements HandleHost {
           index,
           pyodideDir: dir,
           wasmModule,
-          snapshot: snap.bytes,
+          snapshot: sharedSnapshot,
           runtimeFiles: files,
           interruptGraceMs: options.interruptGraceMs ?? 1000,
           onOutput,

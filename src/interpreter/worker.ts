@@ -31,6 +31,9 @@ async function sharedModuleFactory(): Promise<(settings: { instantiateWasm?: unk
         WebAssembly.instantiate = realInstantiate;
         return { instance: await realInstantiate(module, imps), module };
       };
+      // Emscripten keeps the settings object as `Module`; dropping our reference to the
+      // original instantiateWasm lets its closure's copy of the wasm bytes (9.6 MB) be freed.
+      settings.instantiateWasm = undefined;
       return original(imports, done);
     };
     return createPyodideModule(settings);
