@@ -4,7 +4,8 @@
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
-import { ClosedError, PackageFormatError, WasmdeployError } from "./errors.js";
+import { EngineHost, type EngineName } from "./bridge/engine-host.js";
+import { CallTimeoutError, ClosedError, PackageFormatError, WasmdeployError } from "./errors.js";
 import { pyodideDir, runtimeFiles, snapshotKey } from "./interpreter/assets.js";
 import { Interpreter, type JobSpec } from "./interpreter/interpreter.js";
 import { defaultSnapshotDir, loadOrMakeSnapshot } from "./interpreter/snapshot.js";
@@ -26,6 +27,10 @@ export interface InterpreterManagerOptions {
   interruptGraceMs?: number;
   /** Limits applied when reading archives (per-package overrides go to loadPackage). */
   archiveLimits?: Partial<ZipLimits>;
+  /** The tensor engine: ONNX Runtime native ("ort-node", default) or WebAssembly ("ort-web"). */
+  engine?: EngineName;
+  /** Threads per engine session. Default 1: the interpreters are the parallelism. */
+  engineThreads?: number;
   /** Where Python's print() goes. Default: process.stderr, prefixed with the interpreter index. */
   onOutput?: (interpreter: number, stream: "stdout" | "stderr", text: string) => void;
 }
@@ -83,12 +88,17 @@ export class InterpreterManager implements HandleHost {
     this.freeHandles(h.interp, h.generation, [h.id]),
   );
 
+  /** Engine tensors and the Engine itself (created at the first tensor operation). */
+  readonly engineHost: EngineHost;
+
   private constructor(
     interpreters: Interpreter[],
+    engineHost: EngineHost,
     private readonly options: InterpreterManagerOptions,
     private readonly bootStats: ManagerStats["boot"],
   ) {
     this.interpreters = interpreters;
+    this.engineHost = engineHost;
   }
 
   static async create(options: InterpreterManagerOptions = {}): Promise<InterpreterManager> {
@@ -112,6 +122,13 @@ export class InterpreterManager implements HandleHost {
     // One copy of the snapshot for every worker: a SharedArrayBuffer is shared, not cloned.
     const sharedSnapshot = new Uint8Array(new SharedArrayBuffer(snap.bytes.byteLength));
     sharedSnapshot.set(snap.bytes);
+    const engineName = options.engine ?? "ort-node";
+    if (engineName !== "ort-node" && engineName !== "ort-web") {
+      throw new RangeError(`engine must be "ort-node" or "ort-web", got ${JSON.stringify(engineName)}`);
+    }
+    // Weights are looked up in the manager's packages; the manager exists once the pool is up.
+    const managerRef: { m?: InterpreterManager } = {};
+    const engineHost = new EngineHost(engineName, (id) => managerRef.m?.weightBytes(id), options.engineThreads ?? 1);
     const onOutput =
       options.onOutput ?? ((i: number, _s: string, text: string) => process.stderr.write(`[interpreter ${i}] ${text}\n`));
     const interps: Interpreter[] = [];
@@ -125,6 +142,9 @@ export class InterpreterManager implements HandleHost {
           runtimeFiles: files,
           interruptGraceMs: options.interruptGraceMs ?? 1000,
           onOutput,
+          bridge: (req, owner) => engineHost.handle(req, owner),
+          onRelease: (ids) => engineHost.release(ids),
+          onOwnerGone: (owner) => engineHost.releaseOwner(owner),
         }),
       );
     }
@@ -141,14 +161,14 @@ export class InterpreterManager implements HandleHost {
       await Promise.all(interps.map((i) => i.close()));
       throw e;
     }
-    return new InterpreterManager(interps, options, {
+    return (managerRef.m = new InterpreterManager(interps, engineHost, options, {
       snapshot: snap.source,
       snapshotMs: snap.ms,
       snapshotPath: snap.path,
       wasmCompileMs,
       firstReadyMs,
       allReadyMs: performance.now() - started,
-    });
+    }));
   }
 
   get closed(): boolean {
@@ -239,6 +259,7 @@ export class InterpreterManager implements HandleHost {
     this.#closed = true;
     for (const p of this.#packages) p.markClosed();
     await Promise.all(this.interpreters.map((i) => i.close()));
+    await this.engineHost.close();
   }
 
   // ----- internal API used by Package, ReplicatedObj, sessions and handles -----
@@ -267,6 +288,15 @@ export class InterpreterManager implements HandleHost {
     this.#packages.delete(pkg);
   }
 
+  /** Bytes of a package storage "<package id>/<key>", for the engine. */
+  weightBytes(id: string): Uint8Array | undefined {
+    const slash = id.indexOf("/");
+    const pkgId = id.slice(0, slash);
+    const key = id.slice(slash + 1);
+    for (const p of this.#packages) if (p.id === pkgId) return p.archive.storageBytesOf(key);
+    return undefined;
+  }
+
   async invoke(
     target: Interpreter | undefined,
     op: string,
@@ -275,7 +305,7 @@ export class InterpreterManager implements HandleHost {
   ): Promise<unknown> {
     this.assertOpen();
     const holder: { interp: Interpreter } = { interp: undefined as unknown as Interpreter };
-    const codec = new HandleCodec(this, (h) => this.trackHandle(h, opts.onHandle), holder);
+    const codec = new HandleCodec(this, (h) => this.trackHandle(h, opts.onHandle), holder, this.engineHost);
     const msg = encode(payload, codec);
     const pinned = codec.pinnedInterpreter();
     if (pinned && target && pinned !== target) {
@@ -285,6 +315,7 @@ export class InterpreterManager implements HandleHost {
     }
     const interp = target ?? pinned ?? this.pick();
     holder.interp = interp;
+    this.engineHost.adopt(codec.tensorsPut, interp.owner);
     const pkg = opts.pkg;
     const spec: JobSpec = {
       op,
@@ -294,7 +325,14 @@ export class InterpreterManager implements HandleHost {
       prepare: (i) => this.prerequisite(i, pkg),
       check: pkg ? () => (pkg.closed ? new ClosedError(`package ${pkg.label} was unloaded`) : undefined) : undefined,
     };
-    const result = await interp.submit(spec);
+    let result;
+    try {
+      result = await interp.submit(spec);
+    } catch (e) {
+      // Inputs of a call that never reached Python are not Python's to release.
+      if (e instanceof ClosedError || (e instanceof CallTimeoutError && e.how === "queued")) this.engineHost.release(codec.tensorsPut);
+      throw e;
+    }
     return decode(result, codec);
   }
 

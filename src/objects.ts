@@ -1,7 +1,10 @@
 // Handles to Python objects that live in one interpreter, and the wire codec that
 // turns them into {"$o": id} and back.
 
+import type { EngineHost } from "./bridge/engine-host.js";
+import type { DType } from "./engine/graph.js";
 import { ClosedError, ValueConversionError } from "./errors.js";
+import { Tensor } from "./tensor.js";
 import type { Interpreter } from "./interpreter/interpreter.js";
 import type { WireCodec } from "./wire.js";
 
@@ -98,11 +101,14 @@ export class PyObject {
 /** Codec for one invocation: collects handles passed as arguments, builds handles for results. */
 export class HandleCodec implements WireCodec {
   readonly passed: PyObject[] = [];
+  /** Engine store ids of the host tensors this call sends (the interpreter adopts them). */
+  readonly tensorsPut: string[] = [];
 
   constructor(
     private readonly host: HandleHost,
     private readonly onCreate?: (h: PyObject) => void,
     private readonly target?: { interp: Interpreter },
+    private readonly tensors?: EngineHost,
   ) {}
 
   encode(v: object): unknown {
@@ -111,10 +117,19 @@ export class HandleCodec implements WireCodec {
       this.passed.push(v);
       return { $o: v.id };
     }
+    if (v instanceof Tensor && this.tensors) {
+      // The data stays on the host: Python gets a handle to an engine-resident tensor.
+      const id = this.tensors.put(v, "pending");
+      this.tensorsPut.push(id);
+      return { $x: "tensor", storage: id, dtype: v.dtype, shape: [...v.shape] };
+    }
     return undefined;
   }
 
   decode(tagged: Record<string, unknown>): unknown {
+    if (tagged.$x === "tensor" && this.tensors) {
+      return this.tensors.take(tagged.storage as string, tagged.dtype as DType, tagged.offset as number, tagged.shape as number[]);
+    }
     if ("$o" in tagged && this.target) {
       const interp = this.target.interp;
       const h = new PyObject(this.host, interp, interp.generation, tagged.$o as number, String(tagged.t));

@@ -15,7 +15,7 @@ import types
 
 from pyodide.ffi import to_js
 
-from . import wire
+from . import tensors, wire
 from .package_importer import PackageImporter, demangle
 
 _handles = {}  # handle id -> object the host holds
@@ -96,7 +96,9 @@ def op_global(req):
 
 
 def op_load_package(req):
-    _packages[req["pkg"]] = PackageImporter(req["files"], req["label"])
+    importer = PackageImporter(req["files"], req["label"])
+    importer.storage_prefix = req["pkg"]  # storage ids are "<package id>/<key>" on the host
+    _packages[req["pkg"]] = importer
     return None
 
 
@@ -173,12 +175,18 @@ def dispatch(op, payload, js_buffers):
             raise ValueError(f"unknown operation {op!r}")
         result = fn(req)
         if req.get("as_handle"):
-            return to_js([True, wire.json.dumps(_make_handle(result)), []])
+            return to_js([True, wire.json.dumps(_make_handle(result)), [], _releases()])
+        tensors.prepare_result(result)
         enc = wire.Encoder(_make_handle)
         text = enc.dumps(result)
-        return to_js([True, text, enc.buffers])
+        return to_js([True, text, enc.buffers, _releases()])
     except BaseException as exc:  # KeyboardInterrupt (deadline), SystemExit, everything
-        return to_js([False, wire.json.dumps(_error_payload(exc)), []])
+        return to_js([False, wire.json.dumps(_error_payload(exc)), [], _releases()])
+
+
+def _releases():
+    """Engine tensors Python no longer holds: the host frees them after reading this result."""
+    return tensors.take_releases()
 
 
 def after_restore():

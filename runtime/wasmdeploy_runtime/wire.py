@@ -75,6 +75,11 @@ class Encoder:
             fields = enc(v, self.buffers)
             fields["$x"] = kind
             return fields
+        for cls, (kind, enc) in _ext_encoders.items():
+            if isinstance(v, cls):  # e.g. nn.Parameter, a Tensor subclass
+                fields = enc(v, self.buffers)
+                fields["$x"] = kind
+                return fields
         # Subclasses of plain types (IntEnum, namedtuple, OrderedDict, str enums) travel as their base.
         if isinstance(v, bool):
             return bool(v)

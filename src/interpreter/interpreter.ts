@@ -3,11 +3,11 @@
 // detection and respawn. Jobs that have not started when the worker dies are kept
 // and run on the respawned worker, so no call is lost or answered twice.
 
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker } from "node:worker_threads";
 import { CallTimeoutError, ClosedError, InterpreterCrashedError, PythonError } from "../errors.js";
 import type { WireMessage } from "../wire.js";
 import type { RuntimeFile } from "./assets.js";
-import type { FromWorker, PyErrorPayload, WorkerInit } from "./protocol.js";
+import type { BridgeRequestMessage, FromWorker, PyErrorPayload, WorkerInit } from "./protocol.js";
 import { WORKER_URL } from "./snapshot.js";
 
 export interface JobSpec {
@@ -45,6 +45,12 @@ export interface InterpreterOptions {
   onOutput: (index: number, stream: "stdout" | "stderr", text: string) => void;
   /** Called after each (re)spawn is ready; the manager resets per-generation state here. */
   onReady?: (interp: Interpreter) => void;
+  /** Serves the interpreter's synchronous engine requests; `owner` names this interpreter generation. */
+  bridge?: (req: BridgeRequestMessage, owner: string) => Promise<WireMessage>;
+  /** Engine tensors Python released (delivered after the result that carried them is decoded). */
+  onRelease?: (ids: string[]) => void;
+  /** A generation of this interpreter is gone: free what it owned. */
+  onOwnerGone?: (owner: string) => void;
 }
 
 export interface BootInfo {
@@ -134,9 +140,16 @@ export class Interpreter {
   }
 
   // ----- internals -----
+  /** Names this interpreter generation as the owner of engine tensors. */
+  get owner(): string {
+    return `${this.index}:${this.generation}`;
+  }
+
   private spawn() {
     this.state = "booting";
     this.loaded = new Set();
+    const channel = this.opts.bridge ? new MessageChannel() : undefined;
+    const flag = new SharedArrayBuffer(4);
     const init: WorkerInit = {
       mode: "serve",
       index: this.index,
@@ -145,9 +158,17 @@ export class Interpreter {
       snapshot: this.opts.snapshot,
       runtimeFiles: this.opts.runtimeFiles,
       interruptBuffer: this.interrupt,
+      bridgePort: channel?.port2,
+      bridgeFlag: channel ? flag : undefined,
     };
-    const worker = new Worker(WORKER_URL, { workerData: init, stdout: false, stderr: false });
+    const worker = new Worker(WORKER_URL, {
+      workerData: init,
+      transferList: channel ? [channel.port2] : [],
+      stdout: false,
+      stderr: false,
+    });
     this.worker = worker;
+    if (channel) this.serveBridge(channel.port1, flag, worker);
     let fatalReason: string | undefined;
     worker.on("message", (msg: FromWorker) => {
       if (worker !== this.worker) return;
@@ -164,6 +185,11 @@ export class Interpreter {
         case "result":
           this.heapBytes = msg.heapBytes;
           this.onResult(msg.id, msg.ok, { json: msg.json, buffers: msg.buffers });
+          if (msg.release.length) {
+            // After the result's decoding (a continuation of the promise just resolved).
+            const ids = msg.release;
+            setImmediate(() => this.opts.onRelease?.(ids));
+          }
           break;
         case "stdout":
           this.opts.onOutput(this.index, msg.stream, msg.text);
@@ -184,10 +210,26 @@ export class Interpreter {
     });
   }
 
+  private serveBridge(port: import("node:worker_threads").MessagePort, flagBuffer: SharedArrayBuffer, worker: Worker) {
+    const flag = new Int32Array(flagBuffer);
+    const owner = this.owner;
+    port.on("message", (req: BridgeRequestMessage) => {
+      this.opts.bridge!(req, owner).then(
+        (res) => port.postMessage({ id: req.id, ok: true, json: res.json, buffers: res.buffers }),
+        (e: unknown) => port.postMessage({ id: req.id, ok: false, error: e instanceof Error ? e.message : String(e) }),
+      ).finally(() => {
+        Atomics.store(flag, 0, 1);
+        Atomics.notify(flag, 0);
+      });
+    });
+    worker.once("exit", () => port.close());
+  }
+
   private onWorkerDied(reason: string) {
     this.worker = undefined;
     if (this.state === "closed") return;
     const wasBooting = this.state === "booting";
+    this.opts.onOwnerGone?.(this.owner);
     this.crashes++;
     this.generation++;
     const job = this.inFlight;

@@ -4,6 +4,7 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { loadPyodide, type PyodideAPI } from "pyodide";
+import { makeSyncBridge } from "../bridge/sync-call.js";
 import type { FromWorker, ToWorker, WorkerInit } from "./protocol.js";
 
 const init = workerData as WorkerInit;
@@ -94,10 +95,14 @@ async function serve() {
   const started = performance.now();
   const { py, fromSnapshot, error } = await boot();
   writeRuntime(py);
+  if (init.bridgePort && init.bridgeFlag) {
+    // Registered after the snapshot is restored: a JS module cannot live in a snapshot.
+    py.registerJsModule("wasmdeploy_bridge", { call: makeSyncBridge(init.bridgePort, init.bridgeFlag) });
+  }
   py.runPython(IMPORT_RUNTIME);
   const host = py.pyimport("wasmdeploy_runtime.host");
   host.after_restore();
-  const dispatch = host.dispatch as (op: string, json: string, buffers: Uint8Array[]) => [boolean, string, Uint8Array[]];
+  const dispatch = host.dispatch as (op: string, json: string, buffers: Uint8Array[]) => [boolean, string, Uint8Array[], string[]];
   const interrupt = new Int32Array(init.interruptBuffer);
   py.setInterruptBuffer(interrupt);
   const heap = () => (py as unknown as { _module: { HEAP8: Int8Array } })._module.HEAP8.length;
@@ -105,7 +110,7 @@ async function serve() {
   port.on("message", (msg: ToWorker) => {
     if (msg.type !== "call") return;
     Atomics.store(interrupt, 0, 0);
-    let out: [boolean, string, Uint8Array[]];
+    let out: [boolean, string, Uint8Array[], string[]];
     try {
       out = dispatch(msg.op, msg.json, msg.buffers);
     } catch (e) {
@@ -114,8 +119,8 @@ async function serve() {
       post({ type: "fatal", reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
       process.exit(70);
     }
-    const [ok, json, buffers] = out;
-    post({ type: "result", id: msg.id, ok, json, buffers, heapBytes: heap() }, buffers.map((b) => b.buffer));
+    const [ok, json, buffers, release] = out;
+    post({ type: "result", id: msg.id, ok, json, buffers, heapBytes: heap(), release }, buffers.map((b) => b.buffer));
   });
   post({ type: "ready", bootMs: performance.now() - started, fromSnapshot, snapshotError: error, heapBytes: heap() });
 }

@@ -1,0 +1,88 @@
+"""How the torch layer reaches the engine: the synchronous host bridge.
+
+`wasmdeploy_bridge.call(kind, json, buffers)` is a JS function the worker registers after
+the snapshot is restored; it blocks this thread until the host's engine answers. Storages
+Python drops are queued here and handed back to the host with the next request or with
+the result of the current call, so releasing costs no round trip of its own.
+"""
+
+import json
+
+from pyodide.ffi import JsException, to_js
+
+_pending_release = []
+_bridge_call = None
+
+
+class EngineError(RuntimeError):
+    """The host engine refused or failed a request."""
+
+
+def _call(kind, body, buffers=()):
+    global _bridge_call
+    if _bridge_call is None:
+        try:
+            from wasmdeploy_bridge import call
+        except ImportError:
+            raise RuntimeError(
+                "this interpreter has no tensor engine attached (wasmdeploy_bridge is missing); "
+                "tensors only work inside an InterpreterManager worker"
+            ) from None
+        _bridge_call = call
+    if _pending_release:
+        body["release"] = take_releases()
+    try:
+        reply = _bridge_call(kind, json.dumps(body, separators=(",", ":")), to_js(list(buffers)))
+    except JsException as e:
+        raise EngineError(str(e.js_error.message if hasattr(e, "js_error") else e)) from None
+    text = reply[0]
+    out_buffers = [b.to_bytes() for b in reply[1]]
+    return json.loads(text), out_buffers
+
+
+class BridgeBackend:
+    def run(self, spec, feeds):
+        """Run a GraphSpec; returns one Storage per output (transient, contiguous)."""
+        from torch._storage import Storage
+
+        wire_feeds = {name: [storage.id, offset] for name, (storage, offset) in feeds.items()}
+        reply, _ = _call("run", {"spec": spec, "feeds": wire_feeds})
+        out = []
+        for storage_id, o in zip(reply["storages"], spec["outputs"]):
+            numel = 1
+            for d in o["shape"]:
+                numel *= d
+            out.append(Storage(storage_id, o["dtype"], numel, False))
+        return out
+
+    def read(self, storage, dtype, offset, numel):
+        _, bufs = _call("read", {"storage": storage.id, "dtype": dtype, "offset": offset, "numel": numel})
+        return bufs[0]
+
+    def write(self, data, dtype, numel):
+        from torch._storage import Storage
+
+        reply, _ = _call("write", {"dtype": dtype, "numel": numel}, [bytes(data)])
+        return Storage(reply["storage"], dtype, numel, False)
+
+    def release(self, storage_id):
+        _pending_release.append(storage_id)
+
+
+_backend = BridgeBackend()
+
+
+def get():
+    return _backend
+
+
+def set_backend(backend):
+    """Swap the backend (tests and tools)."""
+    global _backend
+    _backend = backend
+
+
+def take_releases():
+    out = list(_pending_release)
+    _pending_release.clear()
+    return out

@@ -1,0 +1,101 @@
+"""Tensors at the interpreter's edges: storages in pickles, tensors to and from the host.
+
+- Pickled tensors: torch.package's persistent id ('storage', storage_type, key, location,
+  numel) becomes a stable Storage "<package id>/<key>"; the host registers its bytes in the
+  engine once per process, so every interpreter shares one copy of the weights.
+- Host inputs arrive as {"$x": "tensor", storage, dtype, shape}: the data stays on the host.
+- Tensors in a result are materialized together (one graph) and leave as storage ids; the
+  host copies the data out of its own store. Nothing passes through Python's heap.
+
+torch is imported when this module is (before the boot snapshot, so it costs nothing per
+interpreter). If that import fails, plain Python still works and the first tensor use
+raises the import error.
+"""
+
+from . import package_importer, wire
+
+try:
+    import torch
+    from torch import _backend, _graph
+    from torch._dtype import from_name
+    from torch._storage import Storage
+
+    _import_error = None
+except Exception as e:  # the torch layer is broken: keep the interpreter usable for plain Python
+    torch = None
+    _import_error = e
+
+
+def _require_torch():
+    if torch is None:
+        raise RuntimeError(f"the torch layer failed to import in this interpreter: {_import_error!r}") from _import_error
+
+
+def _dtype_of_storage_type(storage_type, dtype=None):
+    if dtype is not None:
+        return dtype
+    d = getattr(storage_type, "dtype", None)
+    if d is None:  # torch 2.x UntypedStorage
+        return torch.uint8
+    return d
+
+
+def load_storage(importer, saved_id):
+    """package_importer's storage hook."""
+    _require_torch()
+    _, storage_type, key, _location, numel = saved_id[:5]
+    dtype = _dtype_of_storage_type(storage_type)
+    return Storage(f"{importer.storage_prefix}/{key}", dtype.name, numel, True)
+
+
+def _encode_tensor(t, buffers):
+    concrete = t._concrete()
+    if concrete is None:
+        _graph.materialize([t])
+        concrete = t._concrete()
+    storage, offset = concrete
+    return {"storage": storage.id, "offset": offset, "dtype": t.dtype.name, "shape": list(t.shape)}
+
+
+def _decode_tensor(fields, buffers):
+    _require_torch()
+    dtype = from_name(fields["dtype"])
+    shape = tuple(fields["shape"])
+    numel = 1
+    for d in shape:
+        numel *= d
+    storage = Storage(fields["storage"], fields["dtype"], numel, False)
+    return torch.Tensor._from_storage(storage, 0, shape, dtype)
+
+
+def _collect(value, out, depth=0):
+    if depth > wire.MAX_DEPTH:
+        return
+    if isinstance(value, torch.Tensor):
+        out.append(value)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _collect(v, out, depth + 1)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _collect(v, out, depth + 1)
+
+
+def prepare_result(value):
+    """Materialize every tensor in a result in one graph before it is encoded."""
+    if torch is None:
+        return
+    found = []
+    _collect(value, found)
+    lazy = [t for t in found if t._concrete() is None]
+    if lazy:
+        _graph.materialize(lazy)
+
+
+def take_releases():
+    return _backend.take_releases() if torch is not None else []
+
+
+if torch is not None:
+    package_importer.storage_loader = load_storage
+    wire.register_extension("tensor", torch.Tensor, _encode_tensor, _decode_tensor)

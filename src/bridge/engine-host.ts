@@ -1,0 +1,163 @@
+// The host end of the bridge: serves the interpreters' synchronous engine requests
+// (run a graph, read a tensor's bytes, write bytes as a tensor, release tensors) on the
+// main thread, where the one Engine of the process lives.
+//
+// Tensors live here, not in Python: weight storages are registered in the Engine once
+// per process (read from the package archive on first use, shared by every interpreter);
+// transient tensors (call inputs, graph outputs, tensors Python built from data) live in
+// this store, owned by the interpreter that made them, and are dropped when Python
+// releases them or the interpreter dies.
+
+import { Engine } from "../engine/engine.js";
+import type { DType, GraphSpec } from "../engine/graph.js";
+import { dtypeInfo, viewAs } from "../engine/dtype.js";
+import { WasmdeployError } from "../errors.js";
+import { Tensor } from "../tensor.js";
+import type { WireMessage } from "../wire.js";
+
+export type EngineName = "ort-node" | "ort-web";
+
+/** Supplies the bytes of a package storage, given its id "<package id>/<key>". */
+export type WeightSource = (id: string) => Uint8Array | undefined;
+
+interface StoredTensor {
+  tensor: Tensor;
+  /** "<interpreter index>:<generation>", or "host" for call inputs the host owns. */
+  owner: string;
+}
+
+export interface BridgeRequest {
+  kind: "run" | "read" | "write" | "release";
+  json: string;
+  buffers: Uint8Array[];
+}
+
+export class EngineHost {
+  #engine?: Promise<Engine>;
+  readonly #store = new Map<string, StoredTensor>();
+  #next = 1;
+
+  constructor(
+    readonly engineName: EngineName,
+    private readonly weights: WeightSource,
+    private readonly threads = 1,
+  ) {}
+
+  engine(): Promise<Engine> {
+    this.#engine ??= Engine.create({ backend: this.engineName, threads: this.threads });
+    return this.#engine;
+  }
+
+  get engineStarted(): boolean {
+    return this.#engine !== undefined;
+  }
+
+  /** Put a host tensor in the store (call inputs); returns its storage id. */
+  put(tensor: Tensor, owner: string): string {
+    const id = `t${this.#next++}`;
+    this.#store.set(id, { tensor, owner });
+    return id;
+  }
+
+  /** A copy of a stored tensor's elements [offset, offset + numel) under `shape`. */
+  take(id: string, dtype: DType, offset: number, shape: number[]): Tensor {
+    const data = this.elements(id, dtype, offset, shape.reduce((a, b) => a * b, 1));
+    return new Tensor(dtype, data.slice(), shape);
+  }
+
+  /** Hand tensors put for a call to the interpreter that runs it. */
+  adopt(ids: Iterable<string>, owner: string): void {
+    for (const id of ids) {
+      const t = this.#store.get(id);
+      if (t) t.owner = owner;
+    }
+  }
+
+  release(ids: Iterable<string>): void {
+    for (const id of ids) this.#store.delete(id);
+  }
+
+  /** Drop every tensor an interpreter owned (it died or was respawned). */
+  releaseOwner(owner: string): void {
+    for (const [id, t] of this.#store) if (t.owner === owner) this.#store.delete(id);
+  }
+
+  get storedTensors(): number {
+    return this.#store.size;
+  }
+
+  async handle(req: BridgeRequest, owner: string): Promise<WireMessage> {
+    const body = JSON.parse(req.json) as Record<string, unknown>;
+    if (Array.isArray(body.release)) this.release(body.release as string[]);
+    switch (req.kind) {
+      case "run":
+        return this.run(body as unknown as RunRequest, owner);
+      case "read": {
+        const { storage, dtype, offset, numel } = body as { storage: string; dtype: DType; offset: number; numel: number };
+        const data = this.elements(storage, dtype, offset, numel);
+        return { json: "{}", buffers: [new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()] };
+      }
+      case "write": {
+        const { dtype, numel } = body as { dtype: DType; numel: number };
+        const bytes = req.buffers[0]!;
+        const info = dtypeInfo(dtype);
+        if (bytes.byteLength !== numel * info.itemSize) {
+          throw new WasmdeployError(`bridge write: ${bytes.byteLength} bytes is not ${numel} ${dtype} elements`);
+        }
+        const data = viewAs(dtype, bytes.slice(), 0, numel);
+        return { json: JSON.stringify({ storage: this.put(new Tensor(dtype, data, [numel]), owner) }), buffers: [] };
+      }
+      case "release":
+        return { json: "{}", buffers: [] };
+    }
+  }
+
+  private async run(req: RunRequest, owner: string): Promise<WireMessage> {
+    const engine = await this.engine();
+    const graph = req.spec;
+    for (const w of graph.weights) {
+      if (!engine.hasStorage(w.storage)) {
+        const bytes = this.weights(w.storage);
+        if (!bytes) throw new WasmdeployError(`graph reads weight storage ${w.storage}, which no loaded package holds`);
+        engine.registerStorage(w.storage, w.dtype, bytes);
+      }
+    }
+    const feeds: Record<string, Tensor> = {};
+    for (const input of graph.inputs) {
+      const [id, offset] = req.feeds[input.name] ?? [];
+      if (id === undefined) throw new WasmdeployError(`graph input ${input.name} has no feed`);
+      const numel = input.shape.reduce((a, b) => a * b, 1);
+      feeds[input.name] = new Tensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, numel), input.shape);
+    }
+    const out = await engine.run(graph, feeds);
+    const ids = graph.outputs.map((o) => this.put(out[o.name]!, owner));
+    return { json: JSON.stringify({ storages: ids }), buffers: [] };
+  }
+
+  /** A view of `numel` elements of a stored tensor, or of a package weight storage. */
+  private elements(id: string, dtype: DType, offset: number, numel: number) {
+    const stored = this.#store.get(id);
+    if (stored) {
+      const t = stored.tensor;
+      if (t.dtype !== dtype) throw new WasmdeployError(`tensor ${id} is ${t.dtype}, read as ${dtype}`);
+      if (offset + numel > t.size) throw new WasmdeployError(`read of ${numel} elements at ${offset} past the end of tensor ${id} (${t.size})`);
+      return t.data.subarray(offset, offset + numel);
+    }
+    const bytes = this.weights(id);
+    if (!bytes) throw new WasmdeployError(`tensor ${id} does not exist (released, or its interpreter was respawned)`);
+    const item = dtypeInfo(dtype).itemSize;
+    // Archive entries are not aligned for typed-array views; copy the range out.
+    const range = bytes.slice(offset * item, (offset + numel) * item);
+    return viewAs(dtype, range, 0, numel);
+  }
+
+  async close(): Promise<void> {
+    this.#store.clear();
+    if (this.#engine) await (await this.#engine).close();
+  }
+}
+
+interface RunRequest {
+  spec: GraphSpec;
+  feeds: Record<string, [string, number]>;
+}

@@ -1,0 +1,203 @@
+// The tensor engine: owns weight storages and runs GraphSpecs in ONNX Runtime, compiling each
+// distinct graph structure once into a cached session.
+//
+// How weights enter a session. Measured on this machine (2 cores, Node 20, ORT 1.30, 1 thread),
+// bench/engine/weights.bench.ts; RSS is what each extra session of the same graph adds, after GC:
+//
+//   ort-node                            initializers        external (in-memory)   inputs (fed per run)
+//   model                     weights   run      RSS/sess   run      RSS/sess      run      RSS/sess
+//   convnet 8x(conv3x3+BN+Relu) 18 MB   16.7 ms  64 MB      17.0 ms  51 MB         20.0 ms   7 MB
+//   mlp1 4x MLP 512-2048, 1 row 32 MB    2.0 ms  71 MB       1.7 ms  66 MB          2.9 ms   5 MB
+//   mlp64 the same, 64 rows     32 MB   13.9 ms  69 MB      14.1 ms  66 MB         21.2 ms   6 MB
+//   small 20x(conv+BN+Relu)    0.2 MB   0.10 ms   5 MB      0.11 ms   5 MB         0.48 ms   5 MB
+//   session creation (18-32 MB)         50-90 ms            36-67 ms               3-5 ms
+//
+//   ort-web (wasm, 1 thread): mlp1 1.3 ms as initializers vs 15.4 ms as inputs (it copies every
+//   input into wasm memory on every run); convnet 75 ms vs 79 ms.
+//
+// Initializers win every run (ORT fuses Conv+BN and prepacks Conv/MatMul weights only for them,
+// and there is no per-feed cost): 1.2-1.5x on big graphs, 5x on graphs of many small weights. But
+// each session holds 2-3.5x the weight bytes, and sessions of the same weights at other input
+// shapes multiply that. Fed as inputs, the one registered copy serves every session (ort-node
+// wraps the JS buffer: no per-session copy, and mlp1's 2.9 ms leaves no room for a 32 MB one). External data is copied by ORT too (checked by zeroing
+// the source after session creation) and saved little, so the engine does not use it.
+//
+// Policy "auto" (the default): bake weights in as initializers while the weight bytes baked into
+// live sessions stay within initializerBudgetBytes; past it, new ort-node sessions take weights
+// as inputs. ort-web always bakes (inputs cost it 12x on mlp1).
+//
+// Per call (bench/engine/run.bench.ts, x*2+1 on 4 floats): ort-node session.run 9.5-11.5 us,
+// Engine.run 14-15 us (structuralKey 0.9 us of it); ort-web 10-13 us and 15-17 us. Session
+// creation for a tiny graph: 0.5 ms ort-node, 0.9 ms ort-web; the first ort-web session of a
+// process takes 240-260 ms (wasm compile), the first ort-node one 21-29 ms.
+
+import { ClosedError } from "../errors.js";
+import { Tensor } from "../tensor.js";
+import type { TypedArray } from "./dtype.js";
+import { dtypeInfo, shapeSize } from "./dtype.js";
+import type { DType, GraphSpec } from "./graph.js";
+import { defaultBackendName, loadBackend, type BackendName, type BackendSession, type EngineBackend } from "./backend.js";
+import { buildModel } from "./onnx-builder.js";
+import { SessionCache, type CacheStats } from "./session-cache.js";
+import { StorageRegistry } from "./storage.js";
+import { structuralKey } from "./structural-key.js";
+import { checkOutputs, validateFeeds, validateGraph } from "./validate.js";
+import { wrapOrtError } from "./ort-error.js";
+
+/** How weights enter compiled sessions (see the measurements above). */
+export type WeightPolicy = "auto" | "initializers" | "inputs";
+
+export interface EngineOptions {
+  /** Default: "ort-node" under Node.js, "ort-web" elsewhere. */
+  backend?: BackendName;
+  /** Compiled sessions kept (LRU). Default 256. */
+  cacheEntries?: number;
+  /** Threads per session (ort-node) or wasm threads (ort-web). Default 1. */
+  threads?: number;
+  /** Default "auto". */
+  weights?: WeightPolicy;
+  /** "auto": weight bytes that live sessions may bake in before new ones take weights as inputs. Default 512 MiB. */
+  initializerBudgetBytes?: number;
+}
+
+export interface EngineStats extends CacheStats {
+  storages: number;
+  storageBytes: number;
+  /** Sessions currently cached (including ones still compiling). */
+  sessionsCached: number;
+  /** Weight bytes copied into live sessions as initializers. */
+  bakedWeightBytes: number;
+}
+
+interface CompiledGraph {
+  session: BackendSession;
+  outputNames: string[];
+  /** Views into shared storages, fed on every run when weights are inputs; else undefined. */
+  weightFeeds: Record<string, Tensor> | undefined;
+  release(): Promise<void>;
+}
+
+export class Engine {
+  readonly #backend: EngineBackend;
+  readonly #storages = new StorageRegistry();
+  readonly #cache: SessionCache<CompiledGraph>;
+  readonly #policy: WeightPolicy;
+  readonly #budget: number;
+  #bakedBytes = 0;
+  #closed = false;
+
+  private constructor(backend: EngineBackend, opts: EngineOptions) {
+    this.#backend = backend;
+    this.#cache = new SessionCache(opts.cacheEntries ?? 256);
+    this.#policy = opts.weights ?? "auto";
+    this.#budget = opts.initializerBudgetBytes ?? 512 * 2 ** 20;
+  }
+
+  static async create(opts: EngineOptions = {}): Promise<Engine> {
+    const name = opts.backend ?? defaultBackendName();
+    const backend = await loadBackend(name, { threads: opts.threads ?? 1 });
+    return new Engine(backend, opts);
+  }
+
+  get backend(): BackendName {
+    return this.#backend.name;
+  }
+
+  /**
+   * Registers a weight storage under `id`: raw bytes, or a typed array of `dtype`'s type. An
+   * array spanning a whole ArrayBuffer is adopted without a copy (do not modify it afterwards);
+   * other views are copied. Idempotent: a storage is registered once per process and shared by
+   * every graph that reads it; registering the same id again keeps the first copy.
+   */
+  registerStorage(id: string, dtype: DType, data: TypedArray | Uint8Array): void {
+    this.#assertOpen();
+    this.#storages.register(id, dtype, data);
+  }
+
+  hasStorage(id: string): boolean {
+    return this.#storages.has(id);
+  }
+
+  /** Forgets a storage, and evicts the compiled sessions that read it. */
+  releaseStorage(id: string): void {
+    if (this.#storages.release(id)) this.#cache.evictTagged(id);
+  }
+
+  /** Runs `graph` on `feeds` (one Tensor per graph input) and returns its outputs by name. */
+  async run(graph: GraphSpec, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    this.#assertOpen();
+    validateFeeds(graph, feeds);
+    const key = structuralKey(graph);
+    return this.#cache.use(
+      key,
+      () => this.#compile(graph),
+      async (c) => {
+        const all = c.weightFeeds ? { ...feeds, ...c.weightFeeds } : feeds;
+        let out: Record<string, Tensor>;
+        try {
+          out = await c.session.run(all, c.outputNames);
+        } catch (e) {
+          throw wrapOrtError(e, graph, "run");
+        }
+        checkOutputs(graph, out);
+        return out;
+      },
+      () => graph.weights.map((w) => w.storage),
+    );
+  }
+
+  stats(): EngineStats {
+    return {
+      ...this.#cache.stats,
+      storages: this.#storages.count,
+      storageBytes: this.#storages.byteLength,
+      sessionsCached: this.#cache.size,
+      bakedWeightBytes: this.#bakedBytes,
+    };
+  }
+
+  /** Releases every session and storage. Runs in flight finish first. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#cache.clear();
+    this.#storages.clear();
+  }
+
+  async #compile(graph: GraphSpec): Promise<CompiledGraph> {
+    validateGraph(graph);
+    let weightBytes = 0;
+    for (const w of graph.weights) weightBytes += shapeSize(w.shape) * dtypeInfo(w.dtype).itemSize;
+    const bake =
+      this.#policy === "initializers" ||
+      (this.#policy === "auto" && (this.#backend.name === "ort-web" || this.#bakedBytes + weightBytes <= this.#budget));
+    const baked = bake ? weightBytes : 0;
+    const built = buildModel(graph, { weights: bake ? "initializers" : "inputs", locate: (w) => this.#storages.locate(w) });
+    let weightFeeds: Record<string, Tensor> | undefined;
+    if (built.weightInputs.length > 0) {
+      weightFeeds = {};
+      for (const w of built.weightInputs) weightFeeds[w.name] = new Tensor(w.dtype, this.#storages.view(w), w.shape);
+    }
+    this.#bakedBytes += baked;
+    let session: BackendSession;
+    try {
+      session = await this.#backend.createSession(built.bytes);
+    } catch (e) {
+      this.#bakedBytes -= baked;
+      throw wrapOrtError(e, graph, "compile");
+    }
+    return {
+      session,
+      outputNames: graph.outputs.map((o) => o.name),
+      weightFeeds,
+      release: async () => {
+        this.#bakedBytes -= baked;
+        await session.release();
+      },
+    };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError("the engine was used after close()");
+  }
+}
