@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // The wasmdeploy command line: inspect an archive, or call an object pickled in it.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { WasmdeployError } from "../errors.js";
 import { InterpreterManager } from "../manager.js";
 import { parseTorchPackage } from "../package/archive.js";
 import { formatInspectReport, inspectArchive } from "../package/inspect.js";
+import { Tensor } from "../tensor.js";
 
 const USAGE = `usage:
   wasmdeploy inspect ARCHIVE [--json]
       List an archive's interned, extern and mocked modules, pickles, resources and storages.
+  wasmdeploy run ARCHIVE --pickle PACKAGE/RESOURCE --input X.npy [--input X2.npy ...] --output Y.npy [--interpreters N] [--engine ort-node|ort-web]
+      Call a pickled model on .npy inputs; writes its tensor result to Y.npy (a tuple or list: Y.npy, Y.1.npy, Y.2.npy, ...).
   wasmdeploy call ARCHIVE --pickle PACKAGE/RESOURCE [--method NAME] [--args JSON] [--kwargs JSON] [--interpreters N] [--timeout-ms MS]
       Load the pickled object and call it (or its method) with JSON arguments; prints the JSON result.
       Example: wasmdeploy call packages/archives/tokenizer.pt --pickle tok/tok.pkl --method encode --args '["the lazy fox"]'`;
@@ -102,6 +105,74 @@ async function call(args: string[]) {
   }
 }
 
+/** y.npy -> y.npy, y.1.npy, y.2.npy ... */
+function outputPaths(first: string, n: number): string[] {
+  const stem = first.endsWith(".npy") ? first.slice(0, -4) : first;
+  return Array.from({ length: n }, (_, i) => (i === 0 ? first : `${stem}.${i}.npy`));
+}
+
+async function run(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      pickle: { type: "string" },
+      input: { type: "string", multiple: true },
+      output: { type: "string" },
+      interpreters: { type: "string", default: "1" },
+      engine: { type: "string", default: "ort-node" },
+      "timeout-ms": { type: "string" },
+    },
+    allowPositionals: true,
+  });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError("run takes exactly one ARCHIVE");
+  const [pkgName, resource] = splitPickle(values.pickle);
+  if (!values.output) throw new UsageError("run needs --output Y.npy");
+  if (values.engine !== "ort-node" && values.engine !== "ort-web") {
+    throw new UsageError(`--engine is ort-node or ort-web, got ${JSON.stringify(values.engine)}`);
+  }
+  const inputs = (values.input ?? []).map((p) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(p));
+    } catch (e) {
+      throw new UsageError(`cannot read --input ${p}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    try {
+      return Tensor.fromNpy(bytes);
+    } catch (e) {
+      throw new UsageError(`--input ${p} is not a readable .npy file: ${(e as Error).message}`);
+    }
+  });
+  const started = performance.now();
+  const manager = await InterpreterManager.create({ interpreters: Number(values.interpreters), engine: values.engine });
+  try {
+    const timeoutMs = values["timeout-ms"] === undefined ? undefined : Number(values["timeout-ms"]);
+    const model = (await manager.loadPackage(file)).loadPickle(pkgName, resource).withOptions({ timeoutMs });
+    const booted = performance.now();
+    const result = await model.call(...inputs);
+    const done = performance.now();
+    const tensors = result instanceof Tensor ? [result] : Array.isArray(result) ? result : [result];
+    tensors.forEach((t, i) => {
+      if (!(t instanceof Tensor)) {
+        const what = t === null ? "None" : typeof t === "object" ? (t as object).constructor.name : typeof t;
+        throw new UsageError(`the model returned ${Array.isArray(result) ? `a sequence whose item ${i} is` : ""} ${what}, not a tensor; run writes tensors only (use call for other results)`);
+      }
+    });
+    // Write every file to a temporary name first, so a failure leaves no partial output.
+    const paths = outputPaths(values.output, tensors.length);
+    const temps = paths.map((p) => `${p}.${process.pid}.tmp`);
+    (tensors as Tensor[]).forEach((t, i) => writeFileSync(temps[i]!, t.toNpy()));
+    temps.forEach((t, i) => renameSync(t, paths[i]!));
+    process.stderr.write(
+      `wasmdeploy: wrote ${paths.map((p, i) => `${p} ${(tensors[i] as Tensor).dtype}[${(tensors[i] as Tensor).shape.join(",")}]`).join(", ")}; ` +
+        `ready in ${(booted - started).toFixed(0)} ms, call ${(done - booted).toFixed(0)} ms on ${values.engine}\n`,
+    );
+  } finally {
+    await manager.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -111,6 +182,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case "call":
         await call(rest);
+        return 0;
+      case "run":
+        await run(rest);
         return 0;
       case undefined:
       case "help":
