@@ -1,8 +1,9 @@
 // InterpreterManager: the pool of interpreters, load balancing, and the entry point
 // of the host API (mirrors torch::deploy's InterpreterManager).
 
+import { mkdtempSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { EngineHost, type EngineName } from "./bridge/engine-host.js";
 import { CallTimeoutError, ClosedError, PackageFormatError, WasmdeployError } from "./errors.js";
@@ -17,8 +18,16 @@ import { InterpreterSession } from "./session.js";
 import { decode, encode } from "./wire.js";
 
 export interface InterpreterManagerOptions {
-  /** Number of interpreters (worker threads). Default: the number of CPU cores. */
+  /** Number of interpreters. Default: the number of CPU cores. */
   interpreters?: number;
+  /**
+   * "sandboxed" (default): each interpreter is a locked-down child process, so archives may be
+   * untrusted (docs/security.md). "trusted": worker threads in this process; faster start and
+   * calls, but Python code can reach this process's JavaScript realm.
+   */
+  isolation?: "sandboxed" | "trusted";
+  /** Sandboxed only: cap on each interpreter process's JS heap, MB. Default 512. */
+  sandboxJsHeapMb?: number;
   /** Where the boot snapshot is cached; false keeps it in memory only. Default: see defaultSnapshotDir(). */
   snapshotDir?: string | false;
   /** Default deadline for every call, in ms. Default: none. */
@@ -112,13 +121,23 @@ export class InterpreterManager implements HandleHost {
     const wasmModule = await WebAssembly.compile(await readFile(path.join(dir, "pyodide.asm.wasm")));
     const wasmCompileMs = performance.now() - wasmStart;
     const files = runtimeFiles();
+    const isolation = options.isolation ?? "sandboxed";
+    if (isolation !== "sandboxed" && isolation !== "trusted") {
+      throw new RangeError(`isolation must be "sandboxed" or "trusted", got ${JSON.stringify(isolation)}`);
+    }
+    const sandboxed = isolation === "sandboxed";
+    let snapshotDir = options.snapshotDir ?? defaultSnapshotDir();
+    // Sandboxed interpreters are other processes: they read the snapshot from a file.
+    if (sandboxed && snapshotDir === false) snapshotDir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-snapshot-"));
     const snap = await loadOrMakeSnapshot({
-      dir: options.snapshotDir ?? defaultSnapshotDir(),
-      key: snapshotKey(files, "trusted"),
+      dir: snapshotDir,
+      key: snapshotKey(files, isolation),
       pyodideDir: dir,
       wasmModule,
       runtimeFiles: files,
+      sandboxed,
     });
+    if (sandboxed && !snap.path) throw new WasmdeployError("sandboxed interpreters need the boot snapshot on disk; set snapshotDir to a writable folder");
     // One copy of the snapshot for every worker: a SharedArrayBuffer is shared, not cloned.
     const sharedSnapshot = new Uint8Array(new SharedArrayBuffer(snap.bytes.byteLength));
     sharedSnapshot.set(snap.bytes);
@@ -142,6 +161,8 @@ export class InterpreterManager implements HandleHost {
           runtimeFiles: files,
           interruptGraceMs: options.interruptGraceMs ?? 1000,
           onOutput,
+          isolation,
+          sandbox: { snapshotPath: snap.path ?? null, jsHeapMb: options.sandboxJsHeapMb ?? 512 },
           bridge: (req, owner) => engineHost.handle(req, owner),
           onRelease: (ids) => engineHost.release(ids),
           onOwnerGone: (owner) => engineHost.releaseOwner(owner),

@@ -20,6 +20,7 @@ try:
     from torch._dtype import from_name
     from torch._storage import Storage
 
+    _Tensor = torch.Tensor
     _import_error = None
 except Exception as e:  # the torch layer is broken: keep the interpreter usable for plain Python
     torch = None
@@ -71,7 +72,7 @@ def _decode_tensor(fields, buffers):
 def _collect(value, out, depth=0):
     if depth > wire.MAX_DEPTH:
         return
-    if isinstance(value, torch.Tensor):
+    if isinstance(value, _Tensor):
         out.append(value)
     elif isinstance(value, (list, tuple)):
         for v in value:
@@ -98,4 +99,4 @@ def take_releases():
 
 if torch is not None:
     package_importer.storage_loader = load_storage
-    wire.register_extension("tensor", torch.Tensor, _encode_tensor, _decode_tensor)
+    wire.register_extension("tensor", _Tensor, _encode_tensor, _decode_tensor)

@@ -3,12 +3,11 @@
 // detection and respawn. Jobs that have not started when the worker dies are kept
 // and run on the respawned worker, so no call is lost or answered twice.
 
-import { MessageChannel, Worker } from "node:worker_threads";
 import { CallTimeoutError, ClosedError, InterpreterCrashedError, PythonError } from "../errors.js";
 import type { WireMessage } from "../wire.js";
 import type { RuntimeFile } from "./assets.js";
-import type { BridgeRequestMessage, FromWorker, PyErrorPayload, WorkerInit } from "./protocol.js";
-import { WORKER_URL } from "./snapshot.js";
+import type { BridgeRequestMessage, FromWorker, PyErrorPayload } from "./protocol.js";
+import { type SandboxOptions, type SpawnInit, spawnProcess, spawnThread, type Transport, type TransportHandlers } from "./transport.js";
 
 export interface JobSpec {
   op: string;
@@ -43,6 +42,9 @@ export interface InterpreterOptions {
   /** How long interrupted Python code may take to stop before the worker is terminated. */
   interruptGraceMs: number;
   onOutput: (index: number, stream: "stdout" | "stderr", text: string) => void;
+  /** "trusted": a worker thread in this process; "sandboxed": a locked-down child process. */
+  isolation: "trusted" | "sandboxed";
+  sandbox?: SandboxOptions;
   /** Called after each (re)spawn is ready; the manager resets per-generation state here. */
   onReady?: (interp: Interpreter) => void;
   /** Serves the interpreter's synchronous engine requests; `owner` names this interpreter generation. */
@@ -76,10 +78,9 @@ export class Interpreter {
   /** Sessions pinned to this interpreter count as load for balancing. */
   sessions = 0;
 
-  private worker?: Worker;
+  private transport?: Transport;
   private queue: Job[] = [];
   private inFlight?: Job;
-  private readonly interrupt = new SharedArrayBuffer(4);
   private bootFailures = 0;
   private readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
 
@@ -123,7 +124,15 @@ export class Interpreter {
 
   /** Kill the worker as if it crashed (tests and fault injection use this). */
   async kill(): Promise<void> {
-    await this.worker?.terminate();
+    const t = this.transport;
+    if (!t) return;
+    await t.terminate();
+    if (t === this.transport) this.onWorkerDied("killed");
+  }
+
+  /** Resident memory of this interpreter's own process (sandboxed isolation only). */
+  residentBytes(): number | undefined {
+    return this.transport?.residentBytes();
   }
 
   async close(): Promise<void> {
@@ -134,9 +143,9 @@ export class Interpreter {
     if (this.inFlight) this.settle(this.inFlight, err);
     this.inFlight = undefined;
     for (const w of this.readyWaiters.splice(0)) w.reject(err);
-    const worker = this.worker;
-    this.worker = undefined;
-    await worker?.terminate();
+    const transport = this.transport;
+    this.transport = undefined;
+    await transport?.terminate();
   }
 
   // ----- internals -----
@@ -148,85 +157,63 @@ export class Interpreter {
   private spawn() {
     this.state = "booting";
     this.loaded = new Set();
-    const channel = this.opts.bridge ? new MessageChannel() : undefined;
-    const flag = new SharedArrayBuffer(4);
-    const init: WorkerInit = {
+    const owner = this.owner;
+    const init: SpawnInit = {
       mode: "serve",
       index: this.index,
       pyodideDir: this.opts.pyodideDir,
       wasmModule: this.opts.wasmModule,
       snapshot: this.opts.snapshot,
       runtimeFiles: this.opts.runtimeFiles,
-      interruptBuffer: this.interrupt,
-      bridgePort: channel?.port2,
-      bridgeFlag: channel ? flag : undefined,
+      sandboxed: this.opts.isolation === "sandboxed",
     };
-    const worker = new Worker(WORKER_URL, {
-      workerData: init,
-      transferList: channel ? [channel.port2] : [],
-      stdout: false,
-      stderr: false,
-    });
-    this.worker = worker;
-    if (channel) this.serveBridge(channel.port1, flag, worker);
-    let fatalReason: string | undefined;
-    worker.on("message", (msg: FromWorker) => {
-      if (worker !== this.worker) return;
-      switch (msg.type) {
-        case "ready":
-          this.state = "ready";
-          this.bootFailures = 0;
-          this.heapBytes = msg.heapBytes;
-          this.lastBoot = { bootMs: msg.bootMs, fromSnapshot: msg.fromSnapshot, snapshotError: msg.snapshotError };
-          this.opts.onReady?.(this);
-          for (const w of this.readyWaiters.splice(0)) w.resolve();
-          this.pump();
-          break;
-        case "result":
-          this.heapBytes = msg.heapBytes;
-          this.onResult(msg.id, msg.ok, { json: msg.json, buffers: msg.buffers });
-          if (msg.release.length) {
-            // After the result's decoding (a continuation of the promise just resolved).
-            const ids = msg.release;
-            setImmediate(() => this.opts.onRelease?.(ids));
-          }
-          break;
-        case "stdout":
-          this.opts.onOutput(this.index, msg.stream, msg.text);
-          break;
-        case "fatal":
-          fatalReason = msg.reason;
-          break;
-        case "snapshot":
-          break;
-      }
-    });
-    worker.on("error", (e) => {
-      fatalReason ??= `worker error: ${e.message}`;
-    });
-    worker.on("exit", (code) => {
-      if (worker !== this.worker) return; // an intentional terminate we already handled
-      this.onWorkerDied(fatalReason ?? `worker exited with code ${code}`);
-    });
+    const handlers: TransportHandlers = {
+      onMessage: (msg) => {
+        if (transport === this.transport) this.onMessage(msg);
+      },
+      onExit: (reason) => {
+        if (transport === this.transport) this.onWorkerDied(reason);
+      },
+      bridge: this.opts.bridge ? (req) => this.opts.bridge!(req, owner) : undefined,
+    };
+    const transport =
+      this.opts.isolation === "sandboxed"
+        ? spawnProcess(init, handlers, this.opts.sandbox!)
+        : spawnThread(init, handlers);
+    this.transport = transport;
   }
 
-  private serveBridge(port: import("node:worker_threads").MessagePort, flagBuffer: SharedArrayBuffer, worker: Worker) {
-    const flag = new Int32Array(flagBuffer);
-    const owner = this.owner;
-    port.on("message", (req: BridgeRequestMessage) => {
-      this.opts.bridge!(req, owner).then(
-        (res) => port.postMessage({ id: req.id, ok: true, json: res.json, buffers: res.buffers }),
-        (e: unknown) => port.postMessage({ id: req.id, ok: false, error: e instanceof Error ? e.message : String(e) }),
-      ).finally(() => {
-        Atomics.store(flag, 0, 1);
-        Atomics.notify(flag, 0);
-      });
-    });
-    worker.once("exit", () => port.close());
+  private onMessage(msg: FromWorker) {
+    switch (msg.type) {
+      case "ready":
+        this.state = "ready";
+        this.bootFailures = 0;
+        this.heapBytes = msg.heapBytes;
+        this.lastBoot = { bootMs: msg.bootMs, fromSnapshot: msg.fromSnapshot, snapshotError: msg.snapshotError };
+        this.opts.onReady?.(this);
+        for (const w of this.readyWaiters.splice(0)) w.resolve();
+        this.pump();
+        break;
+      case "result":
+        this.heapBytes = msg.heapBytes;
+        this.onResult(msg.id, msg.ok, { json: msg.json, buffers: msg.buffers });
+        if (msg.release.length) {
+          // After the result's decoding (a continuation of the promise just resolved).
+          const ids = msg.release;
+          setImmediate(() => this.opts.onRelease?.(ids));
+        }
+        break;
+      case "stdout":
+        this.opts.onOutput(this.index, msg.stream, msg.text);
+        break;
+      case "fatal":
+      case "snapshot":
+        break;
+    }
   }
 
   private onWorkerDied(reason: string) {
-    this.worker = undefined;
+    this.transport = undefined;
     if (this.state === "closed") return;
     const wasBooting = this.state === "booting";
     this.opts.onOwnerGone?.(this.owner);
@@ -246,7 +233,7 @@ export class Interpreter {
   }
 
   private pump() {
-    if (this.state !== "ready" || this.inFlight || !this.worker) return;
+    if (this.state !== "ready" || this.inFlight || !this.transport) return;
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       const refused = head.check?.();
@@ -279,7 +266,7 @@ export class Interpreter {
 
   private start(job: Job) {
     this.inFlight = job;
-    this.worker!.postMessage({ type: "call", id: job.id, op: job.op, json: job.msg.json, buffers: job.msg.buffers });
+    this.transport!.send({ type: "call", id: job.id, op: job.op, json: job.msg.json, buffers: job.msg.buffers });
   }
 
   private onResult(id: number, ok: boolean, msg: WireMessage) {
@@ -311,14 +298,11 @@ export class Interpreter {
     }
     if (this.inFlight !== job) return;
     job.timedOut = true;
-    Atomics.store(new Int32Array(this.interrupt), 0, 2); // SIGINT: Python raises KeyboardInterrupt
+    this.transport?.interrupt(); // Python raises KeyboardInterrupt
     job.escalation = setTimeout(() => {
-      if (this.inFlight === job && this.worker) {
+      if (this.inFlight === job && this.transport) {
         // The code ignored the interrupt (or is stuck outside Python): replace the worker.
-        const worker = this.worker;
-        this.worker = undefined;
-        void worker.terminate();
-        this.onWorkerDied("terminated after ignoring the deadline interrupt");
+        void this.kill();
       }
     }, this.opts.interruptGraceMs);
   }

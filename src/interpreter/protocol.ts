@@ -11,6 +11,8 @@ export interface WorkerInit {
   wasmModule: WebAssembly.Module;
   snapshot: Uint8Array | null;
   runtimeFiles: RuntimeFile[];
+  /** Harden the realm Python can reach: empty `js` globals, no `pyodide_js`. */
+  sandboxed: boolean;
   /** Int32 slot: the host writes 2 (SIGINT) to interrupt the running Python code. */
   interruptBuffer: SharedArrayBuffer;
   /** The synchronous engine bridge: requests go out on this port, the worker blocks on bridgeFlag. */

@@ -36,6 +36,7 @@ export async function loadOrMakeSnapshot(opts: {
   pyodideDir: string;
   wasmModule: WebAssembly.Module;
   runtimeFiles: RuntimeFile[];
+  sandboxed: boolean;
 }): Promise<SnapshotResult> {
   const started = performance.now();
   const file = opts.dir ? path.join(opts.dir, `pyodide-${opts.key}.snapshot`) : undefined;
@@ -48,23 +49,26 @@ export async function loadOrMakeSnapshot(opts: {
     }
   }
   const bytes = await makeSnapshot(opts);
+  let written: string | undefined;
   if (file) {
     try {
       mkdirSync(path.dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
       writeFileSync(tmp, bytes);
       renameSync(tmp, file); // atomic: a concurrent reader sees the whole file or none
+      written = file;
     } catch {
       // An unwritable cache costs the next process a cold snapshot, nothing more.
     }
   }
-  return { bytes, source: "made", path: file, ms: performance.now() - started };
+  return { bytes, source: "made", path: written, ms: performance.now() - started };
 }
 
 function makeSnapshot(opts: {
   pyodideDir: string;
   wasmModule: WebAssembly.Module;
   runtimeFiles: RuntimeFile[];
+  sandboxed: boolean;
 }): Promise<Uint8Array> {
   const init: WorkerInit = {
     mode: "snapshot",
@@ -74,6 +78,7 @@ function makeSnapshot(opts: {
     snapshot: null,
     runtimeFiles: opts.runtimeFiles,
     interruptBuffer: new SharedArrayBuffer(4),
+    sandboxed: opts.sandboxed,
   };
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_URL, { workerData: init });

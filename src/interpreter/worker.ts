@@ -2,6 +2,8 @@
 // shared memory snapshot (or cold), then runs one request at a time through
 // wasmdeploy_runtime.host.dispatch. See protocol.ts for the messages.
 
+import { constants as fsConstants } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { loadPyodide, type PyodideAPI } from "pyodide";
 import { makeSyncBridge } from "../bridge/sync-call.js";
@@ -49,9 +51,21 @@ function writeRuntime(py: PyodideAPI) {
   }
 }
 
+if (init.sandboxed) {
+  // Node's permission model refuses process.binding, which Pyodide's NODEFS asks only for
+  // the fs constants; hand it those and nothing else.
+  const constants = { fs: fsConstants, os: osConstants };
+  (process as unknown as { binding: (name: string) => unknown }).binding = (name: string) => {
+    if (name === "constants") return constants;
+    throw new Error(`process.binding(${name}) is not available in a sandboxed interpreter`);
+  };
+}
+
 function baseOptions() {
   return {
     indexURL: `${init.pyodideDir}/`,
+    // `import js` reaches this object: in a sandbox, an empty one.
+    jsglobals: init.sandboxed ? Object.create(null) : globalThis,
     env: { HOME: "/home/pyodide" },
     stdout: (text: string) => post({ type: "stdout", stream: "stdout", text }),
     stderr: (text: string) => post({ type: "stdout", stream: "stderr", text }),
@@ -100,6 +114,11 @@ async function serve() {
     py.registerJsModule("wasmdeploy_bridge", { call: makeSyncBridge(init.bridgePort, init.bridgeFlag) });
   }
   py.runPython(IMPORT_RUNTIME);
+  if (init.sandboxed) {
+    // pyodide_js is the Pyodide API (its _module.FS can mount host directories): unreachable.
+    py.runPython("import sys; sys.modules.pop('pyodide_js', None)");
+    py.unregisterJsModule("pyodide_js");
+  }
   const host = py.pyimport("wasmdeploy_runtime.host");
   host.after_restore();
   const dispatch = host.dispatch as (op: string, json: string, buffers: Uint8Array[]) => [boolean, string, Uint8Array[], string[]];

@@ -11,100 +11,102 @@ import {
 } from "wasmdeploy";
 import { archive } from "../helpers.js";
 
-let manager: InterpreterManager;
-let faults: ReplicatedObj;
-let tok: ReplicatedObj;
+describe.each(["sandboxed", "trusted"] as const)("%s interpreters", (isolation) => {
+  let manager: InterpreterManager;
+  let faults: ReplicatedObj;
+  let tok: ReplicatedObj;
 
-beforeAll(async () => {
-  manager = await InterpreterManager.create({ interpreters: 2, interruptGraceMs: 500, onOutput: () => {} });
-  faults = (await manager.loadPackage(archive("faults.pt"))).loadPickle("faults", "obj.pkl");
-  tok = (await manager.loadPackage(archive("tokenizer.pt"))).loadPickle("tok", "tok.pkl");
-});
-afterAll(() => manager?.close());
-
-const settle = <T>(p: Promise<T>) => p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
-
-describe("faults", () => {
-  it("turns a Python exception into PythonError with type, message and traceback", async () => {
-    const err = (await settle(faults.callMethod("raise_value_error", "boom"))) as { e: PythonError };
-    expect(err.e).toBeInstanceOf(PythonError);
-    expect(err.e.pyType).toBe("ValueError");
-    expect(err.e.pyMessage).toBe("boom");
-    expect(err.e.pyTraceback).toMatch(/faults_mod\/__init__\.py", line \d+, in raise_value_error/);
-    expect(err.e.message).toMatch(/calling faults\/obj\.pkl\.raise_value_error: Python raised ValueError: boom/);
-    expect(await faults.callMethod("ok")).toBe("ok");
+  beforeAll(async () => {
+    manager = await InterpreterManager.create({ isolation, interpreters: 2, interruptGraceMs: 500, onOutput: () => {} });
+    faults = (await manager.loadPackage(archive("faults.pt"))).loadPickle("faults", "obj.pkl");
+    tok = (await manager.loadPackage(archive("tokenizer.pt"))).loadPickle("tok", "tok.pkl");
   });
+  afterAll(() => manager?.close());
 
-  it("reports RecursionError for runaway recursion without losing the interpreter", async () => {
-    const r = await settle(faults.callMethod("recurse", 1));
-    expect(r.ok).toBe(false);
-    expect((r as { e: PythonError }).e.pyType).toBe("RecursionError");
-    expect(await faults.callMethod("ok")).toBe("ok");
-  });
+  const settle = <T>(p: Promise<T>) => p.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e }));
 
-  it("interrupts an infinite loop at its deadline; the interpreter survives", async () => {
-    const gens = manager.stats().interpreters.map((i) => i.generation);
-    const started = performance.now();
-    const r = await settle(faults.withOptions({ timeoutMs: 200 }).callMethod("loop_forever"));
-    expect((r as { e: CallTimeoutError }).e).toBeInstanceOf(CallTimeoutError);
-    expect((r as { e: CallTimeoutError }).e.how).toBe("interrupted");
-    expect(performance.now() - started).toBeLessThan(2000);
-    expect(manager.stats().interpreters.map((i) => i.generation)).toStrictEqual(gens);
-    expect(await faults.callMethod("ok")).toBe("ok");
-  });
+  describe("faults", () => {
+    it("turns a Python exception into PythonError with type, message and traceback", async () => {
+      const err = (await settle(faults.callMethod("raise_value_error", "boom"))) as { e: PythonError };
+      expect(err.e).toBeInstanceOf(PythonError);
+      expect(err.e.pyType).toBe("ValueError");
+      expect(err.e.pyMessage).toBe("boom");
+      expect(err.e.pyTraceback).toMatch(/faults_mod\/__init__\.py", line \d+, in raise_value_error/);
+      expect(err.e.message).toMatch(/calling faults\/obj\.pkl\.raise_value_error: Python raised ValueError: boom/);
+      expect(await faults.callMethod("ok")).toBe("ok");
+    });
 
-  it("terminates and respawns an interpreter whose code swallows the interrupt", async () => {
-    const r = await settle(faults.withOptions({ timeoutMs: 200 }).callMethod("loop_ignoring_interrupt"));
-    const e = (r as { e: CallTimeoutError }).e;
-    expect(e).toBeInstanceOf(CallTimeoutError);
-    expect(e.how).toBe("terminated");
-    expect(manager.stats().interpreters[e.interpreter]!.generation).toBeGreaterThan(0);
-    expect(await Promise.all([faults.callMethod("ok"), faults.callMethod("ok")])).toStrictEqual(["ok", "ok"]);
-  });
+    it("reports RecursionError for runaway recursion without losing the interpreter", async () => {
+      const r = await settle(faults.callMethod("recurse", 1));
+      expect(r.ok).toBe(false);
+      expect((r as { e: PythonError }).e.pyType).toBe("RecursionError");
+      expect(await faults.callMethod("ok")).toBe("ok");
+    });
 
-  it("fails only the crashing call; calls on the other interpreter are untouched", async () => {
-    const crashes = manager.stats().interpreters.reduce((a, i) => a + i.crashes, 0);
-    const s = faults.acquireSession(0);
-    const onZero = await s.fromMovable(faults);
-    const other = tok.acquireSession(1);
-    const tokOnOne = await other.fromMovable(tok);
-    const busy = Array.from({ length: 20 }, () => tokOnOne.callMethod("encode", "the quick dog"));
-    const crash = settle(onZero.callMethod("crash"));
-    const r = await crash;
-    expect((r as { e: Error }).e).toBeInstanceOf(InterpreterCrashedError);
-    for (const out of await Promise.all(busy)) expect(out).toStrictEqual([4, 5, 11]);
-    expect(manager.stats().interpreters.reduce((a, i) => a + i.crashes, 0)).toBe(crashes + 1);
-    await s.release();
-    await other.release();
-    expect(await faults.callMethod("ok")).toBe("ok");
-  });
+    it("interrupts an infinite loop at its deadline; the interpreter survives", async () => {
+      const gens = manager.stats().interpreters.map((i) => i.generation);
+      const started = performance.now();
+      const r = await settle(faults.withOptions({ timeoutMs: 200 }).callMethod("loop_forever"));
+      expect((r as { e: CallTimeoutError }).e).toBeInstanceOf(CallTimeoutError);
+      expect((r as { e: CallTimeoutError }).e.how).toBe("interrupted");
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(manager.stats().interpreters.map((i) => i.generation)).toStrictEqual(gens);
+      expect(await faults.callMethod("ok")).toBe("ok");
+    });
 
-  it("a worker killed mid-call fails its in-flight call; queued calls run after the respawn, once each", async () => {
-    const s = faults.acquireSession(1);
-    const h = await s.fromMovable(faults);
-    const inFlight = settle(h.callMethod("sleep", 400));
-    await new Promise((r) => setTimeout(r, 100));
-    // Queued behind the sleeping call, on the same interpreter, through the replicated object.
-    const queued = Array.from({ length: 6 }, (_, k) => settle(tok.acquireSession(1).fromMovable(tok).then(() => k)));
-    await manager.interpreters[1]!.kill();
-    const first = await inFlight;
-    expect((first as { e: Error }).e).toBeInstanceOf(InterpreterCrashedError);
-    const rest = await Promise.all(queued);
-    expect(rest.map((x) => (x.ok ? x.v : String(x.e)))).toStrictEqual([0, 1, 2, 3, 4, 5]);
-    await s.release();
-    expect(await tok.callMethod("encode", "fox")).toStrictEqual([7]);
-  });
+    it("terminates and respawns an interpreter whose code swallows the interrupt", async () => {
+      const r = await settle(faults.withOptions({ timeoutMs: 200 }).callMethod("loop_ignoring_interrupt"));
+      const e = (r as { e: CallTimeoutError }).e;
+      expect(e).toBeInstanceOf(CallTimeoutError);
+      expect(e.how).toBe("terminated");
+      expect(manager.stats().interpreters[e.interpreter]!.generation).toBeGreaterThan(0);
+      expect(await Promise.all([faults.callMethod("ok"), faults.callMethod("ok")])).toStrictEqual(["ok", "ok"]);
+    });
 
-  it("expires a call that waits in the queue past its deadline", async () => {
-    const s = faults.acquireSession(0);
-    const h = await s.fromMovable(faults);
-    const long = h.callMethod("sleep", 600);
-    const sessionTok = tok.acquireSession(0);
-    const r = await settle(tok.withOptions({ timeoutMs: 100 }).run("call", { method: "encode", args: ["fox"], kwargs: {} }, "queued encode", manager.interpreters[0]));
-    expect((r as { e: CallTimeoutError }).e).toBeInstanceOf(CallTimeoutError);
-    expect((r as { e: CallTimeoutError }).e.how).toBe("queued");
-    expect(await long).toBe(600);
-    await s.release();
-    await sessionTok.release();
+    it("fails only the crashing call; calls on the other interpreter are untouched", async () => {
+      const crashes = manager.stats().interpreters.reduce((a, i) => a + i.crashes, 0);
+      const s = faults.acquireSession(0);
+      const onZero = await s.fromMovable(faults);
+      const other = tok.acquireSession(1);
+      const tokOnOne = await other.fromMovable(tok);
+      const busy = Array.from({ length: 20 }, () => tokOnOne.callMethod("encode", "the quick dog"));
+      const crash = settle(onZero.callMethod("crash"));
+      const r = await crash;
+      expect((r as { e: Error }).e).toBeInstanceOf(InterpreterCrashedError);
+      for (const out of await Promise.all(busy)) expect(out).toStrictEqual([4, 5, 11]);
+      expect(manager.stats().interpreters.reduce((a, i) => a + i.crashes, 0)).toBe(crashes + 1);
+      await s.release();
+      await other.release();
+      expect(await faults.callMethod("ok")).toBe("ok");
+    });
+
+    it("a worker killed mid-call fails its in-flight call; queued calls run after the respawn, once each", async () => {
+      const s = faults.acquireSession(1);
+      const h = await s.fromMovable(faults);
+      const inFlight = settle(h.callMethod("sleep", 400));
+      await new Promise((r) => setTimeout(r, 100));
+      // Queued behind the sleeping call, on the same interpreter, through the replicated object.
+      const queued = Array.from({ length: 6 }, (_, k) => settle(tok.acquireSession(1).fromMovable(tok).then(() => k)));
+      await manager.interpreters[1]!.kill();
+      const first = await inFlight;
+      expect((first as { e: Error }).e).toBeInstanceOf(InterpreterCrashedError);
+      const rest = await Promise.all(queued);
+      expect(rest.map((x) => (x.ok ? x.v : String(x.e)))).toStrictEqual([0, 1, 2, 3, 4, 5]);
+      await s.release();
+      expect(await tok.callMethod("encode", "fox")).toStrictEqual([7]);
+    });
+
+    it("expires a call that waits in the queue past its deadline", async () => {
+      const s = faults.acquireSession(0);
+      const h = await s.fromMovable(faults);
+      const long = h.callMethod("sleep", 600);
+      const sessionTok = tok.acquireSession(0);
+      const r = await settle(tok.withOptions({ timeoutMs: 100 }).run("call", { method: "encode", args: ["fox"], kwargs: {} }, "queued encode", manager.interpreters[0]));
+      expect((r as { e: CallTimeoutError }).e).toBeInstanceOf(CallTimeoutError);
+      expect((r as { e: CallTimeoutError }).e.how).toBe("queued");
+      expect(await long).toBe(600);
+      await s.release();
+      await sessionTok.release();
+    });
   });
 });

@@ -1,0 +1,62 @@
+// Main thread of a sandboxed interpreter process (see transport.ts). It holds nothing
+// worth reaching: no environment, no writable files, no eval. It compiles Pyodide's wasm,
+// starts the interpreter worker, and relays: host <-> worker messages, deadline
+// interrupts (into the worker's interrupt buffer) and the worker's synchronous bridge
+// calls (over IPC to the host, whose engine answers).
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { MessageChannel, Worker } from "node:worker_threads";
+import type { BridgeReply, BridgeRequestMessage, FromWorker, ToWorker, WorkerInit } from "./protocol.js";
+
+type FromHost =
+  | { type: "init"; init: WorkerInit; snapshotPath: string | null }
+  | { type: "interrupt" }
+  | { type: "bridge-reply"; reply: BridgeReply }
+  | ToWorker;
+
+const send = (msg: unknown) => {
+  if (process.connected) process.send!(msg);
+};
+
+let worker: Worker | undefined;
+const interrupt = new SharedArrayBuffer(4);
+const flag = new SharedArrayBuffer(4);
+const channel = new MessageChannel();
+
+process.on("message", (msg: FromHost) => {
+  switch (msg.type) {
+    case "init":
+      void start(msg.init, msg.snapshotPath);
+      break;
+    case "interrupt":
+      Atomics.store(new Int32Array(interrupt), 0, 2);
+      break;
+    case "bridge-reply":
+      channel.port1.postMessage(msg.reply);
+      Atomics.store(new Int32Array(flag), 0, 1);
+      Atomics.notify(new Int32Array(flag), 0);
+      break;
+    default:
+      worker?.postMessage(msg);
+  }
+});
+process.on("disconnect", () => process.exit(0)); // the host is gone
+
+async function start(init: WorkerInit, snapshotPath: string | null) {
+  try {
+    const wasmModule = await WebAssembly.compile(readFileSync(path.join(init.pyodideDir, "pyodide.asm.wasm")));
+    const snapshot = snapshotPath ? new Uint8Array(readFileSync(snapshotPath)) : null;
+    worker = new Worker(new URL("./worker.js", import.meta.url), {
+      workerData: { ...init, wasmModule, snapshot, interruptBuffer: interrupt, bridgePort: channel.port2, bridgeFlag: flag },
+      transferList: [channel.port2],
+    });
+    channel.port1.on("message", (req: BridgeRequestMessage) => send({ type: "bridge", req }));
+    worker.on("message", (m: FromWorker) => send(m));
+    worker.on("error", (e) => send({ type: "fatal", reason: `worker error: ${e.message}` }));
+    worker.on("exit", (code) => process.exit(code === 0 ? 1 : code));
+  } catch (e) {
+    send({ type: "fatal", reason: `sandbox start failed: ${e instanceof Error ? e.message : String(e)}` });
+    process.exit(72);
+  }
+}
