@@ -76,3 +76,17 @@ export class ValueConversionError extends WasmdeployError {}
 
 /** The manager (or a package) was used after close()/unload(). */
 export class ClosedError extends WasmdeployError {}
+
+/** An interpreter went past its memory limit while running a call; it was terminated and respawned. */
+export class MemoryLimitError extends WasmdeployError {
+  constructor(
+    readonly interpreter: number,
+    readonly limitBytes: number,
+    readonly usedBytes: number,
+  ) {
+    super(
+      `interpreter ${interpreter} used ${(usedBytes / 2 ** 20).toFixed(0)} MB, over its ${(limitBytes / 2 ** 20).toFixed(0)} MB limit, ` +
+        `so it was terminated and respawned and the call failed. Raise memoryLimitMb if the model legitimately needs more.`,
+    );
+  }
+}

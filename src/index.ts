@@ -4,6 +4,7 @@ export {
   CallTimeoutError,
   ClosedError,
   InterpreterCrashedError,
+  MemoryLimitError,
   PackageFormatError,
   PythonError,
   ResourceNotFoundError,
@@ -15,6 +16,7 @@ export {
   InterpreterManager,
   type InterpreterManagerOptions,
   type LoadPackageOptions,
+  type CallLimits,
   type ManagerStats,
 } from "./manager.js";
 export { PyObject } from "./objects.js";

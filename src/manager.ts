@@ -32,6 +32,14 @@ export interface InterpreterManagerOptions {
   snapshotDir?: string | false;
   /** Default deadline for every call, in ms. Default: none. */
   callTimeoutMs?: number;
+  /**
+   * Memory an interpreter may use while running a call, MB. Sandboxed interpreters are
+   * watched during the call (resident memory of their process) and replaced past it;
+   * trusted ones are checked after each call. Default: none.
+   */
+  memoryLimitMb?: number;
+  /** Bytes the engine may allocate for the results of one graph run during a call, MB. Default: none. */
+  engineMemoryPerCallMb?: number;
   /** How long interrupted Python code may take to stop before its worker is terminated. Default 1000 ms. */
   interruptGraceMs?: number;
   /** Limits applied when reading archives (per-package overrides go to loadPackage). */
@@ -47,6 +55,17 @@ export interface InterpreterManagerOptions {
 export interface LoadPackageOptions {
   /** Zip limits for this archive (entry count, sizes, compression ratio). */
   limits?: Partial<ZipLimits>;
+  /** Defaults for calls on this package's objects; override the manager's. */
+  callTimeoutMs?: number;
+  memoryLimitMb?: number;
+  engineMemoryPerCallMb?: number;
+}
+
+/** Per-call limits, resolved from the call, its package and the manager. */
+export interface CallLimits {
+  timeoutMs?: number;
+  memoryLimitMb?: number;
+  engineMemoryPerCallMb?: number;
 }
 
 export interface ManagerStats {
@@ -163,7 +182,7 @@ export class InterpreterManager implements HandleHost {
           onOutput,
           isolation,
           sandbox: { snapshotPath: snap.path ?? null, jsHeapMb: options.sandboxJsHeapMb ?? 512 },
-          bridge: (req, owner) => engineHost.handle(req, owner),
+          bridge: (req, owner, budget) => engineHost.handle(req, owner, budget),
           onRelease: (ids) => engineHost.release(ids),
           onOwnerGone: (owner) => engineHost.releaseOwner(owner),
         }),
@@ -220,7 +239,11 @@ export class InterpreterManager implements HandleHost {
     }
     const archive = parseTorchPackage(bytes, label, { ...this.options.archiveLimits, ...options.limits });
     this.assertOpen();
-    const pkg = new Package(this, `p${this.#nextPackageId++}`, archive);
+    const pkg = new Package(this, `p${this.#nextPackageId++}`, archive, {
+      timeoutMs: options.callTimeoutMs,
+      memoryLimitMb: options.memoryLimitMb,
+      engineMemoryPerCallMb: options.engineMemoryPerCallMb,
+    });
     this.#packages.add(pkg);
     return pkg;
   }
@@ -322,7 +345,7 @@ export class InterpreterManager implements HandleHost {
     target: Interpreter | undefined,
     op: string,
     payload: Record<string, unknown>,
-    opts: InvokeOptions & { pkg?: Package; onHandle?: (h: PyObject) => void },
+    opts: InvokeOptions & CallLimits & { pkg?: Package; onHandle?: (h: PyObject) => void },
   ): Promise<unknown> {
     this.assertOpen();
     const holder: { interp: Interpreter } = { interp: undefined as unknown as Interpreter };
@@ -343,6 +366,8 @@ export class InterpreterManager implements HandleHost {
       msg,
       context: opts.context,
       timeoutMs: opts.timeoutMs ?? this.options.callTimeoutMs,
+      memoryLimitBytes: mb(opts.memoryLimitMb ?? this.options.memoryLimitMb),
+      engineBytesPerRun: mb(opts.engineMemoryPerCallMb ?? this.options.engineMemoryPerCallMb),
       prepare: (i) => this.prerequisite(i, pkg),
       check: pkg ? () => (pkg.closed ? new ClosedError(`package ${pkg.label} was unloaded`) : undefined) : undefined,
     };
@@ -401,3 +426,5 @@ export class InterpreterManager implements HandleHost {
     if (this.#closed) throw new ClosedError("the interpreter manager is closed; create a new one");
   }
 }
+
+const mb = (x: number | undefined) => (x === undefined ? undefined : x * 2 ** 20);

@@ -3,7 +3,7 @@
 
 import { ClosedError, ResourceNotFoundError } from "./errors.js";
 import type { Interpreter } from "./interpreter/interpreter.js";
-import type { InterpreterManager } from "./manager.js";
+import type { CallLimits, InterpreterManager } from "./manager.js";
 import type { PyObject } from "./objects.js";
 import type { TorchPackageArchive } from "./package/archive.js";
 import type { InterpreterSession } from "./session.js";
@@ -18,6 +18,8 @@ export class Package {
     /** Process-unique id: the key of this package in every interpreter. */
     readonly id: string,
     readonly archive: TorchPackageArchive,
+    /** Defaults for calls on this package's objects. */
+    readonly limits: CallLimits = {},
   ) {}
 
   get label(): string {
@@ -83,9 +85,11 @@ export class Package {
   }
 }
 
-export interface CallOptions {
-  /** Deadline for each call in ms; past it the Python code is interrupted. */
-  timeoutMs?: number;
+/** Per-call limits: deadline (timeoutMs), interpreter memory and engine memory (MB). */
+export type CallOptions = CallLimits;
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**
@@ -180,8 +184,9 @@ export class ReplicatedObj {
       return Promise.reject(e);
     }
     return this.manager.invoke(on, op, { ...this.address(), ...payload }, {
+      ...definedOnly(this.pkg.limits),
+      ...definedOnly(this.callOptions),
       context,
-      timeoutMs: this.callOptions.timeoutMs,
       pkg: this.pkg,
       onHandle,
     });

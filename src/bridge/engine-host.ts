@@ -86,12 +86,12 @@ export class EngineHost {
     return this.#store.size;
   }
 
-  async handle(req: BridgeRequest, owner: string): Promise<WireMessage> {
+  async handle(req: BridgeRequest, owner: string, engineBytesPerRun?: number): Promise<WireMessage> {
     const body = JSON.parse(req.json) as Record<string, unknown>;
     if (Array.isArray(body.release)) this.release(body.release as string[]);
     switch (req.kind) {
       case "run":
-        return this.run(body as unknown as RunRequest, owner);
+        return this.run(body as unknown as RunRequest, owner, engineBytesPerRun);
       case "read": {
         const { storage, dtype, offset, numel } = body as { storage: string; dtype: DType; offset: number; numel: number };
         const data = this.elements(storage, dtype, offset, numel);
@@ -99,6 +99,9 @@ export class EngineHost {
       }
       case "write": {
         const { dtype, numel } = body as { dtype: DType; numel: number };
+        if (engineBytesPerRun !== undefined && req.buffers[0]!.byteLength > engineBytesPerRun) {
+          throw new WasmdeployError(`engine memory limit: a ${req.buffers[0]!.byteLength}-byte tensor is over the per-call limit (engineMemoryPerCallMb)`);
+        }
         const bytes = req.buffers[0]!;
         const info = dtypeInfo(dtype);
         if (bytes.byteLength !== numel * info.itemSize) {
@@ -112,9 +115,20 @@ export class EngineHost {
     }
   }
 
-  private async run(req: RunRequest, owner: string): Promise<WireMessage> {
-    const engine = await this.engine();
+  private async run(req: RunRequest, owner: string, budget?: number): Promise<WireMessage> {
     const graph = req.spec;
+    if (budget !== undefined) {
+      // Refuse before ONNX Runtime allocates: a graph's results are what a call keeps.
+      let bytes = 0;
+      for (const o of graph.outputs) bytes += o.shape.reduce((a, b) => a * b, 1) * dtypeInfo(o.dtype).itemSize;
+      if (bytes > budget) {
+        throw new WasmdeployError(
+          `engine memory limit: this graph's results need ${(bytes / 2 ** 20).toFixed(1)} MB, over the ` +
+            `${(budget / 2 ** 20).toFixed(1)} MB allowed per run (engineMemoryPerCallMb)`,
+        );
+      }
+    }
+    const engine = await this.engine();
     for (const w of graph.weights) {
       if (!engine.hasStorage(w.storage)) {
         const bytes = this.weights(w.storage);

@@ -3,7 +3,7 @@
 // detection and respawn. Jobs that have not started when the worker dies are kept
 // and run on the respawned worker, so no call is lost or answered twice.
 
-import { CallTimeoutError, ClosedError, InterpreterCrashedError, PythonError } from "../errors.js";
+import { CallTimeoutError, ClosedError, InterpreterCrashedError, MemoryLimitError, PythonError } from "../errors.js";
 import type { WireMessage } from "../wire.js";
 import type { RuntimeFile } from "./assets.js";
 import type { BridgeRequestMessage, FromWorker, PyErrorPayload } from "./protocol.js";
@@ -15,6 +15,10 @@ export interface JobSpec {
   /** Human description for errors, e.g. "calling tok.encode". */
   context: string;
   timeoutMs?: number;
+  /** Interpreter memory allowed while this job runs (bytes); past it the interpreter is replaced. */
+  memoryLimitBytes?: number;
+  /** Bytes the engine may allocate for one graph's results during this job. */
+  engineBytesPerRun?: number;
   /** Work the interpreter must have done before this job (load a package, ...); checked at dispatch. */
   prepare?: (interp: Interpreter) => JobSpec | undefined;
   /** Refuse the job at dispatch time (e.g. its package was unloaded meanwhile). */
@@ -28,7 +32,9 @@ interface Job extends JobSpec {
   reject: (e: Error) => void;
   timer?: NodeJS.Timeout;
   escalation?: NodeJS.Timeout;
+  watchdog?: NodeJS.Timeout;
   timedOut?: boolean;
+  memoryExceeded?: number;
   settled?: boolean;
   id: number;
 }
@@ -48,7 +54,7 @@ export interface InterpreterOptions {
   /** Called after each (re)spawn is ready; the manager resets per-generation state here. */
   onReady?: (interp: Interpreter) => void;
   /** Serves the interpreter's synchronous engine requests; `owner` names this interpreter generation. */
-  bridge?: (req: BridgeRequestMessage, owner: string) => Promise<WireMessage>;
+  bridge?: (req: BridgeRequestMessage, owner: string, engineBytesPerRun: number | undefined) => Promise<WireMessage>;
   /** Engine tensors Python released (delivered after the result that carried them is decoded). */
   onRelease?: (ids: string[]) => void;
   /** A generation of this interpreter is gone: free what it owned. */
@@ -123,12 +129,17 @@ export class Interpreter {
   }
 
   /** Kill the worker as if it crashed (tests and fault injection use this). */
-  async kill(): Promise<void> {
+  kill(reason = "killed"): Promise<void> {
     const t = this.transport;
-    if (!t) return;
-    await t.terminate();
-    if (t === this.transport) this.onWorkerDied("killed");
+    if (!t) return Promise.resolve();
+    // One termination per transport, however many watchdogs and deadlines ask for it.
+    this.#killing ??= t.terminate().then(() => {
+      this.#killing = undefined;
+      if (t === this.transport) this.onWorkerDied(reason);
+    });
+    return this.#killing;
   }
+  #killing?: Promise<void>;
 
   /** Resident memory of this interpreter's own process (sandboxed isolation only). */
   residentBytes(): number | undefined {
@@ -174,7 +185,7 @@ export class Interpreter {
       onExit: (reason) => {
         if (transport === this.transport) this.onWorkerDied(reason);
       },
-      bridge: this.opts.bridge ? (req) => this.opts.bridge!(req, owner) : undefined,
+      bridge: this.opts.bridge ? (req) => this.opts.bridge!(req, owner, this.inFlight?.engineBytesPerRun) : undefined,
     };
     const transport =
       this.opts.isolation === "sandboxed"
@@ -212,6 +223,16 @@ export class Interpreter {
     }
   }
 
+  /** Replace an idle interpreter (no call in flight) with a fresh one. */
+  private respawn() {
+    const old = this.transport;
+    this.transport = undefined;
+    this.opts.onOwnerGone?.(this.owner);
+    this.generation++;
+    void old?.terminate();
+    this.spawn();
+  }
+
   private onWorkerDied(reason: string) {
     this.transport = undefined;
     if (this.state === "closed") return;
@@ -221,7 +242,16 @@ export class Interpreter {
     this.generation++;
     const job = this.inFlight;
     this.inFlight = undefined;
-    if (job) this.settle(job, job.timedOut ? new CallTimeoutError(job.timeoutMs!, this.index, "terminated") : new InterpreterCrashedError(this.index, reason));
+    if (job) {
+      this.settle(
+        job,
+        job.memoryExceeded !== undefined
+          ? new MemoryLimitError(this.index, job.memoryLimitBytes!, job.memoryExceeded)
+          : job.timedOut
+            ? new CallTimeoutError(job.timeoutMs!, this.index, "terminated")
+            : new InterpreterCrashedError(this.index, reason),
+      );
+    }
     if (wasBooting && ++this.bootFailures >= MAX_BOOT_FAILURES) {
       this.state = "dead";
       const err = new InterpreterCrashedError(this.index, `it failed to boot ${MAX_BOOT_FAILURES} times: ${reason}`);
@@ -264,8 +294,25 @@ export class Interpreter {
     }
   }
 
+  /** Limits of the job now running (the bridge enforces its engine budget). */
+  get runningJob(): Pick<JobSpec, "engineBytesPerRun" | "context"> | undefined {
+    return this.inFlight;
+  }
+
   private start(job: Job) {
     this.inFlight = job;
+    const limit = job.memoryLimitBytes;
+    if (limit !== undefined && this.transport?.residentBytes() !== undefined) {
+      // A sandboxed interpreter is its own process: watch its resident memory while it runs.
+      job.watchdog = setInterval(() => {
+        const used = this.transport?.residentBytes();
+        if (used !== undefined && used > limit && this.inFlight === job) {
+          clearInterval(job.watchdog);
+          job.memoryExceeded = used;
+          void this.kill("over its memory limit");
+        }
+      }, 25);
+    }
     this.transport!.send({ type: "call", id: job.id, op: job.op, json: job.msg.json, buffers: job.msg.buffers });
   }
 
@@ -275,6 +322,7 @@ export class Interpreter {
     this.inFlight = undefined;
     this.completed++;
     if (job.escalation) clearTimeout(job.escalation);
+    if (job.watchdog) clearInterval(job.watchdog);
     if (ok) {
       this.settle(job, undefined, msg);
     } else {
@@ -284,6 +332,11 @@ export class Interpreter {
       } else {
         this.settle(job, new PythonError(err.type, err.message, err.traceback, job.context));
       }
+    }
+    if (job.memoryLimitBytes !== undefined && this.heapBytes > job.memoryLimitBytes) {
+      // The call finished but left Python's heap past the limit: the next call gets a fresh interpreter.
+      this.respawn();
+      return;
     }
     this.pump();
   }
@@ -302,7 +355,7 @@ export class Interpreter {
     job.escalation = setTimeout(() => {
       if (this.inFlight === job && this.transport) {
         // The code ignored the interrupt (or is stuck outside Python): replace the worker.
-        void this.kill();
+        void this.kill("terminated after ignoring the deadline interrupt");
       }
     }, this.opts.interruptGraceMs);
   }
@@ -312,6 +365,7 @@ export class Interpreter {
     job.settled = true;
     if (job.timer) clearTimeout(job.timer);
     if (job.escalation) clearTimeout(job.escalation);
+    if (job.watchdog) clearInterval(job.watchdog);
     if (err) job.reject(err);
     else job.resolve(msg!);
   }
