@@ -22,11 +22,11 @@ interface ChildResult {
 
 const self = fileURLToPath(import.meta.url);
 
-async function child(n: number, snapshotDir: string): Promise<void> {
+async function child(n: number, snapshotDir: string, isolation: "trusted" | "sandboxed"): Promise<void> {
   const { InterpreterManager } = await import("wasmdeploy");
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
-  const m = await InterpreterManager.create({ interpreters: n, snapshotDir });
+  const m = await InterpreterManager.create({ interpreters: n, snapshotDir, isolation });
   // Touch every interpreter once so each is really running Python.
   await Promise.all(
     m.allInstances().map(async (inst) => {
@@ -45,14 +45,15 @@ async function child(n: number, snapshotDir: string): Promise<void> {
     allReadyMs: st.boot.allReadyMs,
     bootMs: st.interpreters.map((i) => i.bootMs ?? NaN),
     rssBeforeMb: rssBefore / 2 ** 20,
-    rssAfterMb: process.memoryUsage().rss / 2 ** 20,
+    // Sandboxed interpreters are processes of their own: count them too.
+    rssAfterMb: (process.memoryUsage().rss + st.interpreters.reduce((a, i) => a + (i.residentBytes ?? 0), 0)) / 2 ** 20,
   };
   await m.close();
   process.stdout.write(JSON.stringify(out));
 }
 
-function run(n: number, snapshotDir: string): ChildResult {
-  const out = execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", self, "--child", String(n), snapshotDir], {
+function run(n: number, snapshotDir: string, isolation: string): ChildResult {
+  const out = execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", self, "--child", String(n), snapshotDir, isolation], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -63,14 +64,22 @@ const fmt = (x: number) => x.toFixed(0).padStart(6);
 
 async function main() {
   const argv = process.argv.slice(2);
-  if (argv[0] === "--child") return child(Number(argv[1]), argv[2]!);
+  if (argv[0] === "--child") return child(Number(argv[1]), argv[2]!, argv[3] as "trusted" | "sandboxed");
   const dir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-bench-boot-"));
   try {
-    console.log("bench/boot: interpreter start-up and memory (2 cores here; targets: +1 interpreter < 100 ms from snapshot, < 40 MB)\n");
-    const cold = run(1, dir); // empty cache: makes the snapshot (a cold Pyodide boot), then restores
+    for (const isolation of ["trusted", "sandboxed"]) report(dir, isolation);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(dir: string, isolation: string) {
+  {
+    console.log(`\n== bench/boot, isolation ${isolation}: interpreter start-up and memory (targets: +1 interpreter < 100 ms from snapshot, < 40 MB)\n`);
+    const cold = run(1, dir, isolation); // empty cache: makes the snapshot (a cold Pyodide boot), then restores
     console.log(`first interpreter, no cached snapshot: ready in ${fmt(cold.firstReadyMs)} ms (snapshot made, then restored)`);
     const rows: ChildResult[] = [];
-    for (const n of [1, 2, 4, 8]) rows.push(run(n, dir));
+    for (const n of [1, 2, 4, 8]) rows.push(run(n, dir, isolation));
     console.log(`first interpreter, cached snapshot:    ready in ${fmt(rows[0]!.firstReadyMs)} ms\n`);
     console.log("interpreters  all ready ms  per-interp boot ms (each)       RSS MB   RSS/interp MB");
     for (const r of rows) {
@@ -83,9 +92,7 @@ async function main() {
     const perExtraMb = (r8.rssAfterMb - r1.rssAfterMb) / 7;
     const perExtraMs = (r8.allReadyMs - r1.allReadyMs) / 7;
     console.log(`\nadditional interpreter: ${perExtraMb.toFixed(1)} MB resident (target < 40), ${perExtraMs.toFixed(0)} ms wall on this machine's cores (target < 100)`);
-    console.log(`single restore in isolation: ${r1.bootMs[0]!.toFixed(0)} ms (worker start + snapshot restore + runtime import)`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    console.log(`single restore alone: ${r1.bootMs[0]!.toFixed(0)} ms (worker start + snapshot restore + runtime import)`);
   }
 }
 

@@ -46,6 +46,11 @@ export interface InterpreterManagerOptions {
   archiveLimits?: Partial<ZipLimits>;
   /** The tensor engine: ONNX Runtime native ("ort-node", default) or WebAssembly ("ort-web"). */
   engine?: EngineName;
+  /**
+   * Debug mode: the torch layer runs every op as soon as it is recorded instead of whole
+   * graphs. Slow; results must be the same. Default false.
+   */
+  debugEager?: boolean;
   /** Threads per engine session. Default 1: the interpreters are the parallelism. */
   engineThreads?: number;
   /** Where Python's print() goes. Default: process.stderr, prefixed with the interpreter index. */
@@ -85,6 +90,8 @@ export interface ManagerStats {
     completed: number;
     crashes: number;
     heapBytes: number;
+    /** Resident memory of the interpreter's own process (sandboxed isolation). */
+    residentBytes?: number;
     bootMs?: number;
     fromSnapshot?: boolean;
   }[];
@@ -181,6 +188,7 @@ export class InterpreterManager implements HandleHost {
           interruptGraceMs: options.interruptGraceMs ?? 1000,
           onOutput,
           isolation,
+          eager: options.debugEager ?? false,
           sandbox: { snapshotPath: snap.path ?? null, jsHeapMb: options.sandboxJsHeapMb ?? 512 },
           bridge: (req, owner, budget) => engineHost.handle(req, owner, budget),
           onRelease: (ids) => engineHost.release(ids),
@@ -292,6 +300,7 @@ export class InterpreterManager implements HandleHost {
         completed: i.completed,
         crashes: i.crashes,
         heapBytes: i.heapBytes,
+        residentBytes: i.residentBytes(),
         bootMs: i.lastBoot?.bootMs,
         fromSnapshot: i.lastBoot?.fromSnapshot,
       })),

@@ -189,9 +189,11 @@ def _releases():
     return tensors.take_releases()
 
 
-def after_restore():
+def after_restore(eager=False):
     """Run once per interpreter after boot: snapshots share `random`'s state."""
     random.seed(os.urandom(32))
+    if eager:
+        tensors.set_eager(True)
 
 
 def pickle_loads():

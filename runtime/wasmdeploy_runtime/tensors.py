@@ -93,6 +93,12 @@ def prepare_result(value):
         _graph.materialize(lazy)
 
 
+def set_eager(on):
+    """Debug mode: materialize after every op."""
+    _require_torch()
+    _graph.set_eager(on)
+
+
 def take_releases():
     return _backend.take_releases() if torch is not None else []
 

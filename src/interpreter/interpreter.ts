@@ -50,6 +50,8 @@ export interface InterpreterOptions {
   onOutput: (index: number, stream: "stdout" | "stderr", text: string) => void;
   /** "trusted": a worker thread in this process; "sandboxed": a locked-down child process. */
   isolation: "trusted" | "sandboxed";
+  /** Debug mode of the torch layer: materialize after every op. */
+  eager?: boolean;
   sandbox?: SandboxOptions;
   /** Called after each (re)spawn is ready; the manager resets per-generation state here. */
   onReady?: (interp: Interpreter) => void;
@@ -177,6 +179,7 @@ export class Interpreter {
       snapshot: this.opts.snapshot,
       runtimeFiles: this.opts.runtimeFiles,
       sandboxed: this.opts.isolation === "sandboxed",
+      eager: this.opts.eager,
     };
     const handlers: TransportHandlers = {
       onMessage: (msg) => {

@@ -13,6 +13,8 @@ export interface WorkerInit {
   runtimeFiles: RuntimeFile[];
   /** Harden the realm Python can reach: empty `js` globals, no `pyodide_js`. */
   sandboxed: boolean;
+  /** Debug mode: the torch layer materializes after every op (results must not change). */
+  eager?: boolean;
   /** Int32 slot: the host writes 2 (SIGINT) to interrupt the running Python code. */
   interruptBuffer: SharedArrayBuffer;
   /** The synchronous engine bridge: requests go out on this port, the worker blocks on bridgeFlag. */

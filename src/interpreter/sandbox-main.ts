@@ -46,7 +46,13 @@ process.on("disconnect", () => process.exit(0)); // the host is gone
 async function start(init: WorkerInit, snapshotPath: string | null) {
   try {
     const wasmModule = await WebAssembly.compile(readFileSync(path.join(init.pyodideDir, "pyodide.asm.wasm")));
-    const snapshot = snapshotPath ? new Uint8Array(readFileSync(snapshotPath)) : null;
+    // In a SharedArrayBuffer so the worker shares this copy instead of receiving a clone.
+    let snapshot: Uint8Array | null = null;
+    if (snapshotPath) {
+      const bytes = readFileSync(snapshotPath);
+      snapshot = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+      snapshot.set(bytes);
+    }
     worker = new Worker(new URL("./worker.js", import.meta.url), {
       workerData: { ...init, wasmModule, snapshot, interruptBuffer: interrupt, bridgePort: channel.port2, bridgeFlag: flag },
       transferList: [channel.port2],

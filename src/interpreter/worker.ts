@@ -108,6 +108,8 @@ async function boot(): Promise<{ py: PyodideAPI; fromSnapshot: boolean; error?: 
 async function serve() {
   const started = performance.now();
   const { py, fromSnapshot, error } = await boot();
+  // The heap now holds the snapshot; let this thread's reference to the bytes go.
+  init.snapshot = null;
   writeRuntime(py);
   if (init.bridgePort && init.bridgeFlag) {
     // Registered after the snapshot is restored: a JS module cannot live in a snapshot.
@@ -120,7 +122,7 @@ async function serve() {
     py.unregisterJsModule("pyodide_js");
   }
   const host = py.pyimport("wasmdeploy_runtime.host");
-  host.after_restore();
+  host.after_restore(Boolean(init.eager));
   const dispatch = host.dispatch as (op: string, json: string, buffers: Uint8Array[]) => [boolean, string, Uint8Array[], string[]];
   const interrupt = new Int32Array(init.interruptBuffer);
   py.setInterruptBuffer(interrupt);
