@@ -1,7 +1,7 @@
 // InterpreterManager: the pool of interpreters, load balancing, and the entry point
 // of the host API (mirrors torch::deploy's InterpreterManager).
 
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
@@ -208,6 +208,11 @@ export class InterpreterManager implements HandleHost {
     } catch (e) {
       await Promise.all(interps.map((i) => i.close()));
       throw e;
+    }
+    if (snap.source === "disk" && snap.path && interps.some((i) => i.lastBoot?.snapshotError)) {
+      // The cached snapshot did not restore (corrupt, or another build): drop it so the next
+      // process makes a fresh one instead of booting cold forever.
+      rmSync(snap.path, { force: true });
     }
     return (managerRef.m = new InterpreterManager(interps, engineHost, options, {
       snapshot: snap.source,

@@ -1,0 +1,45 @@
+// The boot snapshot: made once and cached on disk, reused by later managers, and a
+// corrupt cache file falls back to a cold boot instead of failing.
+
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { InterpreterManager } from "wasmdeploy";
+
+const dir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-snapshot-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function bootOnce(isolation: "trusted" | "sandboxed") {
+  const m = await InterpreterManager.create({ interpreters: 1, isolation, snapshotDir: dir });
+  const s = await m.acquireOne();
+  const answer = await (await s.global("operator", "add")).call(20, 22);
+  await s.release();
+  const stats = m.stats();
+  await m.close();
+  return { answer, stats };
+}
+
+describe("boot snapshot cache", () => {
+  it("makes the snapshot once, then boots from the cached file", async () => {
+    const first = await bootOnce("trusted");
+    expect(first.answer).toBe(42);
+    expect(first.stats.boot.snapshot).toBe("made");
+    expect(first.stats.interpreters[0]!.fromSnapshot).toBe(true);
+    const second = await bootOnce("trusted");
+    expect(second.stats.boot.snapshot).toBe("disk");
+    expect(second.stats.interpreters[0]!.fromSnapshot).toBe(true);
+  });
+
+  it("boots cold when the cached snapshot is corrupt", async () => {
+    for (const f of readdirSync(dir)) writeFileSync(path.join(dir, f), new Uint8Array(4096).fill(7));
+    const r = await bootOnce("trusted");
+    expect(r.answer).toBe(42);
+    expect(r.stats.boot.snapshot).toBe("disk");
+    expect(r.stats.interpreters[0]!.fromSnapshot).toBe(false);
+    // The bad file was dropped: the next manager makes a good one again.
+    const again = await bootOnce("trusted");
+    expect(again.stats.boot.snapshot).toBe("made");
+    expect(again.stats.interpreters[0]!.fromSnapshot).toBe(true);
+  });
+});
