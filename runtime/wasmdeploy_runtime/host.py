@@ -71,7 +71,10 @@ def op_call(req):
     obj = _target(req)
     method = req.get("method")
     fn = getattr(obj, method) if method else obj
-    return fn(*req.get("args", ()), **req.get("kwargs", {}))
+    # Serving is inference: calls run under torch.no_grad(), as torch::deploy users and
+    # TorchServe handlers do (and some modules, e.g. TransformerEncoder, behave accordingly).
+    with tensors.inference():
+        return fn(*req.get("args", ()), **req.get("kwargs", {}))
 
 
 def op_getattr(req):

@@ -12,6 +12,8 @@ interpreter). If that import fails, plain Python still works and the first tenso
 raises the import error.
 """
 
+import contextlib
+
 from . import package_importer, wire
 
 try:
@@ -91,6 +93,11 @@ def prepare_result(value):
     lazy = [t for t in found if t._concrete() is None]
     if lazy:
         _graph.materialize(lazy)
+
+
+def inference():
+    """The context calls run in: torch.no_grad() when the torch layer is available."""
+    return torch.no_grad() if torch is not None else contextlib.nullcontext()
 
 
 def set_eager(on):

@@ -1,0 +1,313 @@
+"""Lazy recording of ONNX nodes, and materialization through the engine backend.
+
+A `Value` is one tensor value: either concrete (an engine storage + element offset,
+contiguous) or lazy (output `index` of a recorded `Node`). Tensors hold Values; Values are
+immutable in meaning, so in-place tensor ops rebind a tensor to a new Value. Materializing a
+lazy Value turns it concrete in place (and drops its node), so every lazy consumer recorded
+later, or already recorded, sees it as a leaf.
+
+See docs/tensor-layer.md for the GraphSpec format and the materialization points.
+"""
+
+import math
+import os
+
+from . import _dtype
+
+MAX_NODES = 4096
+_eager = os.environ.get("WASMDEPLOY_EAGER", "") not in ("", "0", "false", "False")
+_counter = 0  # nodes recorded in this interpreter (a clock for the MAX_NODES estimate)
+
+# Statistics (tests, debugging)
+stats = {"materializations": 0, "nodes_run": 0}
+
+
+def set_eager(flag=True):
+    """Materialize after every op (debugging; results must not change)."""
+    global _eager
+    _eager = bool(flag)
+
+
+def is_eager():
+    return _eager
+
+
+class Node:
+    __slots__ = ("op", "inputs", "attrs", "domain", "n_out", "gen", "base")
+
+    def __init__(self, op, inputs, attrs, domain, n_out):
+        global _counter
+        self.op = op
+        self.inputs = inputs
+        self.attrs = attrs
+        self.domain = domain
+        self.n_out = n_out
+        _counter += 1
+        self.gen = _counter
+        base = _counter
+        for v in inputs:
+            if v is not None and v.node is not None:
+                b = v.node.base
+                if b < base:
+                    base = b
+        self.base = base
+
+
+class Value:
+    __slots__ = ("shape", "dtype", "node", "index", "storage", "offset", "__weakref__")
+
+    def __init__(self, shape, dtype, node=None, index=0, storage=None, offset=0):
+        self.shape = shape
+        self.dtype = dtype
+        self.node = node
+        self.index = index
+        self.storage = storage
+        self.offset = offset
+
+    @property
+    def is_lazy(self):
+        return self.node is not None
+
+    def numel(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __repr__(self):
+        what = f"{self.node.op}[{self.index}]" if self.node is not None else f"{self.storage!r}+{self.offset}"
+        return f"Value({list(self.shape)}, {self.dtype.name}, {what})"
+
+
+def concrete(storage, offset, shape, dtype):
+    return Value(tuple(shape), dtype, storage=storage, offset=offset)
+
+
+# ----- recording -----
+def record(op, inputs, outs, attrs=None, domain=None):
+    """Record one node. `inputs`: Values (or None for an omitted optional input);
+    `outs`: list of (shape, dtype). Returns the output Values."""
+    node = Node(op, inputs, attrs, domain, len(outs))
+    return [Value(tuple(s), d, node, i) for i, (s, d) in enumerate(outs)]
+
+
+def record1(op, inputs, shape, dtype, attrs=None, domain=None):
+    node = Node(op, inputs, attrs, domain, 1)
+    return Value(tuple(shape), dtype, node, 0)
+
+
+def _finite_const(data, dtype, shape):
+    return record1("Constant", [], shape, dtype, {"value": {"tensor": {"dtype": dtype.name, "shape": list(shape), "data": data}}})
+
+
+def const(data, dtype, shape=None):
+    """A Constant node. `data`: a number (shape () unless given) or a flat list."""
+    if not isinstance(data, (list, tuple)):
+        data = [data]
+        if shape is None:
+            shape = ()
+    else:
+        data = list(data)
+        if shape is None:
+            shape = (len(data),)
+    if dtype is _dtype.bool_:
+        data = [bool(x) for x in data]
+    elif dtype.is_floating_point:
+        data = [float(x) for x in data]
+        bad = [x for x in data if not math.isfinite(x)]
+        if bad:
+            return _nonfinite_const(data, dtype, shape)
+        if dtype is _dtype.float16:
+            data = [_clamp_half(x) for x in data]
+    else:
+        data = [int(x) for x in data]
+    return _finite_const(data, dtype, shape)
+
+
+def _clamp_half(x):
+    return x
+
+
+def _nonfinite_const(data, dtype, shape):
+    # JSON cannot carry inf/nan: build them in the graph (x / 0), with finite stand-ins elsewhere.
+    work = _dtype.float32 if dtype is _dtype.float16 else dtype
+    finite = [x if math.isfinite(x) else 0.0 for x in data]
+    num = [(0.0 if math.isnan(x) else (1.0 if x > 0 else -1.0)) if not math.isfinite(x) else 1.0 for x in data]
+    den = [0.0 if not math.isfinite(x) else 1.0 for x in data]
+    mask = [not math.isfinite(x) for x in data]
+    special = record1("Div", [_finite_const(num, work, shape), _finite_const(den, work, shape)], shape, work)
+    out = record1("Where", [_finite_const(mask, _dtype.bool_, shape), special, _finite_const(finite, work, shape)], shape, work)
+    if work is not dtype:
+        out = record1("Cast", [out], shape, dtype, {"to": dtype.onnx})
+    return out
+
+
+def ints(values):
+    """An int64 1-D constant (shape vectors, axes, starts...)."""
+    values = [int(v) for v in values]
+    return _finite_const(values, _dtype.int64, (len(values),))
+
+
+# ----- materialization -----
+def _backend():
+    from . import _backend as b
+
+    return b.get()
+
+
+def _as_value(x):
+    v = getattr(x, "_value", None)
+    return v if v is not None else x
+
+
+def needs_cap(v):
+    n = v.node
+    return n is not None and _counter - n.base >= MAX_NODES
+
+
+def build_spec(values):
+    """GraphSpec for the lazy `values` (deduplicated). Returns (spec, feeds, out_values)."""
+    outs = []
+    seen = set()
+    for v in values:
+        if v.node is not None and id(v) not in seen:
+            seen.add(id(v))
+            outs.append(v)
+    # Post-order walk (iterative: graphs may be thousands of nodes deep).
+    order = []
+    state = {}
+    for v in outs:
+        if id(v.node) in state:
+            continue
+        stack = [v.node]
+        while stack:
+            n = stack[-1]
+            s = state.get(id(n))
+            if s == 2:
+                stack.pop()
+            elif s is None:
+                state[id(n)] = 1
+                for inp in reversed(n.inputs):
+                    if inp is not None and inp.node is not None and id(inp.node) not in state:
+                        stack.append(inp.node)
+            else:
+                state[id(n)] = 2
+                order.append(n)
+                stack.pop()
+
+    inputs, weights, nodes, feeds = [], [], [], {}
+    leaf_names = {}  # (storage id, offset, shape, dtype) -> name
+    node_names = {}  # id(node) -> [output names]
+    const_names = {}  # constant key -> name
+    counter = [0]
+
+    def leaf_name(v):
+        key = (v.storage.id, v.offset, v.shape, v.dtype.name)
+        name = leaf_names.get(key)
+        if name is None:
+            if v.storage.stable:
+                name = f"w{len(weights)}"
+                weights.append({"name": name, "storage": v.storage.id, "dtype": v.dtype.name, "shape": list(v.shape), "offset": v.offset})
+            else:
+                name = f"i{len(inputs)}"
+                inputs.append({"name": name, "dtype": v.dtype.name, "shape": list(v.shape)})
+                feeds[name] = (v.storage, v.offset)
+            leaf_names[key] = name
+        return name
+
+    def in_name(v):
+        if v is None:
+            return ""
+        if v.node is None:
+            return leaf_name(v)
+        return node_names[id(v.node)][v.index]
+
+    for n in order:
+        if n.op == "Constant":
+            t = n.attrs["value"]["tensor"]
+            if len(t["data"]) <= 64:
+                key = (t["dtype"], tuple(t["shape"]), tuple(t["data"]))
+                name = const_names.get(key)
+                if name is not None:
+                    node_names[id(n)] = [name]
+                    continue
+            else:
+                key = None
+        else:
+            key = None
+        in_names = [in_name(v) for v in n.inputs]
+        out_names = []
+        for _ in range(n.n_out):
+            out_names.append(f"v{counter[0]}")
+            counter[0] += 1
+        node_names[id(n)] = out_names
+        if key is not None:
+            const_names[key] = out_names[0]
+        rec = {"op": n.op, "inputs": in_names, "outputs": out_names}
+        if n.attrs:
+            rec["attrs"] = n.attrs
+        if n.domain:
+            rec["domain"] = n.domain
+        nodes.append(rec)
+
+    spec_outputs = []
+    out_names_seen = set()
+    final = []
+    for v in outs:
+        name = node_names[id(v.node)][v.index]
+        if name in out_names_seen:
+            continue
+        out_names_seen.add(name)
+        spec_outputs.append({"name": name, "dtype": v.dtype.name, "shape": list(v.shape)})
+        final.append(v)
+    spec = {"inputs": inputs, "weights": weights, "nodes": nodes, "outputs": spec_outputs}
+    return spec, feeds, final, node_names
+
+
+def materialize(items):
+    """Turn every lazy Tensor/Value in `items` concrete with one engine run."""
+    values = [_as_value(x) for x in items]
+    lazy = [v for v in values if v.node is not None]
+    if not lazy:
+        return
+    spec, feeds, outs, node_names = build_spec(lazy)
+    storages = _backend().run(spec, feeds)
+    stats["materializations"] += 1
+    stats["nodes_run"] += len(spec["nodes"])
+    by_name = {}
+    for v, s in zip(outs, storages):
+        by_name[node_names[id(v.node)][v.index]] = s
+    for v in lazy:
+        if v.node is None:
+            continue
+        s = by_name[node_names[id(v.node)][v.index]]
+        v.storage = s
+        v.offset = 0
+        v.node = None
+        v.index = 0
+
+
+def read_bytes(v):
+    """Raw little-endian bytes of a Value (materializing it first)."""
+    if v.node is not None:
+        materialize([v])
+    n = v.numel()
+    if n == 0:
+        return b""
+    return bytes(_backend().read(v.storage, v.dtype.name, v.offset, n))
+
+
+def write(data_bytes, dtype, shape):
+    """A concrete Value over a new transient storage holding `data_bytes`."""
+    n = 1
+    for d in shape:
+        n *= d
+    storage = _backend().write(data_bytes, dtype.name, n)
+    return Value(tuple(shape), dtype, storage=storage, offset=0)
+
+
+def after_op(v):
+    """Called on every op result: eager mode and the node cap."""
+    if v.node is not None and (_eager or _counter - v.node.base >= MAX_NODES):
+        materialize([v])
+    return v

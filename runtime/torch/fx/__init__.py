@@ -1,0 +1,69 @@
+"""torch.fx for wasmdeploy: import-time names only. ``torch.fx.wrap`` (used at module level by
+torchvision) registers nothing and returns its argument; symbolic tracing is not supported.
+``Proxy`` exists for isinstance checks and never matches a real value here."""
+
+from typing import Any, Callable, Union
+
+__all__ = ["symbolic_trace", "Tracer", "wrap", "Graph", "GraphModule", "Interpreter", "Node", "Proxy", "Transformer"]
+
+
+def _unsupported(name):
+    return NotImplementedError(f"torch.fx.{name}: FX graph capture is not supported by wasmdeploy")
+
+
+def wrap(fn_or_name: Union[str, Callable]):
+    return fn_or_name
+
+
+class Proxy:
+    def __init__(self, node, tracer=None):
+        raise _unsupported("Proxy")
+
+
+class Attribute(Proxy):
+    pass
+
+
+class Node:
+    def __init__(self, *args, **kwargs):
+        raise _unsupported("Node")
+
+
+class Graph:
+    def __init__(self, *args, **kwargs):
+        raise _unsupported("Graph")
+
+
+class Tracer:
+    def __init__(self, *args, **kwargs):
+        raise _unsupported("Tracer")
+
+
+class GraphModule:
+    def __new__(cls, *args, **kwargs):
+        raise _unsupported("GraphModule")
+
+
+class Interpreter:
+    def __init__(self, *args, **kwargs):
+        raise _unsupported("Interpreter")
+
+
+class Transformer(Interpreter):
+    pass
+
+
+def symbolic_trace(root, concrete_args=None):
+    raise _unsupported("symbolic_trace")
+
+
+def replace_pattern(gm, pattern, replacement):
+    raise _unsupported("replace_pattern")
+
+
+def has_side_effect(fn):
+    return fn
+
+
+def _is_fx_tracing():
+    return False

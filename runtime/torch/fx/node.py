@@ -1,0 +1,3 @@
+from . import Node  # noqa: F401
+
+Argument = object

@@ -1,0 +1,1 @@
+from . import Attribute, Proxy  # noqa: F401

@@ -1,0 +1,1 @@
+from .is_from_package import is_from_package  # noqa: F401
