@@ -38,7 +38,7 @@ export interface InterpreterManagerOptions {
    * trusted ones are checked after each call. Default: none.
    */
   memoryLimitMb?: number;
-  /** Bytes the engine may allocate for the results of one graph run during a call, MB. Default: none. */
+  /** Engine memory a call may ask for (graph results and tensors written from Python), MB. Default: none. */
   engineMemoryPerCallMb?: number;
   /** How long interrupted Python code may take to stop before its worker is terminated. Default 1000 ms. */
   interruptGraceMs?: number;
@@ -190,8 +190,13 @@ export class InterpreterManager implements HandleHost {
           isolation,
           eager: options.debugEager ?? false,
           sandbox: { snapshotPath: snap.path ?? null, jsHeapMb: options.sandboxJsHeapMb ?? 512 },
-          bridge: (req, owner, budget) => engineHost.handle(req, owner, budget),
-          onRelease: (ids) => engineHost.release(ids),
+          bridge: (req, from, owner) =>
+            engineHost.handle(req, {
+              owner,
+              charge: (bytes) => from.chargeEngine(bytes),
+              mayUseWeights: (pkgId) => from.loaded.has(pkgId),
+            }),
+          onRelease: (ids, owner) => engineHost.release(ids, owner),
           onOwnerGone: (owner) => engineHost.releaseOwner(owner),
         }),
       );
@@ -226,6 +231,10 @@ export class InterpreterManager implements HandleHost {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  get sandboxed(): boolean {
+    return (this.options.isolation ?? "sandboxed") === "sandboxed";
   }
 
   /** Load a torch.package archive from a path or bytes. Interpreters import it lazily, at first use. */
@@ -322,15 +331,23 @@ export class InterpreterManager implements HandleHost {
 
   // ----- internal API used by Package, ReplicatedObj, sessions and handles -----
 
-  /** Least outstanding work wins; ties go round-robin so load spreads. */
-  pick(): Interpreter {
+  /**
+   * Least outstanding work wins; ties go round-robin so load spreads. Sandboxed, a package's
+   * calls go only to interpreters that serve no other package (an interpreter switches
+   * tenant by being replaced, the fallback when every interpreter serves someone else).
+   */
+  pick(pkg?: Package): Interpreter {
     const n = this.interpreters.length;
+    const tenantOk = (i: Interpreter) => !this.sandboxed || !pkg || i.tenant === undefined || i.tenant === pkg.id;
     let best: Interpreter | undefined;
-    for (let k = 0; k < n; k++) {
-      const cand = this.interpreters[(this.#rr + k) % n]!;
-      if (!cand.alive) continue;
-      if (!best || cand.load < best.load) best = cand;
-      if (best.load === 0) break;
+    for (const pass of [true, false]) {
+      for (let k = 0; k < n; k++) {
+        const cand = this.interpreters[(this.#rr + k) % n]!;
+        if (!cand.alive || (pass && !tenantOk(cand))) continue;
+        if (!best || cand.load < best.load) best = cand;
+        if (best.load === 0) break;
+      }
+      if (best) break;
     }
     if (!best) throw new WasmdeployError("no interpreter is alive: every one failed to boot; see the earlier errors");
     this.#rr = (best.index + 1) % n;
@@ -371,9 +388,8 @@ export class InterpreterManager implements HandleHost {
         `a Python object handle from interpreter ${pinned.index} was passed to a call on interpreter ${target.index}`,
       );
     }
-    const interp = target ?? pinned ?? this.pick();
+    const interp = target ?? pinned ?? this.pick(opts.pkg);
     holder.interp = interp;
-    this.engineHost.adopt(codec.tensorsPut, interp.owner);
     const pkg = opts.pkg;
     const spec: JobSpec = {
       op,
@@ -383,6 +399,8 @@ export class InterpreterManager implements HandleHost {
       memoryLimitBytes: mb(opts.memoryLimitMb ?? this.options.memoryLimitMb),
       engineBytesPerRun: mb(opts.engineMemoryPerCallMb ?? this.options.engineMemoryPerCallMb),
       prepare: (i) => this.prerequisite(i, pkg),
+      // Inputs belong to the interpreter generation that runs the call (known only at dispatch).
+      onStart: codec.tensorsPut.length ? (i) => this.engineHost.adopt(codec.tensorsPut, i.owner) : undefined,
       check: pkg ? () => (pkg.closed ? new ClosedError(`package ${pkg.label} was unloaded`) : undefined) : undefined,
     };
     let result;
@@ -425,12 +443,18 @@ export class InterpreterManager implements HandleHost {
         };
       }
     }
+    if (pkg && this.sandboxed && interp.tenant !== undefined && interp.tenant !== pkg.id) {
+      return { op: "recycle", msg: encode(null), context: `switching interpreter ${interp.index} to ${pkg.label}`, recycle: true };
+    }
     if (pkg && !pkg.closed && !interp.loaded.has(pkg.id)) {
       return {
         op: "load_package",
         msg: pkg.loadMessage(),
         context: `loading package ${pkg.label}`,
-        onDone: () => interp.loaded.add(pkg.id),
+        onDone: () => {
+          interp.loaded.add(pkg.id);
+          if (this.sandboxed) interp.tenant = pkg.id;
+        },
       };
     }
     return undefined;

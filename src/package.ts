@@ -144,7 +144,7 @@ export class ReplicatedObj {
   /** A session pinned to one interpreter (the least loaded, or the one given). */
   acquireSession(interpreter?: number | Interpreter): InterpreterSession {
     this.assertUsable();
-    if (interpreter === undefined) return this.manager.sessionOn(this.manager.pick());
+    if (interpreter === undefined) return this.manager.sessionOn(this.manager.pick(this.pkg));
     const interp = typeof interpreter === "number" ? this.manager.interpreters[interpreter] : interpreter;
     if (!interp) throw new RangeError(`no interpreter ${String(interpreter)}; the manager has ${this.manager.interpreters.length}`);
     return this.manager.sessionOn(interp);

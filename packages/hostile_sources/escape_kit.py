@@ -387,6 +387,20 @@ def _describe_obj(o):
     return " ".join(parts)
 
 
+def _triggered_by_kit():
+    """True when the kit's own code is on the stack above a spy: its own probes are not finds."""
+    try:
+        f = sys._getframe(2)
+    except ValueError:  # shallow stack: nothing of ours above
+        return False
+    own = globals()
+    while f is not None:
+        if f.f_globals is own:
+            return True
+        f = f.f_back
+    return False
+
+
 def _scan_gc_for_target(limit=20):
     """Objects (instances, classes, modules) of other packages, and secret strings, via gc."""
     found = []
@@ -409,7 +423,8 @@ def _scan_gc_for_target(limit=20):
                 continue
             if isinstance(o, dict):
                 for v in list(o.values())[:64]:
-                    if isinstance(v, str) and v.startswith(_SECRET_PREFIX):
+                    # len check: the kit's own needle (_SECRET_PREFIX in its globals) is not a find.
+                    if isinstance(v, str) and v.startswith(_SECRET_PREFIX) and len(v) > len(_SECRET_PREFIX):
                         found.append(f"secret string in a dict: {v}")
                         break
         except KeyboardInterrupt:
@@ -1612,7 +1627,8 @@ class EscapeKit:
         def hook(event, args):
             if not _SPY["on"] or len(_SPY["audit"]) >= 200:
                 return
-            if event in ("pickle.find_class", "import", "open", "exec", "compile", "os.listdir"):
+            # (sys._getframe is itself audited: look at the stack only for the events we keep)
+            if event in ("pickle.find_class", "import", "open", "exec", "compile", "os.listdir") and not _triggered_by_kit():
                 try:
                     s = f"{event} {_text(args, 200)}"
                 except KeyboardInterrupt:
@@ -1633,7 +1649,7 @@ class EscapeKit:
 
         class Spy:
             def find_spec(self, fullname, path=None, target=None):
-                if _SPY["on"] and len(_SPY["imports"]) < 200:
+                if _SPY["on"] and len(_SPY["imports"]) < 200 and not _triggered_by_kit():
                     _SPY["imports"].append(fullname)
                 return None
 

@@ -26,6 +26,18 @@ interface StoredTensor {
   owner: string;
 }
 
+/** Who is asking: the interpreter generation, and which packages' weights it may read. */
+export interface Requester {
+  owner: string;
+  /** Whether the requester may use the weights of package `pkgId` (it has that package loaded). */
+  mayUseWeights(pkgId: string): boolean;
+  /**
+   * Account `bytes` of engine memory to the call now running; throws when that passes the
+   * call's budget (engineMemoryPerCallMb), before anything is allocated.
+   */
+  charge(bytes: number): void;
+}
+
 export interface BridgeRequest {
   kind: "run" | "read" | "write" | "release";
   json: string;
@@ -73,8 +85,11 @@ export class EngineHost {
     }
   }
 
-  release(ids: Iterable<string>): void {
-    for (const id of ids) this.#store.delete(id);
+  /** Release tensors; with `owner`, only those it owns (an interpreter cannot free another's). */
+  release(ids: Iterable<string>, owner?: string): void {
+    for (const id of ids) {
+      if (owner === undefined || this.#store.get(id)?.owner === owner) this.#store.delete(id);
+    }
   }
 
   /** Drop every tensor an interpreter owned (it died or was respawned). */
@@ -86,22 +101,21 @@ export class EngineHost {
     return this.#store.size;
   }
 
-  async handle(req: BridgeRequest, owner: string, engineBytesPerRun?: number): Promise<WireMessage> {
+  async handle(req: BridgeRequest, who: Requester): Promise<WireMessage> {
+    const { owner } = who;
     const body = JSON.parse(req.json) as Record<string, unknown>;
-    if (Array.isArray(body.release)) this.release(body.release as string[]);
+    if (Array.isArray(body.release)) this.release(body.release as string[], owner);
     switch (req.kind) {
       case "run":
-        return this.run(body as unknown as RunRequest, owner, engineBytesPerRun);
+        return this.run(body as unknown as RunRequest, who);
       case "read": {
         const { storage, dtype, offset, numel } = body as { storage: string; dtype: DType; offset: number; numel: number };
-        const data = this.elements(storage, dtype, offset, numel);
+        const data = this.elements(storage, dtype, offset, numel, who);
         return { json: "{}", buffers: [new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()] };
       }
       case "write": {
         const { dtype, numel } = body as { dtype: DType; numel: number };
-        if (engineBytesPerRun !== undefined && req.buffers[0]!.byteLength > engineBytesPerRun) {
-          throw new WasmdeployError(`engine memory limit: a ${req.buffers[0]!.byteLength}-byte tensor is over the per-call limit (engineMemoryPerCallMb)`);
-        }
+        who.charge(req.buffers[0]!.byteLength);
         const bytes = req.buffers[0]!;
         const info = dtypeInfo(dtype);
         if (bytes.byteLength !== numel * info.itemSize) {
@@ -115,21 +129,16 @@ export class EngineHost {
     }
   }
 
-  private async run(req: RunRequest, owner: string, budget?: number): Promise<WireMessage> {
+  private async run(req: RunRequest, who: Requester): Promise<WireMessage> {
+    const { owner } = who;
     const graph = req.spec;
-    if (budget !== undefined) {
-      // Refuse before ONNX Runtime allocates: a graph's results are what a call keeps.
-      let bytes = 0;
-      for (const o of graph.outputs) bytes += o.shape.reduce((a, b) => a * b, 1) * dtypeInfo(o.dtype).itemSize;
-      if (bytes > budget) {
-        throw new WasmdeployError(
-          `engine memory limit: this graph's results need ${(bytes / 2 ** 20).toFixed(1)} MB, over the ` +
-            `${(budget / 2 ** 20).toFixed(1)} MB allowed per run (engineMemoryPerCallMb)`,
-        );
-      }
-    }
+    // Refuse before ONNX Runtime allocates: a graph's results are what a call keeps.
+    let bytes = 0;
+    for (const o of graph.outputs) bytes += o.shape.reduce((a, b) => a * b, 1) * dtypeInfo(o.dtype).itemSize;
+    who.charge(bytes);
     const engine = await this.engine();
     for (const w of graph.weights) {
+      this.checkWeightAccess(w.storage, who);
       if (!engine.hasStorage(w.storage)) {
         const bytes = this.weights(w.storage);
         if (!bytes) throw new WasmdeployError(`graph reads weight storage ${w.storage}, which no loaded package holds`);
@@ -141,16 +150,25 @@ export class EngineHost {
       const [id, offset] = req.feeds[input.name] ?? [];
       if (id === undefined) throw new WasmdeployError(`graph input ${input.name} has no feed`);
       const numel = input.shape.reduce((a, b) => a * b, 1);
-      feeds[input.name] = new Tensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, numel), input.shape);
+      feeds[input.name] = new Tensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, numel, who), input.shape);
     }
     const out = await engine.run(graph, feeds);
     const ids = graph.outputs.map((o) => this.put(out[o.name]!, owner));
     return { json: JSON.stringify({ storages: ids }), buffers: [] };
   }
 
+  /** Package weights are readable only by interpreters that loaded the package. */
+  private checkWeightAccess(id: string, who: Requester) {
+    const pkgId = id.slice(0, id.indexOf("/"));
+    if (!who.mayUseWeights(pkgId)) throw new WasmdeployError(`tensor ${id} does not exist`);
+  }
+
   /** A view of `numel` elements of a stored tensor, or of a package weight storage. */
-  private elements(id: string, dtype: DType, offset: number, numel: number) {
+  private elements(id: string, dtype: DType, offset: number, numel: number, who?: Requester) {
     const stored = this.#store.get(id);
+    // Another interpreter's tensors are invisible: same answer as for an id that never existed.
+    if (stored && who && stored.owner !== who.owner) throw new WasmdeployError(`tensor ${id} does not exist`);
+    if (!stored && who) this.checkWeightAccess(id, who);
     if (stored) {
       const t = stored.tensor;
       if (t.dtype !== dtype) throw new WasmdeployError(`tensor ${id} is ${t.dtype}, read as ${dtype}`);

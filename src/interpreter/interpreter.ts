@@ -3,7 +3,7 @@
 // detection and respawn. Jobs that have not started when the worker dies are kept
 // and run on the respawned worker, so no call is lost or answered twice.
 
-import { CallTimeoutError, ClosedError, InterpreterCrashedError, MemoryLimitError, PythonError } from "../errors.js";
+import { CallTimeoutError, ClosedError, InterpreterCrashedError, MemoryLimitError, PythonError, WasmdeployError } from "../errors.js";
 import type { WireMessage } from "../wire.js";
 import type { RuntimeFile } from "./assets.js";
 import type { BridgeRequestMessage, FromWorker, PyErrorPayload } from "./protocol.js";
@@ -17,7 +17,7 @@ export interface JobSpec {
   timeoutMs?: number;
   /** Interpreter memory allowed while this job runs (bytes); past it the interpreter is replaced. */
   memoryLimitBytes?: number;
-  /** Bytes the engine may allocate for one graph's results during this job. */
+  /** Bytes the engine may allocate (graph results, written tensors) during this job. */
   engineBytesPerRun?: number;
   /** Work the interpreter must have done before this job (load a package, ...); checked at dispatch. */
   prepare?: (interp: Interpreter) => JobSpec | undefined;
@@ -25,6 +25,10 @@ export interface JobSpec {
   check?: () => Error | undefined;
   /** Runs when a prerequisite job succeeds (e.g. mark the package loaded). */
   onDone?: () => void;
+  /** A prerequisite that replaces the interpreter with a fresh one instead of running anything. */
+  recycle?: boolean;
+  /** Runs as the job is sent to the interpreter (e.g. hand its input tensors to this generation). */
+  onStart?: (interp: Interpreter) => void;
 }
 
 interface Job extends JobSpec {
@@ -35,6 +39,7 @@ interface Job extends JobSpec {
   watchdog?: NodeJS.Timeout;
   timedOut?: boolean;
   memoryExceeded?: number;
+  engineBytesUsed?: number;
   settled?: boolean;
   id: number;
 }
@@ -56,9 +61,9 @@ export interface InterpreterOptions {
   /** Called after each (re)spawn is ready; the manager resets per-generation state here. */
   onReady?: (interp: Interpreter) => void;
   /** Serves the interpreter's synchronous engine requests; `owner` names this interpreter generation. */
-  bridge?: (req: BridgeRequestMessage, owner: string, engineBytesPerRun: number | undefined) => Promise<WireMessage>;
+  bridge?: (req: BridgeRequestMessage, from: Interpreter, owner: string) => Promise<WireMessage>;
   /** Engine tensors Python released (delivered after the result that carried them is decoded). */
-  onRelease?: (ids: string[]) => void;
+  onRelease?: (ids: string[], owner: string) => void;
   /** A generation of this interpreter is gone: free what it owned. */
   onOwnerGone?: (owner: string) => void;
 }
@@ -79,6 +84,8 @@ export class Interpreter {
   state: "booting" | "ready" | "dead" | "closed" = "booting";
   /** Per-generation scratch space owned by the manager (loaded packages, registered modules). */
   loaded = new Set<string>();
+  /** Sandboxed isolation: the one package this interpreter generation serves (its tenant). */
+  tenant?: string;
   completed = 0;
   crashes = 0;
   heapBytes = 0;
@@ -170,6 +177,7 @@ export class Interpreter {
   private spawn() {
     this.state = "booting";
     this.loaded = new Set();
+    this.tenant = undefined;
     const owner = this.owner;
     const init: SpawnInit = {
       mode: "serve",
@@ -188,7 +196,7 @@ export class Interpreter {
       onExit: (reason) => {
         if (transport === this.transport) this.onWorkerDied(reason);
       },
-      bridge: this.opts.bridge ? (req) => this.opts.bridge!(req, owner, this.inFlight?.engineBytesPerRun) : undefined,
+      bridge: this.opts.bridge ? (req) => this.opts.bridge!(req, this, owner) : undefined,
     };
     const transport =
       this.opts.isolation === "sandboxed"
@@ -214,7 +222,8 @@ export class Interpreter {
         if (msg.release.length) {
           // After the result's decoding (a continuation of the promise just resolved).
           const ids = msg.release;
-          setImmediate(() => this.opts.onRelease?.(ids));
+          const owner = this.owner;
+          setImmediate(() => this.opts.onRelease?.(ids, owner));
         }
         break;
       case "stdout":
@@ -276,6 +285,11 @@ export class Interpreter {
         continue;
       }
       const pre = head.prepare?.(this);
+      if (pre?.recycle) {
+        // Another tenant's state lives here: start the job on a fresh interpreter.
+        this.respawn();
+        return;
+      }
       if (pre) {
         // Run the prerequisite first; its failure fails the job that needed it.
         const preJob: Job = {
@@ -297,13 +311,23 @@ export class Interpreter {
     }
   }
 
-  /** Limits of the job now running (the bridge enforces its engine budget). */
-  get runningJob(): Pick<JobSpec, "engineBytesPerRun" | "context"> | undefined {
-    return this.inFlight;
+  /** Charge engine memory to the job now running; throws past its budget (engineMemoryPerCallMb). */
+  chargeEngine(bytes: number): void {
+    const job = this.inFlight;
+    if (!job) return;
+    job.engineBytesUsed = (job.engineBytesUsed ?? 0) + bytes;
+    const budget = job.engineBytesPerRun;
+    if (budget !== undefined && job.engineBytesUsed > budget) {
+      throw new WasmdeployError(
+        `engine memory limit: this call has asked the engine for ${(job.engineBytesUsed / 2 ** 20).toFixed(1)} MB, over its ` +
+          `${(budget / 2 ** 20).toFixed(1)} MB budget (engineMemoryPerCallMb)`,
+      );
+    }
   }
 
   private start(job: Job) {
     this.inFlight = job;
+    job.onStart?.(this);
     const limit = job.memoryLimitBytes;
     if (limit !== undefined && this.transport?.residentBytes() !== undefined) {
       // A sandboxed interpreter is its own process: watch its resident memory while it runs.

@@ -118,7 +118,9 @@ async function serve() {
   py.runPython(IMPORT_RUNTIME);
   if (init.sandboxed) {
     // pyodide_js is the Pyodide API (its _module.FS can mount host directories): unreachable.
-    py.runPython("import sys; sys.modules.pop('pyodide_js', None)");
+    py.runPython(
+      "import os, sys\nfor _k in [k for k in sys.modules if k == 'pyodide_js' or k.startswith('pyodide_js.')]:\n    del sys.modules[_k]\nos.environ.pop('_', None)",
+    );
     py.unregisterJsModule("pyodide_js");
   }
   const host = py.pyimport("wasmdeploy_runtime.host");
