@@ -409,18 +409,24 @@ class _GradContext:
         return self.__class__(*self._args)
 
 
-class no_grad(_GradContext):
+class _NoParamContext(_GradContext):
+    """Also usable as a bare decorator (`@torch.no_grad`), like torch 2.x."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+    def __init__(self, orig_func=None):
+        pass
+
+
+class no_grad(_NoParamContext):
     _mode = False
 
-    def __init__(self):
-        pass
 
-
-class enable_grad(_GradContext):
+class enable_grad(_NoParamContext):
     _mode = True
-
-    def __init__(self):
-        pass
 
 
 class set_grad_enabled(_GradContext):
@@ -439,7 +445,14 @@ class set_grad_enabled(_GradContext):
 
 
 class inference_mode(_GradContext):
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, _builtins.bool):
+            return cls()(mode)
+        return super().__new__(cls)
+
     def __init__(self, mode=True):
+        if callable(mode) and not isinstance(mode, _builtins.bool):
+            mode = True
         self._mode = not mode
         self._inf = _builtins.bool(mode)
         self._args = (mode,)

@@ -8,8 +8,6 @@ the result of the current call, so releasing costs no round trip of its own.
 
 import json
 
-from pyodide.ffi import JsException, to_js
-
 _pending_release = []
 _bridge_call = None
 
@@ -29,10 +27,14 @@ def _call(kind, body, buffers=()):
                 "tensors only work inside an InterpreterManager worker"
             ) from None
         _bridge_call = call
+    from pyodide.ffi import JsException, to_js  # imported here: the module also loads under plain CPython
+
     if _pending_release:
         body["release"] = take_releases()
+    # allow_nan=False: an inf/nan in a spec must fail here, not as a JSON error on the host.
+    text = json.dumps(body, separators=(",", ":"), allow_nan=False)
     try:
-        reply = _bridge_call(kind, json.dumps(body, separators=(",", ":")), to_js(list(buffers)))
+        reply = _bridge_call(kind, text, to_js(list(buffers)))
     except JsException as e:
         raise EngineError(str(e.js_error.message if hasattr(e, "js_error") else e)) from None
     text = reply[0]

@@ -96,8 +96,44 @@ def record1(op, inputs, shape, dtype, attrs=None, domain=None):
     return Value(tuple(shape), dtype, node, 0)
 
 
+AGELESS = 1 << 62  # base of cached constants: they never make a graph look old
+
+_const_cache = {}
+_CONST_CACHE_MAX = 4096
+_CACHE_MAX_ELEMENTS = 16
+
+
 def _finite_const(data, dtype, shape):
+    """A Constant node; small ones are shared (cached) across recordings. A cached constant's
+    node has gen 0 and an ageless base, so it never counts as an old part of a graph, and
+    ops that hand one to the user as a tensor copy it first (see fresh())."""
+    if len(data) <= _CACHE_MAX_ELEMENTS:
+        key = (dtype.name, tuple(shape), tuple(data), tuple(type(x) for x in data))
+        v = _const_cache.get(key)
+        if v is not None and v.node is not None:
+            return v
+        if len(_const_cache) >= _CONST_CACHE_MAX:
+            _const_cache.clear()
+        node = Node.__new__(Node)
+        node.op = "Constant"
+        node.inputs = []
+        node.attrs = {"value": {"tensor": {"dtype": dtype.name, "shape": list(shape), "data": data}}}
+        node.domain = None
+        node.n_out = 1
+        node.gen = 0
+        node.base = AGELESS
+        v = Value(tuple(shape), dtype, node, 0)
+        _const_cache[key] = v
+        return v
     return record1("Constant", [], shape, dtype, {"value": {"tensor": {"dtype": dtype.name, "shape": list(shape), "data": data}}})
+
+
+def fresh(v):
+    """v, or a private copy of it if v is a shared (cached) constant."""
+    n = v.node
+    if n is not None and n.gen == 0:
+        return record1("Constant", [], v.shape, v.dtype, n.attrs)
+    return v
 
 
 def const(data, dtype, shape=None):
@@ -117,15 +153,9 @@ def const(data, dtype, shape=None):
         bad = [x for x in data if not math.isfinite(x)]
         if bad:
             return _nonfinite_const(data, dtype, shape)
-        if dtype is _dtype.float16:
-            data = [_clamp_half(x) for x in data]
     else:
         data = [int(x) for x in data]
     return _finite_const(data, dtype, shape)
-
-
-def _clamp_half(x):
-    return x
 
 
 def _nonfinite_const(data, dtype, shape):
@@ -166,7 +196,8 @@ def needs_cap(v):
 
 
 def build_spec(values):
-    """GraphSpec for the lazy `values` (deduplicated). Returns (spec, feeds, out_values)."""
+    """GraphSpec for the lazy `values` (deduplicated). Returns (spec, feeds, out_values, names)
+    where names maps id(node) -> its output names."""
     outs = []
     seen = set()
     for v in values:
@@ -188,64 +219,71 @@ def build_spec(values):
             elif s is None:
                 state[id(n)] = 1
                 for inp in reversed(n.inputs):
-                    if inp is not None and inp.node is not None and id(inp.node) not in state:
-                        stack.append(inp.node)
+                    if inp is not None:
+                        m = inp.node
+                        if m is not None and id(m) not in state:
+                            stack.append(m)
             else:
                 state[id(n)] = 2
                 order.append(n)
                 stack.pop()
 
     inputs, weights, nodes, feeds = [], [], [], {}
-    leaf_names = {}  # (storage id, offset, shape, dtype) -> name
+    leaf_names = {}  # id(value) / (storage id, offset, shape, dtype) -> name
     node_names = {}  # id(node) -> [output names]
     const_names = {}  # constant key -> name
-    counter = [0]
-
-    def leaf_name(v):
-        key = (v.storage.id, v.offset, v.shape, v.dtype.name)
-        name = leaf_names.get(key)
-        if name is None:
-            if v.storage.stable:
-                name = f"w{len(weights)}"
-                weights.append({"name": name, "storage": v.storage.id, "dtype": v.dtype.name, "shape": list(v.shape), "offset": v.offset})
-            else:
-                name = f"i{len(inputs)}"
-                inputs.append({"name": name, "dtype": v.dtype.name, "shape": list(v.shape)})
-                feeds[name] = (v.storage, v.offset)
-            leaf_names[key] = name
-        return name
-
-    def in_name(v):
-        if v is None:
-            return ""
-        if v.node is None:
-            return leaf_name(v)
-        return node_names[id(v.node)][v.index]
+    counter = 0
 
     for n in order:
+        attrs = n.attrs
         if n.op == "Constant":
-            t = n.attrs["value"]["tensor"]
-            if len(t["data"]) <= 64:
-                key = (t["dtype"], tuple(t["shape"]), tuple(t["data"]))
+            t = attrs["value"]["tensor"]
+            data = t["data"]
+            if len(data) <= 64:
+                key = (t["dtype"], tuple(t["shape"]), tuple(data), tuple(type(x) for x in data))
                 name = const_names.get(key)
                 if name is not None:
                     node_names[id(n)] = [name]
                     continue
+                name = f"v{counter}"
+                counter += 1
+                const_names[key] = name
+                node_names[id(n)] = [name]
+                nodes.append({"op": "Constant", "inputs": [], "outputs": [name], "attrs": attrs})
+                continue
+        in_names = []
+        for v in n.inputs:
+            if v is None:
+                in_names.append("")
+            elif v.node is not None:
+                in_names.append(node_names[id(v.node)][v.index])
             else:
-                key = None
+                lk = id(v)
+                name = leaf_names.get(lk)
+                if name is None:
+                    key = (v.storage.id, v.offset, v.shape, v.dtype.name)
+                    name = leaf_names.get(key)
+                    if name is None:
+                        if v.storage.stable:
+                            name = f"w{len(weights)}"
+                            weights.append({"name": name, "storage": v.storage.id, "dtype": v.dtype.name, "shape": list(v.shape), "offset": v.offset})
+                        else:
+                            name = f"i{len(inputs)}"
+                            inputs.append({"name": name, "dtype": v.dtype.name, "shape": list(v.shape)})
+                            feeds[name] = (v.storage, v.offset)
+                        leaf_names[key] = name
+                    leaf_names[lk] = name
+                in_names.append(name)
+        if n.n_out == 1:
+            out_names = [f"v{counter}"]
+            counter += 1
         else:
-            key = None
-        in_names = [in_name(v) for v in n.inputs]
-        out_names = []
-        for _ in range(n.n_out):
-            out_names.append(f"v{counter[0]}")
-            counter[0] += 1
+            out_names = [f"v{counter + i}" for i in range(n.n_out)]
+            counter += n.n_out
         node_names[id(n)] = out_names
-        if key is not None:
-            const_names[key] = out_names[0]
         rec = {"op": n.op, "inputs": in_names, "outputs": out_names}
-        if n.attrs:
-            rec["attrs"] = n.attrs
+        if attrs:
+            rec["attrs"] = attrs
         if n.domain:
             rec["domain"] = n.domain
         nodes.append(rec)
@@ -268,6 +306,11 @@ def materialize(items):
     """Turn every lazy Tensor/Value in `items` concrete with one engine run."""
     values = [_as_value(x) for x in items]
     lazy = [v for v in values if v.node is not None]
+    for v in lazy:
+        if v.node.gen == 0:  # a shared constant is turning concrete: stop sharing it
+            for k, cv in list(_const_cache.items()):
+                if cv is v:
+                    del _const_cache[k]
     if not lazy:
         return
     spec, feeds, outs, node_names = build_spec(lazy)
@@ -308,6 +351,54 @@ def write(data_bytes, dtype, shape):
 
 def after_op(v):
     """Called on every op result: eager mode and the node cap."""
-    if v.node is not None and (_eager or _counter - v.node.base >= MAX_NODES):
+    n = v.node
+    if n is None:
+        return v
+    if _eager:
         materialize([v])
+    elif _counter - n.base >= MAX_NODES:
+        _cap(n)
     return v
+
+
+def _cap(node):
+    """The graph behind `node` may hold MAX_NODES nodes or more (the estimate counts every node
+    recorded since its oldest lazy ancestor). Materialize its old part: every lazy value it
+    reads that was recorded more than MAX_NODES/2 nodes ago, in one run. What stays lazy was
+    recorded since, so it has fewer than MAX_NODES/2 nodes. This also heals estimates that a
+    long-lived lazy value (a cached tensor, an old constant) inflates."""
+    threshold = _counter - MAX_NODES // 2
+    frontier = []
+    seen_vals = set()
+    order = []
+    state = {}
+    stack = [node]
+    while stack:
+        n = stack[-1]
+        s = state.get(id(n))
+        if s == 2:
+            stack.pop()
+        elif s is None:
+            state[id(n)] = 1
+            for inp in n.inputs:
+                if inp is None or inp.node is None or inp.node.gen == 0:
+                    continue
+                if inp.node.gen < threshold:
+                    if id(inp) not in seen_vals:
+                        seen_vals.add(id(inp))
+                        frontier.append(inp)
+                elif id(inp.node) not in state:
+                    stack.append(inp.node)
+        else:
+            state[id(n)] = 2
+            order.append(n)
+            stack.pop()
+    if frontier:
+        materialize(frontier)
+    for n in order:  # post-order: inputs first
+        base = n.gen
+        for inp in n.inputs:
+            if inp is not None and inp.node is not None and inp.node.base < base:
+                base = inp.node.base
+        n.base = base
+    return bool(frontier)

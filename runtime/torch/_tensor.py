@@ -245,27 +245,33 @@ class Tensor:
 
     def _assign(self, v):
         """Rebind to Value v (same shape and dtype) after an in-place op; write through to the
-        base tensor when this tensor is a view."""
+        tensors this one is a view of (iteratively: chains of views can be long). Other views
+        of those bases keep their values (unlike PyTorch, where they share memory)."""
+        v = G.fresh(v)
         self._value = v
-        view = self.__dict__.get("_view")
-        if view is not None:
-            root, fn, alias = view
-            rv = root._value
+        child = self
+        while True:
+            view = child.__dict__.get("_view")
+            if view is None:
+                break
+            parent, fn, alias = view
+            pv = parent._value
             if alias:
-                nv = C.reshape_value(v, rv.shape)
+                nv = C.reshape_value(v, pv.shape)
             else:
-                pos = fn(_cr.arange(rv.numel()).reshape(rv.shape))
+                pos = fn(_cr.arange(pv.numel()).reshape(pv.shape))
                 n = pos.numel()
-                total = rv.numel()
-                flat = C.reshape_value(rv, (total,))
+                total = pv.numel()
                 out = G.record1(
                     "ScatterElements",
-                    [flat, C.reshape_value(pos._value, (n,)), C.reshape_value(C.cast(v, rv.dtype), (n,))],
-                    (total,), rv.dtype, {"axis": 0},
+                    [C.reshape_value(pv, (total,)), C.reshape_value(pos._value, (n,)), C.reshape_value(C.cast(v, pv.dtype), (n,))],
+                    (total,), pv.dtype, {"axis": 0},
                 )
-                nv = C.reshape_value(out, rv.shape)
-            root._value = G.after_op(nv)
-        G.after_op(v)
+                nv = C.reshape_value(out, pv.shape)
+            parent._value = nv
+            G.after_op(nv)
+            child, v = parent, nv
+        G.after_op(self._value)
 
     def _inplace(self, res, name):
         v = res._value

@@ -97,7 +97,9 @@ function compare(actual: unknown, want: unknown, where: string, out: string[] = 
 }
 
 beforeAll(async () => {
-  manager = await InterpreterManager.create({ interpreters: 1 });
+  // Trusted: these tests hold session handles across package loads, which a sandboxed interpreter
+  // (one package per interpreter) would recycle; test/conformance covers the sandboxed path.
+  manager = await InterpreterManager.create({ interpreters: 1, isolation: "trusted" });
   await manager.registerModuleSource("module_cases", readFileSync(path.join(HERE, "module_cases.py"), "utf8"));
   session = await manager.acquireOne();
 });

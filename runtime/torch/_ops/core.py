@@ -37,7 +37,11 @@ def is_tensor(x):
 
 def wrap(v):
     """A Tensor over Value v (after the eager/cap check)."""
-    G.after_op(v)
+    n = v.node
+    if n is not None:
+        if n.gen == 0:  # a shared constant: the tensor gets its own copy
+            v = G.fresh(v)
+        G.after_op(v)
     return Tensor()._wrap(v)
 
 
@@ -235,10 +239,22 @@ def check_dtype_supported(d, op):
     return d
 
 
+def _concrete_as(v, shape, offset=0):
+    """A concrete tensor's data seen with another shape (and a further element offset): no node."""
+    return G.Value(tuple(shape), v.dtype, storage=v.storage, offset=v.offset + offset)
+
+
 def reshape_value(v, shape):
     shape = tuple(shape)
     if v.shape == shape:
         return v
+    n = v.node
+    if n is None:
+        return _concrete_as(v, shape)
+    if n.op == "Reshape" and n.gen:  # reshape of a reshape: one Reshape
+        v = n.inputs[0]
+        if v.shape == shape:
+            return v
     return G.record1("Reshape", [v, G.ints(shape)], shape, v.dtype)
 
 
@@ -262,6 +278,8 @@ def unsqueeze_value(v, axes):
     shape = list(v.shape)
     for a in axes:
         shape.insert(a, 1)
+    if v.node is None:
+        return _concrete_as(v, shape)
     return G.record1("Unsqueeze", [v, G.ints(axes)], shape, v.dtype)
 
 
@@ -269,6 +287,8 @@ def squeeze_value(v, axes):
     if not axes:
         return v
     shape = [d for i, d in enumerate(v.shape) if i not in axes]
+    if v.node is None:
+        return _concrete_as(v, shape)
     return G.record1("Squeeze", [v, G.ints(sorted(axes))], shape, v.dtype)
 
 
@@ -279,6 +299,12 @@ def slice_value(v, axis, start, end, step=1):
     length = max(0, (min(end, n) - start + step - 1) // step) if step > 0 else 0
     shape = list(v.shape)
     shape[axis] = length
+    if v.node is None and (step == 1 or length <= 1) and all(d == 1 for d in v.shape[:axis]):
+        # a contiguous block of a concrete tensor: the same storage at an offset
+        inner = 1
+        for d in v.shape[axis + 1 :]:
+            inner *= d
+        return _concrete_as(v, shape, start * inner if length else 0)
     ins = [v, G.ints([start]), G.ints([end]), G.ints([axis])]
     if step != 1:
         ins.append(G.ints([step]))

@@ -79,7 +79,7 @@ def _merge_kind(a, b):
     if b is None:
         return a
     # torch.tensor infers by category: bool < int < float (tensors inside lists promote)
-    return D.promote_types(a, b) if (a.is_floating_point or b.is_floating_point or a is b8 or b is b8) else D.promote_types(a, b)
+    return D.promote_types(a, b)
 
 
 def convert_values(vals, d):

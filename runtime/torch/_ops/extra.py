@@ -3,7 +3,7 @@
 import math
 
 from .. import _dtype as D
-from .core import default_float, i64, is_tensor, norm_dim, wrap
+from .core import default_float, i64, is_tensor, norm_dim
 from . import creation as _cr
 from . import pointwise as _pw
 from . import reduce as _rd
@@ -168,7 +168,6 @@ def block_diag(*tensors):
     rows = sum(t.shape[0] for t in ts)
     cols = sum(t.shape[1] for t in ts)
     from .core import result_type
-    from .pointwise import add  # noqa: F401
 
     d = result_type(*ts)
     out = _cr.zeros(rows, cols, dtype=d)

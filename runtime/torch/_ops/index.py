@@ -4,7 +4,7 @@ from .. import _dtype as D
 from .. import _graph as G
 from .core import (
     b8, broadcast_shapes, cast, fmt_shape, i64, is_tensor, norm_dim, numel, reshape_value, slice_value,
-    squeeze_value, transpose_value, unsqueeze_value, wrap, expand_value, concat_values,
+    squeeze_value, transpose_value, unsqueeze_value, wrap, expand_value,
 )
 
 

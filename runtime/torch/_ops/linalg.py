@@ -3,8 +3,8 @@
 from .. import _dtype as D
 from .. import _graph as G
 from .core import (
-    broadcast_shapes, cast, compute_dtype, fmt_shape, is_tensor, reshape_value, result_type,
-    squeeze_value, transpose_value, unsqueeze_value, wrap,
+    broadcast_shapes, cast, compute_dtype, fmt_shape, reshape_value, result_type,
+    transpose_value, wrap,
 )
 
 

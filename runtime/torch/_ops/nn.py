@@ -5,9 +5,9 @@ import math
 from .. import _dtype as D
 from .. import _graph as G
 from .core import (
-    b8, cast, compute_dtype, default_float, dtype_name, f32, fmt_shape, i64, is_tensor, norm_dim, numel,
+    b8, cast, compute_dtype, dtype_name, f32, fmt_shape, i64, norm_dim, numel,
     reduce_value, reshape_value, scalar, slice_value, squeeze_value, transpose_value, unsqueeze_value, wrap,
-    concat_values, expand_value, broadcast_shapes,
+    concat_values,
 )
 
 

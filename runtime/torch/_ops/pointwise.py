@@ -5,7 +5,7 @@ import math
 from .. import _dtype as D
 from .. import _graph as G
 from .core import (
-    b8, f16, f32, f64, i32, i64, u8,
+    b8, f32, u8,
     broadcast_pair, cast, compute_dtype, default_float, dtype_name, is_number, is_tensor, operand,
     result_type, run, scalar, shape_of, wrap,
 )

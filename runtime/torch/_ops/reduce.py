@@ -5,8 +5,8 @@ import collections
 from .. import _dtype as D
 from .. import _graph as G
 from .core import (
-    b8, cast, compute_dtype, default_float, dtype_name, f32, i64, is_tensor, norm_dim, norm_dims, numel,
-    reduce_value, reshape_value, run, scalar, slice_value, squeeze_value, unsqueeze_value, wrap, concat_values,
+    b8, cast, compute_dtype, default_float, dtype_name, i64, is_tensor, norm_dim, norm_dims, numel,
+    reduce_value, reshape_value, run, scalar, slice_value, squeeze_value, wrap, concat_values,
 )
 
 

@@ -9,14 +9,12 @@ from .core import (
 
 
 def make_view(src, v, fn, alias=False):
-    """Tensor over Value v that is a view of `src` (fn replays the view on a tensor shaped like src)."""
+    """Tensor over Value v that is a view of `src`: `fn` replays the view on a tensor shaped
+    like src; `alias` means "the same elements in the same order" (reshapes), so a write
+    needs no index replay. In-place ops on the view write through to src (and its own
+    bases); see Tensor._assign."""
     t = wrap(v)
-    base = src.__dict__.get("_view")
-    if base is not None:
-        root, f0, a0 = base
-        t._view = (root, (lambda r: fn(f0(r))), a0 and alias)
-    else:
-        t._view = (src, fn, alias)
+    t._view = (src, fn, alias)
     return t
 
 
