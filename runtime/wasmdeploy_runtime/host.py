@@ -156,8 +156,18 @@ _OPS = {
 }
 
 
+def _public_type(t):
+    """The torch layer's private exception classes are reported as their builtin base
+    (e.g. NotImplementedError), the type a PyTorch user would expect."""
+    if t.__module__.startswith("torch") and t.__name__.startswith("_"):
+        for base in t.__mro__[1:]:
+            if base.__module__ == "builtins":
+                return base
+    return t
+
+
 def _error_payload(exc):
-    t = type(exc)
+    t = _public_type(type(exc))
     module = demangle(t.__module__)
     name = t.__qualname__ if module == "builtins" else f"{module}.{t.__qualname__}"
     # Start the traceback at the user's code, not at this dispatcher.

@@ -40,14 +40,17 @@ def _conv(name, nd, input, weight, bias, stride, padding, dilation, groups):
     if len(w.shape) != nd + 2:
         raise RuntimeError(f"weight should have at least three dimensions" if nd == 1 else f"Expected {nd + 2}-dimensional weight for {nd + 2}-dimensional input {list(x.shape)}, but got {len(w.shape)}-dimensional weight of size {list(w.shape)}")
     if x.dtype is not w.dtype:
-        raise RuntimeError(f"Input type ({_legacy(x.dtype)}) and weight type ({_legacy(w.dtype)}) should be the same")
+        raise RuntimeError(
+            f"{name}: Input type ({_legacy(x.dtype)}) and weight type ({_legacy(w.dtype)}) should be the same "
+            f"(input {list(x.shape)} {dtype_name(x.dtype)}, weight {list(w.shape)} {dtype_name(w.dtype)})"
+        )
     if not x.dtype.is_floating_point:
-        raise RuntimeError(f'"slow_conv2d_cpu" not implemented for \'{dtype_name(x.dtype)}\'')
+        raise RuntimeError(f'{name}: "slow_conv2d_cpu" not implemented for \'{dtype_name(x.dtype)}\' (input {list(x.shape)})')
     n, c = x.shape[0], x.shape[1]
     k = w.shape[2:]
     if w.shape[1] * groups != c:
         raise RuntimeError(
-            f"Given groups={groups}, weight of size {fmt_shape(w.shape)}, expected input{fmt_shape(x.shape)} to have {w.shape[1] * groups} channels, but got {c} channels instead"
+            f"{name}: Given groups={groups}, weight of size {fmt_shape(w.shape)}, expected input{fmt_shape(x.shape)} to have {w.shape[1] * groups} channels, but got {c} channels instead"
         )
     if w.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but got weight of size {fmt_shape(w.shape)} instead")
