@@ -389,6 +389,9 @@ export class InterpreterManager implements HandleHost {
       );
     }
     const interp = target ?? pinned ?? this.pick(opts.pkg);
+    // Sandboxed: claim a free interpreter for this package now, so its next calls do not
+    // scatter over other free interpreters while the package is still loading.
+    if (this.sandboxed && opts.pkg && interp.tenant === undefined && interp.loaded.size === 0) interp.tenant = opts.pkg.id;
     holder.interp = interp;
     const pkg = opts.pkg;
     const spec: JobSpec = {

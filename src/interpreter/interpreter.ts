@@ -235,11 +235,17 @@ export class Interpreter {
     }
   }
 
+  /** Free what this generation owned, after results already delivered have been decoded. */
+  private ownerGone() {
+    const owner = this.owner;
+    setImmediate(() => this.opts.onOwnerGone?.(owner));
+  }
+
   /** Replace an idle interpreter (no call in flight) with a fresh one. */
   private respawn() {
     const old = this.transport;
     this.transport = undefined;
-    this.opts.onOwnerGone?.(this.owner);
+    this.ownerGone();
     this.generation++;
     void old?.terminate();
     this.spawn();
@@ -249,7 +255,7 @@ export class Interpreter {
     this.transport = undefined;
     if (this.state === "closed") return;
     const wasBooting = this.state === "booting";
-    this.opts.onOwnerGone?.(this.owner);
+    this.ownerGone();
     this.crashes++;
     this.generation++;
     const job = this.inFlight;
