@@ -197,102 +197,113 @@ def needs_cap(v):
 
 def build_spec(values):
     """GraphSpec for the lazy `values` (deduplicated). Returns (spec, feeds, out_values, names)
-    where names maps id(node) -> its output names."""
+    where names maps each node to its output names.
+
+    Node and Value hash by identity, so they key the walk's dicts directly (cheaper than id())."""
     outs = []
     seen = set()
     for v in values:
-        if v.node is not None and id(v) not in seen:
-            seen.add(id(v))
+        if v.node is not None and v not in seen:
+            seen.add(v)
             outs.append(v)
     # Post-order walk (iterative: graphs may be thousands of nodes deep).
     order = []
     state = {}
+    state_get = state.get
+    push_order = order.append
     for v in outs:
-        if id(v.node) in state:
+        if v.node in state:
             continue
         stack = [v.node]
+        push = stack.append
+        pop = stack.pop
         while stack:
             n = stack[-1]
-            s = state.get(id(n))
+            s = state_get(n)
             if s == 2:
-                stack.pop()
+                pop()
             elif s is None:
-                state[id(n)] = 1
+                state[n] = 1
                 for inp in reversed(n.inputs):
                     if inp is not None:
                         m = inp.node
-                        if m is not None and id(m) not in state:
-                            stack.append(m)
+                        if m is not None and m not in state:
+                            push(m)
             else:
-                state[id(n)] = 2
-                order.append(n)
-                stack.pop()
+                state[n] = 2
+                push_order(n)
+                pop()
 
     inputs, weights, nodes, feeds = [], [], [], {}
-    leaf_names = {}  # id(value) / (storage id, offset, shape, dtype) -> name
-    node_names = {}  # id(node) -> [output names]
+    leaf_names = {}  # Value / (storage id, offset, shape, dtype) -> name
+    node_names = {}  # node -> [output names]
     const_names = {}  # constant key -> name
     counter = 0
+    add_node = nodes.append
 
     for n in order:
         attrs = n.attrs
-        if n.op == "Constant":
+        op = n.op
+        if op == "Constant":
             t = attrs["value"]["tensor"]
             data = t["data"]
             if len(data) <= 64:
-                key = (t["dtype"], tuple(t["shape"]), tuple(data), tuple(type(x) for x in data))
+                key = (t["dtype"], tuple(t["shape"]), tuple(data), tuple([type(x) for x in data]))
                 name = const_names.get(key)
                 if name is not None:
-                    node_names[id(n)] = [name]
+                    node_names[n] = [name]
                     continue
                 name = f"v{counter}"
                 counter += 1
                 const_names[key] = name
-                node_names[id(n)] = [name]
-                nodes.append({"op": "Constant", "inputs": [], "outputs": [name], "attrs": attrs})
+                node_names[n] = [name]
+                add_node({"op": "Constant", "inputs": [], "outputs": [name], "attrs": attrs})
                 continue
         in_names = []
+        add_in = in_names.append
         for v in n.inputs:
             if v is None:
-                in_names.append("")
-            elif v.node is not None:
-                in_names.append(node_names[id(v.node)][v.index])
-            else:
-                lk = id(v)
-                name = leaf_names.get(lk)
+                add_in("")
+                continue
+            m = v.node
+            if m is not None:
+                add_in(node_names[m][v.index])
+                continue
+            name = leaf_names.get(v)
+            if name is None:
+                key = (v.storage.id, v.offset, v.shape, v.dtype.name)
+                name = leaf_names.get(key)
                 if name is None:
-                    key = (v.storage.id, v.offset, v.shape, v.dtype.name)
-                    name = leaf_names.get(key)
-                    if name is None:
-                        if v.storage.stable:
-                            name = f"w{len(weights)}"
-                            weights.append({"name": name, "storage": v.storage.id, "dtype": v.dtype.name, "shape": list(v.shape), "offset": v.offset})
-                        else:
-                            name = f"i{len(inputs)}"
-                            inputs.append({"name": name, "dtype": v.dtype.name, "shape": list(v.shape)})
-                            feeds[name] = (v.storage, v.offset)
-                        leaf_names[key] = name
-                    leaf_names[lk] = name
-                in_names.append(name)
-        if n.n_out == 1:
+                    if v.storage.stable:
+                        name = f"w{len(weights)}"
+                        weights.append({"name": name, "storage": v.storage.id, "dtype": v.dtype.name, "shape": list(v.shape), "offset": v.offset})
+                    else:
+                        name = f"i{len(inputs)}"
+                        inputs.append({"name": name, "dtype": v.dtype.name, "shape": list(v.shape)})
+                        feeds[name] = (v.storage, v.offset)
+                    leaf_names[key] = name
+                leaf_names[v] = name
+            add_in(name)
+        n_out = n.n_out
+        if n_out == 1:
             out_names = [f"v{counter}"]
             counter += 1
         else:
-            out_names = [f"v{counter + i}" for i in range(n.n_out)]
-            counter += n.n_out
-        node_names[id(n)] = out_names
-        rec = {"op": n.op, "inputs": in_names, "outputs": out_names}
+            out_names = [f"v{counter + i}" for i in range(n_out)]
+            counter += n_out
+        node_names[n] = out_names
+        rec = {"op": op, "inputs": in_names, "outputs": out_names}
         if attrs:
             rec["attrs"] = attrs
         if n.domain:
             rec["domain"] = n.domain
-        nodes.append(rec)
+        add_node(rec)
 
     spec_outputs = []
     out_names_seen = set()
     final = []
     for v in outs:
-        name = node_names[id(v.node)][v.index]
+        name = node_names[v.node][v.index]
         if name in out_names_seen:
             continue
         out_names_seen.add(name)
@@ -319,11 +330,11 @@ def materialize(items):
     stats["nodes_run"] += len(spec["nodes"])
     by_name = {}
     for v, s in zip(outs, storages):
-        by_name[node_names[id(v.node)][v.index]] = s
+        by_name[node_names[v.node][v.index]] = s
     for v in lazy:
         if v.node is None:
             continue
-        s = by_name[node_names[id(v.node)][v.index]]
+        s = by_name[node_names[v.node][v.index]]
         v.storage = s
         v.offset = 0
         v.node = None

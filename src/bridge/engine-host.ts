@@ -9,6 +9,7 @@
 // releases them or the interpreter dies.
 
 import { Engine } from "../engine/engine.js";
+import { structuralKey } from "../engine/structural-key.js";
 import type { DType, GraphSpec } from "../engine/graph.js";
 import { dtypeInfo, viewAs } from "../engine/dtype.js";
 import { WasmdeployError } from "../errors.js";
@@ -44,9 +45,24 @@ export interface BridgeRequest {
   buffers: Uint8Array[];
 }
 
+/** A spec an interpreter sent once, kept so later runs of it send only its key. */
+interface CachedSpec {
+  spec: GraphSpec;
+  /** The engine's structuralKey of `spec`, computed once here. */
+  structural: string;
+  /** Bytes of the graph's outputs (what a run charges). */
+  outBytes: number;
+}
+
+/** Specs kept across all interpreters (LRU). */
+const SPEC_CACHE_MAX = 512;
+
 export class EngineHost {
   #engine?: Promise<Engine>;
   readonly #store = new Map<string, StoredTensor>();
+  // "<owner>\n<key>" -> spec. Keyed by owner: a key names only a spec that this interpreter
+  // generation sent itself, so one interpreter can never run another's cached graph.
+  readonly #specs = new Map<string, CachedSpec>();
   #next = 1;
 
   constructor(
@@ -95,6 +111,12 @@ export class EngineHost {
   /** Drop every tensor an interpreter owned (it died or was respawned). */
   releaseOwner(owner: string): void {
     for (const [id, t] of this.#store) if (t.owner === owner) this.#store.delete(id);
+    const prefix = owner + "\n";
+    for (const k of this.#specs.keys()) if (k.startsWith(prefix)) this.#specs.delete(k);
+  }
+
+  get cachedSpecs(): number {
+    return this.#specs.size;
   }
 
   get storedTensors(): number {
@@ -131,10 +153,27 @@ export class EngineHost {
 
   private async run(req: RunRequest, who: Requester): Promise<WireMessage> {
     const { owner } = who;
-    const graph = req.spec;
+    let cached: CachedSpec | undefined;
+    let cacheKey: string | undefined;
+    if (typeof req.key === "string") {
+      cacheKey = owner + "\n" + req.key;
+      if (req.spec === undefined) {
+        cached = this.#specs.get(cacheKey);
+        // Evicted (or never sent by this interpreter): ask Python for the full spec.
+        if (!cached) return { json: '{"resend":true}', buffers: [] };
+        this.#specs.delete(cacheKey); // LRU: re-inserted below, after a successful run
+      }
+    } else if (req.spec === undefined) {
+      throw new WasmdeployError("bridge run: no spec");
+    }
+    const graph = cached ? cached.spec : req.spec!;
+    let bytes: number;
+    if (cached) bytes = cached.outBytes;
+    else {
+      bytes = 0;
+      for (const o of graph.outputs) bytes += o.shape.reduce((a, b) => a * b, 1) * dtypeInfo(o.dtype).itemSize;
+    }
     // Refuse before ONNX Runtime allocates: a graph's results are what a call keeps.
-    let bytes = 0;
-    for (const o of graph.outputs) bytes += o.shape.reduce((a, b) => a * b, 1) * dtypeInfo(o.dtype).itemSize;
     who.charge(bytes);
     const engine = await this.engine();
     for (const w of graph.weights) {
@@ -152,7 +191,13 @@ export class EngineHost {
       const numel = input.shape.reduce((a, b) => a * b, 1);
       feeds[input.name] = new Tensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, numel, who), input.shape);
     }
-    const out = await engine.run(graph, feeds);
+    const structural = cached ? cached.structural : structuralKey(graph);
+    const out = await engine.run(graph, feeds, structural);
+    if (cacheKey !== undefined) {
+      // Cached only after a run succeeded: the spec passed the engine's validation.
+      this.#specs.set(cacheKey, cached ?? { spec: graph, structural, outBytes: bytes });
+      if (this.#specs.size > SPEC_CACHE_MAX) this.#specs.delete(this.#specs.keys().next().value!);
+    }
     const ids = graph.outputs.map((o) => this.put(out[o.name]!, owner));
     return { json: JSON.stringify({ storages: ids }), buffers: [] };
   }
@@ -185,11 +230,14 @@ export class EngineHost {
 
   async close(): Promise<void> {
     this.#store.clear();
+    this.#specs.clear();
     if (this.#engine) await (await this.#engine).close();
   }
 }
 
 interface RunRequest {
-  spec: GraphSpec;
+  /** Python's key for the spec; sent alone once the host holds the spec for this interpreter. */
+  key?: string;
+  spec?: GraphSpec;
   feeds: Record<string, [string, number]>;
 }

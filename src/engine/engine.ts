@@ -123,11 +123,15 @@ export class Engine {
     if (this.#storages.release(id)) this.#cache.evictTagged(id);
   }
 
-  /** Runs `graph` on `feeds` (one Tensor per graph input) and returns its outputs by name. */
-  async run(graph: GraphSpec, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  /**
+   * Runs `graph` on `feeds` (one Tensor per graph input) and returns its outputs by name.
+   * `key`, when given, must be structuralKey(graph) (callers that run one unchanging graph
+   * object many times compute it once).
+   */
+  async run(graph: GraphSpec, feeds: Record<string, Tensor>, key?: string): Promise<Record<string, Tensor>> {
     this.#assertOpen();
     validateFeeds(graph, feeds);
-    const key = structuralKey(graph);
+    key ??= structuralKey(graph);
     return this.#cache.use(
       key,
       () => this.#compile(graph),

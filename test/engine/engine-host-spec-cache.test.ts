@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { EngineHost, type Requester } from "../../src/bridge/engine-host.js";
+import type { GraphSpec } from "../../src/engine/graph.js";
+import { Tensor } from "../../src/tensor.js";
+
+// x * w + 1, with w a package weight "p1/w".
+const spec: GraphSpec = {
+  inputs: [{ name: "i0", dtype: "float32", shape: [2] }],
+  weights: [{ name: "w0", storage: "p1/w", dtype: "float32", shape: [2] }],
+  nodes: [
+    { op: "Mul", inputs: ["i0", "w0"], outputs: ["v0"] },
+    { op: "Constant", inputs: [], outputs: ["v1"], attrs: { value: { tensor: { dtype: "float32", shape: [], data: [1] } } } },
+    { op: "Add", inputs: ["v0", "v1"], outputs: ["v2"] },
+  ],
+  outputs: [{ name: "v2", dtype: "float32", shape: [2] }],
+};
+const wBytes = new Uint8Array(new Float32Array([2, 3]).buffer);
+
+function who(owner: string, pkgs = ["p1"]): Requester {
+  return { owner, mayUseWeights: (p) => pkgs.includes(p), charge: () => {} };
+}
+
+describe("EngineHost spec cache", () => {
+  let host: EngineHost | undefined;
+  afterEach(async () => host?.close());
+
+  async function run(h: EngineHost, r: Requester, body: Record<string, unknown>) {
+    const reply = await h.handle({ kind: "run", json: JSON.stringify(body), buffers: [] }, r);
+    return JSON.parse(reply.json) as { storages?: string[]; resend?: boolean };
+  }
+
+  function read(h: EngineHost, id: string, _r: Requester) {
+    return h.take(id, "float32", 0, [2]).data;
+  }
+
+  it("runs a spec by key after it was sent once, per owner only", async () => {
+    host = new EngineHost("ort-node", (id) => (id === "p1/w" ? wBytes : undefined));
+    const a = who("0:1"), b = who("1:1");
+    const xa = host.put(new Tensor("float32", new Float32Array([1, 1]), [2]), a.owner);
+    // Unknown key: the host asks for the spec.
+    expect(await run(host, a, { key: "k", feeds: { i0: [xa, 0] } })).toEqual({ resend: true });
+    const r1 = await run(host, a, { key: "k", spec, feeds: { i0: [xa, 0] } });
+    expect(Array.from(read(host, r1.storages![0]!, a))).toEqual([3, 4]);
+    expect(host.cachedSpecs).toBe(1);
+    const r2 = await run(host, a, { key: "k", feeds: { i0: [xa, 0] } });
+    expect(Array.from(read(host, r2.storages![0]!, a))).toEqual([3, 4]);
+    // Another interpreter cannot use a's key.
+    const xb = host.put(new Tensor("float32", new Float32Array([5, 5]), [2]), b.owner);
+    expect(await run(host, b, { key: "k", feeds: { i0: [xb, 0] } })).toEqual({ resend: true });
+    // Weight access is checked on cached runs too.
+    const noWeights = who("0:1", []);
+    await expect(run(host, noWeights, { key: "k", feeds: { i0: [xa, 0] } })).rejects.toThrow(/does not exist/);
+    // A dead owner's specs go with it.
+    host.releaseOwner(a.owner);
+    expect(host.cachedSpecs).toBe(0);
+  });
+
+  it("does not cache a spec whose run failed", async () => {
+    host = new EngineHost("ort-node", (id) => (id === "p1/w" ? wBytes : undefined));
+    const a = who("0:1");
+    const bad = { ...spec, nodes: [...spec.nodes, { op: "NoSuchOp", inputs: ["v2"], outputs: ["v3"] }], outputs: [{ name: "v3", dtype: "float32", shape: [2] }] };
+    const xa = host.put(new Tensor("float32", new Float32Array([1, 1]), [2]), a.owner);
+    await expect(run(host, a, { key: "bad", spec: bad, feeds: { i0: [xa, 0] } })).rejects.toThrow();
+    expect(host.cachedSpecs).toBe(0);
+    expect(await run(host, a, { key: "bad", feeds: { i0: [xa, 0] } })).toEqual({ resend: true });
+  });
+});
