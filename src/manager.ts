@@ -51,6 +51,13 @@ export interface InterpreterManagerOptions {
    * graphs. Slow; results must be the same. Default false.
    */
   debugEager?: boolean;
+  /**
+   * ort-node: how many engine threads run graphs in parallel (each holds its own copy of the
+   * weights it uses and its own compiled sessions). onnxruntime-node computes on the thread
+   * that calls it, so one thread would serialise every interpreter's engine work.
+   * Default: min(interpreters, CPU cores). 0 runs the engine on the main thread.
+   */
+  engineWorkers?: number;
   /** Threads per engine session. Default 1: the interpreters are the parallelism. */
   engineThreads?: number;
   /** Where Python's print() goes. Default: process.stderr, prefixed with the interpreter index. */
@@ -173,7 +180,12 @@ export class InterpreterManager implements HandleHost {
     }
     // Weights are looked up in the manager's packages; the manager exists once the pool is up.
     const managerRef: { m?: InterpreterManager } = {};
-    const engineHost = new EngineHost(engineName, (id) => managerRef.m?.weightBytes(id), options.engineThreads ?? 1);
+    const engineHost = new EngineHost(
+      engineName,
+      (id) => managerRef.m?.weightBytes(id),
+      options.engineThreads ?? 1,
+      options.engineWorkers ?? Math.min(count, availableParallelism()),
+    );
     const onOutput =
       options.onOutput ?? ((i: number, _s: string, text: string) => process.stderr.write(`[interpreter ${i}] ${text}\n`));
     const interps: Interpreter[] = [];

@@ -9,6 +9,7 @@
 // releases them or the interpreter dies.
 
 import { Engine } from "../engine/engine.js";
+import { EngineThreads } from "./engine-threads.js";
 import { structuralKey } from "../engine/structural-key.js";
 import type { DType, GraphSpec } from "../engine/graph.js";
 import { dtypeInfo, viewAs } from "../engine/dtype.js";
@@ -57,8 +58,16 @@ interface CachedSpec {
 /** Specs kept across all interpreters (LRU). */
 const SPEC_CACHE_MAX = 512;
 
+/** What the host needs of an engine: one in this thread, or a pool of engine threads. */
+interface EngineLike {
+  hasStorage(id: string): boolean;
+  registerStorage(id: string, dtype: DType, data: Uint8Array): void;
+  run(graph: GraphSpec, feeds: Record<string, Tensor>, key: string): Promise<Record<string, Tensor>>;
+  close(): Promise<void>;
+}
+
 export class EngineHost {
-  #engine?: Promise<Engine>;
+  #engine?: Promise<EngineLike>;
   readonly #store = new Map<string, StoredTensor>();
   // "<owner>\n<key>" -> spec. Keyed by owner: a key names only a spec that this interpreter
   // generation sent itself, so one interpreter can never run another's cached graph.
@@ -69,10 +78,15 @@ export class EngineHost {
     readonly engineName: EngineName,
     private readonly weights: WeightSource,
     private readonly threads = 1,
+    /** Engine threads for ort-node (0: run on this thread). ort-web always runs here. */
+    private readonly engineThreads = 0,
   ) {}
 
-  engine(): Promise<Engine> {
-    this.#engine ??= Engine.create({ backend: this.engineName, threads: this.threads });
+  engine(): Promise<EngineLike> {
+    this.#engine ??=
+      this.engineName === "ort-node" && this.engineThreads > 0
+        ? Promise.resolve(new EngineThreads(this.engineName, this.engineThreads, this.threads))
+        : Engine.create({ backend: this.engineName, threads: this.threads });
     return this.#engine;
   }
 
