@@ -68,15 +68,21 @@ export class EngineThreads {
   }
 
   async run(graph: GraphSpec, feeds: Record<string, Tensor>, key: string): Promise<Record<string, Tensor>> {
-    const slot = this.#slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
-    slot.inFlight++;
-    await slot.ready;
     const weights: { id: string; dtype: DType; bytes: Uint8Array }[] = [];
     for (const w of graph.weights) {
+      if (!this.#weights.has(w.storage)) throw new WasmdeployError(`graph reads weight storage ${w.storage}, which is not registered`);
+    }
+    const slot = this.#slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    slot.inFlight++;
+    try {
+      await slot.ready;
+    } catch (e) {
+      slot.inFlight--;
+      throw new WasmdeployError(`engine thread failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    for (const w of graph.weights) {
       if (slot.weights.has(w.storage)) continue;
-      const held = this.#weights.get(w.storage);
-      if (!held) throw new WasmdeployError(`graph reads weight storage ${w.storage}, which is not registered`);
-      weights.push({ id: w.storage, ...held });
+      weights.push({ id: w.storage, ...this.#weights.get(w.storage)! });
       slot.weights.add(w.storage);
     }
     const wireFeeds: Record<string, { dtype: DType; data: TypedArray; shape: number[] }> = {};
