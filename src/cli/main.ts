@@ -28,6 +28,21 @@ function splitPickle(spec: string | undefined): [string, string] {
   return [spec.slice(0, at).replaceAll("/", "."), spec.slice(at + 1)];
 }
 
+/** The one ARCHIVE positional every command takes. */
+function oneArchive(command: string, positionals: string[]): string {
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError(`${command} takes exactly one ARCHIVE`);
+  return file;
+}
+
+/** --timeout-ms as a number of milliseconds, or undefined when not given. */
+function timeoutOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Number(value);
+  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--timeout-ms takes a positive number of milliseconds, got ${JSON.stringify(value)}`);
+  return ms;
+}
+
 function parseJson(flag: string, text: string | undefined, fallback: unknown): unknown {
   if (text === undefined) return fallback;
   try {
@@ -54,8 +69,7 @@ function toJson(value: unknown): string {
 
 async function inspect(args: string[]) {
   const { values, positionals } = parseArgs({ args, options: { json: { type: "boolean" } }, allowPositionals: true });
-  const file = positionals[0];
-  if (!file || positionals.length > 1) throw new UsageError("inspect takes exactly one ARCHIVE");
+  const file = oneArchive("inspect", positionals);
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(file));
@@ -79,14 +93,13 @@ async function call(args: string[]) {
     },
     allowPositionals: true,
   });
-  const file = positionals[0];
-  if (!file || positionals.length > 1) throw new UsageError("call takes exactly one ARCHIVE");
+  const file = oneArchive("call", positionals);
   const [pkgName, resource] = splitPickle(values.pickle);
   const callArgs = parseJson("--args", values.args, []);
   if (!Array.isArray(callArgs)) throw new UsageError("--args must be a JSON array of positional arguments");
   const kwargs = parseJson("--kwargs", values.kwargs, {}) as Record<string, unknown>;
   const interpreters = Number(values.interpreters);
-  const timeoutMs = values["timeout-ms"] === undefined ? undefined : Number(values["timeout-ms"]);
+  const timeoutMs = timeoutOf(values["timeout-ms"]);
   const started = performance.now();
   const manager = await InterpreterManager.create({ interpreters });
   try {
@@ -124,13 +137,13 @@ async function run(args: string[]) {
     },
     allowPositionals: true,
   });
-  const file = positionals[0];
-  if (!file || positionals.length > 1) throw new UsageError("run takes exactly one ARCHIVE");
+  const file = oneArchive("run", positionals);
   const [pkgName, resource] = splitPickle(values.pickle);
   if (!values.output) throw new UsageError("run needs --output Y.npy");
   if (values.engine !== "ort-node" && values.engine !== "ort-web") {
     throw new UsageError(`--engine is ort-node or ort-web, got ${JSON.stringify(values.engine)}`);
   }
+  const timeoutMs = timeoutOf(values["timeout-ms"]);
   const inputs = (values.input ?? []).map((p) => {
     let bytes: Uint8Array;
     try {
@@ -147,7 +160,6 @@ async function run(args: string[]) {
   const started = performance.now();
   const manager = await InterpreterManager.create({ interpreters: Number(values.interpreters), engine: values.engine });
   try {
-    const timeoutMs = values["timeout-ms"] === undefined ? undefined : Number(values["timeout-ms"]);
     const model = (await manager.loadPackage(file)).loadPickle(pkgName, resource).withOptions({ timeoutMs });
     const booted = performance.now();
     const result = await model.call(...inputs);
