@@ -8,6 +8,7 @@ import { InterpreterManager } from "../manager.js";
 import { parseTorchPackage } from "../package/archive.js";
 import { formatInspectReport, inspectArchive } from "../package/inspect.js";
 import { Tensor } from "../tensor.js";
+import { SERVE_USAGE, serve } from "./serve.js";
 
 const USAGE = `usage:
   wasmdeploy inspect ARCHIVE [--json]
@@ -16,7 +17,8 @@ const USAGE = `usage:
       Call a pickled model on .npy inputs; writes its tensor result to Y.npy (a tuple or list: Y.npy, Y.1.npy, Y.2.npy, ...).
   wasmdeploy call ARCHIVE --pickle PACKAGE/RESOURCE [--method NAME] [--args JSON] [--kwargs JSON] [--interpreters N] [--timeout-ms MS]
       Load the pickled object and call it (or its method) with JSON arguments; prints the JSON result.
-      Example: wasmdeploy call packages/archives/tokenizer.pt --pickle tok/tok.pkl --method encode --args '["the lazy fox"]'`;
+      Example: wasmdeploy call packages/archives/tokenizer.pt --pickle tok/tok.pkl --method encode --args '["the lazy fox"]'
+${SERVE_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -198,6 +200,8 @@ async function main(argv: string[]): Promise<number> {
       case "run":
         await run(rest);
         return 0;
+      case "serve":
+        return await serve(rest);
       case undefined:
       case "help":
       case "--help":

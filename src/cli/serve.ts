@@ -1,0 +1,186 @@
+// `wasmdeploy serve`: the Open Inference Protocol v2 server on node:http. Models from
+// --model NAME=ARCHIVE[:PACKAGE/RESOURCE] and/or a --repository DIR; each model gets its own
+// interpreters. SIGTERM/SIGINT drain: in-flight requests are answered, new ones get 503,
+// then the process exits 0.
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import pino from "pino";
+import { ConfigError, DEFAULT_CONFIG, type ModelConfig, parseConfig } from "../server/config.js";
+import { createHandler } from "../server/handler.js";
+import type { Logger } from "../server/logger.js";
+import { startNodeServer } from "../server/node/http.js";
+import { nodeLoader, scanRepository } from "../server/node/loader.js";
+import { createPrometheus } from "../server/prometheus.js";
+import { ModelRegistry, type ModelSpec } from "../server/registry.js";
+
+export const SERVE_USAGE = `  wasmdeploy serve --model NAME=ARCHIVE[:PACKAGE/RESOURCE] ... [--repository DIR] [--port 8000] [--host 127.0.0.1]
+        [--interpreters N] [--isolation sandboxed|trusted] [--timeout-ms MS] [--memory-limit-mb MB] [--max-queue N]
+        [--max-batch-size N] [--max-queue-delay-ms MS] [--max-body-mb MB] [--debug] [--log-level info]
+      Serve models over the Open Inference Protocol v2 (REST). The pickle defaults to model/model.pkl;
+      --port 0 picks a free port. --repository DIR holds DIR/<name>/<version>/model.pt and DIR/<name>/config.json.`;
+
+class ServeUsageError extends Error {}
+
+/** NAME=ARCHIVE[:PACKAGE/RESOURCE] */
+export function parseModelFlag(flag: string): { name: string; source: string; pickle?: string } {
+  const eq = flag.indexOf("=");
+  if (eq <= 0) throw new ServeUsageError(`--model takes NAME=ARCHIVE[:PACKAGE/RESOURCE], got ${JSON.stringify(flag)}`);
+  const name = flag.slice(0, eq);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new ServeUsageError(`model name ${JSON.stringify(name)} must be letters, digits, _ . -`);
+  let source = flag.slice(eq + 1);
+  let pickle: string | undefined;
+  // The last ':' starts the pickle only when what follows looks like PACKAGE/RESOURCE.
+  const colon = source.lastIndexOf(":");
+  if (colon > 0 && /^[^/:\\]+(\/[^/:\\]+)+$/.test(source.slice(colon + 1))) {
+    pickle = source.slice(colon + 1);
+    source = source.slice(0, colon);
+  }
+  if (!source) throw new ServeUsageError(`--model ${name}= needs an archive path`);
+  return { name, source, pickle };
+}
+
+function num(flag: string, v: string | undefined, min: number, integer = true): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    throw new ServeUsageError(`--${flag} takes ${integer ? "an integer" : "a number"} >= ${min}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function version(): string {
+  try {
+    const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "package.json");
+    return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
+  } catch {
+    return "0";
+  }
+}
+
+export async function serve(args: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        model: { type: "string", multiple: true },
+        repository: { type: "string" },
+        port: { type: "string", default: "8000" },
+        host: { type: "string", default: "127.0.0.1" },
+        interpreters: { type: "string" },
+        isolation: { type: "string" },
+        "timeout-ms": { type: "string" },
+        "memory-limit-mb": { type: "string" },
+        "max-queue": { type: "string" },
+        "max-batch-size": { type: "string" },
+        "max-queue-delay-ms": { type: "string" },
+        "max-body-mb": { type: "string", default: "64" },
+        "drain-timeout-ms": { type: "string", default: "30000" },
+        debug: { type: "boolean", default: false },
+        "log-level": { type: "string", default: "info" },
+      },
+    }).values;
+  } catch (e) {
+    process.stderr.write(`wasmdeploy serve: ${(e as Error).message}\n${SERVE_USAGE}\n`);
+    return 2;
+  }
+  let defaults: ModelConfig;
+  let specs: ModelSpec[];
+  let port: number;
+  let maxBodyBytes: number;
+  let drainTimeoutMs: number;
+  try {
+    const overrides: Record<string, unknown> = {
+      interpreters: num("interpreters", values.interpreters, 1),
+      isolation: values.isolation,
+      timeout_ms: num("timeout-ms", values["timeout-ms"], 1),
+      memory_limit_mb: num("memory-limit-mb", values["memory-limit-mb"], 1),
+      max_queue: num("max-queue", values["max-queue"], 1),
+      max_batch_size: num("max-batch-size", values["max-batch-size"], 0),
+      max_queue_delay_ms: num("max-queue-delay-ms", values["max-queue-delay-ms"], 0, false),
+    };
+    defaults = parseConfig(Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)), DEFAULT_CONFIG, "options");
+    port = num("port", values.port, 0)!;
+    if (port > 65535) throw new ServeUsageError(`--port must be at most 65535`);
+    maxBodyBytes = num("max-body-mb", values["max-body-mb"], 0, false)! * 2 ** 20;
+    drainTimeoutMs = num("drain-timeout-ms", values["drain-timeout-ms"], 0)!;
+    specs = (values.model ?? []).map((flag) => {
+      const m = parseModelFlag(flag);
+      return { name: m.name, version: "1", source: m.source, config: m.pickle ? parseConfig({ pickle: m.pickle }, defaults, `--model ${m.name}`) : defaults };
+    });
+    const names = new Set<string>();
+    for (const s of specs) {
+      if (names.has(s.name)) throw new ServeUsageError(`model ${s.name} is given twice`);
+      names.add(s.name);
+    }
+    if (values.repository) {
+      try {
+        for (const s of scanRepository(values.repository, defaults)) if (!names.has(s.name)) specs.push(s);
+      } catch (e) {
+        throw new ServeUsageError(`cannot read --repository ${values.repository}: ${(e as Error).message}`);
+      }
+    }
+    if (!specs.length) throw new ServeUsageError("serve needs at least one --model or a --repository with models");
+  } catch (e) {
+    if (e instanceof ServeUsageError || e instanceof ConfigError) {
+      process.stderr.write(`wasmdeploy serve: ${e.message}\n${SERVE_USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+
+  const logger = pino({ level: values["log-level"], base: { service: "wasmdeploy" } }) as unknown as Logger;
+  const registry = new ModelRegistry(nodeLoader({ repository: values.repository, defaults, logger }), logger);
+  const prom = createPrometheus(registry);
+  const state = { draining: false };
+  const handler = createHandler({
+    registry,
+    maxBodyBytes,
+    debug: values.debug,
+    logger,
+    observer: prom.observer,
+    metrics: () => prom.render(),
+    draining: () => state.draining,
+    serverVersion: version(),
+  });
+  const server = await startNodeServer(handler, { host: values.host!, port, maxBodyBytes }, state);
+  process.stderr.write(`wasmdeploy: serving the Open Inference Protocol v2 on ${server.url} (models loading: ${specs.map((s) => s.name).join(", ")})\n`);
+  logger.info({ url: server.url, models: specs.map((s) => s.name) }, "listening");
+
+  let stopping: Promise<number> | undefined;
+  const stop = (signal: string, code: number) =>
+    (stopping ??= (async () => {
+      logger.info({ signal, in_flight: server.inFlight }, "draining");
+      const forced = setTimeout(() => {
+        logger.error({ drain_timeout_ms: drainTimeoutMs }, "drain timed out; exiting");
+        process.exit(code || 1);
+      }, drainTimeoutMs);
+      forced.unref();
+      await server.drain();
+      await registry.idle();
+      await registry.close();
+      logger.info({}, "stopped");
+      return code;
+    })());
+  const done = new Promise<number>((resolve) => {
+    process.once("SIGTERM", () => void stop("SIGTERM", 0).then(resolve));
+    process.once("SIGINT", () => void stop("SIGINT", 0).then(resolve));
+  });
+
+  // Models given on the command line must load; repository models that fail are reported
+  // by the index and /ready of that model, and the others serve.
+  const results = await Promise.allSettled(specs.map((s) => registry.loadSpec(s)));
+  const failed = specs.filter((s, i) => results[i]!.status === "rejected" && !(values.repository && s.source.startsWith(values.repository)));
+  if (failed.length) {
+    for (const s of failed) {
+      process.stderr.write(`wasmdeploy: model ${s.name} failed to load: ${registry.get(s.name)?.reason ?? "unknown error"}\n`);
+    }
+    await stop("load-failure", 1);
+    return 1;
+  }
+  process.stderr.write(`wasmdeploy: ready: ${registry.list().filter((m) => m.state === "READY").map((m) => m.name).join(", ")}\n`);
+  return done;
+}

@@ -1,0 +1,188 @@
+// One served model: its configuration, its runtime (interpreters of its own), its queue, and
+// the mapping between OIP tensors and the Python call (inputs in order as positional
+// arguments; results back as named outputs).
+
+import type { ManagerStats } from "../manager.js";
+import { Tensor } from "../tensor.js";
+import { type BytesData, type InferRequest, type IoTensor, tensorOutput } from "./codec.js";
+import type { ModelConfig, TensorSpec } from "./config.js";
+import { badRequest, HttpError } from "./errors.js";
+import { type CallOutcome, Scheduler } from "./scheduler.js";
+
+/** What a platform hands the server for a loaded model: a call, public stats, and close. */
+export interface ModelRuntime {
+  call(args: unknown[], timeoutMs: number | undefined): Promise<unknown>;
+  stats(): ManagerStats;
+  close(): Promise<void>;
+}
+
+export type ModelState = "LOADING" | "READY" | "UNAVAILABLE" | "UNLOADING";
+
+export interface InferResult {
+  outputs: IoTensor[];
+  outcome: CallOutcome;
+}
+
+const INPUT_N = /^INPUT__(\d+)$/;
+
+export class ServedModel {
+  state: ModelState = "LOADING";
+  reason = "";
+  runtime?: ModelRuntime;
+  scheduler?: Scheduler;
+  #learnedInputs?: TensorSpec[];
+  #learnedOutputs?: TensorSpec[];
+
+  constructor(
+    readonly name: string,
+    readonly version: string,
+    readonly config: ModelConfig,
+    /** Where the archive came from (for logs and the repository index). */
+    readonly source: string,
+  ) {}
+
+  attach(runtime: ModelRuntime, onUnsplittable: (reason: string) => void): void {
+    this.runtime = runtime;
+    this.scheduler = new Scheduler({
+      concurrency: this.config.interpreters,
+      maxQueue: this.config.max_queue,
+      maxBatch: this.config.max_batch_size,
+      maxDelayMs: this.config.max_queue_delay_ms,
+      invoke: (args, timeoutMs) => runtime.call(args, timeoutMs),
+      onUnsplittable,
+    });
+    this.state = "READY";
+  }
+
+  metadata(): Record<string, unknown> {
+    return {
+      name: this.name,
+      versions: [this.version],
+      platform: "wasmdeploy_torch_package",
+      inputs: this.config.inputs ?? this.#learnedInputs ?? [],
+      outputs: this.config.outputs ?? this.#learnedOutputs ?? [],
+    };
+  }
+
+  async infer(req: InferRequest, deadline: number | undefined): Promise<InferResult> {
+    if (this.state !== "READY" || !this.scheduler) throw new HttpError(503, `model ${this.name} is not ready (${this.state.toLowerCase()})`);
+    const ordered = this.#order(req.inputs);
+    const outcome = await this.scheduler.submit(ordered.map(toPython), deadline);
+    let outputs = this.#outputs(outcome.value);
+    this.#learn(ordered, outputs);
+    if (req.outputs) {
+      const byName = new Map(outputs.map((o) => [o.name, o]));
+      outputs = req.outputs.map((r) => {
+        const o = byName.get(r.name);
+        if (!o) throw badRequest(`the model has no output ${r.name}; it returned ${[...byName.keys()].join(", ") || "nothing"}`);
+        return o;
+      });
+    }
+    return { outputs, outcome };
+  }
+
+  /** The request's inputs in the order of the model's positional arguments, checked. */
+  #order(inputs: IoTensor[]): IoTensor[] {
+    const specs = this.config.inputs;
+    if (specs) {
+      const byName = new Map(inputs.map((t) => [t.name, t]));
+      for (const t of inputs) {
+        if (!specs.some((s) => s.name === t.name)) throw badRequest(`model ${this.name} has no input ${t.name}; its inputs are ${specs.map((s) => s.name).join(", ")}`);
+      }
+      return specs.map((s) => {
+        const t = byName.get(s.name);
+        if (!t) throw badRequest(`input ${s.name} is missing; model ${this.name} takes ${specs.map((x) => x.name).join(", ")}`);
+        checkAgainst(t, s, "");
+        return t;
+      });
+    }
+    const numbered = inputs.every((t) => INPUT_N.test(t.name));
+    const ordered = numbered ? [...inputs].sort((a, b) => Number(INPUT_N.exec(a.name)![1]) - Number(INPUT_N.exec(b.name)![1])) : inputs;
+    const learned = this.#learnedInputs;
+    if (learned) {
+      if (ordered.length !== learned.length) {
+        throw badRequest(`model ${this.name} takes ${learned.length} input(s) (learned at its first call), got ${ordered.length}`);
+      }
+      ordered.forEach((t, i) => checkAgainst(t, { ...learned[i]!, shape: learned[i]!.shape.map(() => -1) }, " (learned at its first call)"));
+    }
+    return ordered;
+  }
+
+  #outputs(value: unknown): IoTensor[] {
+    const specs = this.config.outputs;
+    const nameAt = (i: number) => specs?.[i]?.name ?? `OUTPUT__${i}`;
+    const items: [string, unknown][] =
+      value instanceof Tensor || isBytesLike(value) || !isContainer(value)
+        ? [[nameAt(0), value]]
+        : Array.isArray(value)
+          ? value.every(isBytesLike) && value.length
+            ? [[nameAt(0), value]]
+            : value.map((v, i) => [nameAt(i), v])
+          : value instanceof Map
+            ? [...value.entries()].map(([k, v]) => [String(k), v])
+            : Object.entries(value as object);
+    const out: IoTensor[] = [];
+    for (const [name, v] of items) {
+      if (v === null || v === undefined) continue; // None: nothing to send
+      out.push(toOutput(name, v, this.name));
+    }
+    return out;
+  }
+
+  #learn(inputs: IoTensor[], outputs: IoTensor[]): void {
+    const spec = (t: IoTensor, i: number, prefix: string): TensorSpec => ({
+      name: this.config.inputs || prefix === "OUTPUT" || INPUT_N.test(t.name) ? t.name : `INPUT__${i}`,
+      datatype: t.datatype,
+      shape: [...t.shape],
+    });
+    this.#learnedInputs = merge(this.#learnedInputs, inputs.map((t, i) => spec(t, i, "INPUT")));
+    this.#learnedOutputs = merge(this.#learnedOutputs, outputs.map((t, i) => spec(t, i, "OUTPUT")));
+  }
+}
+
+/** Shapes seen so far: a dim that differed between calls becomes -1 (dynamic). */
+function merge(old: TensorSpec[] | undefined, now: TensorSpec[]): TensorSpec[] {
+  if (!old || old.length !== now.length) return now;
+  return now.map((n, i) => {
+    const o = old[i]!;
+    if (o.shape.length !== n.shape.length) return { ...n, shape: n.shape.map(() => -1) };
+    return { ...n, shape: n.shape.map((d, k) => (o.shape[k] === d ? d : -1)) };
+  });
+}
+
+function checkAgainst(t: IoTensor, s: TensorSpec, note: string): void {
+  if (t.datatype !== s.datatype) throw badRequest(`input ${t.name} must be ${s.datatype}${note}, got ${t.datatype}`);
+  const ok = s.shape.length === t.shape.length && s.shape.every((d, i) => d === -1 || d === t.shape[i]);
+  if (!ok) throw badRequest(`input ${t.name} must have shape [${s.shape.join(", ")}] (-1: any size), got [${t.shape.join(", ")}]`);
+}
+
+function isBytesLike(v: unknown): v is string | Uint8Array {
+  return typeof v === "string" || v instanceof Uint8Array;
+}
+
+function isContainer(v: unknown): boolean {
+  return Array.isArray(v) || v instanceof Map || (typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype);
+}
+
+/** A request input as the model receives it: a Tensor, or str/bytes (lists of them for BYTES tensors). */
+function toPython(t: IoTensor): unknown {
+  if (t.value instanceof Tensor) return t.value;
+  const items = (t.value as BytesData).items;
+  if (t.shape.length === 0) return items[0];
+  let k = 0;
+  const build = (dim: number): unknown[] =>
+    Array.from({ length: t.shape[dim]! }, () => (dim === t.shape.length - 1 ? items[k++] : build(dim + 1)));
+  return build(0);
+}
+
+function toOutput(name: string, v: unknown, model: string): IoTensor {
+  if (v instanceof Tensor) return tensorOutput(name, v);
+  if (isBytesLike(v)) return { name, datatype: "BYTES", shape: [1], value: { items: [v] } };
+  if (Array.isArray(v) && v.every(isBytesLike)) return { name, datatype: "BYTES", shape: [v.length], value: { items: v } };
+  if (typeof v === "boolean") return tensorOutput(name, Tensor.from("bool", [v], [1]));
+  if (typeof v === "bigint") return tensorOutput(name, Tensor.from("int64", [v], [1]));
+  if (typeof v === "number") return tensorOutput(name, Tensor.from("float64", [v], [1]));
+  if (Array.isArray(v) && v.length && v.every((x) => typeof x === "number")) return tensorOutput(name, Tensor.from("float64", v as number[], [v.length]));
+  const what = v === null ? "None" : Array.isArray(v) ? "a nested list" : typeof v === "object" ? (v as object).constructor?.name ?? "object" : typeof v;
+  throw new HttpError(500, `model ${model} returned ${what} as ${name}, which has no OIP datatype; models must return tensors, str/bytes, numbers, or tuples, lists and dicts of them`);
+}

@@ -1,0 +1,85 @@
+// Models on Node: each model gets an InterpreterManager of its own (its own interpreters,
+// count, limits: tenancy), and a Triton-style repository DIR/<name>/<version>/model.pt with an
+// optional DIR/<name>/config.json is read from disk.
+
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { InterpreterManager, type InterpreterManagerOptions } from "../../manager.js";
+import { ConfigError, type ModelConfig, parseConfig, splitPickle } from "../config.js";
+import type { Logger } from "../logger.js";
+import type { ModelRuntime } from "../model.js";
+import type { ModelLoader, ModelSpec } from "../registry.js";
+
+export interface NodeLoaderOptions {
+  repository?: string;
+  /** Defaults for repository models without config.json keys. */
+  defaults: ModelConfig;
+  /** Extra manager options (snapshot dir, engine...). */
+  manager?: Partial<InterpreterManagerOptions>;
+  logger?: Logger;
+}
+
+export function nodeLoader(opts: NodeLoaderOptions): ModelLoader {
+  return {
+    async open(spec: ModelSpec): Promise<ModelRuntime> {
+      const c = spec.config;
+      const log = opts.logger?.child({ model: spec.name });
+      const manager = await InterpreterManager.create({
+        ...opts.manager,
+        interpreters: c.interpreters,
+        isolation: c.isolation,
+        memoryLimitMb: c.memory_limit_mb,
+        engineMemoryPerCallMb: c.engine_memory_mb,
+        // Python's print() from a model is part of its logs, tagged with the model.
+        onOutput: (interpreter, stream, text) => log?.info({ interpreter, stream }, text.trimEnd()),
+      });
+      try {
+        const pkg = await manager.loadPackage(spec.source);
+        const [pkgName, resource] = splitPickle(c.pickle);
+        const obj = pkg.loadPickle(pkgName, resource);
+        const method = c.method;
+        return {
+          call(args, timeoutMs) {
+            const o = timeoutMs === undefined ? obj : obj.withOptions({ timeoutMs });
+            return method ? o.callMethod(method, ...args) : o.call(...args);
+          },
+          stats: () => manager.stats(),
+          close: () => manager.close(),
+        };
+      } catch (e) {
+        await manager.close();
+        throw e;
+      }
+    },
+    scan: opts.repository ? async () => scanRepository(opts.repository!, opts.defaults) : undefined,
+  };
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** DIR/<name>/<version>/model.pt; the highest numbered version with a model.pt is served. */
+export function scanRepository(dir: string, defaults: ModelConfig): ModelSpec[] {
+  const specs: ModelSpec[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const modelDir = path.join(dir, name);
+    if (!NAME.test(name) || !statSync(modelDir).isDirectory()) continue;
+    const versions = readdirSync(modelDir)
+      .filter((v) => /^\d+$/.test(v) && existsSync(path.join(modelDir, v, "model.pt")))
+      .sort((a, b) => Number(b) - Number(a));
+    if (!versions.length) continue;
+    const version = versions[0]!;
+    const source = path.join(modelDir, version, "model.pt");
+    const configPath = path.join(modelDir, "config.json");
+    let config = defaults;
+    let error: string | undefined;
+    if (existsSync(configPath)) {
+      try {
+        config = parseConfig(JSON.parse(readFileSync(configPath, "utf8")), defaults, `${name}/config.json`);
+      } catch (e) {
+        error = e instanceof ConfigError ? e.message : `${name}/config.json: ${(e as Error).message}`;
+      }
+    }
+    specs.push({ name, version, source, config, ...(error ? { error } : {}) });
+  }
+  return specs;
+}

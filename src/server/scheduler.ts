@@ -1,0 +1,234 @@
+// One model's request queue: at most `concurrency` calls in flight (one per interpreter, so
+// waiting happens here where it is measured and bounded), at most `maxQueue` waiting (then
+// 429), deadlines that expire queued requests, and opt-in dynamic batching: requests whose
+// tensors agree after dim 0 are concatenated along dim 0 and the results split back.
+
+import { Tensor } from "../tensor.js";
+import { HttpError } from "./errors.js";
+
+export interface CallOutcome {
+  value: unknown;
+  queueMs: number;
+  computeMs: number;
+  /** Requests that shared the call (1 without batching). */
+  batch: number;
+}
+
+export interface SchedulerOptions {
+  concurrency: number;
+  maxQueue: number;
+  /** Largest batch (sum of dim 0). 0 turns batching off. */
+  maxBatch: number;
+  maxDelayMs: number;
+  /** Runs the model. `timeoutMs` is what is left of the tightest deadline in the call. */
+  invoke(args: unknown[], timeoutMs: number | undefined): Promise<unknown>;
+  /** A batch could not be split back (the model's outputs do not follow dim 0). */
+  onUnsplittable?(reason: string): void;
+}
+
+interface Job {
+  args: unknown[];
+  key: string | undefined;
+  rows: number;
+  deadline: number | undefined;
+  enqueued: number;
+  resolve(o: CallOutcome): void;
+  reject(e: unknown): void;
+}
+
+export class Scheduler {
+  #queue: Job[] = [];
+  #inFlight = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #idle: (() => void)[] = [];
+
+  constructor(private readonly opts: SchedulerOptions) {}
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get concurrency(): number {
+    return this.opts.concurrency;
+  }
+
+  /** Queue a call. `deadline` is a performance.now() time. Rejects with 429 when the queue is full. */
+  submit(args: unknown[], deadline: number | undefined): Promise<CallOutcome> {
+    if (this.#queue.length >= this.opts.maxQueue) {
+      return Promise.reject(new HttpError(429, `the model's queue is full (${this.opts.maxQueue} waiting); retry later`));
+    }
+    const { key, rows } = this.opts.maxBatch > 0 ? batchKey(args) : { key: undefined, rows: 0 };
+    return new Promise<CallOutcome>((resolve, reject) => {
+      this.#queue.push({ args, key, rows, deadline, enqueued: performance.now(), resolve, reject });
+      this.#pump();
+    });
+  }
+
+  /** Resolves when nothing is queued or running. */
+  idle(): Promise<void> {
+    if (!this.#queue.length && !this.#inFlight) return Promise.resolve();
+    return new Promise((r) => this.#idle.push(r));
+  }
+
+  /** Fails every queued request (unload); running calls finish. */
+  rejectQueued(e: unknown): void {
+    for (const j of this.#queue.splice(0)) j.reject(e);
+    this.#checkIdle();
+  }
+
+  #pump(): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    while (this.#inFlight < this.opts.concurrency && this.#queue.length) {
+      const now = performance.now();
+      const head = this.#queue[0]!;
+      if (head.deadline !== undefined && now >= head.deadline) {
+        this.#queue.shift();
+        head.reject(new HttpError(504, `the request's deadline passed after ${(now - head.enqueued).toFixed(0)} ms in the queue`));
+        continue;
+      }
+      let jobs = [head];
+      if (head.key !== undefined) {
+        let rows = head.rows;
+        let overflow = false;
+        const same = [head];
+        for (const j of this.#queue.slice(1)) {
+          if (j.key !== head.key) continue;
+          if (rows + j.rows <= this.opts.maxBatch) {
+            same.push(j);
+            rows += j.rows;
+          } else overflow = true;
+        }
+        const waitLeft = head.enqueued + this.opts.maxDelayMs - now;
+        // Wait for more only while a bigger batch can still form and the head may still wait.
+        if (rows < this.opts.maxBatch && !overflow && waitLeft > 0) {
+          this.#timer = setTimeout(() => this.#pump(), Math.ceil(waitLeft));
+          break;
+        }
+        jobs = same;
+      }
+      const taken = new Set(jobs);
+      this.#queue = this.#queue.filter((j) => !taken.has(j));
+      this.#run(jobs, now);
+    }
+    this.#checkIdle();
+  }
+
+  #run(jobs: Job[], started: number): void {
+    this.#inFlight++;
+    const deadlines = jobs.map((j) => j.deadline).filter((d): d is number => d !== undefined);
+    const timeoutMs = deadlines.length ? Math.max(1, Math.min(...deadlines) - started) : undefined;
+    const finish = () => {
+      this.#inFlight--;
+      this.#pump();
+    };
+    const outcome = (j: Job, value: unknown, computeMs: number): CallOutcome => ({
+      value,
+      queueMs: started - j.enqueued,
+      computeMs,
+      batch: jobs.length,
+    });
+    if (jobs.length === 1) {
+      const j = jobs[0]!;
+      this.opts.invoke(j.args, timeoutMs).then(
+        (v) => j.resolve(outcome(j, v, performance.now() - started)),
+        (e) => j.reject(e),
+      ).finally(finish);
+      return;
+    }
+    const args = jobs[0]!.args.map((_, i) => concat(jobs.map((j) => j.args[i] as Tensor)));
+    this.opts.invoke(args, timeoutMs).then(
+      (v) => {
+        const computeMs = performance.now() - started;
+        const rows = jobs.map((j) => j.rows);
+        let parts: unknown[];
+        try {
+          parts = split(v, rows);
+        } catch (e) {
+          // The model's outputs do not follow dim 0: answer each request on its own.
+          this.opts.onUnsplittable?.((e as Error).message);
+          return Promise.all(
+            jobs.map((j) => {
+              const t0 = performance.now();
+              return this.opts.invoke(j.args, timeoutMs).then(
+                (v1) => j.resolve({ ...outcome(j, v1, performance.now() - t0), batch: 1 }),
+                (e1) => j.reject(e1),
+              );
+            }),
+          );
+        }
+        jobs.forEach((j, k) => j.resolve(outcome(j, parts[k], computeMs)));
+        return undefined;
+      },
+      (e) => jobs.forEach((j) => j.reject(e)),
+    ).finally(finish);
+  }
+
+  #checkIdle(): void {
+    if (!this.#queue.length && !this.#inFlight) for (const r of this.#idle.splice(0)) r();
+  }
+}
+
+/** Requests batch together when every argument is a tensor with dim 0 of one size and the rest equal. */
+export function batchKey(args: unknown[]): { key: string | undefined; rows: number } {
+  if (!args.length) return { key: undefined, rows: 0 };
+  let rows = -1;
+  const parts: string[] = [];
+  for (const a of args) {
+    if (!(a instanceof Tensor) || a.shape.length === 0) return { key: undefined, rows: 0 };
+    if (rows === -1) rows = a.shape[0]!;
+    else if (a.shape[0] !== rows) return { key: undefined, rows: 0 };
+    parts.push(`${a.dtype}[${a.shape.slice(1).join(",")}]`);
+  }
+  return { key: parts.join(";"), rows };
+}
+
+export function concat(ts: Tensor[]): Tensor {
+  const first = ts[0]!;
+  const total = ts.reduce((n, t) => n + t.data.length, 0);
+  const Ctor = first.data.constructor as new (n: number) => Tensor["data"];
+  const out = new Ctor(total);
+  let off = 0;
+  for (const t of ts) {
+    (out as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(t.data as ArrayLike<unknown>, off);
+    off += t.data.length;
+  }
+  return new Tensor(first.dtype, out, [ts.reduce((n, t) => n + t.shape[0]!, 0), ...first.shape.slice(1)]);
+}
+
+/** Splits a batched result back into one result per request, following dim 0. */
+export function split(v: unknown, rows: number[]): unknown[] {
+  const total = rows.reduce((a, b) => a + b, 0);
+  if (v instanceof Tensor) {
+    if (v.shape.length === 0 || v.shape[0] !== total) {
+      throw new Error(`an output of shape [${v.shape.join(", ")}] does not have the batch's ${total} rows in dim 0`);
+    }
+    const per = v.data.length / total;
+    let off = 0;
+    return rows.map((r) => {
+      const part = v.data.slice(off * per, (off + r) * per);
+      off += r;
+      return new Tensor(v.dtype, part, [r, ...v.shape.slice(1)]);
+    });
+  }
+  if (Array.isArray(v)) {
+    const cols = v.map((x) => split(x, rows));
+    return rows.map((_, k) => {
+      const items = cols.map((c) => c[k]);
+      const out = new (v.constructor as ArrayConstructor)();
+      out.push(...items);
+      return out;
+    });
+  }
+  if (typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+    const entries = Object.entries(v).map(([k, x]) => [k, split(x, rows)] as const);
+    return rows.map((_, i) => Object.fromEntries(entries.map(([k, c]) => [k, c[i]])));
+  }
+  throw new Error(`a ${v === null ? "None" : typeof v} output cannot be split by rows`);
+}
