@@ -30,6 +30,8 @@ export class ServedModel {
   reason = "";
   runtime?: ModelRuntime;
   scheduler?: Scheduler;
+  // Without a config, metadata is what the calls so far showed: reported, not enforced (a
+  // model may well take several dtypes), so the first client does not fix the signature.
   #learnedInputs?: TensorSpec[];
   #learnedOutputs?: TensorSpec[];
 
@@ -98,29 +100,16 @@ export class ServedModel {
     }
     const numbered = inputs.every((t) => INPUT_N.test(t.name));
     const ordered = numbered ? [...inputs].sort((a, b) => Number(INPUT_N.exec(a.name)![1]) - Number(INPUT_N.exec(b.name)![1])) : inputs;
-    const learned = this.#learnedInputs;
-    if (learned) {
-      if (ordered.length !== learned.length) {
-        throw badRequest(`model ${this.name} takes ${learned.length} input(s) (learned at its first call), got ${ordered.length}`);
-      }
-      ordered.forEach((t, i) => checkAgainst(t, { ...learned[i]!, shape: learned[i]!.shape.map(() => -1) }, " (learned at its first call)"));
-    }
     return ordered;
   }
 
   #outputs(value: unknown): IoTensor[] {
     const specs = this.config.outputs;
     const nameAt = (i: number) => specs?.[i]?.name ?? `OUTPUT__${i}`;
-    const items: [string, unknown][] =
-      value instanceof Tensor || isBytesLike(value) || !isContainer(value)
-        ? [[nameAt(0), value]]
-        : Array.isArray(value)
-          ? value.every(isBytesLike) && value.length
-            ? [[nameAt(0), value]]
-            : value.map((v, i) => [nameAt(i), v])
-          : value instanceof Map
-            ? [...value.entries()].map(([k, v]) => [String(k), v])
-            : Object.entries(value as object);
+    let items: [string, unknown][];
+    if (value instanceof Map) items = [...value.entries()].map(([k, v]) => [String(k), v]);
+    else if (isPlainObject(value)) items = Object.entries(value);
+    else items = flattenSequence(value).map((v, i) => [nameAt(i), v]);
     const out: IoTensor[] = [];
     for (const [name, v] of items) {
       if (v === null || v === undefined) continue; // None: nothing to send
@@ -145,7 +134,7 @@ function merge(old: TensorSpec[] | undefined, now: TensorSpec[]): TensorSpec[] {
   if (!old || old.length !== now.length) return now;
   return now.map((n, i) => {
     const o = old[i]!;
-    if (o.shape.length !== n.shape.length) return { ...n, shape: n.shape.map(() => -1) };
+    if (o.shape.length !== n.shape.length || o.datatype !== n.datatype) return n;
     return { ...n, shape: n.shape.map((d, k) => (o.shape[k] === d ? d : -1)) };
   });
 }
@@ -160,8 +149,17 @@ function isBytesLike(v: unknown): v is string | Uint8Array {
   return typeof v === "string" || v instanceof Uint8Array;
 }
 
-function isContainer(v: unknown): boolean {
-  return Array.isArray(v) || v instanceof Map || (typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype);
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+/**
+ * A result's outputs in order: tuples and lists of outputs are flattened depth first (an
+ * LSTM's (y, (h, c)) gives OUTPUT__0..2); a list of str/bytes or of numbers is one output.
+ */
+function flattenSequence(v: unknown): unknown[] {
+  if (!Array.isArray(v) || bytesShape(v) || (v.length && v.every((x) => typeof x === "number"))) return [v];
+  return v.flatMap((x) => flattenSequence(x));
 }
 
 /** A request input as the model receives it: a Tensor, or str/bytes (lists of them for BYTES tensors). */
@@ -178,11 +176,22 @@ function toPython(t: IoTensor): unknown {
 function toOutput(name: string, v: unknown, model: string): IoTensor {
   if (v instanceof Tensor) return tensorOutput(name, v);
   if (isBytesLike(v)) return { name, datatype: "BYTES", shape: [1], value: { items: [v] } };
-  if (Array.isArray(v) && v.every(isBytesLike)) return { name, datatype: "BYTES", shape: [v.length], value: { items: v } };
+  const shape = bytesShape(v);
+  if (shape) return { name, datatype: "BYTES", shape, value: { items: (v as unknown[]).flat(Infinity) as (string | Uint8Array)[] } };
   if (typeof v === "boolean") return tensorOutput(name, Tensor.from("bool", [v], [1]));
   if (typeof v === "bigint") return tensorOutput(name, Tensor.from("int64", [v], [1]));
   if (typeof v === "number") return tensorOutput(name, Tensor.from("float64", [v], [1]));
   if (Array.isArray(v) && v.length && v.every((x) => typeof x === "number")) return tensorOutput(name, Tensor.from("float64", v as number[], [v.length]));
   const what = v === null ? "None" : Array.isArray(v) ? "a nested list" : typeof v === "object" ? (v as object).constructor?.name ?? "object" : typeof v;
   throw new HttpError(500, `model ${model} returned ${what} as ${name}, which has no OIP datatype; models must return tensors, str/bytes, numbers, or tuples, lists and dicts of them`);
+}
+
+/** The shape of a non-empty rectangular nested list of str/bytes, else undefined. */
+function bytesShape(v: unknown): number[] | undefined {
+  if (!Array.isArray(v) || !v.length) return undefined;
+  if (v.every(isBytesLike)) return [v.length];
+  const inner = v.map(bytesShape);
+  const first = inner[0];
+  if (!first || !inner.every((s) => s && s.length === first.length && s.every((d, i) => d === first[i]))) return undefined;
+  return [v.length, ...first];
 }

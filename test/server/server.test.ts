@@ -1,0 +1,400 @@
+// The OIP v2 REST server over real HTTP on 127.0.0.1: committed conformance models and
+// models packaged now by real PyTorch must give PyTorch's outputs; every datatype, JSON and
+// binary; every client error is a 400/404/405/503 with a JSON error and the server keeps
+// serving; 64 concurrent requests; batching gives the results of no batching; metrics.
+
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PythonError, Tensor } from "wasmdeploy";
+import { toHttpError } from "wasmdeploy/server";
+import { compare } from "../conformance/compare.js";
+import { ROOT } from "../helpers.js";
+import {
+  binaryBody,
+  bytesOf,
+  getJson,
+  hasTorch,
+  jsonInput,
+  type OipOutput,
+  outputTensor,
+  parsePrometheus,
+  postJson,
+  PYTHON,
+  readBinaryResponse,
+  startServer,
+} from "./harness.js";
+
+const MODELS = path.join(ROOT, "packages", "models");
+const npy = (p: string) => Tensor.fromNpy(new Uint8Array(readFileSync(p)));
+const manifest = JSON.parse(readFileSync(path.join(MODELS, "models.json"), "utf8")) as {
+  models: { name: string; file: string; inputs: { file: string }[]; outputs: { file: string }[] }[];
+};
+const CONFORMANCE = ["resnet_basic", "dtype_zoo", "lstm", "tiny_gpt", "transformer_encoder", "mha"];
+const MAX_BODY = 4 * 2 ** 20;
+
+const out = mkdtempSync(path.join(tmpdir(), "wasmdeploy-server-"));
+const repo = path.join(out, "repo");
+let server: Awaited<ReturnType<typeof startServer>>;
+let url = "";
+
+beforeAll(async () => {
+  if (hasTorch) execFileSync(PYTHON, [path.join(ROOT, "test", "server", "make_server_models.py"), out], { stdio: "pipe" });
+  // A repository the repository extension loads from: probe with a config.json.
+  mkdirSync(path.join(repo, "probe_repo", "3"), { recursive: true });
+  if (hasTorch) copyFileSync(path.join(out, "probe.pt"), path.join(repo, "probe_repo", "3", "model.pt"));
+  writeFileSync(
+    path.join(repo, "probe_repo", "config.json"),
+    JSON.stringify({ inputs: [{ name: "x", datatype: "FP32", shape: [-1, 3] }], outputs: [{ name: "doubled", datatype: "FP32", shape: [-1, 3] }, { name: "dtype", datatype: "BYTES", shape: [1] }] }),
+  );
+  const models = CONFORMANCE.map((n) => ({ name: n, source: path.join(MODELS, `${n}.pt`) }));
+  models.push({ name: "resnet_batched", source: path.join(MODELS, "resnet_basic.pt"), config: { max_batch_size: 8, max_queue_delay_ms: 200 } } as never);
+  if (hasTorch) {
+    models.push({ name: "probe", source: path.join(out, "probe.pt") });
+    models.push({ name: "text", source: path.join(out, "text.pt"), config: { pickle: "text/text.pkl" } } as never);
+    models.push({
+      name: "strict",
+      source: path.join(out, "probe.pt"),
+      config: { inputs: [{ name: "x", datatype: "FP32", shape: [-1, 3] }], outputs: [{ name: "doubled", datatype: "FP32" }, { name: "dtype", datatype: "BYTES" }] },
+    } as never);
+  }
+  server = await startServer(models, { maxBodyBytes: MAX_BODY, repository: repo });
+  url = server.url;
+});
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(out, { recursive: true, force: true });
+});
+
+async function inferJson(model: string, inputs: Record<string, unknown>[], extra: Record<string, unknown> = {}) {
+  return postJson(`${url}/v2/models/${model}/infer`, { inputs, ...extra });
+}
+
+/** The server still answers a good request (after every error case). */
+async function stillServing() {
+  const x = npy(path.join(MODELS, "tiny_gpt.input.npy"));
+  const r = await inferJson("tiny_gpt", [jsonInput("INPUT__0", x)]);
+  expect(r.status).toBe(200);
+  compare(outputTensor(r.json.outputs[0]), npy(path.join(MODELS, "tiny_gpt.expected.npy")), "tiny_gpt after an error");
+}
+
+describe("health and metadata", () => {
+  it("answers live, ready, server metadata, model metadata and model ready, with and without a version", async () => {
+    expect(await getJson(`${url}/v2/health/live`)).toStrictEqual({ status: 200, json: { live: true } });
+    expect(await getJson(`${url}/v2/health/ready`)).toStrictEqual({ status: 200, json: { ready: true } });
+    const meta = await getJson(`${url}/v2`);
+    expect(meta.json.name).toBe("wasmdeploy");
+    expect(meta.json.extensions).toContain("binary_tensor_data");
+    expect(meta.json.extensions).toContain("model_repository");
+    for (const p of ["/v2/models/tiny_gpt", "/v2/models/tiny_gpt/versions/1"]) {
+      const m = await getJson(url + p);
+      expect(m.status).toBe(200);
+      expect(m.json).toMatchObject({ name: "tiny_gpt", versions: ["1"], platform: "wasmdeploy_torch_package" });
+    }
+    for (const p of ["/v2/models/tiny_gpt/ready", "/v2/models/tiny_gpt/versions/1/ready"]) {
+      expect(await getJson(url + p)).toStrictEqual({ status: 200, json: { name: "tiny_gpt", ready: true } });
+    }
+    expect((await getJson(`${url}/v2/models/tiny_gpt/versions/2`)).status).toBe(404);
+    expect((await getJson(`${url}/v2/models/nope/ready`)).status).toBe(404);
+  });
+
+  it("learns INPUT__n / OUTPUT__n names, datatypes and shapes at the first call; a dim that varies becomes -1", async () => {
+    const x = npy(path.join(MODELS, "dtype_zoo.input.npy"));
+    const x1 = npy(path.join(MODELS, "dtype_zoo.input1.npy"));
+    expect((await inferJson("dtype_zoo", [jsonInput("INPUT__1", x1), jsonInput("INPUT__0", x)])).status).toBe(200);
+    const m = (await getJson(`${url}/v2/models/dtype_zoo`)).json;
+    expect(m.inputs).toStrictEqual([
+      { name: "INPUT__0", datatype: "FP32", shape: [4, 8] },
+      { name: "INPUT__1", datatype: "INT32", shape: [4, 8] },
+    ]);
+    expect(m.outputs.map((o: OipOutput) => `${o.name}:${o.datatype}`)).toStrictEqual([
+      "OUTPUT__0:FP64", "OUTPUT__1:FP16", "OUTPUT__2:INT32", "OUTPUT__3:UINT8", "OUTPUT__4:BOOL", "OUTPUT__5:FP32", "OUTPUT__6:INT64", "OUTPUT__7:INT64",
+    ]);
+    const tok = npy(path.join(MODELS, "tiny_gpt.input.npy"));
+    await inferJson("tiny_gpt", [jsonInput("INPUT__0", tok)]);
+    const short = new Tensor("int64", (tok.data as BigInt64Array).slice(0, 2 * 8), [2, 8]);
+    expect((await inferJson("tiny_gpt", [jsonInput("INPUT__0", short)])).status).toBe(200);
+    expect((await getJson(`${url}/v2/models/tiny_gpt`)).json.inputs).toStrictEqual([{ name: "INPUT__0", datatype: "INT64", shape: [2, -1] }]);
+  });
+
+  it("takes model metadata from the config when given", async () => {
+    const m = (await getJson(`${url}/v2/models/strict`)).json;
+    expect(m.inputs).toStrictEqual([{ name: "x", datatype: "FP32", shape: [-1, 3] }]);
+    expect(m.outputs.map((o: OipOutput) => o.name)).toStrictEqual(["doubled", "dtype"]);
+  });
+});
+
+describe("conformance models through the server match PyTorch", () => {
+  for (const name of CONFORMANCE) {
+    it(`${name} (JSON tensors)`, async () => {
+      const entry = manifest.models.find((m) => m.name === name)!;
+      const inputs = entry.inputs.map((i, k) => jsonInput(`INPUT__${k}`, npy(path.join(MODELS, i.file))));
+      const r = await inferJson(name, inputs);
+      expect(r.status, JSON.stringify(r.json).slice(0, 300)).toBe(200);
+      expect(r.json.model_name).toBe(name);
+      expect(r.json.outputs.map((o: OipOutput) => o.name)).toStrictEqual(entry.outputs.map((_, k) => `OUTPUT__${k}`));
+      entry.outputs.forEach((o, k) => compare(outputTensor(r.json.outputs[k]), npy(path.join(MODELS, o.file)), `${name} output ${k}`));
+    });
+  }
+
+  it("resnet_basic and dtype_zoo with the binary tensor data extension, in and out", async () => {
+    for (const name of ["resnet_basic", "dtype_zoo"]) {
+      const entry = manifest.models.find((m) => m.name === name)!;
+      const tensors = entry.inputs.map((i) => npy(path.join(MODELS, i.file)));
+      const { body, headerLength } = binaryBody(
+        {
+          inputs: tensors.map((t, k) => ({ ...jsonInput(`INPUT__${k}`, t), data: undefined, parameters: { binary_data_size: t.data.byteLength } })),
+          parameters: { binary_data_output: true },
+        },
+        tensors.map(bytesOf),
+      );
+      const res = await fetch(`${url}/v2/models/${name}/infer`, {
+        method: "POST",
+        body,
+        headers: { "inference-header-content-length": String(headerLength), "content-type": "application/octet-stream" },
+      });
+      expect(res.status).toBe(200);
+      const { json, blobs } = await readBinaryResponse(res);
+      entry.outputs.forEach((o, k) => {
+        const meta = json.outputs[k]!;
+        const expected = npy(path.join(MODELS, o.file));
+        const got = Tensor.fromNpy(new Tensor(expected.dtype, new (expected.data.constructor as any)(blobs.get(meta.name)!.buffer), meta.shape).toNpy());
+        compare(got, expected, `${name} binary output ${k}`);
+      });
+    }
+  });
+
+  it("binary_data per output: only the named output leaves JSON", async () => {
+    const x = npy(path.join(MODELS, "lstm.input.npy"));
+    const res = await fetch(`${url}/v2/models/lstm/infer`, {
+      method: "POST",
+      body: JSON.stringify({ inputs: [jsonInput("INPUT__0", x)], outputs: [{ name: "OUTPUT__2", parameters: { binary_data: true } }, { name: "OUTPUT__0" }] }),
+    });
+    const { json, blobs } = await readBinaryResponse(res);
+    expect(json.outputs.map((o) => o.name)).toStrictEqual(["OUTPUT__2", "OUTPUT__0"]);
+    expect(json.outputs[1]!.data).toBeDefined();
+    const c = new Tensor("float32", new Float32Array(blobs.get("OUTPUT__2")!.buffer), json.outputs[0]!.shape);
+    compare(c, npy(path.join(MODELS, "lstm.expected2.npy")), "lstm c (binary)");
+  });
+});
+
+describe.runIf(hasTorch)("every OIP datatype with a torch dtype, into a model packaged now by real PyTorch", () => {
+  const names = () => JSON.parse(readFileSync(path.join(out, "probe.json"), "utf8")) as Record<string, string>;
+  for (const dtype of ["float32", "float64", "float16", "int64", "int32", "int8", "uint8", "bool"]) {
+    it(`${dtype}: JSON and binary reach Python as torch.${dtype} and come back as PyTorch computed them`, async () => {
+      const x = npy(path.join(out, `probe.${dtype}.input.npy`));
+      const expected = npy(path.join(out, `probe.${dtype}.expected.npy`));
+      const r = await inferJson("probe", [jsonInput("INPUT__0", x)]);
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      compare(outputTensor(r.json.outputs[0]), expected, `probe ${dtype} (JSON)`);
+      expect(r.json.outputs[1]).toStrictEqual({ name: "OUTPUT__1", datatype: "BYTES", shape: [1], data: [names()[dtype]] });
+      const { body, headerLength } = binaryBody(
+        { inputs: [{ ...jsonInput("INPUT__0", x), data: undefined, parameters: { binary_data_size: x.data.byteLength } }], outputs: [{ name: "OUTPUT__0", parameters: { binary_data: true } }] },
+        [bytesOf(x)],
+      );
+      const res = await fetch(`${url}/v2/models/probe/infer`, { method: "POST", body, headers: { "inference-header-content-length": String(headerLength) } });
+      expect(res.status).toBe(200);
+      const { json, blobs } = await readBinaryResponse(res);
+      const blob = blobs.get("OUTPUT__0")!;
+      const got = new Tensor(expected.dtype, new (expected.data.constructor as any)(blob.buffer, 0, blob.byteLength / expected.data.BYTES_PER_ELEMENT), json.outputs[0]!.shape);
+      compare(got, expected, `probe ${dtype} (binary)`);
+    });
+  }
+
+  it("INT16 is widened to int32 (the engine has no int16): values exact, datatype INT32", async () => {
+    const raw = readFileSync(path.join(out, "probe.int16.input.npy"));
+    // The .npy header says <i2; read the 6 values after it.
+    const values = Array.from(new Int16Array(raw.buffer.slice(raw.byteOffset + raw.length - 12, raw.byteOffset + raw.length)));
+    const r = await inferJson("probe", [{ name: "INPUT__0", datatype: "INT16", shape: [2, 3], data: values }]);
+    expect(r.status).toBe(200);
+    expect(r.json.outputs[0]).toStrictEqual({ name: "OUTPUT__0", datatype: "INT32", shape: [4, 3], data: [...values, ...values] });
+    expect(r.json.outputs[1].data).toStrictEqual(["torch.int32"]);
+    const bin = new Uint8Array(new Int16Array(values).buffer);
+    const { body, headerLength } = binaryBody({ inputs: [{ name: "INPUT__0", datatype: "INT16", shape: [2, 3], parameters: { binary_data_size: bin.length } }] }, [bin]);
+    const res = await fetch(`${url}/v2/models/probe/infer`, { method: "POST", body, headers: { "inference-header-content-length": String(headerLength) } });
+    expect((await res.json()).outputs[0].data).toStrictEqual([...values, ...values]);
+  });
+
+  it("BYTES: strings reach Python as str (nested by shape), binary elements as bytes, results as PyTorch's Python gave them", async () => {
+    const want = JSON.parse(readFileSync(path.join(out, "text.json"), "utf8"));
+    let r = await inferJson("text", [{ name: "INPUT__0", datatype: "BYTES", shape: [1], data: ["héllo"] }]);
+    expect(r.json.outputs).toStrictEqual([{ name: "OUTPUT__0", datatype: "BYTES", shape: [1], data: [want.one] }]);
+    r = await inferJson("text", [{ name: "INPUT__0", datatype: "BYTES", shape: [2, 2], data: [["ab", "cd"], ["ef", "gh"]] }]);
+    expect(r.json.outputs).toStrictEqual([{ name: "OUTPUT__0", datatype: "BYTES", shape: [2, 2], data: want.list.flat() }]);
+    const el = new TextEncoder().encode("abc");
+    const bin = new Uint8Array(4 + el.length);
+    new DataView(bin.buffer).setUint32(0, el.length, true);
+    bin.set(el, 4);
+    const { body, headerLength } = binaryBody({ inputs: [{ name: "INPUT__0", datatype: "BYTES", shape: [], parameters: { binary_data_size: bin.length } }] }, [bin]);
+    const res = await fetch(`${url}/v2/models/text/infer`, { method: "POST", body, headers: { "inference-header-content-length": String(headerLength) } });
+    expect((await res.json()).outputs[0].data).toStrictEqual([want.bytes]);
+  });
+
+  it("a Python exception is a 400 with the Python message and no traceback", async () => {
+    const r = await inferJson("text", [{ name: "INPUT__0", datatype: "BYTES", shape: [1], data: ["boom"] }]);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toBe(readFileSync(path.join(out, "text.error.txt"), "utf8"));
+    expect(JSON.stringify(r.json)).not.toContain("Traceback");
+    await stillServing();
+  });
+});
+
+describe("client errors leave the server serving", () => {
+  const x = () => npy(path.join(MODELS, "tiny_gpt.input.npy"));
+  const cases: [string, () => Promise<{ status: number; json: any }>, number, RegExp][] = [
+    ["bad JSON", () => postJson(`${url}/v2/models/tiny_gpt/infer`, "{\"inputs\": ["), 400, /not valid JSON/],
+    ["no inputs array", () => postJson(`${url}/v2/models/tiny_gpt/infer`, { input: [] }), 400, /"inputs" array/],
+    ["shape/data length mismatch", () => inferJson("tiny_gpt", [{ ...jsonInput("INPUT__0", x()), shape: [2, 15] }]), 400, /has 30 elements but "data" has 32/],
+    ["a value of the wrong datatype", () => inferJson("tiny_gpt", [{ name: "INPUT__0", datatype: "INT64", shape: [1], data: [1.5] }]), 400, /not a INT64 value/],
+    ["an unknown datatype", () => inferJson("tiny_gpt", [{ name: "INPUT__0", datatype: "FP8", shape: [1], data: [1] }]), 400, /unknown datatype/],
+    ["a datatype with no torch dtype", () => inferJson("tiny_gpt", [{ name: "INPUT__0", datatype: "UINT32", shape: [1], data: [1] }]), 400, /no torch dtype/],
+    ["a datatype other than the config's", () => inferJson("strict", [{ name: "x", datatype: "FP64", shape: [1, 3], data: [1, 2, 3] }]), 400, /must be FP32/],
+    ["a shape other than the config's", () => inferJson("strict", [{ name: "x", datatype: "FP32", shape: [3, 1], data: [1, 2, 3] }]), 400, /must have shape \[-1, 3\]/],
+    ["an input the config does not name", () => inferJson("strict", [{ name: "y", datatype: "FP32", shape: [1, 3], data: [1, 2, 3] }]), 400, /has no input y/],
+    ["an output the model does not have", () => inferJson("tiny_gpt", [jsonInput("INPUT__0", x())], { outputs: [{ name: "OUTPUT__9" }] }), 400, /no output OUTPUT__9/],
+    ["an unknown model", () => inferJson("nope", [jsonInput("INPUT__0", x())]), 404, /unknown model/],
+    ["an unknown version", () => postJson(`${url}/v2/models/tiny_gpt/versions/7/infer`, { inputs: [jsonInput("INPUT__0", x())] }), 404, /no version "7"/],
+    ["an unknown route", () => getJson(`${url}/v3/models`), 404, /no route/],
+    ["GET on infer", () => getJson(`${url}/v2/models/tiny_gpt/infer`), 405, /takes POST/],
+    ["a model's op failing on a wrong input shape", () => inferJson("resnet_basic", [{ name: "INPUT__0", datatype: "FP32", shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }]), 400, /./],
+  ];
+  for (const [what, send, status, message] of cases) {
+    it(`${what}: ${status}`, async () => {
+      if (!hasTorch && /config/.test(what)) return;
+      await stillServing(); // learns tiny_gpt's input first
+      const r = await send();
+      expect(r.status, JSON.stringify(r.json)).toBe(status);
+      expect(Object.keys(r.json)).toStrictEqual(["error"]);
+      expect(r.json.error).toMatch(message);
+      await stillServing();
+    });
+  }
+
+  it("binary extension errors: sizes that do not match the shape, run past the body, or leave bytes over; a bad header length", async () => {
+    const t = x();
+    const send = async (size: number, extra: Uint8Array, headerLength?: string) => {
+      const { body, headerLength: n } = binaryBody({ inputs: [{ name: "INPUT__0", datatype: "INT64", shape: [2, 16], parameters: { binary_data_size: size } }] }, [bytesOf(t), extra]);
+      const res = await fetch(`${url}/v2/models/tiny_gpt/infer`, { method: "POST", body, headers: { "inference-header-content-length": headerLength ?? String(n) } });
+      return { status: res.status, json: await res.json() };
+    };
+    const cases: [Promise<{ status: number; json: any }>, RegExp][] = [
+      [send(255, new Uint8Array(0)), /needs 256 bytes/],
+      [send(300, new Uint8Array(0)), /runs past the end/],
+      [send(256, new Uint8Array(3)), /3 bytes that no input/],
+      [send(256, new Uint8Array(0), "abc"), /Inference-Header-Content-Length/],
+    ];
+    for (const [p, message] of cases) {
+      const r = await p;
+      expect(r.status).toBe(400);
+      expect(r.json.error).toMatch(message);
+    }
+    await stillServing();
+  });
+
+  it("an oversize body is a 400 and is not buffered", async () => {
+    const big = new Uint8Array(MAX_BODY + 1024).fill(32);
+    const res = await fetch(`${url}/v2/models/tiny_gpt/infer`, { method: "POST", body: big });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatch(/over the 4194304-byte limit/);
+    await stillServing();
+  });
+
+  it("503 while draining, for infer and readiness; liveness still answers", async () => {
+    server.state.draining = true;
+    try {
+      const r = await inferJson("tiny_gpt", [jsonInput("INPUT__0", x())]);
+      expect(r.status).toBe(503);
+      expect(r.json.error).toMatch(/shutting down/);
+      expect((await getJson(`${url}/v2/health/ready`)).status).toBe(503);
+      expect((await getJson(`${url}/v2/health/live`)).status).toBe(200);
+    } finally {
+      server.state.draining = false;
+    }
+    await stillServing();
+  });
+
+  it("the traceback of a Python error is in the body only behind the debug flag", () => {
+    const e = new PythonError("ValueError", "bad", "Traceback (most recent call last):\n  File \"m.py\"\nValueError: bad");
+    expect(toHttpError(e, false).extra).toStrictEqual({});
+    expect(toHttpError(e, true).extra).toStrictEqual({ traceback: e.pyTraceback });
+    expect(toHttpError(new Error("our bug"), false).status).toBe(500);
+  });
+});
+
+describe("load", () => {
+  it("64 concurrent requests on two models are all answered with PyTorch's outputs", async () => {
+    const gx = npy(path.join(MODELS, "tiny_gpt.input.npy"));
+    const gy = npy(path.join(MODELS, "tiny_gpt.expected.npy"));
+    const rx = npy(path.join(MODELS, "resnet_basic.input.npy"));
+    const ry = npy(path.join(MODELS, "resnet_basic.expected.npy"));
+    const results = await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        i % 2 ? inferJson("tiny_gpt", [jsonInput("INPUT__0", gx)]) : inferJson("resnet_basic", [jsonInput("INPUT__0", rx)]),
+      ),
+    );
+    results.forEach((r, i) => {
+      expect(r.status).toBe(200);
+      compare(outputTensor(r.json.outputs[0]), i % 2 ? gy : ry, `request ${i}`);
+    });
+  });
+
+  it("dynamic batching gives the results of unbatched calls, and batches", async () => {
+    const x = npy(path.join(MODELS, "resnet_basic.input.npy"));
+    const row = (k: number) => new Tensor("float32", (x.data as Float32Array).slice(k * 3 * 64 * 64, (k + 1) * 3 * 64 * 64), [1, 3, 64, 64]);
+    const rows = [0, 1, 0, 1, 1, 0, 0, 1].map(row);
+    const [batched, plain] = await Promise.all(
+      ["resnet_batched", "resnet_basic"].map((m) => Promise.all(rows.map((t) => inferJson(m, [jsonInput("INPUT__0", t)])))),
+    );
+    const expected = npy(path.join(MODELS, "resnet_basic.expected.npy"));
+    rows.forEach((_, i) => {
+      expect(batched![i]!.status).toBe(200);
+      const b = outputTensor(batched![i]!.json.outputs[0]);
+      compare(b, outputTensor(plain![i]!.json.outputs[0]), `request ${i}: batched vs unbatched`);
+      const k = [0, 1, 0, 1, 1, 0, 0, 1][i]!;
+      compare(b, new Tensor("float32", (expected.data as Float32Array).slice(k * 10, k * 10 + 10), [1, 10]), `request ${i} vs PyTorch`);
+    });
+    const m = parsePrometheus(await (await fetch(`${url}/metrics`)).text());
+    const sum = m.get('wasmdeploy_batch_requests_sum{model="resnet_batched"}')!;
+    const count = m.get('wasmdeploy_batch_requests_count{model="resnet_batched"}')!;
+    expect(count).toBe(8);
+    expect(sum / count).toBeGreaterThan(1);
+    expect(m.get('wasmdeploy_batch_requests_sum{model="resnet_basic"}')).toBe(m.get('wasmdeploy_batch_requests_count{model="resnet_basic"}'));
+  });
+});
+
+describe("metrics and the repository extension", () => {
+  it("/metrics is Prometheus text with requests by model and status, latencies and interpreter gauges", async () => {
+    const res = await fetch(`${url}/metrics`);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+    const m = parsePrometheus(await res.text());
+    expect(m.get('wasmdeploy_requests_total{model="tiny_gpt",status="200"}')).toBeGreaterThan(0);
+    expect(m.get('wasmdeploy_requests_total{model="tiny_gpt",status="400"}')).toBeGreaterThan(0);
+    expect(m.get('wasmdeploy_requests_total{model="_unknown",status="404"}')).toBeGreaterThan(0);
+    expect(m.get('wasmdeploy_queue_duration_seconds_count{model="tiny_gpt"}')).toBeGreaterThan(0);
+    expect(m.get('wasmdeploy_compute_duration_seconds_count{model="tiny_gpt"}')).toBeGreaterThan(0);
+    expect(m.get('wasmdeploy_interpreters{model="tiny_gpt"}')).toBe(1);
+    expect(m.get('wasmdeploy_interpreter_heap_bytes{model="tiny_gpt"}')).toBeGreaterThan(0);
+    expect(m.get('wasmdeploy_interpreter_busy_seconds_total{model="tiny_gpt"}')).toBeGreaterThan(0);
+  });
+
+  it.runIf(hasTorch)("index, load (config.json from the repository), infer, unload", async () => {
+    let index = (await postJson(`${url}/v2/repository/index`, {})).json;
+    expect(index.find((e: { name: string }) => e.name === "probe_repo")).toStrictEqual({ name: "probe_repo", version: "3", state: "UNAVAILABLE", reason: "unloaded" });
+    expect((await postJson(`${url}/v2/repository/models/probe_repo/load`, {})).json).toStrictEqual({ name: "probe_repo", load: true });
+    index = (await postJson(`${url}/v2/repository/index`, { ready: true })).json;
+    expect(index.map((e: { name: string }) => e.name)).toContain("probe_repo");
+    expect((await getJson(`${url}/v2/models/probe_repo/versions/3`)).json.outputs[0].name).toBe("doubled");
+    const r = await inferJson("probe_repo", [{ name: "x", datatype: "FP32", shape: [1, 3], data: [1, 2, 3] }]);
+    expect(r.json.outputs).toStrictEqual([
+      { name: "doubled", datatype: "FP32", shape: [2, 3], data: [1, 2, 3, 1, 2, 3] },
+      { name: "dtype", datatype: "BYTES", shape: [1], data: ["torch.float32"] },
+    ]);
+    expect((await postJson(`${url}/v2/repository/models/probe_repo/unload`, {})).json).toStrictEqual({ name: "probe_repo", unload: true });
+    expect((await inferJson("probe_repo", [{ name: "x", datatype: "FP32", shape: [1, 3], data: [1, 2, 3] }])).status).toBe(404);
+    expect((await postJson(`${url}/v2/repository/models/missing/load`, {})).status).toBe(404);
+    await stillServing();
+  });
+});
