@@ -158,7 +158,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * LSTM's (y, (h, c)) gives OUTPUT__0..2); a list of str/bytes or of numbers is one output.
  */
 function flattenSequence(v: unknown): unknown[] {
-  if (!Array.isArray(v) || bytesShape(v) || (v.length && v.every((x) => typeof x === "number"))) return [v];
+  if (!Array.isArray(v) || !v.length || bytesShape(v) || (v.length && v.every((x) => typeof x === "number"))) return [v];
   return v.flatMap((x) => flattenSequence(x));
 }
 
@@ -176,6 +176,7 @@ function toPython(t: IoTensor): unknown {
 function toOutput(name: string, v: unknown, model: string): IoTensor {
   if (v instanceof Tensor) return tensorOutput(name, v);
   if (isBytesLike(v)) return { name, datatype: "BYTES", shape: [1], value: { items: [v] } };
+  if (Array.isArray(v) && v.length === 0) return { name, datatype: "BYTES", shape: [0], value: { items: [] } };
   const shape = bytesShape(v);
   if (shape) return { name, datatype: "BYTES", shape, value: { items: (v as unknown[]).flat(Infinity) as (string | Uint8Array)[] } };
   if (typeof v === "boolean") return tensorOutput(name, Tensor.from("bool", [v], [1]));
