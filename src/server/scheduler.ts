@@ -111,7 +111,7 @@ export class Scheduler {
           this.#timer = setTimeout(() => this.#pump(), Math.ceil(waitLeft));
           break;
         }
-        jobs = same;
+        jobs = preferredPrefix(same, this.opts.maxBatch);
       }
       const taken = new Set(jobs);
       this.#queue = this.#queue.filter((j) => !taken.has(j));
@@ -173,6 +173,22 @@ export class Scheduler {
   #checkIdle(): void {
     if (!this.#queue.length && !this.#inFlight) for (const r of this.#idle.splice(0)) r();
   }
+}
+
+/**
+ * The longest prefix of the gathered requests whose rows sum to a power of two or to the
+ * maximum. Every distinct batch shape costs the engine a graph compilation (per engine
+ * thread), so batch sizes are kept to a few: 1, 2, 4, 8, ... and max. The rest wait for the
+ * next call.
+ */
+function preferredPrefix<J extends { rows: number }>(jobs: J[], max: number): J[] {
+  let best = 1;
+  let sum = 0;
+  jobs.forEach((j, i) => {
+    sum += j.rows;
+    if (sum === max || (sum & (sum - 1)) === 0) best = i + 1;
+  });
+  return jobs.slice(0, best);
 }
 
 /** Requests batch together when every argument is a tensor with dim 0 of one size and the rest equal. */
