@@ -146,7 +146,17 @@ export async function serve(args: string[]): Promise<number> {
     draining: () => state.draining,
     serverVersion: version(),
   });
-  const server = await startNodeServer(handler, { host: values.host!, port, maxBodyBytes }, state);
+  // Models start loading now (so /v2/health/ready is 503 from the first request on) while
+  // the listener comes up.
+  const loading = Promise.allSettled(specs.map((s) => registry.loadSpec(s)));
+  let server;
+  try {
+    server = await startNodeServer(handler, { host: values.host!, port, maxBodyBytes }, state);
+  } catch (e) {
+    process.stderr.write(`wasmdeploy: cannot listen on ${values.host}:${port}: ${(e as Error).message}\n`);
+    await registry.close();
+    return 1;
+  }
   process.stderr.write(`wasmdeploy: serving the Open Inference Protocol v2 on ${server.url} (models loading: ${specs.map((s) => s.name).join(", ")})\n`);
   logger.info({ url: server.url, models: specs.map((s) => s.name) }, "listening");
 
@@ -172,7 +182,7 @@ export async function serve(args: string[]): Promise<number> {
 
   // Models given on the command line must load; repository models that fail are reported
   // by the index and /ready of that model, and the others serve.
-  const results = await Promise.allSettled(specs.map((s) => registry.loadSpec(s)));
+  const results = await loading;
   const failed = specs.filter((s, i) => results[i]!.status === "rejected" && !(values.repository && s.source.startsWith(values.repository)));
   if (failed.length) {
     for (const s of failed) {

@@ -124,6 +124,8 @@ export class Scheduler {
     this.#inFlight++;
     const deadlines = jobs.map((j) => j.deadline).filter((d): d is number => d !== undefined);
     const timeoutMs = deadlines.length ? Math.max(1, Math.min(...deadlines) - started) : undefined;
+    // The next call is dispatched before this one's requests are answered, so the
+    // interpreter does not wait while responses are encoded and written.
     const finish = () => {
       this.#inFlight--;
       this.#pump();
@@ -137,23 +139,29 @@ export class Scheduler {
     if (jobs.length === 1) {
       const j = jobs[0]!;
       this.opts.invoke(j.args, timeoutMs).then(
-        (v) => j.resolve(outcome(j, v, performance.now() - started)),
-        (e) => j.reject(e),
-      ).finally(finish);
+        (v) => {
+          const computeMs = performance.now() - started;
+          finish();
+          j.resolve(outcome(j, v, computeMs));
+        },
+        (e) => {
+          finish();
+          j.reject(e);
+        },
+      );
       return;
     }
     const args = jobs[0]!.args.map((_, i) => concat(jobs.map((j) => j.args[i] as Tensor)));
     this.opts.invoke(args, timeoutMs).then(
       (v) => {
         const computeMs = performance.now() - started;
-        const rows = jobs.map((j) => j.rows);
         let parts: unknown[];
         try {
-          parts = split(v, rows);
+          parts = split(v, jobs.map((j) => j.rows));
         } catch (e) {
           // The model's outputs do not follow dim 0: answer each request on its own.
           this.opts.onUnsplittable?.((e as Error).message);
-          return Promise.all(
+          void Promise.all(
             jobs.map((j) => {
               const t0 = performance.now();
               return this.opts.invoke(j.args, timeoutMs).then(
@@ -161,13 +169,17 @@ export class Scheduler {
                 (e1) => j.reject(e1),
               );
             }),
-          );
+          ).finally(finish);
+          return;
         }
+        finish();
         jobs.forEach((j, k) => j.resolve(outcome(j, parts[k], computeMs)));
-        return undefined;
       },
-      (e) => jobs.forEach((j) => j.reject(e)),
-    ).finally(finish);
+      (e) => {
+        finish();
+        jobs.forEach((j) => j.reject(e));
+      },
+    );
   }
 
   #checkIdle(): void {

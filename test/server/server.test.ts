@@ -54,6 +54,7 @@ beforeAll(async () => {
   if (hasTorch) {
     models.push({ name: "probe", source: path.join(out, "probe.pt") });
     models.push({ name: "text", source: path.join(out, "text.pt"), config: { pickle: "text/text.pkl" } } as never);
+    models.push({ name: "probe_batched", source: path.join(out, "probe.pt"), config: { max_batch_size: 4, max_queue_delay_ms: 100 } } as never);
     models.push({
       name: "strict",
       source: path.join(out, "probe.pt"),
@@ -362,6 +363,17 @@ describe("load", () => {
     expect(count).toBe(8);
     expect(sum / count).toBeGreaterThan(1);
     expect(m.get('wasmdeploy_batch_requests_sum{model="resnet_basic"}')).toBe(m.get('wasmdeploy_batch_requests_count{model="resnet_basic"}'));
+  });
+});
+
+describe.runIf(hasTorch)("batching a model whose outputs do not follow dim 0", () => {
+  it("answers each request with its own result (run one by one)", async () => {
+    const rows = [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]];
+    const rs = await Promise.all(rows.map((r) => inferJson("probe_batched", [{ name: "INPUT__0", datatype: "FP32", shape: [1, 3], data: r }])));
+    rs.forEach((r, i) => {
+      expect(r.status).toBe(200);
+      expect(r.json.outputs[0]).toStrictEqual({ name: "OUTPUT__0", datatype: "FP32", shape: [2, 3], data: [...rows[i]!, ...rows[i]!] });
+    });
   });
 });
 

@@ -42,8 +42,9 @@ export async function startNodeServer(
     try {
       const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readLimited(req, opts.maxBodyBytes);
       if (body === null) {
+        // Close the connection once the answer is out, rather than reading the rest of the body.
+        res.once("finish", () => req.destroy());
         send(res, 400, { "content-type": "application/json", connection: "close" }, JSON.stringify({ error: `the request body is over the ${opts.maxBodyBytes}-byte limit` }));
-        req.destroy();
         return;
       }
       const headers = new Headers();
