@@ -8,6 +8,8 @@
 // 224x224 image is 1.5 MB of text). Outputs are checked against PyTorch before timing.
 //
 // Writes bench/results/<date>-serve[-quick].json and prints a Markdown table.
+// Options: --quick, --models resnet18,mobilenet_v2,tiny_gpt, --interpreters 1,2 (a narrowed run
+// writes ...-partial.json).
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import http from "node:http";
@@ -18,6 +20,13 @@ import { InterpreterManager, Tensor } from "wasmdeploy";
 import { PYTHON, REPO, RESULTS_DIR, log, quantile, round } from "./lib/common.js";
 
 const quick = process.argv.includes("--quick");
+const argValue = (flag: string) => {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+/** --models resnet18,tiny_gpt and --interpreters 2 narrow the run. */
+const ONLY_MODELS = argValue("--models")?.split(",");
+const COUNTS = (argValue("--interpreters") ?? "1,2").split(",").map(Number);
 const WINDOW_MS = quick ? 2500 : 8000;
 // Long enough for every engine thread to compile the graphs of every batch size it will see.
 const WARMUP_MS = quick ? 2500 : 5000;
@@ -60,7 +69,7 @@ function maxRelErr(a: Tensor, b: Tensor): number {
 
 function makeModels(dir: string): Model[] {
   const out: Model[] = [];
-  for (const name of ["resnet18", "mobilenet_v2"]) {
+  for (const name of ["resnet18", "mobilenet_v2"].filter((n) => !ONLY_MODELS || ONLY_MODELS.includes(n))) {
     execFileSync(PYTHON, [path.join(REPO, "packages", "make_torchvision_model.py"), name, dir, "--size", String(SIZE), "--seed", "5"], { stdio: "pipe" });
     out.push({ id: `${name}@${SIZE}`, file: path.join(dir, `${name}.pt`), input: npy(path.join(dir, `${name}.input.npy`)), expected: npy(path.join(dir, `${name}.expected.npy`)) });
   }
@@ -68,6 +77,7 @@ function makeModels(dir: string): Model[] {
   const models = path.join(REPO, "packages", "models");
   const x = npy(path.join(models, "tiny_gpt.input.npy"));
   const y = npy(path.join(models, "tiny_gpt.expected.npy"));
+  if (ONLY_MODELS && !ONLY_MODELS.includes("tiny_gpt")) return out;
   out.push({
     id: "tiny_gpt",
     file: path.join(models, "tiny_gpt.pt"),
@@ -208,7 +218,7 @@ async function main() {
   try {
     log(`bench:serve ${quick ? "(quick) " : ""}on ${os.cpus().length} cores; ${CALLERS} callers, batch-1 requests, ${WINDOW_MS} ms windows`);
     const models = makeModels(dir);
-    for (const n of [1, 2]) {
+    for (const n of COUNTS) {
       for (const m of models) points.push(await direct(m, n));
       const server = await startServer(dir, models, n);
       try {
@@ -226,7 +236,8 @@ async function main() {
   }
   const date = new Date().toISOString().slice(0, 10);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, `${date}-serve${quick ? "-quick" : ""}.json`);
+  const partial = ONLY_MODELS || argValue("--interpreters") ? "-partial" : "";
+  const file = path.join(RESULTS_DIR, `${date}-serve${quick ? "-quick" : ""}${partial}.json`);
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), quick, cores: os.cpus().length, node: process.version, callers: CALLERS, windowMs: WINDOW_MS, inputSize: SIZE, batching: BATCH, points }, null, 2)}\n`);
   log(`wrote ${path.relative(REPO, file)}`);
   const rows = points.map((p) => `| ${p.model} | ${p.interpreters} | ${p.system} | ${p.callsPerS} | ${p.p50Ms} | ${p.p99Ms} | ${p.meanBatch ?? ""} |`);
