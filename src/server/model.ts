@@ -181,8 +181,10 @@ function toOutput(name: string, v: unknown, model: string): IoTensor {
   if (shape) return { name, datatype: "BYTES", shape, value: { items: (v as unknown[]).flat(Infinity) as (string | Uint8Array)[] } };
   if (typeof v === "boolean") return tensorOutput(name, Tensor.from("bool", [v], [1]));
   if (typeof v === "bigint") return tensorOutput(name, Tensor.from("int64", [v], [1]));
-  if (typeof v === "number") return tensorOutput(name, Tensor.from("float64", [v], [1]));
-  if (Array.isArray(v) && v.length && v.every((x) => typeof x === "number")) return tensorOutput(name, Tensor.from("float64", v as number[], [v.length]));
+  // Python int and float both arrive as numbers (2.0 as 2): whole values go out as INT64.
+  const numeric = (xs: number[]) => tensorOutput(name, Tensor.from(xs.every(Number.isSafeInteger) ? "int64" : "float64", xs, [xs.length]));
+  if (typeof v === "number") return numeric([v]);
+  if (Array.isArray(v) && v.length && v.every((x) => typeof x === "number")) return numeric(v as number[]);
   const what = v === null ? "None" : Array.isArray(v) ? "a nested list" : typeof v === "object" ? (v as object).constructor?.name ?? "object" : typeof v;
   throw new HttpError(500, `model ${model} returned ${what} as ${name}, which has no OIP datatype; models must return tensors, str/bytes, numbers, or tuples, lists and dicts of them`);
 }

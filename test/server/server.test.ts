@@ -50,6 +50,7 @@ beforeAll(async () => {
     JSON.stringify({ inputs: [{ name: "x", datatype: "FP32", shape: [-1, 3] }], outputs: [{ name: "doubled", datatype: "FP32", shape: [-1, 3] }, { name: "dtype", datatype: "BYTES", shape: [1] }] }),
   );
   const models = CONFORMANCE.map((n) => ({ name: n, source: path.join(MODELS, `${n}.pt`) }));
+  models.push({ name: "tok", source: path.join(ROOT, "packages", "archives", "tokenizer.pt"), config: { pickle: "tok/tok.pkl", method: "encode" } } as never);
   models.push({ name: "resnet_batched", source: path.join(MODELS, "resnet_basic.pt"), config: { max_batch_size: 8, max_queue_delay_ms: 200 } } as never);
   if (hasTorch) {
     models.push({ name: "probe", source: path.join(out, "probe.pt") });
@@ -363,6 +364,18 @@ describe("load", () => {
     expect(count).toBe(8);
     expect(sum / count).toBeGreaterThan(1);
     expect(m.get('wasmdeploy_batch_requests_sum{model="resnet_basic"}')).toBe(m.get('wasmdeploy_batch_requests_count{model="resnet_basic"}'));
+  });
+});
+
+describe("Python values as outputs", () => {
+  it("a pure-Python model (config method) answers as CPython + torch.package did; a list of ints is INT64", async () => {
+    const calls = (JSON.parse(readFileSync(path.join(ROOT, "packages", "archives", "expected.json"), "utf8"))["tokenizer.pt"].calls as { method: string; args: unknown[]; result: number[] }[]).filter((c) => c.method === "encode");
+    for (const c of calls) {
+      const r = await inferJson("tok", [{ name: "INPUT__0", datatype: "BYTES", shape: [], data: c.args }]);
+      expect(r.status).toBe(200);
+      const want = c.result.length ? [{ name: "OUTPUT__0", datatype: "INT64", shape: [c.result.length], data: c.result }] : [{ name: "OUTPUT__0", datatype: "BYTES", shape: [0], data: [] }];
+      expect(r.json.outputs, JSON.stringify(c.args)).toStrictEqual(want);
+    }
   });
 });
 
