@@ -21,14 +21,17 @@ interface Served {
   child: ChildProcess;
   url: string;
   stderr: () => string;
+  stdout: () => string;
   exit: Promise<number | null>;
 }
 
-/** Starts the CLI and waits (bounded) for its "ready" line. */
-async function serve(args: string[]): Promise<Served> {
-  const child = spawn("node", [CLI, "serve", ...args, "--port", "0", "--log-level", "warn"], { stdio: ["ignore", "ignore", "pipe"] });
+/** Starts the CLI and waits (bounded) for its "ready" line. With `logs`, info logs are kept. */
+async function serve(args: string[], logs = false): Promise<Served> {
+  const child = spawn("node", [CLI, "serve", ...args, "--port", "0", "--log-level", logs ? "info" : "warn"], { stdio: ["ignore", logs ? "pipe" : "ignore", "pipe"] });
   let err = "";
+  let out = "";
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   const exit = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
   for (let i = 0; i < 600 && !/wasmdeploy: ready/.test(err); i++) {
     if (child.exitCode !== null) break;
@@ -39,7 +42,7 @@ async function serve(args: string[]): Promise<Served> {
     child.kill("SIGKILL");
     throw new Error(`serve did not become ready:\n${err}`);
   }
-  return { child, url, stderr: () => err, exit };
+  return { child, url, stderr: () => err, stdout: () => out, exit };
 }
 
 const running: Served[] = [];
@@ -154,7 +157,7 @@ describe.runIf(hasTorch)("wasmdeploy serve --repository DIR", () => {
     mkdirSync(path.join(repo, "broken", "1"), { recursive: true });
     copyFileSync(path.join(out, "probe.pt"), path.join(repo, "broken", "1", "model.pt"));
     writeFileSync(path.join(repo, "broken", "config.json"), JSON.stringify({ interpreters: "many" }));
-    const s = await serve(["--repository", repo]);
+    const s = await serve(["--repository", repo], true);
     running.push(s);
     const meta = (await getJson(`${s.url}/v2/models/probe/versions/2`)).json;
     expect(meta.inputs).toStrictEqual([{ name: "x", datatype: "FP32", shape: [-1, 2] }]);
@@ -172,7 +175,19 @@ describe.runIf(hasTorch)("wasmdeploy serve --repository DIR", () => {
     expect(index.find((e) => e.name === "broken")).toMatchObject({ state: "UNAVAILABLE" });
     expect(index.find((e) => e.name === "broken")!.reason).toMatch(/interpreters must be a number/);
     expect((await getJson(`${s.url}/v2/models/broken/ready`)).status).toBe(503);
+    // pino JSON lines; the request's line carries the id the response sent back.
+    const res = await fetch(`${s.url}/v2/models/probe`, { headers: { "x-request-id": "trace-42" } });
+    expect(res.headers.get("x-request-id")).toBe("trace-42");
+    const anon = await fetch(`${s.url}/v2/models/nope`);
+    const anonId = anon.headers.get("x-request-id")!;
+    expect(anonId).toMatch(/^[0-9a-f-]{36}$/);
     s.child.kill("SIGINT");
     expect(await s.exit).toBe(0);
+    const lines = s.stdout().trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.req_id === "trace-42")).toMatchObject({ msg: "request", path: "/v2/models/probe", status: 200 });
+    expect(lines.find((l) => l.req_id === anonId)).toMatchObject({ msg: "request", status: 404 });
+    expect(lines.find((l) => l.msg === "model loaded" && l.model === "probe")).toBeDefined();
+    expect(lines.find((l) => l.msg === "model failed to load" && l.model === "broken")).toBeDefined();
+    expect(lines.at(-1)).toMatchObject({ msg: "stopped" });
   });
 });
