@@ -52,19 +52,32 @@ def _call(kind, body, buffers=(), raw_spec=None):
 class BridgeBackend:
     def run(self, spec, feeds):
         """Run a GraphSpec; returns one Storage per output (transient, contiguous)."""
-        from torch._storage import Storage
+        return self.run_prepared(self.prepare(spec), feeds)
 
-        wire_feeds = {name: [storage.id, offset] for name, (storage, offset) in feeds.items()}
+    def prepare(self, spec):
+        """What run_prepared needs of a spec: its JSON text, cache key and output sizes.
+        torch._replay keeps this, so a replayed call neither dumps nor hashes the spec."""
         # The spec carries no input data identities (feeds do), so calls of the same model at
         # the same shapes build the same spec text. The host keeps key -> parsed spec per
-        # interpreter; once it has a key, only {key, feeds} crosses the bridge. It answers
-        # {"resend": true} when it no longer holds the key.
+        # interpreter; once it has a key, only {key, feeds} crosses the bridge.
         text = json.dumps(spec, separators=(",", ":"), allow_nan=False)
-        key = _digest(text)
+        outs = []
+        for o in spec["outputs"]:
+            numel = 1
+            for d in o["shape"]:
+                numel *= d
+            outs.append((o["dtype"], numel))
+        return (_digest(text), text, outs)
+
+    def run_prepared(self, prepared, feeds):
+        from torch._storage import Storage
+
+        key, text, outs = prepared
+        wire_feeds = {name: [storage.id, offset] for name, (storage, offset) in feeds.items()}
         reply = None
         if key in _known_keys:
             reply, _ = _call("run", {"key": key, "feeds": wire_feeds})
-            if reply.get("resend"):
+            if reply.get("resend"):  # the host no longer holds the key
                 _known_keys.discard(key)
                 reply = None
         if reply is None:
@@ -72,13 +85,7 @@ class BridgeBackend:
             if len(_known_keys) >= _KNOWN_MAX:
                 _known_keys.clear()
             _known_keys.add(key)
-        out = []
-        for storage_id, o in zip(reply["storages"], spec["outputs"]):
-            numel = 1
-            for d in o["shape"]:
-                numel *= d
-            out.append(Storage(storage_id, o["dtype"], numel, False))
-        return out
+        return [Storage(storage_id, dtype, numel, False) for storage_id, (dtype, numel) in zip(reply["storages"], outs)]
 
     def read(self, storage, dtype, offset, numel):
         _, bufs = _call("read", {"storage": storage.id, "dtype": dtype, "offset": offset, "numel": numel})

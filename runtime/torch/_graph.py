@@ -18,8 +18,19 @@ MAX_NODES = 4096
 _eager = os.environ.get("WASMDEPLOY_EAGER", "") not in ("", "0", "false", "False")
 _counter = 0  # nodes recorded in this interpreter (a clock for the MAX_NODES estimate)
 
-# Statistics (tests, debugging)
-stats = {"materializations": 0, "nodes_run": 0}
+# Statistics (tests, debugging). "reads" counts value reads by Python (item, tolist, bool...):
+# a call that made any cannot be replayed from a recording (torch._replay).
+stats = {"materializations": 0, "nodes_run": 0, "reads": 0}
+
+# Why the current recording cannot be replayed, if something made it so (random numbers drawn
+# in Python, ...); torch._replay resets it before a recording and reads it after.
+taint = None
+
+
+def note_taint(reason):
+    global taint
+    if taint is None:
+        taint = reason
 
 
 def set_eager(flag=True):
@@ -195,9 +206,10 @@ def needs_cap(v):
     return n is not None and _counter - n.base >= MAX_NODES
 
 
-def build_spec(values):
+def build_spec(values, leaves=None):
     """GraphSpec for the lazy `values` (deduplicated). Returns (spec, feeds, out_values, names)
-    where names maps each node to its output names.
+    where names maps each node to its output names. If `leaves` is a dict, it receives
+    input name -> the leaf Value fed under that name (torch._replay re-feeds them).
 
     Node and Value hash by identity, so they key the walk's dicts directly (cheaper than id())."""
     outs = []
@@ -281,6 +293,8 @@ def build_spec(values):
                         name = f"i{len(inputs)}"
                         inputs.append({"name": name, "dtype": v.dtype.name, "shape": list(v.shape)})
                         feeds[name] = (v.storage, v.offset)
+                        if leaves is not None:
+                            leaves[name] = v
                     leaf_names[key] = name
                 leaf_names[v] = name
             add_in(name)
@@ -315,7 +329,14 @@ def build_spec(values):
 
 def materialize(items):
     """Turn every lazy Tensor/Value in `items` concrete with one engine run."""
-    values = [_as_value(x) for x in items]
+    materialize_traced([_as_value(x) for x in items])
+
+
+def materialize_traced(values):
+    """materialize() for Values, returning what torch._replay keeps of the run:
+    (spec, leaves, out_index) where leaves maps input names to the leaf Values fed and
+    out_index maps each Value that was lazy to its position in spec["outputs"].
+    None when nothing was lazy."""
     lazy = [v for v in values if v.node is not None]
     for v in lazy:
         if v.node.gen == 0:  # a shared constant is turning concrete: stop sharing it
@@ -323,26 +344,34 @@ def materialize(items):
                 if cv is v:
                     del _const_cache[k]
     if not lazy:
-        return
-    spec, feeds, outs, node_names = build_spec(lazy)
+        return None
+    leaves = {}
+    spec, feeds, outs, node_names = build_spec(lazy, leaves)
     storages = _backend().run(spec, feeds)
     stats["materializations"] += 1
     stats["nodes_run"] += len(spec["nodes"])
     by_name = {}
-    for v, s in zip(outs, storages):
-        by_name[node_names[v.node][v.index]] = s
+    position = {}
+    for i, (v, s) in enumerate(zip(outs, storages)):
+        name = node_names[v.node][v.index]
+        by_name[name] = s
+        position[name] = i
+    out_index = {}
     for v in lazy:
         if v.node is None:
             continue
-        s = by_name[node_names[v.node][v.index]]
-        v.storage = s
+        name = node_names[v.node][v.index]
+        out_index[v] = position[name]
+        v.storage = by_name[name]
         v.offset = 0
         v.node = None
         v.index = 0
+    return spec, leaves, out_index
 
 
 def read_bytes(v):
     """Raw little-endian bytes of a Value (materializing it first)."""
+    stats["reads"] += 1
     if v.node is not None:
         materialize([v])
     n = v.numel()
