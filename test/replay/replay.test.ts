@@ -62,14 +62,16 @@ const REPLAYS: Record<string, number> = {
 describe("replay matches PyTorch on every call", () => {
   let manager: InterpreterManager;
   beforeAll(async () => {
-    manager = await InterpreterManager.create({ interpreters: 1, isolation: "trusted" }) // replay is the same in both isolation modes;
+    manager = await InterpreterManager.create({ interpreters: 1, isolation: "trusted" }) // replay does not depend on isolation;
   });
   afterAll(() => manager?.close());
 
-  async function replayStats(): Promise<Record<string, number>> {
+  async function replayStats(): Promise<Record<string, number> & { why: string }> {
     const session = await manager.acquireOne();
     try {
-      return (await (await session.global("torch._replay", "stats")).toJs()) as Record<string, number>;
+      const stats = (await (await session.global("torch._replay", "stats")).toJs()) as Record<string, number>;
+      const why = String(await (await session.global("torch._replay", "last_refusal")).toJs());
+      return { ...stats, why };
     } finally {
       await session.release();
     }
@@ -85,7 +87,7 @@ describe("replay matches PyTorch on every call", () => {
         check(got, c.expected, `${m.name} call ${i}${c.method ? ` (${c.method})` : ""}`);
       }
       const after = await replayStats();
-      expect(after.replayed! - before.replayed!, `${m.name}: calls replayed`).toBe(REPLAYS[m.name]);
+      expect(after.replayed! - before.replayed!, `${m.name}: calls replayed (last refusal: ${after.why}; before ${JSON.stringify(before)} after ${JSON.stringify(after)})`).toBe(REPLAYS[m.name]);
     });
   }
 });
