@@ -33,6 +33,7 @@ def _call(kind, body, buffers=(), raw_spec=None):
             ) from None
         _bridge_call = call
     from pyodide.ffi import JsException, to_js  # imported here: the module also loads under plain CPython
+    from torch import _graph
 
     if _pending_release:
         body["release"] = take_releases()
@@ -40,13 +41,17 @@ def _call(kind, body, buffers=(), raw_spec=None):
     text = json.dumps(body, separators=(",", ":"), allow_nan=False)
     if raw_spec is not None:  # a spec already serialized: splice it in rather than dump it twice
         text = text[:-1] + ',"spec":' + raw_spec + "}"
+    t0 = _graph._perf() if _graph.hops is not None else None
     try:
         reply = _bridge_call(kind, text, to_js(list(buffers)))
     except JsException as e:
         raise EngineError(str(e.js_error.message if hasattr(e, "js_error") else e)) from None
     text = reply[0]
     out_buffers = [b.to_bytes() for b in reply[1]]
-    return json.loads(text), out_buffers
+    out = json.loads(text)
+    if t0 is not None:
+        _graph.hop("bridge", _graph._perf() - t0)
+    return out, out_buffers
 
 
 class BridgeBackend:
@@ -60,6 +65,9 @@ class BridgeBackend:
         # The spec carries no input data identities (feeds do), so calls of the same model at
         # the same shapes build the same spec text. The host keeps key -> parsed spec per
         # interpreter; once it has a key, only {key, feeds} crosses the bridge.
+        from torch import _graph
+
+        t0 = _graph._perf() if _graph.hops is not None else None
         text = json.dumps(spec, separators=(",", ":"), allow_nan=False)
         outs = []
         for o in spec["outputs"]:
@@ -67,7 +75,10 @@ class BridgeBackend:
             for d in o["shape"]:
                 numel *= d
             outs.append((o["dtype"], numel))
-        return (_digest(text), text, outs)
+        key = _digest(text)
+        if t0 is not None:
+            _graph.hop("spec_text", _graph._perf() - t0)
+        return (key, text, outs)
 
     def run_prepared(self, prepared, feeds):
         from torch._storage import Storage

@@ -11,6 +11,7 @@ See docs/tensor-layer.md for the GraphSpec format and the materialization points
 
 import math
 import os
+from time import perf_counter as _perf
 
 from . import _dtype
 
@@ -21,6 +22,15 @@ _counter = 0  # nodes recorded in this interpreter (a clock for the MAX_NODES es
 # Statistics (tests, debugging). "reads" counts value reads by Python (item, tolist, bool...):
 # a call that made any cannot be replayed from a recording (torch._replay).
 stats = {"materializations": 0, "nodes_run": 0, "reads": 0}
+
+# Per-hop timing (docs/architecture.md, "Call overhead"): a dict name -> seconds while the
+# host measures (wasmdeploy_runtime.host.hops_start), else None.
+hops = None
+
+
+def hop(name, seconds):
+    hops[name] = hops.get(name, 0.0) + seconds
+
 
 # Why the current recording cannot be replayed, if something made it so (random numbers drawn
 # in Python, ...); torch._replay resets it before a recording and reads it after.
@@ -346,7 +356,12 @@ def materialize_traced(values):
     if not lazy:
         return None
     leaves = {}
-    spec, feeds, outs, node_names = build_spec(lazy, leaves)
+    if hops is not None:
+        t0 = _perf()
+        spec, feeds, outs, node_names = build_spec(lazy, leaves)
+        hop("build_spec", _perf() - t0)
+    else:
+        spec, feeds, outs, node_names = build_spec(lazy, leaves)
     storages = _backend().run(spec, feeds)
     stats["materializations"] += 1
     stats["nodes_run"] += len(spec["nodes"])

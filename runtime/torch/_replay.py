@@ -94,8 +94,19 @@ def forget(prefix):
         del _sites[k]
 
 
+default_mode = "exact"
+
+
+def set_default_mode(mode):
+    """The mode of objects that do not set __wasmdeploy_replay__ (bench/hops.ts measures "off")."""
+    global default_mode
+    if mode not in MODES:
+        raise ValueError(f"replay mode must be one of {MODES}, not {mode!r}")
+    default_mode = mode
+
+
 def mode_of(obj):
-    m = getattr(obj, "__wasmdeploy_replay__", "exact")
+    m = getattr(obj, "__wasmdeploy_replay__", default_mode)
     if m not in MODES:
         raise ValueError(f"__wasmdeploy_replay__ must be one of {MODES}, not {m!r}")
     return m
@@ -472,6 +483,7 @@ def call(key, obj, fn, args, kwargs, package_dicts):
         return fn(*args, **kwargs)
     trace = site.traces.get(sig)
     if trace is not None:
+        t0 = G._perf() if G.hops is not None else None
         ok = mode == "shapes" or trace.checked >= _prev_dirty
         if not ok:
             try:
@@ -480,6 +492,8 @@ def call(key, obj, fn, args, kwargs, package_dicts):
                 ok = False
             if not ok:
                 stats["guard_misses"] += 1
+        if t0 is not None:
+            G.hop("guard", G._perf() - t0)
         if ok:
             out = trace.replay(arg_tensors)
             _dirty = _prev_dirty  # no Python but ours ran: state the fingerprints saw is unchanged

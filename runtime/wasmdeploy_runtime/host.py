@@ -199,6 +199,8 @@ def _error_payload(exc):
 
 def dispatch(op, payload, js_buffers):
     """Run one request. Returns to_js([ok, json, [bytes...]])."""
+    if _hops is not None and op == "call":
+        return _timed_dispatch(op, payload, js_buffers)
     tensors.begin_op()
     buffers = [b.to_bytes() for b in js_buffers] if js_buffers else []
     try:
@@ -215,6 +217,52 @@ def dispatch(op, payload, js_buffers):
         return to_js([True, text, enc.buffers, _releases()])
     except BaseException as exc:  # KeyboardInterrupt (deadline), SystemExit, everything
         return to_js([False, wire.json.dumps(_error_payload(exc)), [], _releases()])
+
+
+# ----- per-hop timing (docs/architecture.md, "Call overhead"; bench/hops.ts) -----
+_hops = None
+
+
+def hops_start():
+    """Time the hops of every later call (until hops_take)."""
+    global _hops
+    _hops = tensors.hops_start()
+    _hops["calls"] = 0
+
+
+def hops_take():
+    """Seconds spent per hop since hops_start, and the number of calls; stops timing."""
+    global _hops
+    out = dict(_hops or {})
+    _hops = None
+    tensors.hops_stop()
+    return out
+
+
+def _timed_dispatch(op, payload, js_buffers):
+    from time import perf_counter as now
+
+    h = _hops
+    t0 = now()
+    tensors.begin_op()
+    buffers = [b.to_bytes() for b in js_buffers] if js_buffers else []
+    try:
+        req = wire.loads(payload, buffers, _resolve_handle)
+        t1 = now()
+        result = _OPS[op](req)
+        t2 = now()
+        tensors.prepare_result(result)
+        t3 = now()
+        enc = wire.Encoder(_make_handle)
+        text = enc.dumps(result)
+        out = to_js([True, text, enc.buffers, _releases()])
+        t4 = now()
+    except BaseException as exc:
+        return to_js([False, wire.json.dumps(_error_payload(exc)), [], _releases()])
+    for name, dt in (("decode", t1 - t0), ("call", t2 - t1), ("result", t3 - t2), ("encode", t4 - t3), ("python", t4 - t0)):
+        h[name] = h.get(name, 0.0) + dt
+    h["calls"] += 1
+    return out
 
 
 def _releases():

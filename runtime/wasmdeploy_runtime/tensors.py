@@ -112,6 +112,19 @@ def forget_replays(prefix):
         _replay.forget(prefix)
 
 
+def hops_start():
+    """Start per-hop timing in the torch layer; returns the dict it fills."""
+    if torch is None:
+        return {}
+    _graph.hops = {}
+    return _graph.hops
+
+
+def hops_stop():
+    if torch is not None:
+        _graph.hops = None
+
+
 def inference():
     """The context calls run in: torch.no_grad() when the torch layer is available."""
     return torch.no_grad() if torch is not None else contextlib.nullcontext()
