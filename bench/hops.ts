@@ -39,10 +39,10 @@ export async function measureHops(opts: { models: string[]; calls: number; isola
   const engine = await manager.engineHost.engine();
   const run = engine.run.bind(engine);
   let engineMs = 0;
-  engine.run = async (g, f) => {
+  engine.run = async (g, f, k) => {
     const t = performance.now();
     try {
-      return await run(g, f);
+      return await run(g, f, k);
     } finally {
       engineMs += performance.now() - t;
     }

@@ -55,6 +55,8 @@ def calls_for(name, g):
         x = lambda: rnd(g, 2, 6)  # noqa: E731
         return [fwd(x()), fwd(x()), fwd(x()), ("set_scale", [2.0]), fwd(x()), fwd(x()),
                 ("set_offset", [0.5]), fwd(x()), fwd(x()), ("set_scale", [1.0]), fwd(x())]
+    if name in ("closure_counter", "py_random"):
+        return [fwd(rnd(g, 2, 6)) for _ in range(5)]
     if name == "stable":
         return [fwd(rnd(g, b, 6)) for b in (2, 2, 3, 2, 3, 2)]
     raise KeyError(name)
@@ -71,6 +73,8 @@ MODELS = [
     ("class_counter", "ClassCounter"),
     ("global_scale", "GlobalScale"),
     ("stable", "Stable"),
+    ("closure_counter", "ClosureCounter"),
+    ("py_random", "PyRandom"),
 ]
 
 

@@ -153,3 +153,41 @@ class Stable(nn.Module):
 
     def forward(self, x):
         return self.l2(torch.relu(self.l1(x))), x.shape[0]
+
+
+def _make_counter():
+    n = [0]
+
+    def bump():
+        n[0] += 1
+        return n[0]
+
+    return bump
+
+
+_bump = _make_counter()
+
+
+class ClosureCounter(nn.Module):
+    """A counter in a closure cell (the fingerprint cannot see cells)."""
+
+    def __init__(self):
+        super().__init__()
+        self.l = nn.Linear(6, 4)
+
+    def forward(self, x):
+        return self.l(x) * _bump()
+
+
+class PyRandom(nn.Module):
+    """Draws from Python's random module (here without effect on the result, so PyTorch's
+    output is still the reference): a replay would skip the draw, so it must not replay."""
+
+    def __init__(self):
+        super().__init__()
+        self.l = nn.Linear(6, 4)
+
+    def forward(self, x):
+        import random
+
+        return self.l(x) * (1.0 + 0.0 * random.random())

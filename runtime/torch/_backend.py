@@ -21,8 +21,11 @@ class EngineError(RuntimeError):
     """The host engine refused or failed a request."""
 
 
+_JsException = _to_js = _graph = None
+
+
 def _call(kind, body, buffers=(), raw_spec=None):
-    global _bridge_call
+    global _bridge_call, _JsException, _to_js, _graph
     if _bridge_call is None:
         try:
             from wasmdeploy_bridge import call
@@ -31,9 +34,12 @@ def _call(kind, body, buffers=(), raw_spec=None):
                 "this interpreter has no tensor engine attached (wasmdeploy_bridge is missing); "
                 "tensors only work inside an InterpreterManager worker"
             ) from None
-        _bridge_call = call
-    from pyodide.ffi import JsException, to_js  # imported here: the module also loads under plain CPython
-    from torch import _graph
+        # imported here, once: the module also loads under plain CPython
+        from pyodide.ffi import JsException, to_js
+        from torch import _graph
+
+        _bridge_call, _JsException, _to_js = call, JsException, to_js
+    JsException, to_js = _JsException, _to_js
 
     if _pending_release:
         body["release"] = take_releases()
@@ -81,8 +87,6 @@ class BridgeBackend:
         return (key, text, outs)
 
     def run_prepared(self, prepared, feeds):
-        from torch._storage import Storage
-
         key, text, outs = prepared
         wire_feeds = {name: [storage.id, offset] for name, (storage, offset) in feeds.items()}
         reply = None
@@ -96,6 +100,8 @@ class BridgeBackend:
             if len(_known_keys) >= _KNOWN_MAX:
                 _known_keys.clear()
             _known_keys.add(key)
+        from torch._storage import Storage
+
         return [Storage(storage_id, dtype, numel, False) for storage_id, (dtype, numel) in zip(reply["storages"], outs)]
 
     def read(self, storage, dtype, offset, numel):

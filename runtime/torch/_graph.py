@@ -200,10 +200,16 @@ def ints(values):
 
 
 # ----- materialization -----
-def _backend():
-    from . import _backend as b
+_backend_mod = None
 
-    return b.get()
+
+def _backend():
+    global _backend_mod
+    if _backend_mod is None:
+        from . import _backend as b
+
+        _backend_mod = b
+    return _backend_mod.get()
 
 
 def _as_value(x):

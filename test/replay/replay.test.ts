@@ -57,6 +57,8 @@ const REPLAYS: Record<string, number> = {
   class_counter: 0,
   global_scale: 4,
   stable: 4,
+  closure_counter: 0,
+  py_random: 0,
 };
 
 describe("replay matches PyTorch on every call", () => {
