@@ -43,6 +43,7 @@ import array
 import collections
 import dis
 import operator
+from math import copysign as _copysign
 import sys
 import types
 
@@ -128,7 +129,7 @@ _PRIMS = frozenset((int, float, str, bytes, bool, type(None), complex))
 def _signature(x, tensors, depth=0):
     t = type(x)
     if t in _PRIMS:
-        return (t, x)
+        return (t, x, _copysign(1.0, x)) if t is float else (t, x)
     if isinstance(x, _Tensor):
         v = x._value
         tensors.append(x)
@@ -187,6 +188,25 @@ def _fingerprint(obj, dicts):
         if t in _PRIMS:
             add_ref(t)
             add_val(x)
+            if t is float:
+                add_val(_copysign(1.0, x))  # 0.0 == -0.0, but they give different results
+            return
+        if t is types.FunctionType and not (x.__module__ or "").startswith("torch"):
+            # A function of the package: what its defaults and closure cells hold (a
+            # memo dict default, a counter in a cell) is state it can read and change.
+            add_ref(x)
+            i = id(x)
+            if i in seen:
+                return
+            seen[i] = len(seen)
+            for d in (x.__defaults__, x.__kwdefaults__):
+                if d:
+                    walk(d, depth + 1)
+            for cell in x.__closure__ or ():
+                try:
+                    walk(cell.cell_contents, depth + 1)
+                except ValueError:  # an empty cell
+                    add_ref(_SEEN)
             return
         if isinstance(x, Tensor):
             add_ref(x)
@@ -264,6 +284,22 @@ def _fingerprint(obj, dicts):
                         except AttributeError:
                             add_val(_SEEN)
 
+    try:
+        _walk_roots(walk, obj, dicts, add_ref, add_val)
+    finally:
+        walk = None  # the closure refers to itself: break the cycle, free the walk's state now
+    # torch-layer state a recording depends on
+    from . import _grad_state
+
+    add_ref(_core._state["default"])
+    add_val((_grad_state["enabled"], _grad_state["inference"], G.MAX_NODES))
+    fp = _Fp()
+    fp.refs, fp.vals, fp.tensors = refs, vals, tensors
+    stats["fingerprints"] += 1
+    return fp
+
+
+def _walk_roots(walk, obj, dicts, add_ref, add_val):
     walk(obj, 0)
     for d in dicts:
         name = d.get("__name__")
@@ -279,15 +315,6 @@ def _fingerprint(obj, dicts):
                 add_ref(e)
             else:
                 walk(e, 1)
-    # torch-layer state a recording depends on
-    from . import _grad_state
-
-    add_ref(_core._state["default"])
-    add_val((_grad_state["enabled"], _grad_state["inference"], G.MAX_NODES))
-    fp = _Fp()
-    fp.refs, fp.vals, fp.tensors = refs, vals, tensors
-    stats["fingerprints"] += 1
-    return fp
 
 
 # ----- watching a recording -----
