@@ -93,3 +93,27 @@ describe("replay matches PyTorch on every call", () => {
     });
   }
 });
+
+describe("replay modes", () => {
+  let manager: InterpreterManager;
+  beforeAll(async () => {
+    manager = await InterpreterManager.create({ interpreters: 1, isolation: "trusted" });
+  });
+  afterAll(() => manager?.close());
+
+  it('an object with __wasmdeploy_replay__ = "off" records every call, with the same results', async () => {
+    const m = catalog.find((x) => x.name === "stable")!;
+    const obj = (await manager.loadPackage(path.join(ROOT, m.file))).loadPickle(...m.pickle);
+    const session = await manager.acquireOne();
+    try {
+      const setattr = await session.global("builtins", "setattr");
+      await setattr.call(await session.fromMovable(obj), "__wasmdeploy_replay__", "off");
+      const stats = await session.global("torch._replay", "stats");
+      const before = ((await stats.toJs()) as Record<string, number>).replayed!;
+      for (const [i, c] of m.calls.entries()) check(await obj.call(...c.args.map(decode)), c.expected, `stable (off) call ${i}`);
+      expect(((await stats.toJs()) as Record<string, number>).replayed! - before).toBe(0);
+    } finally {
+      await session.release();
+    }
+  });
+});
