@@ -164,6 +164,17 @@ _IDENTITY = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, ty
              property, staticmethod, classmethod, types.MethodDescriptorType, types.WrapperDescriptorType,
              types.GetSetDescriptorType, types.MemberDescriptorType)
 _SEEN = object()
+_CONTAINERS = frozenset((dict, list, tuple, set, frozenset, collections.OrderedDict))
+_grad = None
+
+
+def _grad_state():
+    global _grad
+    if _grad is None:
+        from . import _grad_state as g
+
+        _grad = g
+    return _grad
 _OPAQUE = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)
 
 
@@ -173,6 +184,25 @@ class _Fp:
     def __eq__(self, other):
         return (len(self.refs) == len(other.refs) and all(map(operator.is_, self.refs, other.refs))
                 and self.vals == other.vals)
+
+
+_slots = {}
+
+
+def _slots_of(t):
+    """The __slots__ names of a class and its bases (the state outside __dict__)."""
+    names = _slots.get(t)
+    if names is None:
+        names = []
+        for klass in t.__mro__:
+            sl = klass.__dict__.get("__slots__", ())
+            for slot in (sl,) if isinstance(sl, str) else sl:
+                if isinstance(slot, str) and slot not in ("__dict__", "__weakref__"):
+                    if slot.startswith("__") and not slot.endswith("__"):  # name-mangled
+                        slot = f"_{klass.__name__.lstrip('_')}{slot}"
+                    names.append(slot)
+        names = _slots[t] = tuple(names)
+    return names
 
 
 def _fingerprint(obj, dicts):
@@ -190,6 +220,10 @@ def _fingerprint(obj, dicts):
             add_val(x)
             if t is float:
                 add_val(_copysign(1.0, x))  # 0.0 == -0.0, but they give different results
+            return
+        if t in _CONTAINERS and not x:  # empty hook dicts, buffer sets...: nothing to see
+            add_ref(t)
+            add_val(0)
             return
         if t is types.FunctionType and not (x.__module__ or "").startswith("torch"):
             # A function of the package: what its defaults and closure cells hold (a
@@ -245,7 +279,10 @@ def _fingerprint(obj, dicts):
         elif isinstance(x, dict):
             add_val(len(x))
             for key, e in x.items():
-                walk(key, depth + 1)
+                if type(key) is str:
+                    add_val(key)
+                else:
+                    walk(key, depth + 1)
                 walk(e, depth + 1)
         elif isinstance(x, (set, frozenset)):
             add_val(frozenset(x))
@@ -275,24 +312,21 @@ def _fingerprint(obj, dicts):
                 for key, e in d.items():
                     add_val(key)
                     walk(e, depth + 1)
-            for klass in t.__mro__:  # __slots__ of Python classes
-                for slot in klass.__dict__.get("__slots__", ()) if klass.__module__ != "torch" else ():
-                    if isinstance(slot, str) and slot not in ("__dict__", "__weakref__"):
-                        add_val(slot)
-                        try:
-                            walk(getattr(x, slot), depth + 1)
-                        except AttributeError:
-                            add_val(_SEEN)
+            for slot in _slots_of(t):
+                add_val(slot)
+                try:
+                    walk(getattr(x, slot), depth + 1)
+                except AttributeError:
+                    add_val(_SEEN)
 
     try:
         _walk_roots(walk, obj, dicts, add_ref, add_val)
     finally:
         walk = None  # the closure refers to itself: break the cycle, free the walk's state now
     # torch-layer state a recording depends on
-    from . import _grad_state
-
+    grad = _grad_state()
     add_ref(_core._state["default"])
-    add_val((_grad_state["enabled"], _grad_state["inference"], G.MAX_NODES))
+    add_val((grad["enabled"], grad["inference"], G.MAX_NODES))
     fp = _Fp()
     fp.refs, fp.vals, fp.tensors = refs, vals, tensors
     stats["fingerprints"] += 1
