@@ -94,6 +94,37 @@ describe("replay matches PyTorch on every call", () => {
   }
 });
 
+describe("replay with calls interleaved", () => {
+  let manager: InterpreterManager;
+  beforeAll(async () => {
+    manager = await InterpreterManager.create({ interpreters: 1, isolation: "trusted" });
+  });
+  afterAll(() => manager?.close());
+
+  it("two models and another method alternating on one interpreter still match PyTorch", async () => {
+    // Every call follows another object's call, so each replay re-checks the fingerprint.
+    const names = ["stable", "step_buffer", "global_scale"];
+    const models = names.map((n) => catalog.find((x) => x.name === n)!);
+    const objs = await Promise.all(models.map(async (m) => (await manager.loadPackage(path.join(ROOT, m.file))).loadPickle(...m.pickle)));
+    const session = await manager.acquireOne();
+    const stats = await session.global("torch._replay", "stats");
+    const before = ((await stats.toJs()) as Record<string, number>).replayed!;
+    const longest = Math.max(...models.map((m) => m.calls.length));
+    for (let i = 0; i < longest; i++) {
+      for (const [k, m] of models.entries()) {
+        const c = m.calls[i];
+        if (!c) continue;
+        const args = c.args.map(decode);
+        const got = c.method ? await objs[k]!.callMethod(c.method, ...args) : await objs[k]!.call(...args);
+        check(got, c.expected, `${m.name} call ${i} (interleaved)`);
+      }
+    }
+    const replayed = ((await stats.toJs()) as Record<string, number>).replayed! - before;
+    await session.release();
+    expect(replayed).toBe(REPLAYS.stable! + REPLAYS.step_buffer! + REPLAYS.global_scale!);
+  });
+});
+
 describe("replay modes", () => {
   let manager: InterpreterManager;
   beforeAll(async () => {
