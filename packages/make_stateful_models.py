@@ -5,8 +5,8 @@ PyTorch gives for several successive calls of each.
     /usr/bin/python3 packages/make_stateful_models.py [--out DIR]
 
 Writes into DIR (default packages/models/stateful/): NAME.pt (model at model/model.pkl, eval
-mode) and calls.json: per model, the calls in order (method, arguments) and PyTorch's result of
-each. The results come from the archive loaded with torch.package.PackageImporter (fresh module
+mode) and calls.json: per model, the archive's file name in DIR, the calls in order (method,
+arguments) and PyTorch's result of each. The results come from the archive loaded with torch.package.PackageImporter (fresh module
 copies, so class attributes and module globals start from their initial values), called in the
 listed order under torch.no_grad() on 1 thread. The output is deterministic.
 """
@@ -114,7 +114,7 @@ def main():
                 fn = getattr(loaded, method) if method else loaded
                 res = fn(*cargs)
                 calls.append({"method": method, "args": [encode(a) for a in cargs], "expected": encode(res)})
-        out["models"].append({"name": name, "file": os.path.relpath(path, os.path.dirname(HERE)),
+        out["models"].append({"name": name, "file": name + ".pt",
                               "pickle": ["model", "model.pkl"], "calls": calls})
         print(f"{name}: {len(calls)} calls", file=sys.stderr)
     with open(os.path.join(args.out, "calls.json"), "w") as f:

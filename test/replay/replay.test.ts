@@ -3,7 +3,9 @@
 // result on every call (packages/make_stateful_models.py made the archives and the results).
 // The replay counters show that the safe cases do replay and the unsafe ones do not.
 
-import { readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterpreterManager, Tensor } from "wasmdeploy";
@@ -25,7 +27,8 @@ interface Model {
   calls: Call[];
 }
 
-const catalog = (JSON.parse(readFileSync(path.join(ROOT, "packages/models/stateful/calls.json"), "utf8")) as { models: Model[] }).models;
+const DIR = path.join(ROOT, "packages/models/stateful");
+const catalog = (JSON.parse(readFileSync(path.join(DIR, "calls.json"), "utf8")) as { models: Model[] }).models;
 
 const isEncoded = (v: unknown): v is Encoded => typeof v === "object" && v !== null && "tensor" in v;
 const decode = (v: Encoded | number) => (isEncoded(v) ? new Tensor("float32", new Float32Array(v.tensor.data), v.tensor.shape) : v);
@@ -81,7 +84,7 @@ describe("replay matches PyTorch on every call", () => {
 
   for (const m of catalog) {
     it(`${m.name}: ${m.calls.length} calls`, async () => {
-      const obj = (await manager.loadPackage(path.join(ROOT, m.file))).loadPickle(...m.pickle);
+      const obj = (await manager.loadPackage(path.join(DIR, m.file))).loadPickle(...m.pickle);
       const before = await replayStats();
       for (const [i, c] of m.calls.entries()) {
         const args = c.args.map(decode);
@@ -105,7 +108,7 @@ describe("replay with calls interleaved", () => {
     // Every call follows another object's call, so each replay re-checks the fingerprint.
     const names = ["stable", "step_buffer", "global_scale"];
     const models = names.map((n) => catalog.find((x) => x.name === n)!);
-    const objs = await Promise.all(models.map(async (m) => (await manager.loadPackage(path.join(ROOT, m.file))).loadPickle(...m.pickle)));
+    const objs = await Promise.all(models.map(async (m) => (await manager.loadPackage(path.join(DIR, m.file))).loadPickle(...m.pickle)));
     const session = await manager.acquireOne();
     const stats = await session.global("torch._replay", "stats");
     const before = ((await stats.toJs()) as Record<string, number>).replayed!;
@@ -134,7 +137,7 @@ describe("replay modes", () => {
 
   it('an object with __wasmdeploy_replay__ = "off" records every call, with the same results', async () => {
     const m = catalog.find((x) => x.name === "stable")!;
-    const obj = (await manager.loadPackage(path.join(ROOT, m.file))).loadPickle(...m.pickle);
+    const obj = (await manager.loadPackage(path.join(DIR, m.file))).loadPickle(...m.pickle);
     const session = await manager.acquireOne();
     try {
       const setattr = await session.global("builtins", "setattr");
@@ -145,6 +148,21 @@ describe("replay modes", () => {
       expect(((await stats.toJs()) as Record<string, number>).replayed! - before).toBe(0);
     } finally {
       await session.release();
+    }
+  });
+});
+
+// The committed archives and results are what real PyTorch makes (skipped without it; .ci/run installs it).
+const PYTHON = "/usr/bin/python3";
+describe.runIf(spawnSync(PYTHON, ["-c", "import torch"]).status === 0)("the replay test models", () => {
+  it("are reproduced byte for byte by packages/make_stateful_models.py", () => {
+    const out = mkdtempSync(path.join(tmpdir(), "wasmdeploy-stateful-"));
+    try {
+      execFileSync(PYTHON, [path.join(ROOT, "packages/make_stateful_models.py"), "--out", out], { stdio: "pipe" });
+      expect(readFileSync(path.join(out, "calls.json"), "utf8")).toBe(readFileSync(path.join(DIR, "calls.json"), "utf8"));
+      for (const m of catalog) expect(Buffer.compare(readFileSync(path.join(out, m.file)), readFileSync(path.join(DIR, m.file))), m.file).toBe(0);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 });
