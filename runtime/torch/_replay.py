@@ -32,7 +32,8 @@ A recording is refused (the call still returns its normal, recorded result) when
 In-place updates of tensors in the state (a step buffer, running statistics) are replayed:
 their new values are outputs of the recorded graph and are rebound after each replay.
 
-After GIVE_UP refusals in a row, a call site stops trying (plain calls, no profiler).
+After GIVE_UP refusals in a row, or at once when a call computed no tensor (plain Python), a
+call site stops trying (plain calls, no profiler).
 
 Modes, per object (attribute `__wasmdeploy_replay__` on the object or its class):
 "exact" (default), "shapes" (guards on the argument signature only, like a traced module:
@@ -632,8 +633,9 @@ def _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts):
     if post != pre:
         _refuse(site, "the call changed Python state the fingerprint covers (an attribute, a counter, a container, a global)")
         return result
-    if ran is None:  # nothing to run (the result holds no computed tensor): nothing to gain
+    if ran is None:  # the result holds no computed tensor (plain Python): nothing to gain
         _refuse(site, "no graph to replay")
+        site.disabled = True  # and no reason to pay for the watch again
         return result
     spec, leaves, out_index = ran
 
