@@ -52,6 +52,7 @@ from . import _graph as G
 from ._ops import core as _core
 
 GIVE_UP = 3
+MAX_TRACES = 16  # per call site, least recently used dropped: each new input shape makes one
 MAX_ITEMS = 200_000
 MAX_DEPTH = 12
 MODES = ("exact", "shapes", "off")
@@ -557,6 +558,8 @@ def call(key, obj, fn, args, kwargs, package_dicts):
         if t0 is not None:
             G.hop("guard", G._perf() - t0)
         if ok:
+            if len(site.traces) > 1:  # least recently used last out
+                site.traces[sig] = site.traces.pop(sig)
             out = trace.replay(arg_tensors)
             _dirty = _prev_dirty  # no Python but ours ran: state the fingerprints saw is unchanged
             trace.checked = _seq
@@ -683,6 +686,8 @@ def _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts):
         tr.dicts, tr.fp = [], None
     tr.checked = _seq
     site.traces[sig] = tr
+    while len(site.traces) > MAX_TRACES:
+        del site.traces[next(iter(site.traces))]
     site.refusals = 0
     stats["recorded"] += 1
     return result

@@ -135,6 +135,24 @@ describe("replay modes", () => {
   });
   afterAll(() => manager?.close());
 
+  it("keeps at most MAX_TRACES signatures per call site, least recently used out", async () => {
+    const m = catalog.find((x) => x.name === "shape_branch")!; // batch sizes 1, 3, 1, 4, 3, 2, 2
+    const obj = (await manager.loadPackage(path.join(DIR, m.file))).loadPickle(...m.pickle);
+    const session = await manager.acquireOne();
+    try {
+      const setattr = await session.global("builtins", "setattr");
+      await setattr.call(await session.global("torch", "_replay"), "MAX_TRACES", 1);
+      const stats = await session.global("torch._replay", "stats");
+      const before = ((await stats.toJs()) as Record<string, number>).replayed!;
+      for (const [i, c] of m.calls.entries()) check(await obj.call(...c.args.map(decode)), c.expected, `shape_branch (1 trace) call ${i}`);
+      // Only the last call finds its signature (2) still held.
+      expect(((await stats.toJs()) as Record<string, number>).replayed! - before).toBe(1);
+      await setattr.call(await session.global("torch", "_replay"), "MAX_TRACES", 16);
+    } finally {
+      await session.release();
+    }
+  });
+
   it('an object with __wasmdeploy_replay__ = "off" records every call, with the same results', async () => {
     const m = catalog.find((x) => x.name === "stable")!;
     const obj = (await manager.loadPackage(path.join(DIR, m.file))).loadPickle(...m.pickle);
