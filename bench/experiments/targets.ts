@@ -8,6 +8,8 @@
 //     its default session options: target <= 1.15x.
 //   mlp throughput at 2 interpreters (4 callers) vs PyTorch with 2 Python threads sharing one
 //     model (experiment 2's baseline): target > 1x.
+//   mlp and resnet18 throughput at `cores` interpreters with replay on vs off (the path before),
+//     alternating windows in one process: target >= 1x (replay must not cost throughput).
 // Plus the per-hop breakdown of one call (bench/hops.ts) with replay off and on.
 
 import { readFileSync } from "node:fs";
@@ -86,6 +88,14 @@ export async function runTargets(ctx: Ctx): Promise<unknown> {
     Object.assign(row, { ok: true, ours: p.callsPerS, baseline: base.callsPerS, ratio: round(p.callsPerS! / base.callsPerS!, 3), met: p.callsPerS! > base.callsPerS! });
     progress(`mlp x2 ${isolation}: ${p.callsPerS} vs ${base.callsPerS} calls/s`);
   }
+  // Throughput under full load with replay on against off (the path before), same process,
+  // alternating windows: replay must not cost throughput.
+  for (const isolation of ["sandboxed", "trusted"] as const) {
+    log(`targets: throughput at ${ctx.cores} interpreters, replay on vs off (${isolation})`);
+    const r = await runTsChild<{ rows: TargetRow[] }>("replay-ab", { manifestPath: ctx.manifestPath, isolation, n: ctx.cores, windowMs: ctx.settings.throughputMs / 2, warmupMs: ctx.settings.throughputWarmupMs / 2 } satisfies AbArgs, { timeoutMs: 20 * 60_000 });
+    if (r.ok) rows.push(...r.value!.rows);
+    else rows.push({ id: "replay-ab", label: "throughput, replay on vs off", target: ">= 1x", isolation, ok: false, error: r.error, unit: "calls/s" });
+  }
   log("targets: per-hop breakdown (trusted, 1 interpreter)");
   let hops: HopRow[] | { error: string };
   const h = await runTsChild<{ rows: HopRow[] }>("hops", { models: ["tinygpt", "resnet18"], calls: ctx.settings.quick ? 60 : 300, isolation: "trusted" }, { timeoutMs: 20 * 60_000 });
@@ -158,6 +168,83 @@ export async function targetsChild(args: ChildArgs): Promise<unknown> {
       await session?.release();
       await manager?.close();
     }
+  }
+  return { rows };
+}
+
+// ------------------------------------------------------------------------------------------
+// Child: throughput with replay on and off, alternating windows in one process
+// ------------------------------------------------------------------------------------------
+
+interface AbArgs {
+  manifestPath: string;
+  isolation: "sandboxed" | "trusted";
+  n: number;
+  windowMs: number;
+  warmupMs: number;
+}
+
+export async function replayAbChild(args: AbArgs): Promise<unknown> {
+  const { InterpreterManager, Tensor } = await import("wasmdeploy");
+  const manifest = JSON.parse(readFileSync(args.manifestPath, "utf8")) as Manifest;
+  const rows: TargetRow[] = [];
+  let manager;
+  try {
+    manager = await InterpreterManager.create({ interpreters: args.n, isolation: args.isolation, snapshotDir: SNAPSHOT_DIR, callTimeoutMs: 300_000 });
+    const m = manager;
+    const setMode = (mode: string) =>
+      Promise.all(m.allInstances().map(async (inst) => {
+        const s = inst.acquireSession();
+        try {
+          await (await s.global("torch._replay", "set_default_mode")).call(mode);
+        } finally {
+          await s.release();
+        }
+      }));
+    for (const model of ["mlp", "resnet18"]) {
+      const row: TargetRow = { id: `replay-ab-${model}`, label: `${model} throughput at ${args.n} interpreters (${2 * args.n} callers), replay on vs off`, target: ">= 1x", isolation: args.isolation, ok: false, unit: "calls/s" };
+      rows.push(row);
+      try {
+        const e = findModel(manifest, model, 1);
+        if (!e) throw new Error(`no ${model} in the model cache`);
+        const obj = (await m.loadPackage(repoPath(e.archive))).loadPickle(e.pickle[0], e.pickle[1]);
+        const inputs = e.inputs.map((f) => Tensor.fromNpy(new Uint8Array(readFileSync(repoPath(f.file)))));
+        const fresh = () => inputs.map((t) => new Tensor(t.dtype, t.data, t.shape));
+        const window = async (ms: number) => {
+          const start = performance.now();
+          const until = start + ms;
+          let calls = 0;
+          let last = start;
+          await Promise.all(Array.from({ length: 2 * args.n }, async () => {
+            while (performance.now() < until) {
+              await obj.call(...fresh());
+              calls++;
+              last = performance.now();
+            }
+          }));
+          return calls / ((last - start) / 1000);
+        };
+        const on: number[] = [];
+        const off: number[] = [];
+        for (let k = 0; k < 3; k++) {
+          for (const [mode, into] of [["off", off], ["exact", on]] as const) {
+            await setMode(mode);
+            await window(args.warmupMs);
+            into.push(await window(args.windowMs));
+          }
+        }
+        const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+        Object.assign(row, { ok: true, ours: round(med(on), 1), baseline: round(med(off), 1), ratio: round(med(on) / med(off), 3), met: med(on) >= med(off) });
+        progress(`${row.id} ${args.isolation}: on ${on.map((x) => x.toFixed(0)).join("/")}, off ${off.map((x) => x.toFixed(0)).join("/")} calls/s`);
+      } catch (err) {
+        row.error = errorString(err);
+      }
+    }
+    await setMode("exact");
+  } catch (err) {
+    rows.push({ id: "replay-ab", label: "throughput, replay on vs off", target: ">= 1x", isolation: args.isolation, ok: false, error: errorString(err), unit: "calls/s" });
+  } finally {
+    await manager?.close();
   }
   return { rows };
 }
