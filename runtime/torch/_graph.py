@@ -37,6 +37,10 @@ def hop(name, seconds):
 taint = None
 
 
+# torch._replay's recorder while it records a call (on_run / on_read), else None.
+recorder = None
+
+
 def note_taint(reason):
     global taint
     if taint is None:
@@ -387,6 +391,8 @@ def materialize_traced(values):
         v.offset = 0
         v.node = None
         v.index = 0
+    if recorder is not None:
+        recorder.on_run(spec, leaves, out_index)
     return spec, leaves, out_index
 
 
@@ -396,9 +402,10 @@ def read_bytes(v):
     if v.node is not None:
         materialize([v])
     n = v.numel()
-    if n == 0:
-        return b""
-    return bytes(_backend().read(v.storage, v.dtype.name, v.offset, n))
+    data = bytes(_backend().read(v.storage, v.dtype.name, v.offset, n)) if n else b""
+    if recorder is not None:
+        recorder.on_read(v, data)
+    return data
 
 
 def write(data_bytes, dtype, shape):

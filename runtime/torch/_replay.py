@@ -17,11 +17,13 @@ Guards (docs/tensor-layer.md, "Replay" has the full contract):
   The fingerprint is recomputed only when some other Python ran since the trace last checked
   it (any host operation other than a replay), so a hot loop of replays pays nothing for it.
 
+Values Python reads during the call (.item(), bool(t), tolist, nonzero...) are guards as well:
+each materialization during the call is a segment of the trace, the bytes read after it pick
+the next segment, and a trace is a tree of the paths seen (see _Trace).
+
 A recording is refused (the call still returns its normal, recorded result) when:
-- Python read tensor values during the call (.item(), bool(t), tolist, printing, nonzero...),
-  or the graph was cut by the node cap: the control flow may depend on the data;
-- it drew random numbers, or ran code of random/time/datetime/uuid/secrets/... or called their
-  C functions (sys.setprofile watches the recording);
+- it drew random numbers, or ran code of random/time/datetime/uuid/secrets/..., or package
+  code called their C functions (sys.setprofile watches the recording);
 - code of the package wrote a global (STORE_GLOBAL/DELETE_GLOBAL) or a nonlocal
   (STORE_DEREF/DELETE_DEREF of a free variable), or read a closure cell holding a mutable
   object or a tensor;
@@ -57,7 +59,7 @@ MAX_ITEMS = 200_000
 MAX_DEPTH = 12
 MODES = ("exact", "shapes", "off")
 
-stats = {"recorded": 0, "replayed": 0, "refused": 0, "guard_misses": 0, "fingerprints": 0}
+stats = {"recorded": 0, "replayed": 0, "refused": 0, "guard_misses": 0, "value_misses": 0, "fingerprints": 0}
 last_refusal = None  # why the last recording was not kept (tests, debugging)
 
 _seq = 0  # host operations so far
@@ -441,7 +443,7 @@ class _Watch:
             kind = _code_kind.get(code)
             if kind is None:
                 kind = _code_kind[code] = _classify(code, frame.f_globals)
-            if kind is _OURS:
+            if kind is not _USER:  # our code, or library code (importlib's locks...): not the model's
                 return
             m = getattr(arg, "__module__", None)
             if m in _DENY_MODULES or type(getattr(arg, "__self__", None)).__module__ in ("_random", "random"):
@@ -489,44 +491,153 @@ def _fill(tpl, tensors):
 
 
 # ----- traces -----
-_ARG, _STATE, _CONST, _OUT = 0, 1, 2, 3
+# A trace is a tree of recorded graph segments. A segment is one engine run the recording made:
+# a materialization during the call (Python read a value, or the node cap) or the final one
+# (outputs and updated state). When Python read tensor values after a segment, the node holds
+# those reads as guards: a replay reads the same values again and continues with the child
+# recorded for exactly those bytes; with no such child it gives up, and the call records
+# (adding a branch). The last node also says how to build the result and which state tensors
+# to rebind.
+_ARG, _STATE, _CONST, _SEG = 0, 1, 2, 3
+_MISS = object()
+MAX_NODES_PER_TRACE = 64  # branches per signature before it stops growing the tree
+MAX_MISSES = 3  # a signature whose reads rarely repeat stops replaying (plain calls)
+
+
+class _Segment:
+    __slots__ = ("prepared", "inputs", "outs")
+
+
+class _Node:
+    __slots__ = ("segment", "guards", "children", "final")
+
+    def __init__(self, segment, guards):
+        self.segment = segment  # _Segment or None
+        self.guards = guards  # [(kind, ref, dtype name, numel)] read after the segment
+        self.children = {}  # tuple of the bytes read -> _Node
+        self.final = None  # (results, mutations, template) on the last node
+
+    def same(self, other):
+        """Whether two recordings made the same engine run and read the same values here."""
+        a, b = self.segment, other.segment
+        if (a is None) != (b is None) or (a is not None and _spec_id(a.prepared) != _spec_id(b.prepared)):
+            return False
+        return len(self.guards) == len(other.guards) and all(
+            x[0] == y[0] and x[2:] == y[2:] and _same_ref(x[0], x[1], y[1]) for x, y in zip(self.guards, other.guards))
+
+
+def _spec_id(prepared):
+    return prepared[0] if type(prepared) is tuple else prepared  # the spec's digest (or the spec)
+
+
+def _same_ref(kind, a, b):
+    # state tensors and constants by identity (a Tensor's == is elementwise), indices by value
+    return a is b if kind in (_STATE, _CONST) else a == b
 
 
 class _Trace:
-    __slots__ = ("fp", "dicts", "checked", "prepared", "outs", "inputs", "results", "mutations", "template")
+    __slots__ = ("fp", "dicts", "checked", "root", "nodes", "hits", "misses", "dead")
 
     def replay(self, arg_tensors):
-        inputs = {}
-        for name, kind, ref in self.inputs:
-            if kind == _ARG:
-                v = arg_tensors[ref]._value
-            elif kind == _STATE:
-                v = ref._value
-                if v.node is not None:  # another call left it lazy: run that first
-                    G.materialize([v])
-            else:
-                v = ref
-            inputs[name] = (v.storage, v.offset)
         backend = G._backend()
         run_prepared = getattr(backend, "run_prepared", None)
-        storages = run_prepared(self.prepared, inputs) if run_prepared else backend.run(self.prepared, inputs)
-        G.stats["materializations"] += 1
-        new = [G.concrete(s, 0, shape, dtype) for s, (shape, dtype) in zip(storages, self.outs)]
-        for t, kind, ref in self.mutations:
-            t._value = _resolve(kind, ref, new, arg_tensors)
+        segs = []
+        node = self.root
+        while True:
+            seg = node.segment
+            if seg is None:
+                segs.append(())
+            else:
+                feeds = {}
+                for name, kind, ref in seg.inputs:
+                    v = _value_of(kind, ref, segs, arg_tensors)
+                    feeds[name] = (v.storage, v.offset)
+                storages = run_prepared(seg.prepared, feeds) if run_prepared else backend.run(seg.prepared, feeds)
+                G.stats["materializations"] += 1
+                segs.append([G.concrete(st, 0, shape, dtype) for st, (shape, dtype) in zip(storages, seg.outs)])
+            if node.final is not None:
+                break
+            key = tuple([_read(_value_of(kind, ref, segs, arg_tensors), dtype, numel, backend) for kind, ref, dtype, numel in node.guards])
+            node = node.children.get(key)
+            if node is None:
+                return _MISS
+        results, mutations, template = node.final
+        for t, kind, ref in mutations:
+            t._value = _value_of(kind, ref, segs, arg_tensors)
         Tensor = _Tensor
-        results = [Tensor._wrap(_resolve(kind, ref, new, arg_tensors)) for kind, ref in self.results]
-        return _fill(self.template, results)
+        return _fill(template, [Tensor._wrap(_value_of(kind, ref, segs, arg_tensors)) for kind, ref in results])
 
 
-def _resolve(kind, ref, new, arg_tensors):
-    if kind == _OUT:
-        return new[ref]
+def _value_of(kind, ref, segs, arg_tensors):
+    if kind == _SEG:
+        return segs[ref[0]][ref[1]]
     if kind == _ARG:
         return arg_tensors[ref]._value
     if kind == _STATE:
-        return ref._value
+        v = ref._value
+        if v.node is not None:  # another call left it lazy: run that first
+            G.materialize([v])
+        return v
     return ref
+
+
+def _read(v, dtype, numel, backend):
+    return bytes(backend.read(v.storage, dtype, v.offset, numel)) if numel else b""
+
+
+class _Recorder:
+    """Set as torch._graph.recorder during a recording: collects each engine run as a segment
+    and each value read as a guard of the segment before it."""
+
+    def __init__(self, arg_of, state_of):
+        self.arg_of = arg_of
+        self.state_of = state_of
+        self.seg_of = {}  # Value -> (segment index, output index)
+        self.nodes = [[None, []]]  # per node: [_Segment or None, [(kind, ref, dtype, numel, bytes)]]
+        prepare = getattr(G._backend(), "prepare", None)
+        self.prepare = prepare if prepare else (lambda spec: spec)
+
+    def classify(self, v):
+        r = self.seg_of.get(v)
+        if r is not None:
+            return _SEG, r
+        i = self.arg_of.get(v)
+        if i is not None:
+            return _ARG, i
+        t = self.state_of.get(v)
+        if t is not None:
+            return _STATE, t
+        return _CONST, v  # made from Python data during the call: the trace keeps it
+
+    def on_run(self, spec, leaves, out_index):
+        cur = self.nodes[-1]
+        if cur[0] is not None or cur[1]:
+            cur = [None, []]
+            self.nodes.append(cur)
+        idx = len(self.nodes) - 1
+        seg = _Segment()
+        seg.inputs = [(name, *self.classify(v)) for name, v in leaves.items()]
+        seg.outs = [(tuple(o["shape"]), _dtype_of(o["dtype"])) for o in spec["outputs"]]
+        seg.prepared = self.prepare(spec)
+        cur[0] = seg
+        for v, k in out_index.items():
+            self.seg_of[v] = (idx, k)
+
+    def on_read(self, v, data):
+        kind, ref = self.classify(v)
+        if kind != _CONST:  # a constant reads the same every time
+            self.nodes[-1][1].append((kind, ref, v.dtype.name, v.numel(), bytes(data)))
+
+    def chain(self, final):
+        """The recorded path as linked _Nodes, and the keys between them."""
+        if self.nodes[-1][1]:  # reads after the last run: the final node has no graph of its own
+            self.nodes.append([None, []])
+        out = [_Node(seg, [g[:4] for g in guards]) for seg, guards in self.nodes]
+        keys = [tuple(g[4] for g in guards) for _, guards in self.nodes]
+        for a, b, k in zip(out, out[1:], keys):
+            a.children[k] = b
+        out[-1].final = final
+        return out, keys
 
 
 def call(key, obj, fn, args, kwargs, package_dicts):
@@ -546,6 +657,8 @@ def call(key, obj, fn, args, kwargs, package_dicts):
         return fn(*args, **kwargs)
     trace = site.traces.get(sig)
     if trace is not None:
+        if trace.dead:
+            return fn(*args, **kwargs)
         t0 = G._perf() if G.hops is not None else None
         ok = mode == "shapes" or trace.checked >= _prev_dirty
         if not ok:
@@ -561,12 +674,22 @@ def call(key, obj, fn, args, kwargs, package_dicts):
             if len(site.traces) > 1:  # least recently used last out
                 site.traces[sig] = site.traces.pop(sig)
             out = trace.replay(arg_tensors)
-            _dirty = _prev_dirty  # no Python but ours ran: state the fingerprints saw is unchanged
-            trace.checked = _seq
-            stats["replayed"] += 1
-            return out
-        del site.traces[sig]
-    return _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts)
+            if out is not _MISS:
+                _dirty = _prev_dirty  # no Python but ours ran: state the fingerprints saw is unchanged
+                trace.checked = _seq
+                trace.hits += 1
+                stats["replayed"] += 1
+                return out
+            # Python read different values than any recording did: record this path too.
+            stats["value_misses"] += 1
+            trace.misses += 1
+            if trace.misses >= MAX_MISSES and trace.misses > trace.hits:
+                trace.dead = True  # the values it branches on rarely repeat
+                return fn(*args, **kwargs)
+        else:
+            del site.traces[sig]
+            trace = None
+    return _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts, trace)
 
 
 def _refuse(site, reason):
@@ -578,7 +701,7 @@ def _refuse(site, reason):
         site.disabled = True
 
 
-def _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts):
+def _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts, tree=None):
     exact = mode == "exact"
     all_dicts = package_dicts() if exact else []
     try:
@@ -592,24 +715,22 @@ def _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts):
         G.materialize(lazy_state)
         pre = _fingerprint(obj, all_dicts)
     state_before = [(t, t._value) for t in pre.tensors]
-    arg_values = [t._value for t in arg_tensors]
+    rec = _Recorder({t._value: i for i, t in enumerate(arg_tensors)}, {old: t for t, old in state_before})
 
-    reads = G.stats["reads"]
-    mats = G.stats["materializations"]
     G.taint = None
     watch = _Watch() if exact else None
     old_profile = sys.getprofile()
     if watch is not None:
         sys.setprofile(watch)
+    G.recorder = rec
     try:
         result = fn(*args, **kwargs)
     finally:
+        G.recorder = None
         if watch is not None:
             sys.setprofile(old_profile)
     reason = None
-    if G.stats["reads"] != reads or G.stats["materializations"] != mats:
-        reason = "Python read tensor values during the call (or the graph hit the node cap)"
-    elif G.taint is not None:
+    if G.taint is not None:
         reason = G.taint
     elif watch is not None and watch.reason is not None:
         reason = watch.reason
@@ -624,10 +745,14 @@ def _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts):
         _refuse(site, reason)
         return result
 
-    # Outputs and updated state tensors: one graph, kept for replay.
+    # Outputs and updated state tensors: one graph, the last segment.
     mutated = [(t, old) for t, old in state_before if t._value is not old]
     values = [t._value for t in out_tensors] + [t._value for t, _ in mutated]
-    ran = G.materialize_traced(values)
+    G.recorder = rec
+    try:
+        ran = G.materialize_traced(values)
+    finally:
+        G.recorder = None
     try:
         post = _fingerprint(obj, all_dicts)
     except _Refuse as e:
@@ -636,41 +761,14 @@ def _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts):
     if post != pre:
         _refuse(site, "the call changed Python state the fingerprint covers (an attribute, a counter, a container, a global)")
         return result
-    if ran is None:  # the result holds no computed tensor (plain Python): nothing to gain
+    if ran is None and len(rec.nodes) == 1 and rec.nodes[0][0] is None:
+        # The call computed no tensor (plain Python): nothing to gain, no reason to watch again.
         _refuse(site, "no graph to replay")
-        site.disabled = True  # and no reason to pay for the watch again
+        site.disabled = True
         return result
-    spec, leaves, out_index = ran
 
-    arg_of = {v: i for i, v in enumerate(arg_values)}
-    state_of = {old: t for t, old in state_before}
-
-    def classify(v):
-        i = out_index.get(v)
-        if i is not None:
-            return _OUT, i
-        i = arg_of.get(v)
-        if i is not None:
-            return _ARG, i
-        t = state_of.get(v)
-        if t is not None:
-            return _STATE, t
-        return _CONST, v
-
-    tr = _Trace()
-    tr.inputs = []
-    for name, v in leaves.items():
-        kind, ref = classify(v)
-        if kind == _OUT:  # cannot happen: a fed leaf is concrete before the run
-            _refuse(site, "internal: an output fed as an input")
-            return result
-        tr.inputs.append((name, kind, ref))
-    tr.outs = [(tuple(o["shape"]), _dtype_of(o["dtype"])) for o in spec["outputs"]]
-    tr.results = [classify(t._value) for t in out_tensors]
-    tr.mutations = [(t, *classify(t._value)) for t, _ in mutated]
-    tr.template = template
-    prepare = getattr(G._backend(), "prepare", None)
-    tr.prepared = prepare(spec) if prepare else spec
+    final = ([rec.classify(t._value) for t in out_tensors], [(t, *rec.classify(t._value)) for t, _ in mutated], template)
+    chain, keys = rec.chain(final)
     if exact:
         # Guard on the globals of the package code that ran, and of package modules they hold.
         used = dict(watch.globals)
@@ -680,10 +778,17 @@ def _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts):
                     d = e.__dict__
                     if d.get("__torch_package__") or str(d.get("__file__", "")).startswith("<registered"):
                         used[id(d)] = d
-        tr.dicts = list(used.values())
-        tr.fp = _fingerprint(obj, tr.dicts)
+        dicts = list(used.values())
+        fp = _fingerprint(obj, dicts)
     else:
-        tr.dicts, tr.fp = [], None
+        dicts, fp = [], None
+    same_guards = tree is not None and (fp is None) == (tree.fp is None) and (fp is None or fp == tree.fp)
+    if same_guards and _insert(tree, chain, keys):
+        tr = tree  # a new branch of the same recording
+    else:
+        tr = _Trace()
+        tr.root, tr.nodes, tr.hits, tr.misses, tr.dead = chain[0], len(chain), 0, 0, False
+        tr.dicts, tr.fp = dicts, fp
     tr.checked = _seq
     site.traces[sig] = tr
     while len(site.traces) > MAX_TRACES:
@@ -691,6 +796,27 @@ def _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts):
     site.refusals = 0
     stats["recorded"] += 1
     return result
+
+
+def _insert(tree, chain, keys):
+    """Add a recorded path to a tree recorded under the same guards; False if the two disagree
+    before they branch (then the tree is replaced)."""
+    node = tree.root
+    for i, c in enumerate(chain):
+        if not node.same(c) or (c.final is None) != (node.final is None):
+            return False
+        if c.final is not None:
+            return True  # the same path again (a value read differs nowhere): nothing to add
+        nxt = node.children.get(keys[i])
+        if nxt is None:
+            if tree.nodes + len(chain) - i - 1 > MAX_NODES_PER_TRACE:
+                tree.dead = True
+                return True
+            node.children[keys[i]] = chain[i + 1]
+            tree.nodes += len(chain) - i - 1
+            return True
+        node = nxt
+    return False
 
 
 def _dtype_of(name):

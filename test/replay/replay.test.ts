@@ -46,13 +46,16 @@ function check(got: unknown, want: unknown, what: string) {
   }
 }
 
-// How many calls of each model replay (the rest record, or are refused and run as usual):
-// value reads, Python attribute/list/class/global changes refuse; shapes key separate traces;
-// in-place buffer updates replay; another method changing a global invalidates the trace.
+// How many calls of each model replay (the rest record, or are refused and run as usual).
+// Values Python reads are guards: value_branch records each sign once, then replays both
+// branches; early_exit records two exit paths; item_loop reads a float that never repeats, so
+// after 3 misses it stops trying. Python attribute/list/class/global/closure changes and
+// random draws refuse; shapes key separate traces; in-place buffer updates replay; another
+// method changing a global invalidates the trace.
 const REPLAYS: Record<string, number> = {
-  value_branch: 0,
+  value_branch: 5,
   item_loop: 0,
-  early_exit: 0,
+  early_exit: 5,
   shape_branch: 3,
   step_buffer: 5,
   attr_counter: 0,
