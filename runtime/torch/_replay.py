@@ -643,7 +643,7 @@ class _Recorder:
 def call(key, obj, fn, args, kwargs, package_dicts):
     """Run one call of a served object, replaying a recorded graph when the guards allow.
     `package_dicts()` returns the globals dicts of the object's package modules."""
-    global _dirty, last_refusal
+    global _dirty
     _tensor_cls()
     site = _sites.get(key)
     if site is None:
