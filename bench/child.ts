@@ -6,12 +6,16 @@ import { latencyChild } from "./experiments/latency.js";
 import { throughputChild } from "./experiments/throughput.js";
 import { poolChild } from "./experiments/coldstart.js";
 import { memoryChild } from "./experiments/memory.js";
+import { hopsChild, replayAbChild, targetsChild } from "./experiments/targets.js";
 
 const tasks: Record<string, (args: never) => Promise<unknown>> = {
   latency: latencyChild,
   throughput: throughputChild,
   pool: poolChild,
   memory: memoryChild,
+  targets: targetsChild,
+  hops: hopsChild,
+  "replay-ab": replayAbChild,
 };
 
 const [task, json] = process.argv.slice(2);

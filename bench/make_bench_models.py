@@ -10,6 +10,8 @@ Into DIR (a cache, not committed) it writes:
     resnet18.pt, resnet50.pt (+ .onnx, input/expected at batch 1)
                             by `packages/make_models.py --size bench --onnx --out DIR`
     mlp.pt                  bench_nets.MLP: 64 -> 128 -> 128 -> 10, the "Python dominates" model
+    tinygpt.pt              packages/model_sources/tiny_gpt.py at 2 layers, n_embd 64, input
+                            int64 [2, 20] (batch 2 only): the per-call overhead target
     transformer.pt          bench_nets.Encoder: nn.TransformerEncoder, 4 layers, d_model 128,
                             4 heads, feed-forward 512, input [batch, 64, 128]
     gpt.pt                  packages/model_sources/tiny_gpt.py at 4 layers, 4 heads, n_embd 128,
@@ -125,6 +127,15 @@ def build_gpt():
     return m, ["tiny_gpt"]
 
 
+def build_tinygpt():
+    import tiny_gpt
+
+    m = tiny_gpt.TinyGPT(tiny_gpt.GPTConfig(vocab_size=64, block_size=32, n_layer=2, n_head=4,
+                                            n_embd=64))
+    randomize_attention_params(m)
+    return m, ["tiny_gpt"]
+
+
 # name -> (builder, input maker(batch, generator), description)
 OWN = {
     "mlp": (build_mlp, lambda b, g: [torch.randn(b, 64, generator=g)],
@@ -136,6 +147,10 @@ OWN = {
                                                   dtype=torch.int64)],
             "packages/model_sources/tiny_gpt.py: 4 layers, 4 heads, n_embd 128, block 64, "
             "vocab 512; input int64 token ids [batch, 64]"),
+    "tinygpt": (build_tinygpt, lambda b, g: [torch.randint(0, 64, (b, 20), generator=g,
+                                                          dtype=torch.int64)],
+                "packages/model_sources/tiny_gpt.py: 2 layers, 4 heads, n_embd 64, vocab 64; "
+                "input int64 token ids [batch, 20] (the per-call overhead case)"),
 }
 LATENCY_MODELS = ["resnet18", "resnet50", "transformer", "gpt"]
 DESCRIBE = {
@@ -236,11 +251,11 @@ def main():
         export_archive(name, model, interned, os.path.join(out, name + ".pt"))
 
     entries = []
-    for name in LATENCY_MODELS + ["mlp"]:
+    for name in LATENCY_MODELS + ["mlp", "tinygpt"]:
         model = load_model(out, name)
         assert not model.training
         nparams = sum(p.numel() for p in model.parameters())
-        for b in ([1] if name == "mlp" else BATCHES):
+        for b in ([1] if name == "mlp" else [2] if name == "tinygpt" else BATCHES):
             if name in made and b == 1:
                 m = made[name]
                 inputs = [describe(np.load(os.path.join(out, i["file"])), os.path.join(out, i["file"]))

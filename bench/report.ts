@@ -13,6 +13,8 @@ import type { LatencyCell, LatencySystem } from "./experiments/latency.js";
 import type { ThroughputPoint, Workload } from "./experiments/throughput.js";
 import type { FirstCallRun, PoolRun } from "./experiments/coldstart.js";
 import type { MemoryPoint } from "./experiments/memory.js";
+import type { TargetRow } from "./experiments/targets.js";
+import { type HopRow, hopTable } from "./hops.js";
 
 const DOC = path.join(REPO, "docs", "benchmarks.md");
 const SVG_DIR = path.join(REPO, "docs", "bench");
@@ -62,6 +64,12 @@ interface MemoryData {
   workloads: string[];
   systems: { id: string; label: string }[];
   points: MemoryPoint[];
+}
+
+interface TargetsData {
+  method: string;
+  rows: TargetRow[];
+  hops: HopRow[] | { error: string };
 }
 
 function loadResults(): Results[] {
@@ -176,7 +184,8 @@ export function generateReport(): string[] {
   const thr = pick<ThroughputData>("throughput");
   const cold = pick<ColdData>("coldstart");
   const mem = pick<MemoryData>("memory");
-  const sources = new Set([lat, thr, cold, mem].filter(Boolean).map((x) => x!.from));
+  const tgt = pick<TargetsData>("targets");
+  const sources = new Set([lat, thr, cold, mem, tgt].filter(Boolean).map((x) => x!.from));
 
   md.push(
     "wasmdeploy against the systems torch::deploy was measured against, on one machine, in one run: " +
@@ -588,6 +597,29 @@ export function generateReport(): string[] {
         failures.push({ where: `memory, ${p.system}, ${w} (from n=${p.n})`, why: p.error });
       }
     }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 5. Small-model targets and the hops of a call
+  // ---------------------------------------------------------------------------------------
+  body.push("## 5. Small models: per-call overhead against graph mode", "");
+  if (!tgt) body.push("Not measured yet (`npm run bench -- --only targets`).", "");
+  else {
+    const { data } = tgt;
+    body.push(`From \`${tgt.from.file}\`. ${data.method}`, "");
+    body.push("| case | isolation | wasmdeploy | baseline | ratio | target | |", "|---|---|---:|---:|---:|---|---|");
+    for (const r of data.rows) {
+      const fmt = (x: number | undefined) => (x === undefined ? "—" : r.unit === "ms" ? ms(x) : `${x.toFixed(0)} calls/s`);
+      body.push(`| ${cellText(r.label)} | ${r.isolation ?? ""} | ${r.ok ? fmt(r.ours) : cellText(short(failText(r), 100))} | ${fmt(r.baseline)} | ${r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}x`} | ${r.target} | ${r.ok ? yesNo(r.met) : ""} |`);
+      if (r.ok) targets.push({ target: `${r.label} (${r.isolation}): ${r.target}`, measured: `${r.ratio!.toFixed(2)}x (${fmt(r.ours)} vs ${fmt(r.baseline)})`, met: !!r.met });
+      else failures.push({ where: `targets, ${r.id} (${r.isolation})`, why: r.error ?? "unknown" });
+    }
+    body.push("");
+    if (Array.isArray(data.hops) && data.hops.length) {
+      body.push("### Where a call's time goes (ms per call; trusted, 1 interpreter, ort-node)", "");
+      body.push("Before: replay off, every call records its graph op by op (the path every call took before record/replay). After: the default, calls replay the recorded graph. Measured by `bench/hops.ts`.", "");
+      body.push(hopTable(data.hops), "");
+    } else if (data.hops && !Array.isArray(data.hops)) failures.push({ where: "targets, hop breakdown", why: data.hops.error });
   }
 
   // ---------------------------------------------------------------------------------------

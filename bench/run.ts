@@ -9,7 +9,7 @@
 // and python3-torchvision (and python3-onnx for the ONNX exports) under /usr/bin/python3; when
 // they are missing, what needs them is skipped with the reason printed.
 //
-// Options: --quick, --only latency,throughput,coldstart,memory, --no-report, --help.
+// Options: --quick, --only latency,throughput,coldstart,memory,targets, --no-report, --help.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -18,6 +18,7 @@ import path from "node:path";
 import { runColdstart } from "./experiments/coldstart.js";
 import { runLatency } from "./experiments/latency.js";
 import { runMemory } from "./experiments/memory.js";
+import { runTargets } from "./experiments/targets.js";
 import { runThroughput } from "./experiments/throughput.js";
 import {
   CACHE_DIR,
@@ -65,7 +66,7 @@ export interface Ctx {
   skip(what: string, reason: string): void;
 }
 
-const EXPERIMENTS = ["latency", "throughput", "coldstart", "memory"] as const;
+const EXPERIMENTS = ["latency", "throughput", "coldstart", "memory", "targets"] as const;
 type Experiment = (typeof EXPERIMENTS)[number];
 
 function settingsFor(quick: boolean, cores: number): Settings {
@@ -258,7 +259,7 @@ async function main() {
   }
 
   const experiments: Record<string, unknown> = {};
-  const runners: Record<Experiment, (c: Ctx) => Promise<unknown>> = { latency: runLatency, throughput: runThroughput, coldstart: runColdstart, memory: runMemory };
+  const runners: Record<Experiment, (c: Ctx) => Promise<unknown>> = { latency: runLatency, throughput: runThroughput, coldstart: runColdstart, memory: runMemory, targets: runTargets };
   const timings: Record<string, number> = {};
   for (const e of opts.only) {
     log(`== ${e} ==`);

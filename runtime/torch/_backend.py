@@ -21,8 +21,11 @@ class EngineError(RuntimeError):
     """The host engine refused or failed a request."""
 
 
+_JsException = _to_js = _graph = None
+
+
 def _call(kind, body, buffers=(), raw_spec=None):
-    global _bridge_call
+    global _bridge_call, _JsException, _to_js, _graph
     if _bridge_call is None:
         try:
             from wasmdeploy_bridge import call
@@ -31,8 +34,12 @@ def _call(kind, body, buffers=(), raw_spec=None):
                 "this interpreter has no tensor engine attached (wasmdeploy_bridge is missing); "
                 "tensors only work inside an InterpreterManager worker"
             ) from None
-        _bridge_call = call
-    from pyodide.ffi import JsException, to_js  # imported here: the module also loads under plain CPython
+        # imported here, once: the module also loads under plain CPython
+        from pyodide.ffi import JsException, to_js
+        from torch import _graph
+
+        _bridge_call, _JsException, _to_js = call, JsException, to_js
+    JsException, to_js = _JsException, _to_js
 
     if _pending_release:
         body["release"] = take_releases()
@@ -40,31 +47,52 @@ def _call(kind, body, buffers=(), raw_spec=None):
     text = json.dumps(body, separators=(",", ":"), allow_nan=False)
     if raw_spec is not None:  # a spec already serialized: splice it in rather than dump it twice
         text = text[:-1] + ',"spec":' + raw_spec + "}"
+    t0 = _graph._perf() if _graph.hops is not None else None
     try:
         reply = _bridge_call(kind, text, to_js(list(buffers)))
     except JsException as e:
         raise EngineError(str(e.js_error.message if hasattr(e, "js_error") else e)) from None
     text = reply[0]
     out_buffers = [b.to_bytes() for b in reply[1]]
-    return json.loads(text), out_buffers
+    out = json.loads(text)
+    if t0 is not None:
+        _graph.hop("bridge", _graph._perf() - t0)
+    return out, out_buffers
 
 
 class BridgeBackend:
     def run(self, spec, feeds):
         """Run a GraphSpec; returns one Storage per output (transient, contiguous)."""
-        from torch._storage import Storage
+        return self.run_prepared(self.prepare(spec), feeds)
 
-        wire_feeds = {name: [storage.id, offset] for name, (storage, offset) in feeds.items()}
+    def prepare(self, spec):
+        """What run_prepared needs of a spec: its JSON text, cache key and output sizes.
+        torch._replay keeps this, so a replayed call neither dumps nor hashes the spec."""
         # The spec carries no input data identities (feeds do), so calls of the same model at
         # the same shapes build the same spec text. The host keeps key -> parsed spec per
-        # interpreter; once it has a key, only {key, feeds} crosses the bridge. It answers
-        # {"resend": true} when it no longer holds the key.
+        # interpreter; once it has a key, only {key, feeds} crosses the bridge.
+        from torch import _graph
+
+        t0 = _graph._perf() if _graph.hops is not None else None
         text = json.dumps(spec, separators=(",", ":"), allow_nan=False)
+        outs = []
+        for o in spec["outputs"]:
+            numel = 1
+            for d in o["shape"]:
+                numel *= d
+            outs.append((o["dtype"], numel))
         key = _digest(text)
+        if t0 is not None:
+            _graph.hop("spec_text", _graph._perf() - t0)
+        return (key, text, outs)
+
+    def run_prepared(self, prepared, feeds):
+        key, text, outs = prepared
+        wire_feeds = {name: [storage.id, offset] for name, (storage, offset) in feeds.items()}
         reply = None
         if key in _known_keys:
             reply, _ = _call("run", {"key": key, "feeds": wire_feeds})
-            if reply.get("resend"):
+            if reply.get("resend"):  # the host no longer holds the key
                 _known_keys.discard(key)
                 reply = None
         if reply is None:
@@ -72,13 +100,9 @@ class BridgeBackend:
             if len(_known_keys) >= _KNOWN_MAX:
                 _known_keys.clear()
             _known_keys.add(key)
-        out = []
-        for storage_id, o in zip(reply["storages"], spec["outputs"]):
-            numel = 1
-            for d in o["shape"]:
-                numel *= d
-            out.append(Storage(storage_id, o["dtype"], numel, False))
-        return out
+        from torch._storage import Storage
+
+        return [Storage(storage_id, dtype, numel, False) for storage_id, (dtype, numel) in zip(reply["storages"], outs)]
 
     def read(self, storage, dtype, offset, numel):
         _, bufs = _call("read", {"storage": storage.id, "dtype": dtype, "offset": offset, "numel": numel})

@@ -11,6 +11,7 @@ See docs/tensor-layer.md for the GraphSpec format and the materialization points
 
 import math
 import os
+from time import perf_counter as _perf
 
 from . import _dtype
 
@@ -18,8 +19,32 @@ MAX_NODES = 4096
 _eager = os.environ.get("WASMDEPLOY_EAGER", "") not in ("", "0", "false", "False")
 _counter = 0  # nodes recorded in this interpreter (a clock for the MAX_NODES estimate)
 
-# Statistics (tests, debugging)
-stats = {"materializations": 0, "nodes_run": 0}
+# Statistics (tests, debugging). "reads" counts value reads by Python (item, tolist, bool...):
+# a call that made any cannot be replayed from a recording (torch._replay).
+stats = {"materializations": 0, "nodes_run": 0, "reads": 0}
+
+# Per-hop timing (docs/architecture.md, "Call overhead"): a dict name -> seconds while the
+# host measures (wasmdeploy_runtime.host.hops_start), else None.
+hops = None
+
+
+def hop(name, seconds):
+    hops[name] = hops.get(name, 0.0) + seconds
+
+
+# Why the current recording cannot be replayed, if something made it so (random numbers drawn
+# in Python, ...); torch._replay resets it before a recording and reads it after.
+taint = None
+
+
+# torch._replay's recorder while it records a call (on_run / on_read), else None.
+recorder = None
+
+
+def note_taint(reason):
+    global taint
+    if taint is None:
+        taint = reason
 
 
 def set_eager(flag=True):
@@ -179,10 +204,16 @@ def ints(values):
 
 
 # ----- materialization -----
-def _backend():
-    from . import _backend as b
+_backend_mod = None
 
-    return b.get()
+
+def _backend():
+    global _backend_mod
+    if _backend_mod is None:
+        from . import _backend as b
+
+        _backend_mod = b
+    return _backend_mod.get()
 
 
 def _as_value(x):
@@ -195,9 +226,10 @@ def needs_cap(v):
     return n is not None and _counter - n.base >= MAX_NODES
 
 
-def build_spec(values):
+def build_spec(values, leaves=None):
     """GraphSpec for the lazy `values` (deduplicated). Returns (spec, feeds, out_values, names)
-    where names maps each node to its output names.
+    where names maps each node to its output names. If `leaves` is a dict, it receives
+    input name -> the leaf Value fed under that name (torch._replay re-feeds them).
 
     Node and Value hash by identity, so they key the walk's dicts directly (cheaper than id())."""
     outs = []
@@ -281,6 +313,8 @@ def build_spec(values):
                         name = f"i{len(inputs)}"
                         inputs.append({"name": name, "dtype": v.dtype.name, "shape": list(v.shape)})
                         feeds[name] = (v.storage, v.offset)
+                        if leaves is not None:
+                            leaves[name] = v
                     leaf_names[key] = name
                 leaf_names[v] = name
             add_in(name)
@@ -315,7 +349,14 @@ def build_spec(values):
 
 def materialize(items):
     """Turn every lazy Tensor/Value in `items` concrete with one engine run."""
-    values = [_as_value(x) for x in items]
+    materialize_traced([_as_value(x) for x in items])
+
+
+def materialize_traced(values):
+    """materialize() for Values, returning what torch._replay keeps of the run:
+    (spec, leaves, out_index) where leaves maps input names to the leaf Values fed and
+    out_index maps each Value that was lazy to its position in spec["outputs"].
+    None when nothing was lazy."""
     lazy = [v for v in values if v.node is not None]
     for v in lazy:
         if v.node.gen == 0:  # a shared constant is turning concrete: stop sharing it
@@ -323,32 +364,48 @@ def materialize(items):
                 if cv is v:
                     del _const_cache[k]
     if not lazy:
-        return
-    spec, feeds, outs, node_names = build_spec(lazy)
+        return None
+    leaves = {}
+    if hops is not None:
+        t0 = _perf()
+        spec, feeds, outs, node_names = build_spec(lazy, leaves)
+        hop("build_spec", _perf() - t0)
+    else:
+        spec, feeds, outs, node_names = build_spec(lazy, leaves)
     storages = _backend().run(spec, feeds)
     stats["materializations"] += 1
     stats["nodes_run"] += len(spec["nodes"])
     by_name = {}
-    for v, s in zip(outs, storages):
-        by_name[node_names[v.node][v.index]] = s
+    position = {}
+    for i, (v, s) in enumerate(zip(outs, storages)):
+        name = node_names[v.node][v.index]
+        by_name[name] = s
+        position[name] = i
+    out_index = {}
     for v in lazy:
         if v.node is None:
             continue
-        s = by_name[node_names[v.node][v.index]]
-        v.storage = s
+        name = node_names[v.node][v.index]
+        out_index[v] = position[name]
+        v.storage = by_name[name]
         v.offset = 0
         v.node = None
         v.index = 0
+    if recorder is not None:
+        recorder.on_run(spec, leaves, out_index)
+    return spec, leaves, out_index
 
 
 def read_bytes(v):
     """Raw little-endian bytes of a Value (materializing it first)."""
+    stats["reads"] += 1
     if v.node is not None:
         materialize([v])
     n = v.numel()
-    if n == 0:
-        return b""
-    return bytes(_backend().read(v.storage, v.dtype.name, v.offset, n))
+    data = bytes(_backend().read(v.storage, v.dtype.name, v.offset, n)) if n else b""
+    if recorder is not None:
+        recorder.on_read(v, data)
+    return data
 
 
 def write(data_bytes, dtype, shape):

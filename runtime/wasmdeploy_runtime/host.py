@@ -23,6 +23,7 @@ _next_handle = 1
 _packages = {}  # package id -> PackageImporter
 _replicated = {}  # (package id, package, resource) -> unpickled object
 _pickle_loads = 0
+_registered = []  # modules the host registered (their globals are part of replay guards)
 
 
 def _make_handle(obj):
@@ -71,10 +72,25 @@ def op_call(req):
     obj = _target(req)
     method = req.get("method")
     fn = getattr(obj, method) if method else obj
+    args, kwargs = req.get("args", ()), req.get("kwargs", {})
     # Serving is inference: calls run under torch.no_grad(), as torch::deploy users and
     # TorchServe handlers do (and some modules, e.g. TransformerEncoder, behave accordingly).
     with tensors.inference():
-        return fn(*req.get("args", ()), **req.get("kwargs", {}))
+        if "handle" in req or req.get("as_handle"):
+            return fn(*args, **kwargs)
+        # A replicated object: record once, replay after (torch._replay).
+        pkg_id = req["pkg"]
+        site = (pkg_id, req["package"], req["resource"], method)
+        return tensors.replayed_call(site, obj, fn, args, kwargs, lambda: _package_dicts(pkg_id))
+
+
+def _package_dicts(pkg_id):
+    """Globals of the package's own modules and of registered modules (replay guards)."""
+    importer = _packages.get(pkg_id)
+    mods = list(importer.modules.values()) if importer is not None else []
+    out = [m.__dict__ for m in mods if isinstance(m, types.ModuleType) and m.__dict__.get("__torch_package__")]
+    out.extend(m.__dict__ for m in _registered)
+    return out
 
 
 def op_getattr(req):
@@ -107,6 +123,7 @@ def op_load_package(req):
 
 def op_unload_package(req):
     pkg_id = req["pkg"]
+    tensors.forget_replays((pkg_id,))
     _packages.pop(pkg_id, None)
     for key in [k for k in _replicated if k[0] == pkg_id]:
         del _replicated[key]
@@ -114,6 +131,7 @@ def op_unload_package(req):
 
 
 def op_drop_replicated(req):
+    tensors.forget_replays((req["pkg"], req["package"], req["resource"]))
     _replicated.pop((req["pkg"], req["package"], req["resource"]), None)
     return None
 
@@ -134,6 +152,7 @@ def op_register_module(req):
     except BaseException:
         del sys.modules[name]
         raise
+    _registered[:] = [m for m in _registered if m.__name__ != name] + [module]
     return None
 
 
@@ -180,6 +199,9 @@ def _error_payload(exc):
 
 def dispatch(op, payload, js_buffers):
     """Run one request. Returns to_js([ok, json, [bytes...]])."""
+    if _hops is not None and op == "call":
+        return _timed_dispatch(op, payload, js_buffers)
+    tensors.begin_op()
     buffers = [b.to_bytes() for b in js_buffers] if js_buffers else []
     try:
         req = wire.loads(payload, buffers, _resolve_handle)
@@ -195,6 +217,52 @@ def dispatch(op, payload, js_buffers):
         return to_js([True, text, enc.buffers, _releases()])
     except BaseException as exc:  # KeyboardInterrupt (deadline), SystemExit, everything
         return to_js([False, wire.json.dumps(_error_payload(exc)), [], _releases()])
+
+
+# ----- per-hop timing (docs/architecture.md, "Call overhead"; bench/hops.ts) -----
+_hops = None
+
+
+def hops_start():
+    """Time the hops of every later call (until hops_take)."""
+    global _hops
+    _hops = tensors.hops_start()
+    _hops["calls"] = 0
+
+
+def hops_take():
+    """Seconds spent per hop since hops_start, and the number of calls; stops timing."""
+    global _hops
+    out = dict(_hops or {})
+    _hops = None
+    tensors.hops_stop()
+    return out
+
+
+def _timed_dispatch(op, payload, js_buffers):
+    from time import perf_counter as now
+
+    h = _hops
+    t0 = now()
+    tensors.begin_op()
+    buffers = [b.to_bytes() for b in js_buffers] if js_buffers else []
+    try:
+        req = wire.loads(payload, buffers, _resolve_handle)
+        t1 = now()
+        result = _OPS[op](req)
+        t2 = now()
+        tensors.prepare_result(result)
+        t3 = now()
+        enc = wire.Encoder(_make_handle)
+        text = enc.dumps(result)
+        out = to_js([True, text, enc.buffers, _releases()])
+        t4 = now()
+    except BaseException as exc:
+        return to_js([False, wire.json.dumps(_error_payload(exc)), [], _releases()])
+    for name, dt in (("decode", t1 - t0), ("call", t2 - t1), ("result", t3 - t2), ("encode", t4 - t3), ("python", t4 - t0)):
+        h[name] = h.get(name, 0.0) + dt
+    h["calls"] += 1
+    return out
 
 
 def _releases():

@@ -18,7 +18,7 @@ from . import package_importer, wire
 
 try:
     import torch
-    from torch import _backend, _graph
+    from torch import _backend, _graph, _replay
     from torch._dtype import from_name
     from torch._storage import Storage
 
@@ -93,6 +93,36 @@ def prepare_result(value):
     lazy = [t for t in found if t._concrete() is None]
     if lazy:
         _graph.materialize(lazy)
+
+
+def replayed_call(site, obj, fn, args, kwargs, package_dicts):
+    """A call of a replicated object, replayed from its recording when the guards pass."""
+    if torch is None:
+        return fn(*args, **kwargs)
+    return _replay.call(site, obj, fn, args, kwargs, package_dicts)
+
+
+def begin_op():
+    if torch is not None:
+        _replay.begin_op()
+
+
+def forget_replays(prefix):
+    if torch is not None:
+        _replay.forget(prefix)
+
+
+def hops_start():
+    """Start per-hop timing in the torch layer; returns the dict it fills."""
+    if torch is None:
+        return {}
+    _graph.hops = {}
+    return _graph.hops
+
+
+def hops_stop():
+    if torch is not None:
+        _graph.hops = None
 
 
 def inference():

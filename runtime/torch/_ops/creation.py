@@ -373,6 +373,7 @@ def initial_seed():
 
 
 def _gen(generator):
+    G.note_taint("draws random numbers")  # a replay would repeat the same numbers
     return (generator or default_generator)._rng
 
 
