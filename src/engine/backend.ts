@@ -1,9 +1,12 @@
 // Backend registry, in the spirit of onnxruntime-common's: backends are registered by name
 // with a loader that imports their runtime on first use, so using one never loads another.
+// ort-web (WebAssembly) runs anywhere and is registered here; a platform adapter registers its
+// native one (src/platform/node/backends.ts: onnxruntime-node).
 
+import { ENGINE_NAMES, type EngineName } from "../protocol.js";
 import type { Tensor } from "../tensor.js";
 
-export type BackendName = "ort-node" | "ort-web";
+export type BackendName = EngineName;
 
 export interface BackendOptions {
   /**
@@ -31,10 +34,7 @@ export interface EngineBackend {
 
 export type BackendLoader = (options: BackendOptions) => Promise<EngineBackend>;
 
-const loaders = new Map<BackendName, BackendLoader>([
-  ["ort-node", async (o) => (await import("./backends/ort-node.js")).createOrtNodeBackend(o)],
-  ["ort-web", async (o) => (await import("./backends/ort-web.js")).createOrtWebBackend(o)],
-]);
+const loaders = new Map<BackendName, BackendLoader>([["ort-web", async (o) => (await import("./backends/ort-web.js")).createOrtWebBackend(o)]]);
 
 /** Replaces the loader for a backend name (tests, custom builds). */
 export function registerBackend(name: BackendName, loader: BackendLoader): void {
@@ -43,7 +43,10 @@ export function registerBackend(name: BackendName, loader: BackendLoader): void 
 
 export async function loadBackend(name: BackendName, options: BackendOptions = {}): Promise<EngineBackend> {
   const loader = loaders.get(name);
-  if (!loader) throw new TypeError(`unknown engine backend ${JSON.stringify(name)}; expected one of ${[...loaders.keys()].join(", ")}`);
+  if (!(ENGINE_NAMES as readonly string[]).includes(name)) {
+    throw new TypeError(`unknown engine backend ${JSON.stringify(name)}; expected one of ${ENGINE_NAMES.join(", ")}`);
+  }
+  if (!loader) throw new TypeError(`engine backend ${name} is not available on this platform (a platform adapter registers it)`);
   return loader(options);
 }
 
