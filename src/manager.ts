@@ -75,15 +75,6 @@ export interface LoadPackageOptions {
   engineMemoryPerCallMb?: number;
 }
 
-export interface LoadPackageOptions {
-  /** Zip limits for this archive (entry count, sizes, compression ratio). */
-  limits?: Partial<ZipLimits>;
-  /** Defaults for calls on this package's objects; override the manager's. */
-  callTimeoutMs?: number;
-  memoryLimitMb?: number;
-  engineMemoryPerCallMb?: number;
-}
-
 export interface ManagerStats {
   boot: BootStats & { firstReadyMs: number; allReadyMs: number };
   interpreters: {
@@ -218,12 +209,12 @@ export class InterpreterManager {
     }
     const archive = parseTorchPackage(bytes, label, { ...this.#options.archiveLimits, ...options.limits });
     this.#assertOpen();
-    const pkg = makePackage(this.#pool, `p${this.#nextPackageId++}`, archive, {
+    const { pkg, ref } = makePackage(this.#pool, `p${this.#nextPackageId++}`, archive, {
       timeoutMs: options.callTimeoutMs,
       memoryLimitMb: options.memoryLimitMb,
       engineMemoryPerCallMb: options.engineMemoryPerCallMb,
     });
-    this.#pool.addPackage(pkg);
+    this.#pool.addPackage(ref);
     return pkg;
   }
 

@@ -95,17 +95,17 @@ export class PyObject {
   }
 }
 
-/** A new handle (the pool's codec makes them from results). */
+/** @internal A new handle (the pool's codec makes them from results). */
 export function makeHandle(port: PoolPort, ref: HandleRef, pyType: string): PyObject {
   return create(port, ref, pyType);
 }
 
-/** Where a handle points, usable or not. */
+/** @internal Where a handle points, usable or not. */
 export function refOf(h: PyObject): HandleRef {
   return refs.get(h)!;
 }
 
-/** Where a handle points; throws ClosedError if it can no longer be used. */
+/** @internal Where a handle points; throws ClosedError if it can no longer be used. */
 export function liveRef(h: PyObject): HandleRef {
   if (h.disposed) throw new ClosedError(`handle to ${h.pyType} was disposed`);
   const ref = refs.get(h)!;

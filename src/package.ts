@@ -14,14 +14,31 @@ import { encode } from "./wire.js";
 export type CallOptions = CallLimits;
 
 let createPackage: (port: PoolPort, id: string, archive: TorchPackageArchive, limits: CallLimits) => Package;
+/** What the pool sees of each package. */
+const refs = new WeakMap<Package, PackageRef>();
 
-export class Package implements PackageRef {
+export class Package {
   static {
-    createPackage = (port, id, archive, limits) => new Package(port, id, archive, limits);
+    createPackage = (port, id, archive, limits) => {
+      const pkg = new Package(port, id, archive, limits);
+      let loadMessage: WireMessage | undefined;
+      refs.set(pkg, {
+        id,
+        get label() {
+          return pkg.label;
+        },
+        get closed() {
+          return pkg.closed;
+        },
+        // The archive's code and data (all but storages), encoded once and sent to each interpreter.
+        loadMessage: () => (loadMessage ??= encode({ pkg: id, label: pkg.label, files: Object.fromEntries(archive.codeAndData()) })),
+        storageBytes: (key) => archive.storageBytesOf(key),
+      });
+      return pkg;
+    };
   }
 
   #closed = false;
-  #loadMessage?: WireMessage;
   readonly #port: PoolPort;
   /** Process-unique id: the key of this package in every interpreter. */
   readonly id: string;
@@ -73,21 +90,7 @@ export class Package implements PackageRef {
   async unload(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#port.unloadPackage(this);
-  }
-
-  /** The archive's code and data (all but storages), encoded once and sent to each interpreter. */
-  loadMessage(): WireMessage {
-    this.#loadMessage ??= encode({
-      pkg: this.id,
-      label: this.label,
-      files: Object.fromEntries(this.archive.codeAndData()),
-    });
-    return this.#loadMessage;
-  }
-
-  storageBytes(key: string): Uint8Array | undefined {
-    return this.archive.storageBytesOf(key);
+    await this.#port.unloadPackage(refs.get(this)!);
   }
 
   #assertOpen() {
@@ -95,9 +98,10 @@ export class Package implements PackageRef {
   }
 }
 
-/** A Package on `port` (the manager makes them). */
-export function makePackage(port: PoolPort, id: string, archive: TorchPackageArchive, limits: CallLimits): Package {
-  return createPackage(port, id, archive, limits);
+/** @internal A Package on `port` (the manager makes them), and what the pool sees of it. */
+export function makePackage(port: PoolPort, id: string, archive: TorchPackageArchive, limits: CallLimits): { pkg: Package; ref: PackageRef } {
+  const pkg = createPackage(port, id, archive, limits);
+  return { pkg, ref: refs.get(pkg)! };
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
@@ -180,7 +184,7 @@ export class ReplicatedObj {
   acquireSession(interpreter?: number): InterpreterSession {
     assertUsable(this);
     const { port } = replicated.get(this)!;
-    return openSession(port, port.interpreterFor(this.pkg, interpreter));
+    return openSession(port, port.interpreterFor(refs.get(this.pkg), interpreter));
   }
 
   /** Drop this object from every interpreter; later calls fail with ClosedError. */
@@ -197,7 +201,7 @@ function assertUsable(obj: ReplicatedObj) {
   if (obj.pkg.closed) throw new ClosedError(`package ${obj.pkg.label} was unloaded; load it again`);
 }
 
-/** Run an operation on the object: on `on` (sessions, tests) or the least-loaded interpreter. */
+/** @internal Run an operation on the object: on `on` (sessions, tests) or the least-loaded interpreter. */
 export function run(obj: ReplicatedObj, req: HostRequest, context: string, on?: Interpreter, onHandle?: (h: Disposable) => void): Promise<unknown> {
   try {
     assertUsable(obj);
@@ -205,5 +209,5 @@ export function run(obj: ReplicatedObj, req: HostRequest, context: string, on?: 
     return Promise.reject(e);
   }
   const { port, options } = replicated.get(obj)!;
-  return port.invoke(on, req, { ...definedOnly(obj.pkg.limits), ...definedOnly(options), context, pkg: obj.pkg, onHandle });
+  return port.invoke(on, req, { ...definedOnly(obj.pkg.limits), ...definedOnly(options), context, pkg: refs.get(obj.pkg), onHandle });
 }

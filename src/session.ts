@@ -70,7 +70,7 @@ export class InterpreterSession {
   }
 }
 
-/** A session pinned to `interp` (the pool's sessions are made only here). */
+/** @internal A session pinned to `interp` (the pool's sessions are made only here). */
 export function openSession(port: PoolPort, interp: Interpreter): InterpreterSession {
   return open(port, interp);
 }

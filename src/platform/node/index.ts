@@ -14,6 +14,8 @@ import { EngineThreads } from "./engine-threads.js";
 import { defaultSnapshotDir, loadOrMakeSnapshot } from "./snapshot.js";
 import { type NodeInterpreterAssets, spawnProcess, spawnThread } from "./transports.js";
 
+registerNodeBackends();
+
 export const nodePlatform: Platform = {
   cores: () => availableParallelism(),
   readFile: async (p) => new Uint8Array(await readFile(p)),

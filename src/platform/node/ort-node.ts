@@ -1,6 +1,6 @@
 // onnxruntime-node: the native CPU runtime, the default under Node.js.
 
-import type { BackendOptions, EngineBackend } from "../../engine/backend.js";
+import type { BackendOptions, EngineBackend } from "../../engine/backend-api.js";
 import { wrapSession } from "../../engine/backends/ort-common.js";
 
 export async function createOrtNodeBackend(options: BackendOptions): Promise<EngineBackend> {
