@@ -1,6 +1,8 @@
 // One engine thread: an Engine (its own ONNX Runtime sessions) serving runs posted by the
 // host. Weights arrive as views of the host's shared memory and are adopted, not copied.
 
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { parentPort, workerData } from "node:worker_threads";
 import { Engine } from "../../engine/engine.js";
 import type { FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
@@ -13,9 +15,21 @@ const engine = await Engine.create({ backend, threads });
 const port = parentPort!;
 const post = (m: FromEngineThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
+// An idle engine thread allocates nothing, so V8 may never collect the weights a released
+// package left in it (views of shared memory, whose bytes live until every thread drops them):
+// collect once after a release, when there is something to give back.
+setFlagsFromString("--expose-gc");
+const collect = runInNewContext("gc") as () => void;
+let collectSoon: ReturnType<typeof setTimeout> | undefined;
+
 port.on("message", async (m: ToEngineThread) => {
   if (m.type === "release") {
     for (const id of m.storages) engine.releaseStorage(id);
+    // After the evicted sessions' release (asynchronous) has run.
+    collectSoon ??= setTimeout(() => {
+      collectSoon = undefined;
+      collect();
+    }, 50);
     return;
   }
   try {
