@@ -7,7 +7,7 @@
 //   on all cores.
 // Every system's output is checked against PyTorch's expected output before it is timed. For
 // wasmdeploy, the engine's share of each call is measured by timing Engine.run inside the host
-// process (the engine runs there, on the main thread); the rest of the call is wasmdeploy's own
+// process (the engine is driven from there; ort-node runs graphs on engine threads); the rest of the call is wasmdeploy's own
 // overhead: Python recording the graph and hashing it, the bridge, the message hops.
 
 import { readFileSync } from "node:fs";
@@ -188,7 +188,7 @@ async function wasmdeployCells(args: ChildArgs, manifest: Manifest, cells: Laten
     return;
   }
   // Time spent in the engine: wrap Engine.run of this process's engine (the host runs it for
-  // every interpreter, on the main thread).
+  // every interpreter, on its engine threads).
   const engine = await testing.engine(manager);
   const run = engine.run.bind(engine);
   let engineMs = 0;
