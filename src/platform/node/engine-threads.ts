@@ -12,7 +12,7 @@ import { Worker } from "node:worker_threads";
 import type { EngineLike } from "../../bridge/engine-host.js";
 import type { DType, GraphSpec } from "../../engine/graph.js";
 import { EngineError } from "../../engine/errors.js";
-import type { FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
+import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
 import { Tensor, type TypedArray } from "../../tensor.js";
 
 interface Slot {
@@ -27,14 +27,14 @@ interface Slot {
 export class EngineThreads implements EngineLike {
   readonly #slots: Slot[];
   readonly #weights = new Map<string, { dtype: DType; bytes: Uint8Array }>();
-  readonly #backend: "ort-node" | "ort-web";
+  readonly #backend: EngineName;
   readonly #intraOpThreads: number;
   #next = 1;
   #closed = false;
   /** Threads replaced after dying (diagnostics). */
   replaced = 0;
 
-  constructor(backend: "ort-node" | "ort-web", count: number, intraOpThreads: number) {
+  constructor(backend: EngineName, count: number, intraOpThreads: number) {
     this.#backend = backend;
     this.#intraOpThreads = intraOpThreads;
     this.#slots = Array.from({ length: count }, () => this.#start());

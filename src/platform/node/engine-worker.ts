@@ -5,12 +5,12 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { parentPort, workerData } from "node:worker_threads";
 import { Engine } from "../../engine/engine.js";
-import type { FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
+import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
 import { Tensor, type TypedArray } from "../../tensor.js";
 import { registerNodeBackends } from "./backends.js";
 
 registerNodeBackends();
-const { backend, threads } = workerData as { backend: "ort-node" | "ort-web"; threads: number };
+const { backend, threads } = workerData as { backend: EngineName; threads: number };
 const engine = await Engine.create({ backend, threads });
 const port = parentPort!;
 const post = (m: FromEngineThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
