@@ -20,6 +20,8 @@ export type { CallLimits } from "./pool/port.js";
 export interface InterpreterManagerOptions {
   /** Number of interpreters. Default: the number of CPU cores. */
   interpreters?: number;
+  /** Which interpreter runs Python: "pyodide" (default), or a kind a platform adapter registered. */
+  interpreter?: "pyodide";
   /**
    * "sandboxed" (default): each interpreter is a locked-down child process, so archives may be
    * untrusted (docs/security.md). "trusted": worker threads in this process; faster start and
@@ -145,6 +147,7 @@ export class InterpreterManager {
     }
     const started = performance.now();
     const prepared = await platform.prepareInterpreters({
+      kind: options.interpreter ?? "pyodide",
       isolation,
       snapshotDir: options.snapshotDir,
       sandboxJsHeapMb: options.sandboxJsHeapMb ?? 512,

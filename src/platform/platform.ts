@@ -7,6 +7,8 @@ import type { TransportFactory } from "../interpreter/transport.js";
 import type { EngineName } from "../protocol.js";
 
 export interface InterpreterSetup {
+  /** Which interpreter runs Python: "pyodide" (CPython on Emscripten), or a kind an adapter registered. */
+  kind: string;
   isolation: "sandboxed" | "trusted";
   /** Where the boot snapshot is cached; false keeps it in memory only. */
   snapshotDir?: string | false;
@@ -35,6 +37,9 @@ export interface EngineSetup {
   /** Engine worker threads (0: the engine runs on the calling thread). */
   engineWorkers: number;
 }
+
+/** Prepares one kind of interpreter (loads its assets, makes its snapshot) and returns its transport. */
+export type InterpreterKindAdapter = (setup: InterpreterSetup) => Promise<PreparedInterpreters>;
 
 export interface Platform {
   /** CPU cores available to this process. */
