@@ -2,8 +2,10 @@
 // and a core that imports nothing of Node or of a runtime-specific package, directly or
 // through another file, so browser and edge ports add an adapter instead of forking it.
 
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cycles, sourceFiles } from "./source-graph.js";
+import { cycles, SRC, sourceFiles } from "./source-graph.js";
 
 /** The core: pool, package model, zip reader, wire format, protocol, engine, Tensor. */
 const CORE = [
@@ -64,5 +66,16 @@ describe("src/ imports", () => {
       }
     }
     expect([...new Set(bad)]).toStrictEqual([]);
+  });
+
+  it("the core uses no Node global either (process, Buffer, setImmediate, NodeJS types)", () => {
+    const bad: string[] = [];
+    for (const f of files.filter((f) => isCore(f.rel))) {
+      const text = readFileSync(path.join(SRC, f.rel), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+      for (const re of [/(?<![.\w])process\./, /(?<![.\w])Buffer\./, /\bsetImmediate\(/, /\bNodeJS\./]) {
+        if (re.test(text)) bad.push(`${f.rel}: ${re.source}`);
+      }
+    }
+    expect(bad).toStrictEqual([]);
   });
 });
