@@ -5,7 +5,7 @@
 // convnets, three times each: every load is a package of its own, with its own weights) must
 // end within a margin of the first round's memory that a leak of one copy of the weights per
 // round would exceed: measured as the proportional set size of this process and every process
-// it started. What remains is the native allocators' arenas settling (about 50 MB here).
+// it started. What remains is the native allocators' arenas settling.
 
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -63,12 +63,15 @@ describe.runIf(process.platform === "linux")("unload gives memory back", () => {
       const mb = (b: number) => (b / 2 ** 20).toFixed(1);
       let weightBytes = 0;
       const pss: number[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
+      // One warm-up round first: the second round of a process still grows the native
+      // allocators' per-thread arenas by about 30 MB (measured), whatever unload frees.
+      for (let round = -1; round < ROUNDS; round++) {
         const pkgs = await Promise.all([0, 1, 2].flatMap(() => archives.map((a) => m.loadPackage(new Uint8Array(a)))));
         const outs = await Promise.all(pkgs.map((p, k) => p.loadPickle("model", "model.pkl").call(inputs[k % NAMES.length]!)));
         outs.forEach((o, k) => expect((o as Tensor).shape).toStrictEqual(expected[k % NAMES.length]!.shape));
         if (round === 0) weightBytes = (await testing.engineState(m)).weightBytes ?? 0;
         await Promise.all(pkgs.map((p) => p.unload()));
+        if (round < 0) continue;
         expect((await testing.engineState(m)).weightBytes).toBe(0);
         await settle();
         pss.push(treePss());
