@@ -334,7 +334,7 @@ export function generateReport(): string[] {
     // Overhead
     body.push("### wasmdeploy's own overhead per call", "");
     body.push(
-      "Method: during each timed call the bench times `Engine.run` in the host process (the one engine every interpreter uses runs there, on the main thread); overhead = call latency − engine time, per call, then the median. It is the Python side (the torch layer recording the graph, lowering and hashing it) plus the bridge and the host↔interpreter messages.",
+      "Method: during each timed call the bench times `Engine.run` in the host process (the engine every interpreter uses is driven from there: with ort-node its graphs run on the process's engine threads); overhead = call latency − engine time, per call, then the median. It is the Python side (the torch layer recording the graph, lowering and hashing it) plus the bridge and the host↔interpreter messages.",
       "",
     );
     body.push("| model | batch | system | call (median) | in Engine.run | overhead | overhead share |", "|---|---|---|---|---|---|---|");
@@ -400,7 +400,7 @@ export function generateReport(): string[] {
       body.push("", "Scaling = throughput(n) / (n × throughput(1)) of the same system: 100% is linear. The ratio columns are wasmdeploy's calls/s over the baseline's (above 1 wasmdeploy wins).", "");
       if (w.dominated === "engine") {
         body.push(
-          "Why wasmdeploy flattens here: its engine is one per process and runs graphs on the host's main thread (docs/architecture.md), and onnxruntime-node's `run` executes synchronously there, so the engine work of every interpreter is serialized on one core; more interpreters only overlap the Python side. PyTorch processes each have their own math library.",
+          "Engine-bound work: onnxruntime-node's `run` computes on the thread that calls it, so wasmdeploy runs graphs on a pool of engine threads (`engineWorkers`, default min(interpreters, cores); docs/architecture.md). Past the machine's cores, more interpreters only queue for the same cores, as PyTorch's processes do.",
           "",
         );
       }

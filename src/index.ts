@@ -21,10 +21,10 @@ export {
 } from "./manager.js";
 export { PyObject } from "./objects.js";
 export { type CallOptions, Package, ReplicatedObj } from "./package.js";
-export { InterpreterSession } from "./session.js";
+export { InterpreterSession, type Movable } from "./session.js";
 export { PyTuple, tuple } from "./wire.js";
 export { type DType, Tensor, type TypedArray } from "./tensor.js";
 export { EngineError } from "./engine/errors.js";
-export type { EngineName } from "./bridge/engine-host.js";
+export type { EngineName } from "./protocol.js";
 export { DEFAULT_ZIP_LIMITS, type ZipLimits } from "./package/zip.js";
 export { type TorchPackageArchive, parseTorchPackage } from "./package/archive.js";

@@ -1,25 +1,27 @@
-// InterpreterManager: the pool of interpreters, load balancing, and the entry point
-// of the host API (mirrors torch::deploy's InterpreterManager).
+// InterpreterManager: the entry point of the host API (mirrors torch::deploy's
+// InterpreterManager). A thin façade: the pool (src/pool/) owns the interpreters and does the
+// work; the platform (src/platform/node/) supplies files, threads, processes and the engine.
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
-import path from "node:path";
-import { EngineHost, type EngineName } from "./bridge/engine-host.js";
-import { CallTimeoutError, ClosedError, PackageFormatError, WasmdeployError } from "./errors.js";
-import { pyodideDir, runtimeFiles, snapshotKey } from "./interpreter/assets.js";
-import { Interpreter, type JobSpec } from "./interpreter/interpreter.js";
-import { defaultSnapshotDir, loadOrMakeSnapshot } from "./interpreter/snapshot.js";
-import { HandleCodec, type HandleHost, type InvokeOptions, PyObject } from "./objects.js";
+import { ClosedError, PackageFormatError } from "./errors.js";
+import type { Interpreter } from "./interpreter/interpreter.js";
 import { parseTorchPackage } from "./package/archive.js";
 import type { ZipLimits } from "./package/zip.js";
-import { Package } from "./package.js";
-import { InterpreterSession } from "./session.js";
-import { decode, encode } from "./wire.js";
+import { makePackage, type Package } from "./package.js";
+import { nodePlatform } from "./platform/node/index.js";
+import type { BootStats, Platform } from "./platform/platform.js";
+import { Pool } from "./pool/dispatcher.js";
+import type { CallLimits } from "./pool/port.js";
+import { pools } from "./pool/registry.js";
+import { isEngineName, type EngineName } from "./protocol.js";
+import { type InterpreterSession, openSession } from "./session.js";
+
+export type { CallLimits } from "./pool/port.js";
 
 export interface InterpreterManagerOptions {
   /** Number of interpreters. Default: the number of CPU cores. */
   interpreters?: number;
+  /** Which interpreter runs Python: "pyodide" (default), or a kind a platform adapter registered. */
+  interpreter?: "pyodide";
   /**
    * "sandboxed" (default): each interpreter is a locked-down child process, so archives may be
    * untrusted (docs/security.md). "trusted": worker threads in this process; faster start and
@@ -52,13 +54,15 @@ export interface InterpreterManagerOptions {
    */
   debugEager?: boolean;
   /**
-   * ort-node: how many engine threads run graphs in parallel (each holds its own copy of the
-   * weights it uses and its own compiled sessions). onnxruntime-node computes on the thread
-   * that calls it, so one thread would serialise every interpreter's engine work.
-   * Default: min(interpreters, CPU cores). 0 runs the engine on the main thread.
+   * ort-node: how many engine worker threads run graphs in parallel (they share one copy of
+   * the weights, in shared memory, and each compiles its own sessions). onnxruntime-node
+   * computes on the thread that calls it, so one thread would serialise every interpreter's
+   * engine work. Default: min(interpreters, CPU cores). 0 runs the engine on the main thread.
    */
   engineWorkers?: number;
-  /** Threads per engine session. Default 1: the interpreters are the parallelism. */
+  /** Intra-op threads per ONNX Runtime session. Default 1: the interpreters are the parallelism. */
+  intraOpThreads?: number;
+  /** @deprecated The old name of `intraOpThreads` (threads per session, not engine workers); still honoured. */
   engineThreads?: number;
   /** Where Python's print() goes. Default: process.stderr, prefixed with the interpreter index. */
   onOutput?: (interpreter: number, stream: "stdout" | "stderr", text: string) => void;
@@ -73,22 +77,8 @@ export interface LoadPackageOptions {
   engineMemoryPerCallMb?: number;
 }
 
-/** Per-call limits, resolved from the call, its package and the manager. */
-export interface CallLimits {
-  timeoutMs?: number;
-  memoryLimitMb?: number;
-  engineMemoryPerCallMb?: number;
-}
-
 export interface ManagerStats {
-  boot: {
-    snapshot: "disk" | "made";
-    snapshotMs: number;
-    snapshotPath?: string;
-    wasmCompileMs: number;
-    firstReadyMs: number;
-    allReadyMs: number;
-  };
+  boot: BootStats & { firstReadyMs: number; allReadyMs: number };
   interpreters: {
     index: number;
     state: string;
@@ -104,162 +94,111 @@ export interface ManagerStats {
   }[];
 }
 
+
+let createInstance: (pool: Pool, interp: Interpreter) => InterpreterInstance;
+
 /** A view of one interpreter for `allInstances()`. */
 export class InterpreterInstance {
-  constructor(
-    private readonly manager: InterpreterManager,
-    readonly interpreter: Interpreter,
-  ) {}
-  get index(): number {
-    return this.interpreter.index;
+  static {
+    createInstance = (pool, interp) => {
+      const inst = new InterpreterInstance(interp.index);
+      instances.set(inst, { pool, interp });
+      return inst;
+    };
   }
+
+  private constructor(readonly index: number) {}
+
   acquireSession(): InterpreterSession {
-    return this.manager.sessionOn(this.interpreter);
+    const { pool, interp } = instances.get(this)!;
+    return openSession(pool, pool.interpreterFor(undefined, interp.index));
   }
 }
+const instances = new WeakMap<InterpreterInstance, { pool: Pool; interp: Interpreter }>();
 
-export class InterpreterManager implements HandleHost {
-  readonly interpreters: readonly Interpreter[];
-  #closed = false;
-  #rr = 0;
-  #modules: { id: number; name: string; source: string }[] = [];
-  #nextModuleId = 1;
-  #packages = new Set<Package>();
+export class InterpreterManager {
+  readonly #pool: Pool;
+  readonly #platform: Platform;
+  readonly #options: InterpreterManagerOptions;
+  readonly #boot: ManagerStats["boot"];
   #nextPackageId = 1;
-  readonly #finalizer = new FinalizationRegistry<{ interp: Interpreter; generation: number; id: number }>((h) =>
-    this.freeHandles(h.interp, h.generation, [h.id]),
-  );
 
-  /** Engine tensors and the Engine itself (created at the first tensor operation). */
-  readonly engineHost: EngineHost;
-
-  private constructor(
-    interpreters: Interpreter[],
-    engineHost: EngineHost,
-    private readonly options: InterpreterManagerOptions,
-    private readonly bootStats: ManagerStats["boot"],
-  ) {
-    this.interpreters = interpreters;
-    this.engineHost = engineHost;
+  private constructor(pool: Pool, platform: Platform, options: InterpreterManagerOptions, boot: ManagerStats["boot"]) {
+    this.#pool = pool;
+    this.#platform = platform;
+    this.#options = options;
+    this.#boot = boot;
+    pools.set(this, pool);
   }
 
   static async create(options: InterpreterManagerOptions = {}): Promise<InterpreterManager> {
-    const count = options.interpreters ?? availableParallelism();
+    const platform = nodePlatform;
+    const count = options.interpreters ?? platform.cores();
     if (!Number.isInteger(count) || count < 1) {
       throw new RangeError(`interpreters must be a positive integer, got ${String(options.interpreters)}`);
     }
-    const started = performance.now();
-    const dir = pyodideDir();
-    const wasmStart = performance.now();
-    const wasmModule = await WebAssembly.compile(await readFile(path.join(dir, "pyodide.asm.wasm")));
-    const wasmCompileMs = performance.now() - wasmStart;
-    const files = runtimeFiles();
     const isolation = options.isolation ?? "sandboxed";
     if (isolation !== "sandboxed" && isolation !== "trusted") {
       throw new RangeError(`isolation must be "sandboxed" or "trusted", got ${JSON.stringify(isolation)}`);
     }
-    const sandboxed = isolation === "sandboxed";
-    let snapshotDir = options.snapshotDir ?? defaultSnapshotDir();
-    // Sandboxed interpreters are other processes: they read the snapshot from a file.
-    if (sandboxed && snapshotDir === false) snapshotDir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-snapshot-"));
-    const snap = await loadOrMakeSnapshot({
-      dir: snapshotDir,
-      key: snapshotKey(files, isolation),
-      pyodideDir: dir,
-      wasmModule,
-      runtimeFiles: files,
-      sandboxed,
-    });
-    if (sandboxed && !snap.path) throw new WasmdeployError("sandboxed interpreters need the boot snapshot on disk; set snapshotDir to a writable folder");
-    // One copy of the snapshot for every worker: a SharedArrayBuffer is shared, not cloned.
-    const sharedSnapshot = new Uint8Array(new SharedArrayBuffer(snap.bytes.byteLength));
-    sharedSnapshot.set(snap.bytes);
     const engineName = options.engine ?? "ort-node";
-    if (engineName !== "ort-node" && engineName !== "ort-web") {
+    if (!isEngineName(engineName)) {
       throw new RangeError(`engine must be "ort-node" or "ort-web", got ${JSON.stringify(engineName)}`);
     }
-    // Weights are looked up in the manager's packages; the manager exists once the pool is up.
-    const managerRef: { m?: InterpreterManager } = {};
-    const engineHost = new EngineHost(
+    const started = performance.now();
+    const prepared = await platform.prepareInterpreters({
+      kind: options.interpreter ?? "pyodide",
+      isolation,
+      snapshotDir: options.snapshotDir,
+      sandboxJsHeapMb: options.sandboxJsHeapMb ?? 512,
+    });
+    const engineSetup = {
+      intraOpThreads: options.intraOpThreads ?? options.engineThreads ?? 1,
+      engineWorkers: options.engineWorkers ?? Math.min(count, platform.cores()),
+    };
+    const pool = new Pool({
+      count,
+      spawn: prepared.spawn,
+      sandboxed: isolation === "sandboxed",
+      eager: options.debugEager ?? false,
+      interruptGraceMs: options.interruptGraceMs ?? 1000,
+      onOutput: options.onOutput ?? ((i, _s, text) => platform.writeStderr(`[interpreter ${i}] ${text}\n`)),
+      defaults: { timeoutMs: options.callTimeoutMs, memoryLimitMb: options.memoryLimitMb, engineMemoryPerCallMb: options.engineMemoryPerCallMb },
       engineName,
-      (id) => managerRef.m?.weightBytes(id),
-      options.engineThreads ?? 1,
-      options.engineWorkers ?? Math.min(count, availableParallelism()),
-    );
-    const onOutput =
-      options.onOutput ?? ((i: number, _s: string, text: string) => process.stderr.write(`[interpreter ${i}] ${text}\n`));
-    const interps: Interpreter[] = [];
-    for (let index = 0; index < count; index++) {
-      interps.push(
-        new Interpreter({
-          index,
-          pyodideDir: dir,
-          wasmModule,
-          snapshot: sharedSnapshot,
-          runtimeFiles: files,
-          interruptGraceMs: options.interruptGraceMs ?? 1000,
-          onOutput,
-          isolation,
-          eager: options.debugEager ?? false,
-          sandbox: { snapshotPath: snap.path ?? null, jsHeapMb: options.sandboxJsHeapMb ?? 512 },
-          bridge: (req, from, owner) =>
-            engineHost.handle(req, {
-              owner,
-              charge: (bytes) => from.chargeEngine(bytes),
-              mayUseWeights: (pkgId) => from.loaded.has(pkgId),
-            }),
-          onRelease: (ids, owner) => engineHost.release(ids, owner),
-          onOwnerGone: (owner) => engineHost.releaseOwner(owner),
-        }),
-      );
-    }
+      createEngine: () => platform.createEngine(engineName, engineSetup),
+    });
     let firstReadyMs = 0;
     try {
-      await Promise.all(
-        interps.map((i) =>
-          i.ready().then(() => {
-            firstReadyMs ||= performance.now() - started;
-          }),
-        ),
-      );
+      await pool.ready(() => {
+        firstReadyMs ||= performance.now() - started;
+      });
     } catch (e) {
-      await Promise.all(interps.map((i) => i.close()));
+      await pool.close();
       throw e;
     }
-    if (snap.source === "disk" && snap.path && interps.some((i) => i.lastBoot?.snapshotError)) {
-      // The cached snapshot did not restore (corrupt, or another build): drop it so the next
-      // process makes a fresh one instead of booting cold forever.
-      rmSync(snap.path, { force: true });
-    }
-    return (managerRef.m = new InterpreterManager(interps, engineHost, options, {
-      snapshot: snap.source,
-      snapshotMs: snap.ms,
-      snapshotPath: snap.path,
-      wasmCompileMs,
-      firstReadyMs,
-      allReadyMs: performance.now() - started,
-    }));
+    prepared.booted(pool.interpreters.some((i) => i.lastBoot?.snapshotError !== undefined));
+    return new InterpreterManager(pool, platform, options, { ...prepared.stats, firstReadyMs, allReadyMs: performance.now() - started });
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#pool.closed;
   }
 
   get sandboxed(): boolean {
-    return (this.options.isolation ?? "sandboxed") === "sandboxed";
+    return (this.#options.isolation ?? "sandboxed") === "sandboxed";
   }
 
   /** Load a torch.package archive from a path or bytes. Interpreters import it lazily, at first use. */
   async loadPackage(source: string | Uint8Array, options: LoadPackageOptions = {}): Promise<Package> {
-    this.assertOpen();
+    this.#assertOpen();
     let bytes: Uint8Array;
     let label: string;
     if (typeof source === "string") {
       label = source;
       try {
-        bytes = new Uint8Array(await readFile(source));
+        bytes = await this.#platform.readFile(source);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
+        const code = (e as { code?: string }).code;
         throw new PackageFormatError(
           code === "ENOENT" ? "file not found; check the path" : `cannot read the file (${code ?? String(e)})`,
           source,
@@ -271,26 +210,25 @@ export class InterpreterManager implements HandleHost {
     } else {
       throw new TypeError("loadPackage takes a file path or a Uint8Array of the archive's bytes");
     }
-    const archive = parseTorchPackage(bytes, label, { ...this.options.archiveLimits, ...options.limits });
-    this.assertOpen();
-    const pkg = new Package(this, `p${this.#nextPackageId++}`, archive, {
+    const archive = parseTorchPackage(bytes, label, { ...this.#options.archiveLimits, ...options.limits });
+    this.#assertOpen();
+    const { pkg, ref } = makePackage(this.#pool, `p${this.#nextPackageId++}`, archive, {
       timeoutMs: options.callTimeoutMs,
       memoryLimitMb: options.memoryLimitMb,
       engineMemoryPerCallMb: options.engineMemoryPerCallMb,
     });
-    this.#packages.add(pkg);
+    this.#pool.addPackage(ref);
     return pkg;
   }
 
   /** An InterpreterSession on the least-loaded interpreter, held until release(). */
   async acquireOne(): Promise<InterpreterSession> {
-    this.assertOpen();
-    return this.sessionOn(this.pick());
+    return openSession(this.#pool, this.#pool.interpreterFor(undefined));
   }
 
   /** Every interpreter, to run something on each (e.g. warm-up, configuration). */
   allInstances(): InterpreterInstance[] {
-    return this.interpreters.map((i) => new InterpreterInstance(this, i));
+    return this.#pool.interpreters.map((i) => createInstance(this.#pool, i));
   }
 
   /**
@@ -298,31 +236,21 @@ export class InterpreterManager implements HandleHost {
    * torch::deploy's registerModuleSource does. Later registrations of the same name replace it.
    */
   async registerModuleSource(name: string, source: string): Promise<void> {
-    this.assertOpen();
+    this.#assertOpen();
     if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(name)) {
       throw new TypeError(`module name ${JSON.stringify(name)} is not a dotted Python identifier`);
     }
-    const entry = { id: this.#nextModuleId++, name, source };
-    this.#modules.push(entry);
-    // Apply now on every live interpreter so errors surface here, not at some later call.
-    try {
-      await Promise.all(
-        this.interpreters.filter((i) => i.alive).map((i) => this.invoke(i, "stats", {}, { context: `registering module ${name}` })),
-      );
-    } catch (e) {
-      this.#modules = this.#modules.filter((m) => m !== entry);
-      throw e;
-    }
+    await this.#pool.registerModule(name, source);
   }
 
   stats(): ManagerStats {
     return {
-      boot: { ...this.bootStats },
-      interpreters: this.interpreters.map((i) => ({
+      boot: { ...this.#boot },
+      interpreters: this.#pool.interpreters.map((i) => ({
         index: i.index,
         state: i.state,
         generation: i.generation,
-        load: i.load,
+        load: this.#pool.load(i),
         completed: i.completed,
         crashes: i.crashes,
         heapBytes: i.heapBytes,
@@ -334,150 +262,10 @@ export class InterpreterManager implements HandleHost {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const p of this.#packages) p.markClosed();
-    await Promise.all(this.interpreters.map((i) => i.close()));
-    await this.engineHost.close();
+    await this.#pool.close();
   }
 
-  // ----- internal API used by Package, ReplicatedObj, sessions and handles -----
-
-  /**
-   * Least outstanding work wins; ties go round-robin so load spreads. Sandboxed, a package's
-   * calls go only to interpreters that serve no other package (an interpreter switches
-   * tenant by being replaced, the fallback when every interpreter serves someone else).
-   */
-  pick(pkg?: Package): Interpreter {
-    const n = this.interpreters.length;
-    const tenantOk = (i: Interpreter) => !this.sandboxed || !pkg || i.tenant === undefined || i.tenant === pkg.id;
-    let best: Interpreter | undefined;
-    for (const pass of [true, false]) {
-      for (let k = 0; k < n; k++) {
-        const cand = this.interpreters[(this.#rr + k) % n]!;
-        if (!cand.alive || (pass && !tenantOk(cand))) continue;
-        if (!best || cand.load < best.load) best = cand;
-        if (best.load === 0) break;
-      }
-      if (best) break;
-    }
-    if (!best) throw new WasmdeployError("no interpreter is alive: every one failed to boot; see the earlier errors");
-    this.#rr = (best.index + 1) % n;
-    return best;
-  }
-
-  sessionOn(interp: Interpreter): InterpreterSession {
-    this.assertOpen();
-    return new InterpreterSession(this, interp);
-  }
-
-  forgetPackage(pkg: Package): void {
-    this.#packages.delete(pkg);
-  }
-
-  /** Bytes of a package storage "<package id>/<key>", for the engine. */
-  weightBytes(id: string): Uint8Array | undefined {
-    const slash = id.indexOf("/");
-    const pkgId = id.slice(0, slash);
-    const key = id.slice(slash + 1);
-    for (const p of this.#packages) if (p.id === pkgId) return p.archive.storageBytesOf(key);
-    return undefined;
-  }
-
-  async invoke(
-    target: Interpreter | undefined,
-    op: string,
-    payload: Record<string, unknown>,
-    opts: InvokeOptions & CallLimits & { pkg?: Package; onHandle?: (h: PyObject) => void },
-  ): Promise<unknown> {
-    this.assertOpen();
-    const holder: { interp: Interpreter } = { interp: undefined as unknown as Interpreter };
-    const codec = new HandleCodec(this, (h) => this.trackHandle(h, opts.onHandle), holder, this.engineHost);
-    const msg = encode(payload, codec);
-    const pinned = codec.pinnedInterpreter();
-    if (pinned && target && pinned !== target) {
-      throw new WasmdeployError(
-        `a Python object handle from interpreter ${pinned.index} was passed to a call on interpreter ${target.index}`,
-      );
-    }
-    const interp = target ?? pinned ?? this.pick(opts.pkg);
-    // Sandboxed: claim a free interpreter for this package now, so its next calls do not
-    // scatter over other free interpreters while the package is still loading.
-    if (this.sandboxed && opts.pkg && interp.tenant === undefined && interp.loaded.size === 0) interp.tenant = opts.pkg.id;
-    holder.interp = interp;
-    const pkg = opts.pkg;
-    const spec: JobSpec = {
-      op,
-      msg,
-      context: opts.context,
-      timeoutMs: opts.timeoutMs ?? this.options.callTimeoutMs,
-      memoryLimitBytes: mb(opts.memoryLimitMb ?? this.options.memoryLimitMb),
-      engineBytesPerRun: mb(opts.engineMemoryPerCallMb ?? this.options.engineMemoryPerCallMb),
-      prepare: (i) => this.prerequisite(i, pkg),
-      // Inputs belong to the interpreter generation that runs the call (known only at dispatch).
-      onStart: codec.tensorsPut.length ? (i) => this.engineHost.adopt(codec.tensorsPut, i.owner) : undefined,
-      check: pkg ? () => (pkg.closed ? new ClosedError(`package ${pkg.label} was unloaded`) : undefined) : undefined,
-    };
-    let result;
-    try {
-      result = await interp.submit(spec);
-    } catch (e) {
-      // Inputs of a call that never reached Python are not Python's to release.
-      if (e instanceof ClosedError || (e instanceof CallTimeoutError && e.how === "queued")) this.engineHost.release(codec.tensorsPut);
-      throw e;
-    }
-    return decode(result, codec);
-  }
-
-  freeHandles(interp: Interpreter, generation: number, ids: number[]): void {
-    if (this.#closed || interp.generation !== generation || !interp.alive) return;
-    const msg = encode({ handles: ids });
-    interp.submit({ op: "free", msg, context: "releasing handles" }).catch(() => {});
-  }
-
-  /** Submit an op to one interpreter without result decoding (package housekeeping). */
-  housekeeping(interp: Interpreter, op: string, payload: Record<string, unknown>, context: string): Promise<unknown> {
-    return interp.submit({ op, msg: encode(payload), context, prepare: (i) => this.prerequisite(i, undefined) });
-  }
-
-  private trackHandle(h: PyObject, onHandle?: (h: PyObject) => void) {
-    this.#finalizer.register(h, { interp: h.interpreter, generation: h.generation, id: h.id }, h);
-    onHandle?.(h);
-  }
-
-  /** What an interpreter must run before a job: registered modules, then the job's package. */
-  private prerequisite(interp: Interpreter, pkg: Package | undefined): JobSpec | undefined {
-    for (const m of this.#modules) {
-      const key = `module:${m.id}`;
-      if (!interp.loaded.has(key)) {
-        return {
-          op: "register_module",
-          msg: encode({ name: m.name, source: m.source }),
-          context: `registering module ${m.name}`,
-          onDone: () => interp.loaded.add(key),
-        };
-      }
-    }
-    if (pkg && this.sandboxed && interp.tenant !== undefined && interp.tenant !== pkg.id) {
-      return { op: "recycle", msg: encode(null), context: `switching interpreter ${interp.index} to ${pkg.label}`, recycle: true };
-    }
-    if (pkg && !pkg.closed && !interp.loaded.has(pkg.id)) {
-      return {
-        op: "load_package",
-        msg: pkg.loadMessage(),
-        context: `loading package ${pkg.label}`,
-        onDone: () => {
-          interp.loaded.add(pkg.id);
-          if (this.sandboxed) interp.tenant = pkg.id;
-        },
-      };
-    }
-    return undefined;
-  }
-
-  private assertOpen() {
-    if (this.#closed) throw new ClosedError("the interpreter manager is closed; create a new one");
+  #assertOpen() {
+    if (this.#pool.closed) throw new ClosedError("the interpreter manager is closed; create a new one");
   }
 }
-
-const mb = (x: number | undefined) => (x === undefined ? undefined : x * 2 ** 20);

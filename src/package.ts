@@ -3,43 +3,75 @@
 
 import { ClosedError, ResourceNotFoundError } from "./errors.js";
 import type { Interpreter } from "./interpreter/interpreter.js";
-import type { CallLimits, InterpreterManager } from "./manager.js";
-import type { PyObject } from "./objects.js";
 import type { TorchPackageArchive } from "./package/archive.js";
-import type { InterpreterSession } from "./session.js";
-import { encode, type WireMessage } from "./wire.js";
+import type { CallLimits, Disposable, PackageRef, PoolPort } from "./pool/port.js";
+import { movables } from "./pool/port.js";
+import type { HostRequest, ReplicatedAddress, WireMessage } from "./protocol.js";
+import { type InterpreterSession, openSession } from "./session.js";
+import { encode } from "./wire.js";
+
+/** Per-call limits: deadline (timeoutMs), interpreter memory and engine memory (MB). */
+export type CallOptions = CallLimits;
+
+let createPackage: (port: PoolPort, id: string, archive: TorchPackageArchive, limits: CallLimits) => Package;
+/** What the pool sees of each package. */
+const refs = new WeakMap<Package, PackageRef>();
 
 export class Package {
-  #closed = false;
-  #loadMessage?: WireMessage;
+  static {
+    createPackage = (port, id, archive, limits) => {
+      const pkg = new Package(port, id, archive, limits);
+      let loadMessage: WireMessage | undefined;
+      refs.set(pkg, {
+        id,
+        get label() {
+          return pkg.label;
+        },
+        get closed() {
+          return pkg.closed;
+        },
+        // The archive's code and data (all but storages), encoded once and sent to each interpreter.
+        loadMessage: () => (loadMessage ??= encode({ pkg: id, label: pkg.label, files: Object.fromEntries(archive.codeAndData()) })),
+        storageBytes: (key) => archive.storageBytesOf(key),
+      });
+      return pkg;
+    };
+  }
 
-  constructor(
-    private readonly manager: InterpreterManager,
-    /** Process-unique id: the key of this package in every interpreter. */
-    readonly id: string,
-    readonly archive: TorchPackageArchive,
-    /** Defaults for calls on this package's objects. */
-    readonly limits: CallLimits = {},
-  ) {}
+  #closed = false;
+  readonly #port: PoolPort;
+  /** Process-unique id: the key of this package in every interpreter. */
+  readonly id: string;
+  readonly archive: TorchPackageArchive;
+  /** Defaults for calls on this package's objects. */
+  readonly limits: CallLimits;
+
+  private constructor(port: PoolPort, id: string, archive: TorchPackageArchive, limits: CallLimits) {
+    this.#port = port;
+    this.id = id;
+    this.archive = archive;
+    this.limits = limits;
+  }
 
   get label(): string {
     return this.archive.label;
   }
 
+  /** Unloaded, or its manager closed. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#closed || this.#port.closed;
   }
 
   /** The object pickled at `<package>/<resource>` (e.g. "model", "model.pkl"), replicated across interpreters. */
   loadPickle(pkg: string, resource: string): ReplicatedObj {
-    this.assertOpen();
+    this.#assertOpen();
     if (!this.archive.hasPickle(pkg, resource)) {
       const known = this.archive.pickles.map((p) => `${p.package}/${p.resource}`);
       throw new ResourceNotFoundError(
         `${this.label} has no pickle ${pkg}/${resource}; it holds ${known.length ? known.join(", ") : "no pickles"}`,
       );
     }
-    return new ReplicatedObj(this.manager, this, pkg, resource);
+    return newReplicated(this.#port, this, pkg, resource, {});
   }
 
   async loadText(pkg: string, resource: string, encoding = "utf-8"): Promise<string> {
@@ -47,49 +79,50 @@ export class Package {
   }
 
   async loadBinary(pkg: string, resource: string): Promise<Uint8Array> {
-    this.assertOpen();
+    this.#assertOpen();
     return this.archive.readResource(pkg, resource);
   }
 
-  /** Drop the package from every interpreter. Pending calls on it fail with ClosedError. */
+  /**
+   * Drop the package from every interpreter, and its weights and compiled graphs from the
+   * engine. Pending calls on it fail with ClosedError.
+   */
   async unload(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.manager.forgetPackage(this);
-    await Promise.all(
-      this.manager.interpreters
-        .filter((i) => i.alive && i.loaded.has(this.id))
-        .map((i) => {
-          i.loaded.delete(this.id);
-          return this.manager.housekeeping(i, "unload_package", { pkg: this.id }, `unloading ${this.label}`).catch(() => {});
-        }),
-    );
+    await this.#port.unloadPackage(refs.get(this)!);
   }
 
-  /** The archive's code and data (all but storages), encoded once and sent to each interpreter. */
-  loadMessage(): WireMessage {
-    this.#loadMessage ??= encode({
-      pkg: this.id,
-      label: this.label,
-      files: Object.fromEntries(this.archive.codeAndData()),
-    });
-    return this.#loadMessage;
-  }
-
-  markClosed(): void {
-    this.#closed = true;
-  }
-
-  private assertOpen() {
-    if (this.#closed) throw new ClosedError(`package ${this.label} was unloaded; load it again`);
+  #assertOpen() {
+    if (this.closed) throw new ClosedError(`package ${this.label} was unloaded; load it again`);
   }
 }
 
-/** Per-call limits: deadline (timeoutMs), interpreter memory and engine memory (MB). */
-export type CallOptions = CallLimits;
+/** @internal A Package on `port` (the manager makes them), and what the pool sees of it. */
+export function makePackage(port: PoolPort, id: string, archive: TorchPackageArchive, limits: CallLimits): { pkg: Package; ref: PackageRef } {
+  const pkg = createPackage(port, id, archive, limits);
+  return { pkg, ref: refs.get(pkg)! };
+}
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+interface ReplicatedState {
+  port: PoolPort;
+  options: CallOptions;
+  /** Shared by every withOptions() view of the same object. */
+  unloaded: { value: boolean };
+}
+
+const replicated = new WeakMap<ReplicatedObj, ReplicatedState>();
+let createReplicated: (pkg: Package, packageName: string, resource: string) => ReplicatedObj;
+
+function newReplicated(port: PoolPort, pkg: Package, packageName: string, resource: string, options: CallOptions, unloaded = { value: false }) {
+  const obj = createReplicated(pkg, packageName, resource);
+  replicated.set(obj, { port, options, unloaded });
+  movables.set(obj, (target, onHandle) => run(obj, { op: "target", payload: { ...obj.address, as_handle: true } }, `getting ${obj.name}`, target, onHandle));
+  return obj;
 }
 
 /**
@@ -98,23 +131,29 @@ function definedOnly<T extends object>(o: T): Partial<T> {
  * there on first use, once.
  */
 export class ReplicatedObj {
-  #unloaded = false;
+  static {
+    createReplicated = (pkg, packageName, resource) => new ReplicatedObj(pkg, packageName, resource);
+  }
 
-  constructor(
-    private readonly manager: InterpreterManager,
+  private constructor(
     readonly pkg: Package,
     readonly packageName: string,
     readonly resource: string,
-    private readonly callOptions: CallOptions = {},
   ) {}
 
   get name(): string {
     return `${this.packageName}/${this.resource}`;
   }
 
+  /** The wire address of this object inside an interpreter. */
+  get address(): ReplicatedAddress {
+    return { pkg: this.pkg.id, package: this.packageName, resource: this.resource };
+  }
+
   /** The same object with per-call options, e.g. `obj.withOptions({ timeoutMs: 100 }).call(x)`. */
   withOptions(options: CallOptions): ReplicatedObj {
-    return new ReplicatedObj(this.manager, this.pkg, this.packageName, this.resource, { ...this.callOptions, ...options });
+    const s = replicated.get(this)!;
+    return newReplicated(s.port, this.pkg, this.packageName, this.resource, { ...s.options, ...options }, s.unloaded);
   }
 
   call(...args: unknown[]): Promise<unknown> {
@@ -122,7 +161,7 @@ export class ReplicatedObj {
   }
 
   callKwargs(args: unknown[], kwargs: Record<string, unknown>): Promise<unknown> {
-    return this.run("call", { args, kwargs }, `calling ${this.name}`);
+    return run(this, { op: "call", payload: { ...this.address, args, kwargs } }, `calling ${this.name}`);
   }
 
   callMethod(method: string, ...args: unknown[]): Promise<unknown> {
@@ -130,70 +169,45 @@ export class ReplicatedObj {
   }
 
   callMethodKwargs(method: string, args: unknown[], kwargs: Record<string, unknown>): Promise<unknown> {
-    return this.run("call", { method, args, kwargs }, `calling ${this.name}.${method}`);
+    return run(this, { op: "call", payload: { ...this.address, method, args, kwargs } }, `calling ${this.name}.${method}`);
   }
 
   getattr(name: string): Promise<unknown> {
-    return this.run("getattr", { name }, `reading ${this.name}.${name}`);
+    return run(this, { op: "getattr", payload: { ...this.address, name } }, `reading ${this.name}.${name}`);
   }
 
   async hasattr(name: string): Promise<boolean> {
-    return (await this.run("hasattr", { name }, `hasattr(${this.name}, ${name})`)) as boolean;
+    return (await run(this, { op: "hasattr", payload: { ...this.address, name } }, `hasattr(${this.name}, ${name})`)) as boolean;
   }
 
-  /** A session pinned to one interpreter (the least loaded, or the one given). */
-  acquireSession(interpreter?: number | Interpreter): InterpreterSession {
-    this.assertUsable();
-    if (interpreter === undefined) return this.manager.sessionOn(this.manager.pick(this.pkg));
-    const interp = typeof interpreter === "number" ? this.manager.interpreters[interpreter] : interpreter;
-    if (!interp) throw new RangeError(`no interpreter ${String(interpreter)}; the manager has ${this.manager.interpreters.length}`);
-    return this.manager.sessionOn(interp);
+  /** A session pinned to one interpreter: the least loaded, or interpreter number `interpreter`. */
+  acquireSession(interpreter?: number): InterpreterSession {
+    assertUsable(this);
+    const { port } = replicated.get(this)!;
+    return openSession(port, port.interpreterFor(refs.get(this.pkg), interpreter));
   }
 
   /** Drop this object from every interpreter; later calls fail with ClosedError. */
   async unload(): Promise<void> {
-    if (this.#unloaded) return;
-    this.#unloaded = true;
-    await Promise.all(
-      this.manager.interpreters
-        .filter((i) => i.alive && i.loaded.has(this.pkg.id))
-        .map((i) =>
-          this.manager
-            .housekeeping(i, "drop_replicated", this.address(), `unloading ${this.name}`)
-            .catch(() => {}),
-        ),
-    );
+    const s = replicated.get(this)!;
+    if (s.unloaded.value) return;
+    s.unloaded.value = true;
+    await s.port.dropReplicated(this.address);
   }
+}
 
-  /** The wire address of this object inside an interpreter. */
-  address(): { pkg: string; package: string; resource: string } {
-    return { pkg: this.pkg.id, package: this.packageName, resource: this.resource };
-  }
+function assertUsable(obj: ReplicatedObj) {
+  if (replicated.get(obj)!.unloaded.value) throw new ClosedError(`${obj.name} was unloaded; call pkg.loadPickle again`);
+  if (obj.pkg.closed) throw new ClosedError(`package ${obj.pkg.label} was unloaded; load it again`);
+}
 
-  /** Run on a given interpreter (sessions) or the least-loaded one. */
-  run(
-    op: string,
-    payload: Record<string, unknown>,
-    context: string,
-    on?: Interpreter,
-    onHandle?: (h: PyObject) => void,
-  ): Promise<unknown> {
-    try {
-      this.assertUsable();
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.manager.invoke(on, op, { ...this.address(), ...payload }, {
-      ...definedOnly(this.pkg.limits),
-      ...definedOnly(this.callOptions),
-      context,
-      pkg: this.pkg,
-      onHandle,
-    });
+/** @internal Run an operation on the object: on `on` (sessions, tests) or the least-loaded interpreter. */
+export function run(obj: ReplicatedObj, req: HostRequest, context: string, on?: Interpreter, onHandle?: (h: Disposable) => void): Promise<unknown> {
+  try {
+    assertUsable(obj);
+  } catch (e) {
+    return Promise.reject(e);
   }
-
-  private assertUsable() {
-    if (this.#unloaded) throw new ClosedError(`${this.name} was unloaded; call pkg.loadPickle again`);
-    if (this.pkg.closed) throw new ClosedError(`package ${this.pkg.label} was unloaded; load it again`);
-  }
+  const { port, options } = replicated.get(obj)!;
+  return port.invoke(on, req, { ...definedOnly(obj.pkg.limits), ...definedOnly(options), context, pkg: refs.get(obj.pkg), onHandle });
 }

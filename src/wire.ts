@@ -7,6 +7,9 @@
 // JS -> Python: the reverse; an integer-valued number becomes an int, others a float.
 
 import { ValueConversionError } from "./errors.js";
+import type { WireMessage } from "./protocol.js";
+
+export type { WireMessage } from "./protocol.js";
 
 /** A Python tuple. Tuples returned by Python arrive as PyTuple; pass one to send a tuple. */
 export class PyTuple<T = unknown> extends Array<T> {
@@ -20,11 +23,6 @@ export class PyTuple<T = unknown> extends Array<T> {
 /** Make a Python tuple: `tuple(1, "a")`. */
 export function tuple<T>(...items: T[]): PyTuple<T> {
   return PyTuple.from_(items);
-}
-
-export interface WireMessage {
-  json: string;
-  buffers: Uint8Array[];
 }
 
 /** A value the encoder hands to a codec: handles and extension values (tensors). */

@@ -1,9 +1,13 @@
 // The command line, run as a user runs it: `wasmdeploy inspect` against what real
-// torch.package reported when it wrote each archive, and `wasmdeploy call`.
+// torch.package reported when it wrote each archive, `wasmdeploy call` and `wasmdeploy run`.
 
 import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { Tensor } from "wasmdeploy";
+import { compare } from "./conformance/compare.js";
 import { ROOT, archive, expectedFor } from "./helpers.js";
 
 const CLI = path.join(ROOT, "dist", "cli", "main.js");
@@ -47,5 +51,61 @@ describe("wasmdeploy call", () => {
     const r = spawnSync("node", [CLI, "call", archive("tokenizer.pt"), "--pickle", "nopath"], { encoding: "utf8" });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--pickle takes PACKAGE\/RESOURCE/);
+  });
+});
+
+describe("wasmdeploy run", () => {
+  const PYTHON = "/usr/bin/python3";
+  const hasTorch = spawnSync(PYTHON, ["-c", "import torch"]).status === 0;
+  if (!hasTorch && process.env.CI) throw new Error("CI needs real PyTorch: apt-get install -y python3-torch");
+
+  it("refuses a bad --interpreters with a usage error, before booting anything", () => {
+    for (const bad of ["0", "-1", "two", "1.5"]) {
+      const r = spawnSync("node", [CLI, "run", archive("tokenizer.pt"), "--pickle", "tok/tok.pkl", "--output", "/tmp/x.npy", `--interpreters=${bad}`], { encoding: "utf8" });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`--interpreters takes a positive whole number, got "${bad.replace(".", "\\.")}"`));
+      expect(r.stderr).not.toMatch(/RangeError|\n\s+at /);
+    }
+    const c = spawnSync("node", [CLI, "call", archive("tokenizer.pt"), "--pickle", "tok/tok.pkl", "--interpreters", "0"], { encoding: "utf8" });
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/--interpreters takes a positive whole number/);
+    // A value that looks like a flag is refused by the argument parser: a usage error as well.
+    const d = spawnSync("node", [CLI, "call", archive("tokenizer.pt"), "--pickle", "tok/tok.pkl", "--interpreters", "-1"], { encoding: "utf8" });
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(/--interpreters/);
+  });
+
+  // torchaudio's wav2vec2 returns (logits, None): run writes the tensors and names the rest.
+  it.runIf(hasTorch)("writes the tensors of a tuple result that holds None, and says which items were not tensors", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-cli-"));
+    try {
+      writeFileSync(
+        path.join(dir, "pair_model.py"),
+        "import torch\nclass Pair(torch.nn.Module):\n    def forward(self, x):\n        return (x * 2 + 1, None, torch.relu(x - 0.5))\n",
+      );
+      const make = [
+        "import sys, numpy, torch, torch.package",
+        `sys.path.insert(0, ${JSON.stringify(dir)})`,
+        "import pair_model",
+        "torch.manual_seed(0)",
+        "x = torch.randn(2, 3)",
+        `d = ${JSON.stringify(dir)}`,
+        "with torch.package.PackageExporter(d + '/pair.pt') as e:",
+        "    e.extern('torch.**'); e.intern('pair_model'); e.save_pickle('model', 'model.pkl', pair_model.Pair())",
+        "y = pair_model.Pair()(x)",
+        "numpy.save(d + '/x.npy', x.numpy()); numpy.save(d + '/y0.npy', y[0].numpy()); numpy.save(d + '/y2.npy', y[2].numpy())",
+      ].join("\n");
+      execFileSync(PYTHON, ["-c", make], { stdio: "pipe" });
+      const out = path.join(dir, "y.npy");
+      const r = spawnSync("node", [CLI, "run", path.join(dir, "pair.pt"), "--pickle", "model/model.pkl", "--input", path.join(dir, "x.npy"), "--output", out], { encoding: "utf8" });
+      expect(r.stderr).toMatch(/item 1 is None, not a tensor: not written/);
+      expect(r.status).toBe(0);
+      const load = (p: string) => Tensor.fromNpy(new Uint8Array(readFileSync(p)));
+      compare(load(out), load(path.join(dir, "y0.npy")), "item 0");
+      compare(load(path.join(dir, "y.2.npy")), load(path.join(dir, "y2.npy")), "item 2");
+      expect(existsSync(path.join(dir, "y.1.npy"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

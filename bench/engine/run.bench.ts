@@ -6,10 +6,13 @@
 
 import { Engine } from "../../src/engine/engine.js";
 import { buildModel } from "../../src/engine/onnx-builder.js";
+import { registerNodeBackends } from "../../src/platform/node/backends.js";
 import { loadBackend, type BackendName } from "../../src/engine/backend.js";
 import { structuralKey } from "../../src/engine/structural-key.js";
 import { Tensor } from "../../src/tensor.js";
 import { makeConvNet, makeTiny } from "./graphs.js";
+
+registerNodeBackends();
 
 const backendName = (process.argv[2] ?? "ort-node") as BackendName;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;

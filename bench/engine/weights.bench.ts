@@ -7,11 +7,14 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { buildModel, type WeightMode } from "../../src/engine/onnx-builder.js";
+import { registerNodeBackends } from "../../src/platform/node/backends.js";
 import { loadBackend, type BackendName, type BackendSession } from "../../src/engine/backend.js";
 import type { GraphSpec } from "../../src/engine/graph.js";
 import { bytesOf } from "../../src/engine/dtype.js";
 import { Tensor } from "../../src/tensor.js";
 import { makeConvNet, makeMlp, type Storages } from "./graphs.js";
+
+registerNodeBackends();
 
 type Model = () => { graph: GraphSpec; storages: Storages; x: Tensor };
 const input = (shape: number[]): Tensor =>

@@ -7,7 +7,7 @@
 //   on all cores.
 // Every system's output is checked against PyTorch's expected output before it is timed. For
 // wasmdeploy, the engine's share of each call is measured by timing Engine.run inside the host
-// process (the engine runs there, on the main thread); the rest of the call is wasmdeploy's own
+// process (the engine is driven from there; ort-node runs graphs on engine threads); the rest of the call is wasmdeploy's own
 // overhead: Python recording the graph and hashing it, the bridge, the message hops.
 
 import { readFileSync } from "node:fs";
@@ -32,6 +32,7 @@ import {
   timeCalls,
 } from "../lib/common.js";
 import type { Ctx } from "../run.js";
+import * as testing from "wasmdeploy/testing";
 
 export interface LatencyCell {
   model: string;
@@ -187,14 +188,14 @@ async function wasmdeployCells(args: ChildArgs, manifest: Manifest, cells: Laten
     return;
   }
   // Time spent in the engine: wrap Engine.run of this process's engine (the host runs it for
-  // every interpreter, on the main thread).
-  const engine = await manager.engineHost.engine();
+  // every interpreter, on its engine threads).
+  const engine = await testing.engine(manager);
   const run = engine.run.bind(engine);
   let engineMs = 0;
-  engine.run = async (g, f) => {
+  engine.run = async (g, f, k) => {
     const t = performance.now();
     try {
-      return await run(g, f);
+      return await run(g, f, k);
     } finally {
       engineMs += performance.now() - t;
     }
@@ -233,7 +234,7 @@ async function wasmdeployCells(args: ChildArgs, manifest: Manifest, cells: Laten
         cell.samples = samples.map((x) => round(x));
         cell.engineMs = summarize(engSamples);
         cell.overheadMs = summarize(samples.map((x, i) => x - engSamples[i]!));
-        cell.sessionsCompiled = engine.stats().sessionsCompiled;
+        cell.sessionsCompiled = (engine as { stats?: () => { sessionsCompiled: number } }).stats?.().sessionsCompiled;
         progress(`${c.model} b${c.batch}: ${fmt(cell.ms)}; engine ${cell.engineMs.median.toFixed(2)} ms, overhead ${cell.overheadMs.median.toFixed(2)} ms`);
       } catch (err) {
         cell.error = errorString(err);

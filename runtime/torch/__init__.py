@@ -97,7 +97,7 @@ _export(_pointwise, """add sub subtract rsub mul multiply div divide true_divide
     sign sgn square positive isnan isinf isposinf isneginf isfinite nan_to_num atan2 arctan2 maximum minimum fmax fmin
     clamp clip clamp_min clamp_max where masked_fill lerp addcmul addcdiv hypot logaddexp xlogy copysign
     relu relu6 hardtanh selu celu prelu rrelu hardshrink threshold softmax log_softmax logit""",
-        {"abs": "abs_", "absolute": "abs_"})
+        {"abs": "absolute", "absolute": "absolute"})
 _export(_shape, """reshape view_as flatten ravel unflatten squeeze unsqueeze permute transpose swapaxes swapdims t movedim
     moveaxis broadcast_to broadcast_tensors repeat_interleave tile split split_with_sizes chunk tensor_split unbind
     narrow select flip fliplr flipud roll rot90 cat concat concatenate stack hstack vstack row_stack dstack

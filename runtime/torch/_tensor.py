@@ -1,5 +1,6 @@
 """torch.Tensor: a handle on a lazy or engine-resident value (see _graph.py)."""
 
+import math
 from builtins import bool as builtins_bool
 
 from . import _dtype as D
@@ -32,10 +33,7 @@ class Size(tuple):
     __str__ = __repr__
 
     def numel(self):
-        n = 1
-        for s in self:
-            n *= s
-        return n
+        return math.prod(self)
 
     def __getitem__(self, k):
         r = super().__getitem__(k)
@@ -214,9 +212,7 @@ class Tensor:
         if stride is None or _is_contiguous(shape, tuple(stride)):
             return Tensor._wrap(G.concrete(storage, offset, shape, dtype))
         stride = tuple(int(s) for s in stride)
-        n = 1
-        for s in shape:
-            n *= s
+        n = math.prod(shape)
         if n == 0:
             return Tensor._wrap(G.concrete(storage, offset, shape, dtype))
         # expanded dims (stride 0) -> size-1 dims + Expand
@@ -690,7 +686,7 @@ class Tensor:
         return self
 
     def __abs__(self):
-        return _pw.abs_(self)
+        return _pw.absolute(self)
 
     def __invert__(self):
         return _pw.bitwise_not(self)
@@ -1165,9 +1161,9 @@ def _install():
                 continue
             fn = getattr(mod, name)
             setattr(Tensor, name, fn)
-    Tensor.abs = _pw.abs_
-    Tensor.absolute = _pw.abs_
-    Tensor.abs_ = lambda self: self._inplace(_pw.abs_(self), "abs_")
+    Tensor.abs = _pw.absolute
+    Tensor.absolute = _pw.absolute
+    Tensor.abs_ = lambda self: self._inplace(_pw.absolute(self), "abs_")
     # in-place variants of unary/binary ops
     for name in """neg exp log sqrt sin cos tan tanh sigmoid floor ceil round trunc frac reciprocal rsqrt sign
             square exp2 log2 log10 log1p expm1 erf erfc logical_not bitwise_not nan_to_num hardshrink asin acos atan sinh
@@ -1181,11 +1177,8 @@ def _install():
         setattr(Tensor, name + "_", _mk_inplace2(fn, name + "_"))
     for name in "addmm baddbmm addbmm addmv addr".split():
         setattr(Tensor, name + "_", _mk_inplace_all(getattr(_la, name), name + "_"))
-    for name, fn in (("cumprod_", _rd.cumprod), ("swapaxes_", _sh.transpose), ("swapdims_", _sh.transpose),
-                     ("scatter_reduce_", _ix.scatter_reduce), ("heaviside_", _ex.heaviside), ("renorm_", _ex.renorm),
-                     ("deg2rad_", _ex.deg2rad), ("rad2deg_", _ex.rad2deg), ("sinc_", _ex.sinc)):
-        if name in ("swapaxes_", "swapdims_"):
-            continue
+    for name, fn in (("cumprod_", _rd.cumprod), ("scatter_reduce_", _ix.scatter_reduce), ("heaviside_", _ex.heaviside),
+                     ("renorm_", _ex.renorm), ("deg2rad_", _ex.deg2rad), ("rad2deg_", _ex.rad2deg), ("sinc_", _ex.sinc)):
         setattr(Tensor, name, _mk_inplace_all(fn, name))
     Tensor.swapaxes_ = Tensor.swapdims_ = Tensor.transpose_
     Tensor.unsafe_chunk = _sh.chunk
@@ -1194,7 +1187,7 @@ def _install():
     Tensor.cumsum_ = lambda self, dim, dtype=None: self._inplace(_rd.cumsum(self, dim, dtype=dtype), "cumsum_")
     Tensor.tril_ = lambda self, diagonal=0: self._inplace(_sh.tril(self, diagonal), "tril_")
     Tensor.triu_ = lambda self, diagonal=0: self._inplace(_sh.triu(self, diagonal), "triu_")
-    Tensor.__abs__ = _pw.abs_
+    Tensor.__abs__ = _pw.absolute
 
 
 def _mk_inplace_all(fn, name):

@@ -6,12 +6,15 @@ as {"type", "message", "traceback"} so the host can raise a typed PythonError. A
 JS exception out of dispatch therefore means the interpreter itself failed.
 """
 
+import gc
 import importlib
+import linecache
 import os
 import random
 import sys
 import traceback
 import types
+import typing
 
 from pyodide.ffi import to_js
 
@@ -124,9 +127,21 @@ def op_load_package(req):
 def op_unload_package(req):
     pkg_id = req["pkg"]
     tensors.forget_replays((pkg_id,))
-    _packages.pop(pkg_id, None)
+    importer = _packages.pop(pkg_id, None)
     for key in [k for k in _replicated if k[0] == pkg_id]:
         del _replicated[key]
+    if importer is not None:
+        # The package's sources, registered for tracebacks.
+        prefix = importer.prefix + "."
+        for name in [n for n in linecache.cache if n.startswith(prefix)]:
+            del linecache.cache[name]
+    # typing caches subscripted generics (Optional[SomeClass]) with strong references, which
+    # would keep the package's classes, and through them its modules, alive.
+    for clear in getattr(typing, "_cleanups", ()):
+        clear()
+    # A package's modules, classes and functions reference each other: only the cycle
+    # collector frees them, and it may not run again for a long time.
+    gc.collect()
     return None
 
 

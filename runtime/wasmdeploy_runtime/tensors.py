@@ -12,6 +12,7 @@ interpreter). If that import fails, plain Python still works and the first tenso
 raises the import error.
 """
 
+import math
 import contextlib
 
 from . import package_importer, wire
@@ -64,10 +65,7 @@ def _decode_tensor(fields, buffers):
     _require_torch()
     dtype = from_name(fields["dtype"])
     shape = tuple(fields["shape"])
-    numel = 1
-    for d in shape:
-        numel *= d
-    storage = Storage(fields["storage"], fields["dtype"], numel, False)
+    storage = Storage(fields["storage"], fields["dtype"], math.prod(shape), False)
     return torch.Tensor._from_storage(storage, 0, shape, dtype)
 
 

@@ -1,23 +1,20 @@
 // The host end of the bridge: serves the interpreters' synchronous engine requests
-// (run a graph, read a tensor's bytes, write bytes as a tensor, release tensors) on the
-// main thread, where the one Engine of the process lives.
+// (run a graph, read a tensor's bytes, write bytes as a tensor, release tensors). It runs on
+// the host's main thread; the engine it drives is either a pool of engine threads (ort-node's
+// default: onnxruntime-node computes on the calling thread) or one Engine on this thread.
 //
-// Tensors live here, not in Python: weight storages are registered in the Engine once
+// Tensors live here, not in Python: weight storages are registered in the engine once
 // per process (read from the package archive on first use, shared by every interpreter);
 // transient tensors (call inputs, graph outputs, tensors Python built from data) live in
 // this store, owned by the interpreter that made them, and are dropped when Python
 // releases them or the interpreter dies.
 
-import { Engine } from "../engine/engine.js";
-import { EngineThreads } from "./engine-threads.js";
 import { structuralKey } from "../engine/structural-key.js";
 import type { DType, GraphSpec } from "../engine/graph.js";
-import { dtypeInfo, viewAs } from "../engine/dtype.js";
+import { dtypeInfo, shapeSize, viewAs } from "../engine/dtype.js";
 import { WasmdeployError } from "../errors.js";
+import type { BridgeKind, WireMessage } from "../protocol.js";
 import { Tensor } from "../tensor.js";
-import type { WireMessage } from "../wire.js";
-
-export type EngineName = "ort-node" | "ort-web";
 
 /** Supplies the bytes of a package storage, given its id "<package id>/<key>". */
 export type WeightSource = (id: string) => Uint8Array | undefined;
@@ -41,7 +38,7 @@ export interface Requester {
 }
 
 export interface BridgeRequest {
-  kind: "run" | "read" | "write" | "release";
+  kind: BridgeKind;
   json: string;
   buffers: Uint8Array[];
 }
@@ -58,10 +55,12 @@ interface CachedSpec {
 /** Specs kept across all interpreters (LRU). */
 const SPEC_CACHE_MAX = 512;
 
-/** What the host needs of an engine: one in this thread, or a pool of engine threads. */
-interface EngineLike {
+/** What the host needs of an engine: one Engine on this thread, or a pool of engine threads. */
+export interface EngineLike {
   hasStorage(id: string): boolean;
   registerStorage(id: string, dtype: DType, data: Uint8Array): void;
+  /** Forget a storage and every compiled session that reads it. */
+  releaseStorage(id: string): void;
   run(graph: GraphSpec, feeds: Record<string, Tensor>, key: string): Promise<Record<string, Tensor>>;
   close(): Promise<void>;
 }
@@ -72,22 +71,34 @@ export class EngineHost {
   // "<owner>\n<key>" -> spec. Keyed by owner: a key names only a spec that this interpreter
   // generation sent itself, so one interpreter can never run another's cached graph.
   readonly #specs = new Map<string, CachedSpec>();
+  /** Weight storages registered in the engine, so a package's can be released with it. */
+  readonly #registered = new Set<string>();
   #next = 1;
 
   constructor(
-    readonly engineName: EngineName,
+    private readonly createEngine: () => Promise<EngineLike>,
     private readonly weights: WeightSource,
-    private readonly threads = 1,
-    /** Engine threads for ort-node (0: run on this thread). ort-web always runs here. */
-    private readonly engineThreads = 0,
   ) {}
 
   engine(): Promise<EngineLike> {
-    this.#engine ??=
-      this.engineName === "ort-node" && this.engineThreads > 0
-        ? Promise.resolve(new EngineThreads(this.engineName, this.engineThreads, this.threads))
-        : Engine.create({ backend: this.engineName, threads: this.threads });
+    this.#engine ??= this.createEngine();
     return this.#engine;
+  }
+
+  /**
+   * Forget package `pkgId`'s weights in the engine (every engine thread), the sessions
+   * compiled over them, and the cached specs that read them.
+   */
+  async releasePackage(pkgId: string): Promise<void> {
+    const prefix = `${pkgId}/`;
+    for (const [k, c] of this.#specs) if (c.spec.weights.some((w) => w.storage.startsWith(prefix))) this.#specs.delete(k);
+    if (!this.#engine) return;
+    const engine = await this.#engine;
+    for (const id of this.#registered) {
+      if (!id.startsWith(prefix)) continue;
+      this.#registered.delete(id);
+      engine.releaseStorage(id);
+    }
   }
 
   get engineStarted(): boolean {
@@ -103,7 +114,7 @@ export class EngineHost {
 
   /** A copy of a stored tensor's elements [offset, offset + numel) under `shape`. */
   take(id: string, dtype: DType, offset: number, shape: number[]): Tensor {
-    const data = this.elements(id, dtype, offset, shape.reduce((a, b) => a * b, 1));
+    const data = this.elements(id, dtype, offset, shapeSize(shape));
     return new Tensor(dtype, data.slice(), shape);
   }
 
@@ -185,7 +196,7 @@ export class EngineHost {
     if (cached) bytes = cached.outBytes;
     else {
       bytes = 0;
-      for (const o of graph.outputs) bytes += o.shape.reduce((a, b) => a * b, 1) * dtypeInfo(o.dtype).itemSize;
+      for (const o of graph.outputs) bytes += shapeSize(o.shape) * dtypeInfo(o.dtype).itemSize;
     }
     // Refuse before ONNX Runtime allocates: a graph's results are what a call keeps.
     who.charge(bytes);
@@ -196,14 +207,14 @@ export class EngineHost {
         const bytes = this.weights(w.storage);
         if (!bytes) throw new WasmdeployError(`graph reads weight storage ${w.storage}, which no loaded package holds`);
         engine.registerStorage(w.storage, w.dtype, bytes);
+        this.#registered.add(w.storage);
       }
     }
     const feeds: Record<string, Tensor> = {};
     for (const input of graph.inputs) {
       const [id, offset] = req.feeds[input.name] ?? [];
       if (id === undefined) throw new WasmdeployError(`graph input ${input.name} has no feed`);
-      const numel = input.shape.reduce((a, b) => a * b, 1);
-      feeds[input.name] = new Tensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, numel, who), input.shape);
+      feeds[input.name] = new Tensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, shapeSize(input.shape), who), input.shape);
     }
     const structural = cached ? cached.structural : structuralKey(graph);
     const out = await engine.run(graph, feeds, structural);
@@ -245,6 +256,7 @@ export class EngineHost {
   async close(): Promise<void> {
     this.#store.clear();
     this.#specs.clear();
+    this.#registered.clear();
     if (this.#engine) await (await this.#engine).close();
   }
 }

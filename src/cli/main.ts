@@ -37,6 +37,15 @@ function oneArchive(command: string, positionals: string[]): string {
   return file;
 }
 
+/** --interpreters as a positive whole number (a usage error otherwise, before anything boots). */
+function interpretersOf(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`--interpreters takes a positive whole number, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
 /** --timeout-ms as a number of milliseconds, or undefined when not given. */
 function timeoutOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -100,7 +109,7 @@ async function call(args: string[]) {
   const callArgs = parseJson("--args", values.args, []);
   if (!Array.isArray(callArgs)) throw new UsageError("--args must be a JSON array of positional arguments");
   const kwargs = parseJson("--kwargs", values.kwargs, {}) as Record<string, unknown>;
-  const interpreters = Number(values.interpreters);
+  const interpreters = interpretersOf(values.interpreters);
   const timeoutMs = timeoutOf(values["timeout-ms"]);
   const started = performance.now();
   const manager = await InterpreterManager.create({ interpreters });
@@ -118,6 +127,13 @@ async function call(args: string[]) {
   } finally {
     await manager.close();
   }
+}
+
+/** How a non-tensor result reads in a message: None, an int, a dict, ... */
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return "None";
+  if (typeof v === "object") return (v as object).constructor?.name ?? "object";
+  return typeof v;
 }
 
 /** y.npy -> y.npy, y.1.npy, y.2.npy ... */
@@ -146,6 +162,7 @@ async function run(args: string[]) {
     throw new UsageError(`--engine is ort-node or ort-web, got ${JSON.stringify(values.engine)}`);
   }
   const timeoutMs = timeoutOf(values["timeout-ms"]);
+  const interpreters = interpretersOf(values.interpreters);
   const inputs = (values.input ?? []).map((p) => {
     let bytes: Uint8Array;
     try {
@@ -160,26 +177,35 @@ async function run(args: string[]) {
     }
   });
   const started = performance.now();
-  const manager = await InterpreterManager.create({ interpreters: Number(values.interpreters), engine: values.engine });
+  const manager = await InterpreterManager.create({ interpreters, engine: values.engine });
   try {
     const model = (await manager.loadPackage(file)).loadPickle(pkgName, resource).withOptions({ timeoutMs });
     const booted = performance.now();
     const result = await model.call(...inputs);
     const done = performance.now();
-    const tensors = result instanceof Tensor ? [result] : Array.isArray(result) ? result : [result];
-    tensors.forEach((t, i) => {
-      if (!(t instanceof Tensor)) {
-        const what = t === null ? "None" : typeof t === "object" ? (t as object).constructor.name : typeof t;
-        throw new UsageError(`the model returned ${Array.isArray(result) ? `a sequence whose item ${i} is` : ""} ${what}, not a tensor; run writes tensors only (use call for other results)`);
-      }
+    // A tuple or list result: item i goes to Y.i.npy (item 0 to Y.npy); items that are not
+    // tensors (torchaudio's wav2vec2 returns (logits, None)) are named and skipped.
+    const items: unknown[] = result instanceof Tensor ? [result] : Array.isArray(result) ? result : [result];
+    const paths = outputPaths(values.output, items.length);
+    const written: { path: string; tensor: Tensor }[] = [];
+    const skipped: string[] = [];
+    items.forEach((t, i) => {
+      if (t instanceof Tensor) written.push({ path: paths[i]!, tensor: t });
+      else skipped.push(`item ${i} is ${describe(t)}, not a tensor: not written`);
     });
+    if (written.length === 0) {
+      throw new UsageError(
+        `the model returned ${Array.isArray(result) ? `a sequence of ${items.length} with no tensor in it` : describe(result)}, not a tensor; ` +
+          `run writes tensors only (use call for other results)`,
+      );
+    }
     // Write every file to a temporary name first, so a failure leaves no partial output.
-    const paths = outputPaths(values.output, tensors.length);
-    const temps = paths.map((p) => `${p}.${process.pid}.tmp`);
-    (tensors as Tensor[]).forEach((t, i) => writeFileSync(temps[i]!, t.toNpy()));
-    temps.forEach((t, i) => renameSync(t, paths[i]!));
+    const temps = written.map((w) => `${w.path}.${process.pid}.tmp`);
+    written.forEach((w, i) => writeFileSync(temps[i]!, w.tensor.toNpy()));
+    temps.forEach((t, i) => renameSync(t, written[i]!.path));
+    for (const s of skipped) process.stderr.write(`wasmdeploy: ${s}\n`);
     process.stderr.write(
-      `wasmdeploy: wrote ${paths.map((p, i) => `${p} ${(tensors[i] as Tensor).dtype}[${(tensors[i] as Tensor).shape.join(",")}]`).join(", ")}; ` +
+      `wasmdeploy: wrote ${written.map((w) => `${w.path} ${w.tensor.dtype}[${w.tensor.shape.join(",")}]`).join(", ")}; ` +
         `ready in ${(booted - started).toFixed(0)} ms, call ${(done - booted).toFixed(0)} ms on ${values.engine}\n`,
     );
   } finally {
@@ -212,8 +238,10 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`wasmdeploy: ${e.message}\n${USAGE}\n`);
+    // parseArgs' own complaints (unknown option, missing value) are usage errors too.
+    const code = (e as { code?: string }).code;
+    if (e instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))) {
+      process.stderr.write(`wasmdeploy: ${(e as Error).message}\n${USAGE}\n`);
       return 2;
     }
     if (e instanceof WasmdeployError || (e instanceof Error && e.name === "TypeError")) {

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { PythonError } from "../errors.js";
+import type { EngineName } from "../protocol.js";
 import { InterpreterManager } from "../manager.js";
 
 const { values, positionals } = parseArgs({
@@ -18,7 +19,7 @@ if (!file) {
 }
 const manager = await InterpreterManager.create({
   interpreters: 1,
-  engine: values.engine as "ort-node" | "ort-web",
+  engine: values.engine as EngineName,
   onOutput: (_i, stream, text) => (stream === "stdout" ? process.stdout : process.stderr).write(`${text}\n`),
 });
 let code = 0;

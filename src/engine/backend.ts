@@ -1,40 +1,18 @@
 // Backend registry, in the spirit of onnxruntime-common's: backends are registered by name
 // with a loader that imports their runtime on first use, so using one never loads another.
+// ort-web (WebAssembly) runs anywhere and is registered here; a platform adapter registers its
+// native one (src/platform/node/backends.ts: onnxruntime-node).
 
-import type { Tensor } from "../tensor.js";
+import { ENGINE_NAMES, type EngineName } from "../protocol.js";
 
-export type BackendName = "ort-node" | "ort-web";
+export type BackendName = EngineName;
 
-export interface BackendOptions {
-  /**
-   * Intra-op threads per session (ort-node) or wasm threads (ort-web). Default 1: the interpreter
-   * pool already provides the parallelism. (Two threads measured: a 20-conv 64ch 56x56 net ran in
-   * 21 ms instead of 41 on ort-node, 91 instead of 175 on ort-web, for one caller at a time.)
-   */
-  threads?: number;
-}
-
-export interface SessionOptions {
-  /** In-memory files that initializers with external data refer to (see onnx-builder). */
-  externalData?: { path: string; data: Uint8Array }[];
-}
-
-export interface BackendSession {
-  run(feeds: Record<string, Tensor>, outputNames: string[]): Promise<Record<string, Tensor>>;
-  release(): Promise<void>;
-}
-
-export interface EngineBackend {
-  name: BackendName;
-  createSession(model: Uint8Array, options?: SessionOptions): Promise<BackendSession>;
-}
+export type { BackendOptions, BackendSession, EngineBackend, SessionOptions } from "./backend-api.js";
+import type { BackendOptions, EngineBackend } from "./backend-api.js";
 
 export type BackendLoader = (options: BackendOptions) => Promise<EngineBackend>;
 
-const loaders = new Map<BackendName, BackendLoader>([
-  ["ort-node", async (o) => (await import("./backends/ort-node.js")).createOrtNodeBackend(o)],
-  ["ort-web", async (o) => (await import("./backends/ort-web.js")).createOrtWebBackend(o)],
-]);
+const loaders = new Map<BackendName, BackendLoader>([["ort-web", async (o) => (await import("./backends/ort-web.js")).createOrtWebBackend(o)]]);
 
 /** Replaces the loader for a backend name (tests, custom builds). */
 export function registerBackend(name: BackendName, loader: BackendLoader): void {
@@ -43,7 +21,10 @@ export function registerBackend(name: BackendName, loader: BackendLoader): void 
 
 export async function loadBackend(name: BackendName, options: BackendOptions = {}): Promise<EngineBackend> {
   const loader = loaders.get(name);
-  if (!loader) throw new TypeError(`unknown engine backend ${JSON.stringify(name)}; expected one of ${[...loaders.keys()].join(", ")}`);
+  if (!(ENGINE_NAMES as readonly string[]).includes(name)) {
+    throw new TypeError(`unknown engine backend ${JSON.stringify(name)}; expected one of ${ENGINE_NAMES.join(", ")}`);
+  }
+  if (!loader) throw new TypeError(`engine backend ${name} is not available on this platform (a platform adapter registers it)`);
   return loader(options);
 }
 

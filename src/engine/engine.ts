@@ -108,10 +108,11 @@ export class Engine {
    * array spanning a whole ArrayBuffer is adopted without a copy (do not modify it afterwards);
    * other views are copied. Idempotent: a storage is registered once per process and shared by
    * every graph that reads it; registering the same id again keeps the first copy.
+   * `adoptShared` adopts a view of read-only shared memory too (weights shared by engine threads).
    */
-  registerStorage(id: string, dtype: DType, data: TypedArray | Uint8Array): void {
+  registerStorage(id: string, dtype: DType, data: TypedArray | Uint8Array, opts: { adoptShared?: boolean } = {}): void {
     this.#assertOpen();
-    this.#storages.register(id, dtype, data);
+    this.#storages.register(id, dtype, data, opts);
   }
 
   hasStorage(id: string): boolean {

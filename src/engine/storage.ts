@@ -23,9 +23,11 @@ export class StorageRegistry {
    * Registers `data` under `id`. A typed array that spans a whole ArrayBuffer is adopted without
    * a copy (the caller must not modify it afterwards); any other view is copied.
    * Registering an id again is a no-op if dtype and size agree, an error otherwise.
-   * Returns false when the id was already registered.
+   * Returns false when the id was already registered. `adoptShared`: a view of a
+   * SharedArrayBuffer that nobody writes any more (weights shared by engine threads) is
+   * adopted too, so every thread reads the one copy.
    */
-  register(id: string, dtype: DType, data: TypedArray | Uint8Array): boolean {
+  register(id: string, dtype: DType, data: TypedArray | Uint8Array, opts: { adoptShared?: boolean } = {}): boolean {
     if (typeof id !== "string" || id.length === 0) throw new TypeError(`registerStorage: id must be a non-empty string, got ${JSON.stringify(id)}`);
     if (!isDType(dtype)) throw new TypeError(`registerStorage("${id}"): unknown dtype ${JSON.stringify(dtype)}`);
     if (!ArrayBuffer.isView(data)) throw new TypeError(`registerStorage("${id}"): data must be a typed array or Uint8Array`);
@@ -52,7 +54,8 @@ export class StorageRegistry {
     // may be a wasm heap (which detaches when it grows), a whole zip we should not pin, or
     // memory another thread writes.
     const whole = data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-    if (!whole) bytes = bytes.slice();
+    const shared = opts.adoptShared === true && typeof SharedArrayBuffer !== "undefined" && data.buffer instanceof SharedArrayBuffer;
+    if (!whole && !shared) bytes = bytes.slice();
     this.#storages.set(id, { id, dtype, bytes, fileName: `storage${this.#serial++}.bin` });
     this.#bytes += bytes.byteLength;
     return true;

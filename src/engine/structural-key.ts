@@ -80,17 +80,18 @@ function attr(v: AttrValue): string {
 /** Texts shorter than this are used as the key directly (see the table above). */
 const HASH_ABOVE = 2048;
 
-type Sha256 = (text: string) => string;
+/** A collision-resistant digest of a text (SHA-256), supplied by the platform. */
+export type Digest = (text: string) => string;
 
-function findSha256(): Sha256 | undefined {
-  // getBuiltinModule (Node >= 20.16) rather than a static import, so browser bundles still load.
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const crypto = proc?.getBuiltinModule?.("node:crypto") as typeof import("node:crypto") | undefined;
-  if (!crypto) return undefined;
-  return (text) => crypto.createHash("sha256").update(text).digest("base64");
+let sha256: Digest | undefined;
+
+/**
+ * Lets long graph texts be keyed by a digest (src/platform/node supplies node:crypto's SHA-256).
+ * Without one, keys are the whole canonical text: correct, only longer.
+ */
+export function setGraphDigest(digest: Digest): void {
+  sha256 = digest;
 }
-
-const sha256 = findSha256();
 
 /** The session-cache key of a graph. */
 export function structuralKey(g: GraphSpec): string {

@@ -4,13 +4,13 @@
 // and run on the respawned worker, so no call is lost or answered twice.
 
 import { CallTimeoutError, ClosedError, InterpreterCrashedError, MemoryLimitError, PythonError, WasmdeployError } from "../errors.js";
-import type { WireMessage } from "../wire.js";
-import type { RuntimeFile } from "./assets.js";
-import type { BridgeRequestMessage, FromWorker, PyErrorPayload } from "./protocol.js";
-import { type SandboxOptions, type SpawnInit, spawnProcess, spawnThread, type Transport, type TransportHandlers } from "./transport.js";
+import type { BridgeRequest, FromInterpreter, HostOp, PyErrorPayload, WireMessage } from "../protocol.js";
+import type { Transport, TransportFactory, TransportHandlers } from "./transport.js";
+
+type Timer = ReturnType<typeof setTimeout>;
 
 export interface JobSpec {
-  op: string;
+  op: HostOp;
   msg: WireMessage;
   /** Human description for errors, e.g. "calling tok.encode". */
   context: string;
@@ -34,9 +34,9 @@ export interface JobSpec {
 interface Job extends JobSpec {
   resolve: (msg: WireMessage) => void;
   reject: (e: Error) => void;
-  timer?: NodeJS.Timeout;
-  escalation?: NodeJS.Timeout;
-  watchdog?: NodeJS.Timeout;
+  timer?: Timer;
+  escalation?: Timer;
+  watchdog?: ReturnType<typeof setInterval>;
   timedOut?: boolean;
   memoryExceeded?: number;
   engineBytesUsed?: number;
@@ -46,22 +46,17 @@ interface Job extends JobSpec {
 
 export interface InterpreterOptions {
   index: number;
-  pyodideDir: string;
-  wasmModule: WebAssembly.Module;
-  snapshot: Uint8Array | null;
-  runtimeFiles: RuntimeFile[];
+  /** Starts a generation of this interpreter (a thread, a process, ...). */
+  spawn: TransportFactory;
   /** How long interrupted Python code may take to stop before the worker is terminated. */
   interruptGraceMs: number;
   onOutput: (index: number, stream: "stdout" | "stderr", text: string) => void;
-  /** "trusted": a worker thread in this process; "sandboxed": a locked-down child process. */
-  isolation: "trusted" | "sandboxed";
+  /** Harden the realm Python can reach (sandboxed isolation). */
+  sandboxed: boolean;
   /** Debug mode of the torch layer: materialize after every op. */
   eager?: boolean;
-  sandbox?: SandboxOptions;
-  /** Called after each (re)spawn is ready; the manager resets per-generation state here. */
-  onReady?: (interp: Interpreter) => void;
   /** Serves the interpreter's synchronous engine requests; `owner` names this interpreter generation. */
-  bridge?: (req: BridgeRequestMessage, from: Interpreter, owner: string) => Promise<WireMessage>;
+  bridge?: (req: BridgeRequest, from: Interpreter, owner: string) => Promise<WireMessage>;
   /** Engine tensors Python released (delivered after the result that carried them is decoded). */
   onRelease?: (ids: string[], owner: string) => void;
   /** A generation of this interpreter is gone: free what it owned. */
@@ -82,16 +77,10 @@ export class Interpreter {
   /** Incremented at each respawn; handles from an older generation are void. */
   generation = 0;
   state: "booting" | "ready" | "dead" | "closed" = "booting";
-  /** Per-generation scratch space owned by the manager (loaded packages, registered modules). */
-  loaded = new Set<string>();
-  /** Sandboxed isolation: the one package this interpreter generation serves (its tenant). */
-  tenant?: string;
   completed = 0;
   crashes = 0;
   heapBytes = 0;
   lastBoot?: BootInfo;
-  /** Sessions pinned to this interpreter count as load for balancing. */
-  sessions = 0;
 
   private transport?: Transport;
   private queue: Job[] = [];
@@ -104,9 +93,9 @@ export class Interpreter {
     this.spawn();
   }
 
-  /** Queued + running jobs + pinned sessions: what the balancer minimizes. */
-  get load(): number {
-    return this.queue.length + (this.inFlight ? 1 : 0) + this.sessions;
+  /** Queued + running jobs (the pool adds pinned sessions to make the balancer's load). */
+  get pending(): number {
+    return this.queue.length + (this.inFlight ? 1 : 0);
   }
 
   get alive(): boolean {
@@ -176,19 +165,7 @@ export class Interpreter {
 
   private spawn() {
     this.state = "booting";
-    this.loaded = new Set();
-    this.tenant = undefined;
     const owner = this.owner;
-    const init: SpawnInit = {
-      mode: "serve",
-      index: this.index,
-      pyodideDir: this.opts.pyodideDir,
-      wasmModule: this.opts.wasmModule,
-      snapshot: this.opts.snapshot,
-      runtimeFiles: this.opts.runtimeFiles,
-      sandboxed: this.opts.isolation === "sandboxed",
-      eager: this.opts.eager,
-    };
     const handlers: TransportHandlers = {
       onMessage: (msg) => {
         if (transport === this.transport) this.onMessage(msg);
@@ -198,21 +175,17 @@ export class Interpreter {
       },
       bridge: this.opts.bridge ? (req) => this.opts.bridge!(req, this, owner) : undefined,
     };
-    const transport =
-      this.opts.isolation === "sandboxed"
-        ? spawnProcess(init, handlers, this.opts.sandbox!)
-        : spawnThread(init, handlers);
+    const transport = this.opts.spawn({ mode: "serve", index: this.index, sandboxed: this.opts.sandboxed, eager: this.opts.eager }, handlers);
     this.transport = transport;
   }
 
-  private onMessage(msg: FromWorker) {
+  private onMessage(msg: FromInterpreter) {
     switch (msg.type) {
       case "ready":
         this.state = "ready";
         this.bootFailures = 0;
         this.heapBytes = msg.heapBytes;
         this.lastBoot = { bootMs: msg.bootMs, fromSnapshot: msg.fromSnapshot, snapshotError: msg.snapshotError };
-        this.opts.onReady?.(this);
         for (const w of this.readyWaiters.splice(0)) w.resolve();
         this.pump();
         break;
@@ -223,7 +196,7 @@ export class Interpreter {
           // After the result's decoding (a continuation of the promise just resolved).
           const ids = msg.release;
           const owner = this.owner;
-          setImmediate(() => this.opts.onRelease?.(ids, owner));
+          setTimeout(() => this.opts.onRelease?.(ids, owner), 0);
         }
         break;
       case "stdout":
@@ -238,7 +211,7 @@ export class Interpreter {
   /** Free what this generation owned, after results already delivered have been decoded. */
   private ownerGone() {
     const owner = this.owner;
-    setImmediate(() => this.opts.onOwnerGone?.(owner));
+    setTimeout(() => this.opts.onOwnerGone?.(owner), 0);
   }
 
   /** Replace an idle interpreter (no call in flight) with a fresh one. */

@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { EngineHost, type Requester } from "../../src/bridge/engine-host.js";
 import type { GraphSpec } from "../../src/engine/graph.js";
+import { Engine } from "../../src/engine/engine.js";
+import { registerNodeBackends } from "../../src/platform/node/backends.js";
 import { Tensor } from "../../src/tensor.js";
+
+registerNodeBackends();
+const ortNode = () => Engine.create({ backend: "ort-node" });
 
 // x * w + 1, with w a package weight "p1/w".
 const spec: GraphSpec = {
@@ -34,7 +39,7 @@ describe("EngineHost spec cache", () => {
   }
 
   it("runs a spec by key after it was sent once, per owner only", async () => {
-    host = new EngineHost("ort-node", (id) => (id === "p1/w" ? wBytes : undefined));
+    host = new EngineHost(ortNode, (id) => (id === "p1/w" ? wBytes : undefined));
     const a = who("0:1"), b = who("1:1");
     const xa = host.put(new Tensor("float32", new Float32Array([1, 1]), [2]), a.owner);
     // Unknown key: the host asks for the spec.
@@ -56,7 +61,7 @@ describe("EngineHost spec cache", () => {
   });
 
   it("does not cache a spec whose run failed", async () => {
-    host = new EngineHost("ort-node", (id) => (id === "p1/w" ? wBytes : undefined));
+    host = new EngineHost(ortNode, (id) => (id === "p1/w" ? wBytes : undefined));
     const a = who("0:1");
     const bad = { ...spec, nodes: [...spec.nodes, { op: "NoSuchOp", inputs: ["v2"], outputs: ["v3"] }], outputs: [{ name: "v3", dtype: "float32", shape: [2] }] };
     const xa = host.put(new Tensor("float32", new Float32Array([1, 1]), [2]), a.owner);

@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
+import { registerNodeBackends } from "../../src/platform/node/backends.js";
+
+registerNodeBackends();
 import { EngineError } from "../../src/engine/errors.js";
 import type { GraphSpec } from "../../src/engine/graph.js";
 import { ClosedError } from "../../src/errors.js";

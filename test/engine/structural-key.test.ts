@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { GraphSpec } from "../../src/engine/graph.js";
 import { canonicalGraph, structuralKey } from "../../src/engine/structural-key.js";
+import { registerNodeBackends } from "../../src/platform/node/backends.js";
+
+registerNodeBackends(); // supplies the SHA-256 long keys are hashed with
 
 function g(over: { value?: number; offset?: number; attrs?: GraphSpec["nodes"][number]["attrs"]; name?: string } = {}): GraphSpec {
   return {

@@ -2,6 +2,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
+import { registerNodeBackends } from "../../src/platform/node/backends.js";
+
+registerNodeBackends();
 import { assertClose, expected, GRAPHS, toTensor } from "./cases.js";
 
 for (const backend of ["ort-node", "ort-web"] as const) {

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { InterpreterManager, Tensor } from "wasmdeploy";
+import * as testing from "wasmdeploy/testing";
 import { ARCHIVES, ROOT } from "../helpers.js";
 
 const MODELS = path.join(ROOT, "packages", "models");
@@ -53,7 +54,7 @@ describe("soak", () => {
       // Python hands back the tensors it dropped with its next result: one more call flushes them.
       await gpt.hasattr("forward");
       await new Promise((r) => setTimeout(r, 50));
-      expect(m.engineHost.storedTensors).toBe(0);
+      expect((await testing.engineState(m)).storedTensors).toBe(0);
     } finally {
       await m.close();
     }

@@ -9,6 +9,7 @@ import {
   PythonError,
   type ReplicatedObj,
 } from "wasmdeploy";
+import * as testing from "wasmdeploy/testing";
 import { archive } from "../helpers.js";
 
 describe.each(["sandboxed", "trusted"] as const)("%s interpreters", (isolation) => {
@@ -87,7 +88,7 @@ describe.each(["sandboxed", "trusted"] as const)("%s interpreters", (isolation) 
       await new Promise((r) => setTimeout(r, 100));
       // Queued behind the sleeping call, on the same interpreter, through the replicated object.
       const queued = Array.from({ length: 6 }, (_, k) => settle(tok.acquireSession(1).fromMovable(tok).then(() => k)));
-      await manager.interpreters[1]!.kill();
+      await testing.killInterpreter(manager, 1);
       const first = await inFlight;
       expect((first as { e: Error }).e).toBeInstanceOf(InterpreterCrashedError);
       const rest = await Promise.all(queued);
@@ -101,7 +102,7 @@ describe.each(["sandboxed", "trusted"] as const)("%s interpreters", (isolation) 
       const h = await s.fromMovable(faults);
       const long = h.callMethod("sleep", 600);
       const sessionTok = tok.acquireSession(0);
-      const r = await settle(tok.withOptions({ timeoutMs: 100 }).run("call", { method: "encode", args: ["fox"], kwargs: {} }, "queued encode", manager.interpreters[0]));
+      const r = await settle(testing.callMethodOn(manager, tok.withOptions({ timeoutMs: 100 }), 0, "encode", "fox"));
       expect((r as { e: CallTimeoutError }).e).toBeInstanceOf(CallTimeoutError);
       expect((r as { e: CallTimeoutError }).e.how).toBe("queued");
       expect(await long).toBe(600);

@@ -2,6 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClosedError, InterpreterManager, PyObject, PyTuple, ResourceNotFoundError, ValueConversionError, tuple } from "wasmdeploy";
+import * as testing from "wasmdeploy/testing";
 import { archive, expectedFor } from "../helpers.js";
 
 const expected = expectedFor("expected.json");
@@ -88,9 +89,23 @@ describe.each(["sandboxed", "trusted"] as const)("%s interpreters", (isolation) 
         expect(await hb.callMethod("name")).toBe(nameB);
         await session.release();
       } else {
-        // Sandboxed interpreters serve one package each: no two tenants ever share one.
-        const tenants = manager.interpreters.map((i) => i.tenant).filter((t) => t !== undefined);
-        expect(tenants.length).toBeGreaterThan(0);
+        // Sandboxed interpreters serve one package each: no two tenants ever share one. Ask each
+        // interpreter's Python which packages it holds: never more than one, and it is its tenant's.
+        const tenants = testing.tenants(manager);
+        const held: string[][] = [];
+        for (const inst of manager.allInstances()) {
+          const s = inst.acquireSession();
+          const pkgs = await s.global("wasmdeploy_runtime.host", "_packages");
+          held.push((await (await s.global("builtins", "list")).call(pkgs)) as string[]);
+          await s.release();
+        }
+        held.forEach((ids, i) => {
+          expect(ids.length).toBeLessThanOrEqual(1);
+          if (ids.length === 1) expect(ids[0]).toBe(tenants[i]);
+        });
+        // Both packages were served, by different interpreters.
+        const serving = held.flat();
+        expect(new Set(serving).size).toBe(2);
       }
     });
   });

@@ -1,5 +1,6 @@
 """Shared machinery for ops: Values <-> Tensors, casts, kernel dtype support, broadcasting."""
 
+import math
 from .. import _dtype as D
 from .. import _graph as G
 
@@ -50,10 +51,7 @@ def val(x):
 
 
 def numel(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+    return math.prod(shape)
 
 
 def fmt_shape(shape):

@@ -48,9 +48,7 @@ def format_tensor(t):
 
     shape = tuple(t.shape)
     d = t.dtype
-    numel = 1
-    for s in shape:
-        numel *= s
+    numel = math.prod(shape)
     summarize = numel > THRESHOLD
     data = t.tolist()
     flat = []

@@ -386,18 +386,18 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    from .pointwise import mul, pow, relu, sign, abs_
+    from .pointwise import mul, pow, relu, sign, absolute
 
     kw = _tup(kernel_size, 2)
     out = avg_pool2d(pow(input, norm_type), kernel_size, stride, 0, ceil_mode)
-    return pow(mul(mul(sign(out), relu(abs_(out))), kw[0] * kw[1]), 1.0 / norm_type)
+    return pow(mul(mul(sign(out), relu(absolute(out))), kw[0] * kw[1]), 1.0 / norm_type)
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    from .pointwise import mul, pow, relu, sign, abs_
+    from .pointwise import mul, pow, relu, sign, absolute
 
     out = avg_pool1d(pow(input, norm_type), kernel_size, stride, 0, ceil_mode)
-    return pow(mul(mul(sign(out), relu(abs_(out))), kernel_size), 1.0 / norm_type)
+    return pow(mul(mul(sign(out), relu(absolute(out))), kernel_size), 1.0 / norm_type)
 
 
 # ----- normalization -----
@@ -910,15 +910,15 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    from .pointwise import abs_, sub
+    from .pointwise import absolute, sub
 
-    return _reduce_loss(abs_(sub(input, target)), reduction)
+    return _reduce_loss(absolute(sub(input, target)), reduction)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    from .pointwise import abs_, sub, where
+    from .pointwise import absolute, sub, where
 
-    d = abs_(sub(input, target))
+    d = absolute(sub(input, target))
     if beta == 0:
         return _reduce_loss(d, reduction)
     return _reduce_loss(where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta), reduction)

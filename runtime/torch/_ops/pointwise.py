@@ -251,8 +251,8 @@ def equal(input, other):
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    diff = abs_(sub(input, other))
-    tol = add(mul(abs_(other), rtol), atol)
+    diff = absolute(sub(input, other))
+    tol = add(mul(absolute(other), rtol), atol)
     close = logical_or(le(diff, tol), eq(input, other))
     if equal_nan:
         close = logical_or(close, logical_and(isnan(input), isnan(other)))
@@ -461,14 +461,13 @@ def neg(input):
 negative = neg
 
 
-def abs_(input):
+def absolute(input):
     v = input._value
     if v.dtype is b8:
         return wrap(v)
     return wrap(run("Abs", [v], v.shape, v.dtype))
 
 
-absolute = abs_
 
 
 def sign(input):
@@ -673,7 +672,7 @@ def xlogy(input, other):
 
 
 def copysign(input, other):
-    return mul(abs_(input), where(lt(other, 0), -1.0, 1.0))
+    return mul(absolute(input), where(lt(other, 0), -1.0, 1.0))
 
 
 # ----- activations -----
@@ -779,7 +778,7 @@ def logsigmoid(input):
 
 
 def softsign(input):
-    return div(input, add(abs_(input), 1))
+    return div(input, add(absolute(input), 1))
 
 
 def tanhshrink(input):

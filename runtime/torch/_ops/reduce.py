@@ -243,7 +243,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    from .pointwise import abs_, pow
+    from .pointwise import absolute, pow
 
     v = input._value
     if dtype is not None:
@@ -259,14 +259,14 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == 1:
         return wrap(reduce_value("ReduceL1", v, axes, keepdim, v.dtype))
     if p == float("inf"):
-        return amax(abs_(input), axes, keepdim)
+        return amax(absolute(input), axes, keepdim)
     if p == float("-inf"):
-        return amin(abs_(input), axes, keepdim)
+        return amin(absolute(input), axes, keepdim)
     if p == 0:
         from .pointwise import ne
 
         return sum(ne(input, 0), axes, keepdim, dtype=v.dtype)
-    return pow(sum(pow(abs_(input), p), axes, keepdim), 1.0 / p)
+    return pow(sum(pow(absolute(input), p), axes, keepdim), 1.0 / p)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):

@@ -65,9 +65,7 @@ def _truncated_normal_values(shape, mean, std, a, b, dtype):
     import random
 
     rng = random.Random(torch.initial_seed() if hasattr(torch, "initial_seed") else 0)
-    n = 1
-    for s in shape:
-        n *= s
+    n = math.prod(shape)
     vals = []
     for _ in range(n):
         for _attempt in range(64):
@@ -153,9 +151,7 @@ def dirac_(tensor, groups=1):
         raise ValueError("dim 0 must be divisible by groups")
     out_chans_per_grp = sizes[0] // groups
     min_dim = min(out_chans_per_grp, sizes[1])
-    numel = 1
-    for s in sizes:
-        numel *= s
+    numel = math.prod(sizes)
     flat = [0.0] * numel
     strides = [1] * len(sizes)
     for i in range(len(sizes) - 2, -1, -1):

@@ -1,16 +1,18 @@
-"""torch.package._mangling: names of packaged modules look like '<torch_package_N>.pkg.mod'."""
+"""torch.package._mangling: names of packaged modules look like '<torch_package_N>.pkg.mod'.
+
+One counter and one demangle for the whole interpreter: the importer that loads archives
+(wasmdeploy_runtime.package_importer) owns them, so names made here never collide with its own.
+"""
 
 import re
 
-_mangle_index = 0
+from wasmdeploy_runtime.package_importer import _next_mangle_prefix, demangle  # noqa: F401
 
 
 class PackageMangler:
     def __init__(self):
-        global _mangle_index
-        self._mangle_index = _mangle_index
-        _mangle_index += 1
-        self._mangle_parent = f"<torch_package_{self._mangle_index}>"
+        self._mangle_parent = _next_mangle_prefix()
+        self._mangle_index = int(self._mangle_parent[len("<torch_package_"):-1])
 
     def mangle(self, name) -> str:
         assert len(name) != 0
@@ -27,13 +29,6 @@ class PackageMangler:
 
 def is_mangled(name: str) -> bool:
     return bool(re.match(r"<torch_package_\d+>", name))
-
-
-def demangle(name: str) -> str:
-    if is_mangled(name):
-        first, sep, last = name.partition(".")
-        return last if len(sep) != 0 else ""
-    return name
 
 
 def get_mangle_prefix(name: str) -> str:

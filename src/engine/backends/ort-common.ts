@@ -3,7 +3,7 @@
 import type { InferenceSession, Tensor as OrtTensor, TypedTensor } from "onnxruntime-common";
 import { Tensor } from "../../tensor.js";
 import type { DType } from "../graph.js";
-import type { BackendSession } from "../backend.js";
+import type { BackendSession } from "../backend-api.js";
 
 type OrtTensorCtor = new (type: DType, data: Tensor["data"], dims: readonly number[]) => OrtTensor;
 

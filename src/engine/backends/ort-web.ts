@@ -4,7 +4,7 @@
 // itself; a bundled browser/edge build sets ort.env.wasm.wasmPaths (or registers its own loader
 // with registerBackend).
 
-import type { BackendOptions, EngineBackend } from "../backend.js";
+import type { BackendOptions, EngineBackend } from "../backend-api.js";
 import { EngineError } from "../errors.js";
 import { wrapSession } from "./ort-common.js";
 

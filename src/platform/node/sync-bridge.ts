@@ -4,7 +4,7 @@
 // (the worker's event loop is not running while Python runs, so no listener could see it).
 
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import type { BridgeReply } from "../interpreter/protocol.js";
+import type { BridgeReply } from "../../protocol.js";
 
 export type SyncBridge = (kind: string, json: string, buffers: Uint8Array[]) => [string, Uint8Array[]];
 

@@ -1,17 +1,18 @@
 // One interpreter: a worker thread running its own Pyodide. It boots from the
 // shared memory snapshot (or cold), then runs one request at a time through
-// wasmdeploy_runtime.host.dispatch. See protocol.ts for the messages.
+// wasmdeploy_runtime.host.dispatch. src/protocol.ts has the messages.
 
 import { constants as fsConstants } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { loadPyodide, type PyodideAPI } from "pyodide";
-import { makeSyncBridge } from "../bridge/sync-call.js";
-import type { FromWorker, ToWorker, WorkerInit } from "./protocol.js";
+import type { FromInterpreter, ToInterpreter } from "../../protocol.js";
+import { makeSyncBridge } from "./sync-bridge.js";
+import type { WorkerInit } from "./worker-init.js";
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
-const post = (msg: FromWorker, transfer: Transferable[] = []) => port.postMessage(msg, transfer as never);
+const post = (msg: FromInterpreter, transfer: Transferable[] = []) => port.postMessage(msg, transfer as never);
 
 const RUNTIME_DIR = "/wasmdeploy/runtime";
 
@@ -130,7 +131,7 @@ async function serve() {
   py.setInterruptBuffer(interrupt);
   const heap = () => (py as unknown as { _module: { HEAP8: Int8Array } })._module.HEAP8.length;
 
-  port.on("message", (msg: ToWorker) => {
+  port.on("message", (msg: ToInterpreter) => {
     if (msg.type !== "call") return;
     Atomics.store(interrupt, 0, 0);
     let out: [boolean, string, Uint8Array[], string[]];

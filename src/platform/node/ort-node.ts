@@ -1,7 +1,7 @@
 // onnxruntime-node: the native CPU runtime, the default under Node.js.
 
-import type { BackendOptions, EngineBackend } from "../backend.js";
-import { wrapSession } from "./ort-common.js";
+import type { BackendOptions, EngineBackend } from "../../engine/backend-api.js";
+import { wrapSession } from "../../engine/backends/ort-common.js";
 
 export async function createOrtNodeBackend(options: BackendOptions): Promise<EngineBackend> {
   const ort = await import("onnxruntime-node");

@@ -7,15 +7,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { MessageChannel, Worker } from "node:worker_threads";
-import type { BridgeReply, BridgeRequestMessage, FromWorker, ToWorker, WorkerInit } from "./protocol.js";
+import type { BridgeRequest, FromInterpreter, FromSandbox, ToSandbox } from "../../protocol.js";
+import type { WorkerInit } from "./worker-init.js";
 
-type FromHost =
-  | { type: "init"; init: WorkerInit; snapshotPath: string | null }
-  | { type: "interrupt" }
-  | { type: "bridge-reply"; reply: BridgeReply }
-  | ToWorker;
+type FromHost = ToSandbox<WorkerInit>;
 
-const send = (msg: unknown) => {
+const send = (msg: FromSandbox) => {
   if (process.connected) process.send!(msg);
 };
 
@@ -57,8 +54,8 @@ async function start(init: WorkerInit, snapshotPath: string | null) {
       workerData: { ...init, wasmModule, snapshot, interruptBuffer: interrupt, bridgePort: channel.port2, bridgeFlag: flag },
       transferList: [channel.port2],
     });
-    channel.port1.on("message", (req: BridgeRequestMessage) => send({ type: "bridge", req }));
-    worker.on("message", (m: FromWorker) => send(m));
+    channel.port1.on("message", (req: BridgeRequest) => send({ type: "bridge", req }));
+    worker.on("message", (m: FromInterpreter) => send(m));
     worker.on("error", (e) => send({ type: "fatal", reason: `worker error: ${e.message}` }));
     worker.on("exit", (code) => process.exit(code === 0 ? 1 : code));
   } catch (e) {

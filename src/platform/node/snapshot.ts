@@ -7,7 +7,8 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { PACKAGE_ROOT, type RuntimeFile } from "./assets.js";
-import type { FromWorker, WorkerInit } from "./protocol.js";
+import type { FromInterpreter } from "../../protocol.js";
+import type { WorkerInit } from "./worker-init.js";
 
 export const WORKER_URL = new URL("./worker.js", import.meta.url);
 
@@ -83,7 +84,7 @@ function makeSnapshot(opts: {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_URL, { workerData: init });
     let done = false;
-    worker.on("message", (msg: FromWorker) => {
+    worker.on("message", (msg: FromInterpreter) => {
       if (msg.type === "snapshot") {
         done = true;
         resolve(msg.snapshot);

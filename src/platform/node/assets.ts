@@ -11,8 +11,8 @@ const require = createRequire(import.meta.url);
 /** Bumped when the boot sequence changes in a way old snapshots would not match. */
 export const BOOT_PROTOCOL = 1;
 
-/** The project root: dist/interpreter/assets.js -> ../.. */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** The project root: dist/platform/node/assets.js -> ../../.. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 export function pyodideDir(): string {
   return path.dirname(require.resolve("pyodide"));

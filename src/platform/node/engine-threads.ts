@@ -1,0 +1,153 @@
+// A pool of engine threads (see engine-worker.ts): onnxruntime-node computes on the thread
+// that calls run(), so engine work from several interpreters runs in parallel only on several
+// threads. A run goes to the thread with the fewest runs in flight.
+//
+// Weights are held once per process: each is copied into a SharedArrayBuffer when registered,
+// and every thread adopts a view of that memory instead of a copy of its own. Each thread still
+// compiles its own sessions (a session baking weights in as initializers holds ORT's copy).
+// A thread that dies fails only the runs it had in flight and is replaced by a fresh one, which
+// is sent weights as it needs them.
+
+import { Worker } from "node:worker_threads";
+import type { EngineLike } from "../../bridge/engine-host.js";
+import type { DType, GraphSpec } from "../../engine/graph.js";
+import { EngineError } from "../../engine/errors.js";
+import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
+import { Tensor, type TypedArray } from "../../tensor.js";
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  inFlight: number;
+  /** Weight storages this thread already holds. */
+  weights: Set<string>;
+  pending: Map<number, { resolve: (o: Record<string, Tensor>) => void; reject: (e: Error) => void }>;
+}
+
+export class EngineThreads implements EngineLike {
+  readonly #slots: Slot[];
+  readonly #weights = new Map<string, { dtype: DType; bytes: Uint8Array }>();
+  readonly #backend: EngineName;
+  readonly #intraOpThreads: number;
+  #next = 1;
+  #closed = false;
+  /** Threads replaced after dying (diagnostics). */
+  replaced = 0;
+
+  constructor(backend: EngineName, count: number, intraOpThreads: number) {
+    this.#backend = backend;
+    this.#intraOpThreads = intraOpThreads;
+    this.#slots = Array.from({ length: count }, () => this.#start());
+  }
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  #start(): Slot {
+    const worker = new Worker(new URL("./engine-worker.js", import.meta.url), {
+      workerData: { backend: this.#backend, threads: this.#intraOpThreads },
+    });
+    const slot: Slot = { worker, ready: Promise.resolve(), inFlight: 0, weights: new Set(), pending: new Map() };
+    slot.ready = new Promise((resolve, reject) => {
+      worker.once("message", () => resolve());
+      worker.once("error", reject);
+    });
+    slot.ready.catch(() => {}); // a start failure is reported to the runs that wait for it
+    worker.on("message", (m: FromEngineThread) => {
+      if (m.type !== "result") return;
+      const p = slot.pending.get(m.id);
+      if (!p) return;
+      slot.pending.delete(m.id);
+      slot.inFlight--;
+      if (m.ok) {
+        const out: Record<string, Tensor> = {};
+        for (const [name, t] of Object.entries(m.outputs)) out[name] = new Tensor(t.dtype, t.data, t.shape);
+        p.resolve(out);
+      } else p.reject(new EngineError(m.error));
+    });
+    worker.on("error", () => {}); // reported by "exit"
+    worker.on("exit", (code) => this.#died(slot, code));
+    return slot;
+  }
+
+  /** Fail the runs that were on a dead thread, and put a fresh thread in its place. */
+  #died(slot: Slot, code: number) {
+    for (const p of slot.pending.values()) p.reject(new EngineError(`the engine thread running this graph died (exit code ${code}); it was replaced`));
+    slot.pending.clear();
+    slot.inFlight = 0;
+    const i = this.#slots.indexOf(slot);
+    if (this.#closed || i < 0) return;
+    this.#slots[i] = this.#start();
+    this.replaced++;
+  }
+
+  /** Testing hook: terminate engine thread `i` as if it crashed. */
+  async kill(i: number): Promise<void> {
+    const slot = this.#slots[i];
+    if (!slot) throw new RangeError(`no engine thread ${i}; there are ${this.#slots.length}`);
+    await slot.worker.terminate();
+  }
+
+  hasStorage(id: string): boolean {
+    return this.#weights.has(id);
+  }
+
+  /** Keep the weight's bytes once, in shared memory every thread reads. */
+  registerStorage(id: string, dtype: DType, bytes: Uint8Array): void {
+    if (this.#weights.has(id)) return;
+    const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+    shared.set(bytes);
+    this.#weights.set(id, { dtype, bytes: shared });
+  }
+
+  releaseStorage(id: string): void {
+    if (!this.#weights.delete(id)) return;
+    for (const s of this.#slots) {
+      if (s.weights.delete(id)) s.worker.postMessage({ type: "release", storages: [id] } satisfies ToEngineThread);
+    }
+  }
+
+  /** Weight bytes held (once, whatever the number of threads). */
+  get weightBytes(): number {
+    let n = 0;
+    for (const w of this.#weights.values()) n += w.bytes.byteLength;
+    return n;
+  }
+
+  async run(graph: GraphSpec, feeds: Record<string, Tensor>, key: string): Promise<Record<string, Tensor>> {
+    for (const w of graph.weights) {
+      if (!this.#weights.has(w.storage)) throw new EngineError(`graph reads weight storage ${w.storage}, which is not registered`);
+    }
+    const slot = this.#slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    slot.inFlight++;
+    try {
+      await slot.ready;
+    } catch (e) {
+      slot.inFlight--;
+      throw new EngineError(`engine thread failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const weights: { id: string; dtype: DType; bytes: Uint8Array }[] = [];
+    for (const w of graph.weights) {
+      if (slot.weights.has(w.storage)) continue;
+      const held = this.#weights.get(w.storage);
+      if (!held) throw new EngineError(`weight storage ${w.storage} was released while this graph waited`);
+      weights.push({ id: w.storage, ...held });
+      slot.weights.add(w.storage);
+    }
+    const wireFeeds: Record<string, WireTensor> = {};
+    // slice(): post only the elements, not the whole buffer a view may sit in.
+    for (const [name, t] of Object.entries(feeds)) wireFeeds[name] = { dtype: t.dtype, data: t.data.slice() as TypedArray, shape: [...t.shape] };
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ type: "run", id, graph, key, feeds: wireFeeds, weights } satisfies ToEngineThread);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    this.#weights.clear();
+  }
+}

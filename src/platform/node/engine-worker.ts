@@ -1,0 +1,53 @@
+// One engine thread: an Engine (its own ONNX Runtime sessions) serving runs posted by the
+// host. Weights arrive as views of the host's shared memory and are adopted, not copied.
+
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { parentPort, workerData } from "node:worker_threads";
+import { Engine } from "../../engine/engine.js";
+import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
+import { Tensor, type TypedArray } from "../../tensor.js";
+import { registerNodeBackends } from "./backends.js";
+
+registerNodeBackends();
+const { backend, threads } = workerData as { backend: EngineName; threads: number };
+const engine = await Engine.create({ backend, threads });
+const port = parentPort!;
+const post = (m: FromEngineThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+// An idle engine thread allocates nothing, so V8 may never collect the weights a released
+// package left in it (views of shared memory, whose bytes live until every thread drops them):
+// collect once after a release, when there is something to give back.
+setFlagsFromString("--expose-gc");
+const collect = runInNewContext("gc") as () => void;
+let collectSoon: ReturnType<typeof setTimeout> | undefined;
+
+port.on("message", async (m: ToEngineThread) => {
+  if (m.type === "release") {
+    for (const id of m.storages) engine.releaseStorage(id);
+    // After the evicted sessions' release (asynchronous) has run.
+    collectSoon ??= setTimeout(() => {
+      collectSoon = undefined;
+      collect();
+    }, 50);
+    return;
+  }
+  try {
+    for (const w of m.weights) engine.registerStorage(w.id, w.dtype, w.bytes, { adoptShared: true });
+    const feeds: Record<string, Tensor> = {};
+    for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new Tensor(t.dtype, t.data, t.shape);
+    const out = await engine.run(m.graph, feeds, m.key);
+    const outputs: Record<string, WireTensor> = {};
+    const transfer: ArrayBuffer[] = [];
+    for (const [name, t] of Object.entries(out)) {
+      // ORT's outputs own their buffers; copy into a fresh one we can transfer.
+      const data = t.data.slice() as TypedArray;
+      outputs[name] = { dtype: t.dtype, data, shape: [...t.shape] };
+      transfer.push(data.buffer as ArrayBuffer);
+    }
+    post({ type: "result", id: m.id, ok: true, outputs }, transfer);
+  } catch (e) {
+    post({ type: "result", id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) });
+  }
+});
+post({ type: "ready" });

@@ -1,0 +1,53 @@
+// What the host needs from the platform it runs on. The core (pool, package model, zip reader,
+// wire format, engine, Tensor) uses only this; Node's implementation is src/platform/node/, and
+// a browser or edge port adds its own adapter instead of forking the core.
+
+import type { EngineLike } from "../bridge/engine-host.js";
+import type { TransportFactory } from "../interpreter/transport.js";
+import type { EngineName } from "../protocol.js";
+
+export interface InterpreterSetup {
+  /** Which interpreter runs Python: "pyodide" (CPython on Emscripten), or a kind an adapter registered. */
+  kind: string;
+  isolation: "sandboxed" | "trusted";
+  /** Where the boot snapshot is cached; false keeps it in memory only. */
+  snapshotDir?: string | false;
+  /** Sandboxed: cap on each interpreter process's JS heap, MB. */
+  sandboxJsHeapMb: number;
+}
+
+export interface BootStats {
+  snapshot: "disk" | "made";
+  snapshotMs: number;
+  snapshotPath?: string;
+  wasmCompileMs: number;
+}
+
+/** Interpreters ready to be spawned: their transport, and what preparing them cost. */
+export interface PreparedInterpreters {
+  spawn: TransportFactory;
+  stats: BootStats;
+  /** Called once the pool booted: `snapshotFailed` when a cached snapshot did not restore. */
+  booted(snapshotFailed: boolean): void;
+}
+
+export interface EngineSetup {
+  /** Intra-op threads per ONNX Runtime session. */
+  intraOpThreads: number;
+  /** Engine worker threads (0: the engine runs on the calling thread). */
+  engineWorkers: number;
+}
+
+/** Prepares one kind of interpreter (loads its assets, makes its snapshot) and returns its transport. */
+export type InterpreterKindAdapter = (setup: InterpreterSetup) => Promise<PreparedInterpreters>;
+
+export interface Platform {
+  /** CPU cores available to this process. */
+  cores(): number;
+  /** A file's bytes; throws an error whose `code` is "ENOENT" when it does not exist. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Default sink for interpreter output. */
+  writeStderr(text: string): void;
+  prepareInterpreters(setup: InterpreterSetup): Promise<PreparedInterpreters>;
+  createEngine(name: EngineName, setup: EngineSetup): Promise<EngineLike>;
+}

@@ -1,0 +1,313 @@
+// The pool's dispatcher: the one owner of every interpreter and of everything the host knows
+// about each (the packages and modules loaded into it, its tenant, the sessions pinned to it).
+// It balances jobs, runs each job's prerequisites, enforces tenancy, and serves the engine
+// bridge. InterpreterManager is a façade over it; Package, ReplicatedObj, InterpreterSession
+// and PyObject reach it only through PoolPort.
+
+import { EngineHost, type EngineLike } from "../bridge/engine-host.js";
+import { CallTimeoutError, ClosedError, WasmdeployError } from "../errors.js";
+import { Interpreter, type JobSpec } from "../interpreter/interpreter.js";
+import type { TransportFactory } from "../interpreter/transport.js";
+import { type PyObject, refOf } from "../objects.js";
+import type { EngineName, HostRequest, ReplicatedAddress } from "../protocol.js";
+import { decode, encode } from "../wire.js";
+import { chooseInterpreter } from "./balance.js";
+import { HandleCodec } from "./codec.js";
+import type { CallLimits, InvokeOptions, PackageRef, PoolPort } from "./port.js";
+
+export interface PoolOptions {
+  count: number;
+  /** Starts one interpreter generation (the platform's transport). */
+  spawn: TransportFactory;
+  /** Sandboxed isolation: hardened realms and one package per interpreter (exclusive tenancy). */
+  sandboxed: boolean;
+  eager: boolean;
+  interruptGraceMs: number;
+  onOutput: (interpreter: number, stream: "stdout" | "stderr", text: string) => void;
+  /** The manager's defaults for every call. */
+  defaults: CallLimits;
+  engineName: EngineName;
+  /** Makes the engine, at the first tensor operation. */
+  createEngine: () => Promise<EngineLike>;
+}
+
+/** What the pool knows of one interpreter generation. */
+interface GenerationState {
+  generation: number;
+  /** Prerequisites done in this generation: package ids and "module:<id>". */
+  loaded: Set<string>;
+  /** Exclusive tenancy: the one package this generation serves. */
+  tenant?: string;
+}
+
+interface Slot {
+  interp: Interpreter;
+  gen: GenerationState;
+  /** Sessions pinned to this interpreter (they outlive respawns). */
+  sessions: number;
+}
+
+const mb = (x: number | undefined) => (x === undefined ? undefined : x * 2 ** 20);
+
+export class Pool implements PoolPort {
+  readonly #slots: Slot[];
+  readonly #byInterp = new Map<Interpreter, Slot>();
+  readonly #opts: PoolOptions;
+  readonly engineHost: EngineHost;
+  #closed = false;
+  #rr = 0;
+  #modules: { id: number; name: string; source: string }[] = [];
+  #nextModuleId = 1;
+  readonly #packages = new Map<string, PackageRef>();
+  readonly #finalizer = new FinalizationRegistry<{ interp: Interpreter; generation: number; id: number }>((h) =>
+    this.freeHandles(h.interp, h.generation, [h.id]),
+  );
+
+  constructor(opts: PoolOptions) {
+    this.#opts = opts;
+    this.engineHost = new EngineHost(opts.createEngine, (id) => this.#weightBytes(id));
+    this.#slots = [];
+    for (let index = 0; index < opts.count; index++) {
+      const interp = new Interpreter({
+        index,
+        spawn: opts.spawn,
+        sandboxed: opts.sandboxed,
+        eager: opts.eager,
+        interruptGraceMs: opts.interruptGraceMs,
+        onOutput: opts.onOutput,
+        bridge: (req, from, owner) =>
+          this.engineHost.handle(req, {
+            owner,
+            charge: (bytes) => from.chargeEngine(bytes),
+            mayUseWeights: (pkgId) => this.#state(from).loaded.has(pkgId),
+          }),
+        onRelease: (ids, owner) => this.engineHost.release(ids, owner),
+        onOwnerGone: (owner) => this.engineHost.releaseOwner(owner),
+      });
+      const slot: Slot = { interp, gen: { generation: interp.generation, loaded: new Set() }, sessions: 0 };
+      this.#slots.push(slot);
+      this.#byInterp.set(interp, slot);
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  get interpreters(): readonly Interpreter[] {
+    return this.#slots.map((s) => s.interp);
+  }
+
+  /** Resolves when every interpreter booted; calls `onFirst` when the first one did. */
+  async ready(onFirst: () => void): Promise<void> {
+    await Promise.all(this.#slots.map((s) => s.interp.ready().then(onFirst)));
+  }
+
+  addPackage(pkg: PackageRef): void {
+    this.#packages.set(pkg.id, pkg);
+  }
+
+  /** Queued + running jobs + pinned sessions of one interpreter. */
+  load(interp: Interpreter): number {
+    return interp.pending + this.#byInterp.get(interp)!.sessions;
+  }
+
+  /** Test and diagnostics view: the tenant of each interpreter (sandboxed), by index. */
+  tenants(): (string | undefined)[] {
+    return this.#slots.map((s) => this.#state(s.interp).tenant);
+  }
+
+  // ----- PoolPort -----
+
+  interpreterFor(pkg: PackageRef | undefined, index?: number): Interpreter {
+    this.#assertOpen();
+    if (index === undefined) return this.#pick(pkg);
+    const slot = Number.isInteger(index) ? this.#slots[index] : undefined;
+    if (!slot) throw new RangeError(`no interpreter ${String(index)}; the manager has ${this.#slots.length}`);
+    return slot.interp;
+  }
+
+  sessionOpened(interp: Interpreter): void {
+    this.#byInterp.get(interp)!.sessions++;
+  }
+
+  sessionClosed(interp: Interpreter): void {
+    this.#byInterp.get(interp)!.sessions--;
+  }
+
+  async invoke(target: Interpreter | undefined, req: HostRequest, opts: InvokeOptions): Promise<unknown> {
+    this.#assertOpen();
+    const codec = new HandleCodec(this, this.engineHost, (h) => this.#trackHandle(h, opts.onHandle));
+    const msg = encode(req.payload, codec);
+    const pinned = codec.pinnedInterpreter();
+    if (pinned && target && pinned !== target) {
+      throw new WasmdeployError(
+        `a Python object handle from interpreter ${pinned.index} was passed to a call on interpreter ${target.index}`,
+      );
+    }
+    const interp = target ?? pinned ?? this.#pick(opts.pkg);
+    const pkg = opts.pkg;
+    const state = this.#state(interp);
+    // Exclusive tenancy: claim a free interpreter for this package now, so its next calls do
+    // not scatter over other free interpreters while the package is still loading.
+    if (this.#opts.sandboxed && pkg && state.tenant === undefined && state.loaded.size === 0) state.tenant = pkg.id;
+    codec.target = interp;
+    const d = this.#opts.defaults;
+    const spec: JobSpec = {
+      op: req.op,
+      msg,
+      context: opts.context,
+      timeoutMs: opts.timeoutMs ?? d.timeoutMs,
+      memoryLimitBytes: mb(opts.memoryLimitMb ?? d.memoryLimitMb),
+      engineBytesPerRun: mb(opts.engineMemoryPerCallMb ?? d.engineMemoryPerCallMb),
+      prepare: (i) => this.#prerequisite(i, pkg),
+      // Inputs belong to the interpreter generation that runs the call (known only at dispatch).
+      onStart: codec.tensorsPut.length ? (i) => this.engineHost.adopt(codec.tensorsPut, i.owner) : undefined,
+      check: pkg ? () => (pkg.closed ? new ClosedError(`package ${pkg.label} was unloaded`) : undefined) : undefined,
+    };
+    let result;
+    try {
+      result = await interp.submit(spec);
+    } catch (e) {
+      // Inputs of a call that never reached Python are not Python's to release.
+      if (e instanceof ClosedError || (e instanceof CallTimeoutError && e.how === "queued")) this.engineHost.release(codec.tensorsPut);
+      throw e;
+    }
+    return decode(result, codec);
+  }
+
+  freeHandles(interp: Interpreter, generation: number, ids: number[]): void {
+    if (this.#closed || interp.generation !== generation || !interp.alive) return;
+    interp.submit({ op: "free", msg: encode({ handles: ids }), context: "releasing handles" }).catch(() => {});
+  }
+
+  async dropReplicated(address: ReplicatedAddress): Promise<void> {
+    await Promise.all(
+      this.#holding(address.pkg).map((i) => this.#housekeeping(i, { op: "drop_replicated", payload: address }, `unloading ${address.package}/${address.resource}`)),
+    );
+  }
+
+  async unloadPackage(pkg: PackageRef): Promise<void> {
+    this.#packages.delete(pkg.id);
+    const holders = this.#holding(pkg.id);
+    for (const i of holders) this.#state(i).loaded.delete(pkg.id);
+    await Promise.all(holders.map((i) => this.#housekeeping(i, { op: "unload_package", payload: { pkg: pkg.id } }, `unloading ${pkg.label}`)));
+    // Its weights, in every engine thread, and the compiled graphs that read them.
+    await this.engineHost.releasePackage(pkg.id);
+  }
+
+  // ----- the manager's own operations -----
+
+  /**
+   * Make a module importable in every interpreter (now and after any respawn). Applied now on
+   * every live interpreter so errors surface here, not at some later call.
+   */
+  async registerModule(name: string, source: string): Promise<void> {
+    this.#assertOpen();
+    const entry = { id: this.#nextModuleId++, name, source };
+    this.#modules.push(entry);
+    try {
+      await Promise.all(
+        this.#slots
+          .filter((s) => s.interp.alive)
+          .map((s) => this.invoke(s.interp, { op: "stats", payload: {} }, { context: `registering module ${name}` })),
+      );
+    } catch (e) {
+      this.#modules = this.#modules.filter((m) => m !== entry);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#packages.clear();
+    await Promise.all(this.#slots.map((s) => s.interp.close()));
+    await this.engineHost.close();
+  }
+
+  // ----- internals -----
+
+  /** The state of the interpreter's current generation (fresh after every respawn). */
+  #state(interp: Interpreter): GenerationState {
+    const slot = this.#byInterp.get(interp)!;
+    if (slot.gen.generation !== interp.generation) slot.gen = { generation: interp.generation, loaded: new Set() };
+    return slot.gen;
+  }
+
+  #pick(pkg?: PackageRef): Interpreter {
+    const views = this.#slots.map((s) => ({ alive: s.interp.alive, load: this.load(s.interp), tenant: this.#state(s.interp).tenant }));
+    const i = chooseInterpreter(views, this.#rr, pkg?.id, this.#opts.sandboxed);
+    if (i < 0) throw new WasmdeployError("no interpreter is alive: every one failed to boot; see the earlier errors");
+    this.#rr = (i + 1) % this.#slots.length;
+    return this.#slots[i]!.interp;
+  }
+
+  /** Live interpreters whose current generation loaded package `pkgId`. */
+  #holding(pkgId: string): Interpreter[] {
+    return this.#slots.map((s) => s.interp).filter((i) => i.alive && this.#state(i).loaded.has(pkgId));
+  }
+
+  /** An op with no result to decode (package housekeeping); failures are moot (the interpreter is gone). */
+  #housekeeping(interp: Interpreter, req: HostRequest, context: string): Promise<unknown> {
+    return interp
+      .submit({ op: req.op, msg: encode(req.payload), context, prepare: (i) => this.#prerequisite(i, undefined) })
+      .catch(() => {});
+  }
+
+  #trackHandle(h: PyObject, onHandle?: (h: PyObject) => void) {
+    this.#finalizer.register(h, handleKey(h), h);
+    onHandle?.(h);
+  }
+
+  /** Bytes of a package storage "<package id>/<key>", for the engine. */
+  #weightBytes(id: string): Uint8Array | undefined {
+    const slash = id.indexOf("/");
+    return this.#packages.get(id.slice(0, slash))?.storageBytes(id.slice(slash + 1));
+  }
+
+  /** What an interpreter must run before a job: registered modules, then the job's package. */
+  #prerequisite(interp: Interpreter, pkg: PackageRef | undefined): JobSpec | undefined {
+    const state = this.#state(interp);
+    for (const m of this.#modules) {
+      const key = `module:${m.id}`;
+      if (!state.loaded.has(key)) {
+        return {
+          op: "register_module",
+          msg: encode({ name: m.name, source: m.source }),
+          context: `registering module ${m.name}`,
+          onDone: () => state.loaded.add(key),
+        };
+      }
+    }
+    if (pkg && this.#opts.sandboxed && state.tenant !== undefined && state.tenant !== pkg.id) {
+      return { op: "stats", msg: encode({}), context: `switching interpreter ${interp.index} to ${pkg.label}`, recycle: true };
+    }
+    if (pkg && !pkg.closed && !state.loaded.has(pkg.id)) {
+      return {
+        op: "load_package",
+        msg: pkg.loadMessage(),
+        context: `loading package ${pkg.label}`,
+        onDone: () => {
+          state.loaded.add(pkg.id);
+          if (this.#opts.sandboxed) state.tenant = pkg.id;
+        },
+      };
+    }
+    return undefined;
+  }
+
+  #assertOpen() {
+    if (this.#closed) throw new ClosedError("the interpreter manager is closed; create a new one");
+  }
+}
+
+/** The finalizer's key for a handle: a copy of its ref, so it does not keep the handle alive. */
+function handleKey(h: PyObject) {
+  const r = refOf(h);
+  return { interp: r.interp, generation: r.generation, id: r.id };
+}

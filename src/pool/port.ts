@@ -1,0 +1,62 @@
+// The narrow interface through which Package, ReplicatedObj, InterpreterSession and PyObject
+// reach the pool, and the few facts they hand it. Nothing here is public API.
+
+import type { Interpreter } from "../interpreter/interpreter.js";
+import type { HostRequest, ReplicatedAddress, WireMessage } from "../protocol.js";
+
+/** Per-call limits, resolved from the call, its package and the manager. */
+export interface CallLimits {
+  timeoutMs?: number;
+  memoryLimitMb?: number;
+  engineMemoryPerCallMb?: number;
+}
+
+/** What the pool needs to know of a loaded package. */
+export interface PackageRef {
+  readonly id: string;
+  readonly label: string;
+  readonly closed: boolean;
+  /** The archive's code and data, as sent to each interpreter that serves it. */
+  loadMessage(): WireMessage;
+  /** Bytes of one of its weight storages (for the engine). */
+  storageBytes(key: string): Uint8Array | undefined;
+}
+
+/** Anything a call can produce a handle into (a PyObject), seen only as disposable. */
+export interface Disposable {
+  dispose(): void;
+}
+
+export interface InvokeOptions extends CallLimits {
+  /** Human description for errors, e.g. "calling tok.encode". */
+  context: string;
+  /** The package whose code the call runs (prerequisite and tenancy). */
+  pkg?: PackageRef;
+  /** Called with every handle the result holds (sessions release them with themselves). */
+  onHandle?: (h: Disposable) => void;
+}
+
+export interface PoolPort {
+  readonly closed: boolean;
+  /** Number of interpreters. */
+  readonly size: number;
+  /** Run an operation on `target`, on the interpreter the arguments' handles live in, or on the least-loaded one. */
+  invoke(target: Interpreter | undefined, req: HostRequest, opts: InvokeOptions): Promise<unknown>;
+  /** The interpreter a new session for `pkg` should pin (least loaded), or interpreter `index`. */
+  interpreterFor(pkg: PackageRef | undefined, index?: number): Interpreter;
+  /** Pinned sessions count as load for balancing. */
+  sessionOpened(interp: Interpreter): void;
+  sessionClosed(interp: Interpreter): void;
+  /** Release Python objects (handles) of one interpreter generation. */
+  freeHandles(interp: Interpreter, generation: number, ids: number[]): void;
+  /** Drop an unpickled object from every interpreter that holds it. */
+  dropReplicated(address: ReplicatedAddress): Promise<void>;
+  /** Drop a package from every interpreter and its weights from the engine. */
+  unloadPackage(pkg: PackageRef): Promise<void>;
+}
+
+/** How a session brings a replicated object onto its interpreter. */
+export type MoveFn = (target: Interpreter, onHandle: (h: Disposable) => void) => Promise<unknown>;
+
+/** ReplicatedObj registers itself here; InterpreterSession.fromMovable looks it up. */
+export const movables = new WeakMap<object, MoveFn>();
