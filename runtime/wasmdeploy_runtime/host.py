@@ -1,9 +1,11 @@
 """The interpreter's side of the host protocol.
 
-The worker calls `dispatch(op, payload_json, buffers)` for every request and gets
-back a JS array [ok, json, buffers]. Python exceptions never escape: they come back
-as {"type", "message", "traceback"} so the host can raise a typed PythonError. A
-JS exception out of dispatch therefore means the interpreter itself failed.
+Every request runs through `run(op, payload_json, buffers)`, which returns
+(ok, json, buffers, releases). Python exceptions never escape: they come back as
+{"type", "message", "traceback"} so the host can raise a typed PythonError; an exception
+out of an entry point therefore means the interpreter itself failed. Two entry points
+adapt it to the interpreter kinds: `dispatch` (Pyodide: JS values in and out) and
+`dispatch_frames` (WASI: called from wasm/src/wasmdeploy.c with bytes).
 """
 
 import importlib
@@ -12,8 +14,6 @@ import random
 import sys
 import traceback
 import types
-
-from pyodide.ffi import to_js
 
 from . import tensors, wire
 from .package_importer import PackageImporter, demangle
@@ -178,9 +178,8 @@ def _error_payload(exc):
     return {"type": name, "message": str(exc), "traceback": tb}
 
 
-def dispatch(op, payload, js_buffers):
-    """Run one request. Returns to_js([ok, json, [bytes...]])."""
-    buffers = [b.to_bytes() for b in js_buffers] if js_buffers else []
+def run(op, payload, buffers):
+    """Run one request. Returns (ok, json, [bytes...], releases)."""
     try:
         req = wire.loads(payload, buffers, _resolve_handle)
         fn = _OPS.get(op)
@@ -188,13 +187,27 @@ def dispatch(op, payload, js_buffers):
             raise ValueError(f"unknown operation {op!r}")
         result = fn(req)
         if req.get("as_handle"):
-            return to_js([True, wire.json.dumps(_make_handle(result)), [], _releases()])
+            return True, wire.json.dumps(_make_handle(result)), [], _releases()
         tensors.prepare_result(result)
         enc = wire.Encoder(_make_handle)
         text = enc.dumps(result)
-        return to_js([True, text, enc.buffers, _releases()])
+        return True, text, enc.buffers, _releases()
     except BaseException as exc:  # KeyboardInterrupt (deadline), SystemExit, everything
-        return to_js([False, wire.json.dumps(_error_payload(exc)), [], _releases()])
+        return False, wire.json.dumps(_error_payload(exc)), [], _releases()
+
+
+def dispatch(op, payload, js_buffers):
+    """Pyodide entry: JS buffers in, to_js([ok, json, [bytes...], releases]) out."""
+    from pyodide.ffi import to_js  # only Pyodide has it
+
+    buffers = [b.to_bytes() for b in js_buffers] if js_buffers else []
+    return to_js(list(run(op, payload, buffers)))
+
+
+def dispatch_frames(op, payload, buffers):
+    """WASI entry: bytes in, (ok, json, releases as JSON, [bytes...]) out (see wasmdeploy.c)."""
+    ok, text, out_buffers, releases = run(op, payload, buffers)
+    return ok, text, wire.json.dumps(releases), [bytes(b) for b in out_buffers]
 
 
 def _releases():
