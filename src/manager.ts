@@ -9,7 +9,8 @@ import { EngineHost, type EngineName } from "./bridge/engine-host.js";
 import { CallTimeoutError, ClosedError, PackageFormatError, WasmdeployError } from "./errors.js";
 import { pyodideDir, runtimeFiles, snapshotKey } from "./interpreter/assets.js";
 import { Interpreter, type JobSpec } from "./interpreter/interpreter.js";
-import { defaultSnapshotDir, loadOrMakeSnapshot } from "./interpreter/snapshot.js";
+import { defaultSnapshotDir, loadOrMakeSnapshot, type SnapshotResult } from "./interpreter/snapshot.js";
+import { WasiThreadPool } from "./interpreter/wasi/pool.js";
 import { HandleCodec, type HandleHost, type InvokeOptions, PyObject } from "./objects.js";
 import { parseTorchPackage } from "./package/archive.js";
 import type { ZipLimits } from "./package/zip.js";
@@ -26,6 +27,12 @@ export interface InterpreterManagerOptions {
    * calls, but Python code can reach this process's JavaScript realm.
    */
   isolation?: "sandboxed" | "trusted";
+  /**
+   * "pyodide" (default): Pyodide interpreters, isolated as `isolation` says. "wasi": CPython
+   * built for WASI (wasm/), many per worker thread in this process; WebAssembly is their
+   * boundary (docs/security.md), so `isolation` does not apply to them.
+   */
+  interpreter?: "pyodide" | "wasi";
   /** Sandboxed only: cap on each interpreter process's JS heap, MB. Default 512. */
   sandboxJsHeapMb?: number;
   /** Where the boot snapshot is cached; false keeps it in memory only. Default: see defaultSnapshotDir(). */
@@ -121,6 +128,8 @@ export class InterpreterInstance {
 export class InterpreterManager implements HandleHost {
   readonly interpreters: readonly Interpreter[];
   #closed = false;
+  /** Stops what the interpreters ran on (the WASI threads). */
+  #afterClose?: () => Promise<void>;
   #rr = 0;
   #modules: { id: number; name: string; source: string }[] = [];
   #nextModuleId = 1;
@@ -148,12 +157,17 @@ export class InterpreterManager implements HandleHost {
     if (!Number.isInteger(count) || count < 1) {
       throw new RangeError(`interpreters must be a positive integer, got ${String(options.interpreters)}`);
     }
+    const kind = options.interpreter ?? "pyodide";
+    if (kind !== "pyodide" && kind !== "wasi") {
+      throw new RangeError(`interpreter must be "pyodide" or "wasi", got ${JSON.stringify(kind)}`);
+    }
     const started = performance.now();
     const dir = pyodideDir();
     const wasmStart = performance.now();
-    const wasmModule = await WebAssembly.compile(await readFile(path.join(dir, "pyodide.asm.wasm")));
-    const wasmCompileMs = performance.now() - wasmStart;
     const files = runtimeFiles();
+    const wasi = kind === "wasi" ? new WasiThreadPool(files, { threads: Math.min(count, availableParallelism()) }) : undefined;
+    const wasmModule = wasi ? new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])) : await WebAssembly.compile(await readFile(path.join(dir, "pyodide.asm.wasm")));
+    const wasmCompileMs = performance.now() - wasmStart;
     const isolation = options.isolation ?? "sandboxed";
     if (isolation !== "sandboxed" && isolation !== "trusted") {
       throw new RangeError(`isolation must be "sandboxed" or "trusted", got ${JSON.stringify(isolation)}`);
@@ -162,7 +176,9 @@ export class InterpreterManager implements HandleHost {
     let snapshotDir = options.snapshotDir ?? defaultSnapshotDir();
     // Sandboxed interpreters are other processes: they read the snapshot from a file.
     if (sandboxed && snapshotDir === false) snapshotDir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-snapshot-"));
-    const snap = await loadOrMakeSnapshot({
+    const snap: SnapshotResult = wasi
+      ? await wasi.ensureSnapshot().then(() => ({ bytes: new Uint8Array(0), source: "made" as const, ms: wasi.snapshotMs ?? 0 }))
+      : await loadOrMakeSnapshot({
       dir: snapshotDir,
       key: snapshotKey(files, isolation),
       pyodideDir: dir,
@@ -170,7 +186,7 @@ export class InterpreterManager implements HandleHost {
       runtimeFiles: files,
       sandboxed,
     });
-    if (sandboxed && !snap.path) throw new WasmdeployError("sandboxed interpreters need the boot snapshot on disk; set snapshotDir to a writable folder");
+    if (sandboxed && !wasi && !snap.path) throw new WasmdeployError("sandboxed interpreters need the boot snapshot on disk; set snapshotDir to a writable folder");
     // One copy of the snapshot for every worker: a SharedArrayBuffer is shared, not cloned.
     const sharedSnapshot = new Uint8Array(new SharedArrayBuffer(snap.bytes.byteLength));
     sharedSnapshot.set(snap.bytes);
@@ -210,6 +226,9 @@ export class InterpreterManager implements HandleHost {
             }),
           onRelease: (ids, owner) => engineHost.release(ids, owner),
           onOwnerGone: (owner) => engineHost.releaseOwner(owner),
+          spawn: wasi
+            ? (init, h) => wasi.spawn(h, { eager: init.eager, memoryMaxBytes: options.memoryLimitMb ? options.memoryLimitMb * 2 ** 20 : undefined })
+            : undefined,
         }),
       );
     }
@@ -224,6 +243,7 @@ export class InterpreterManager implements HandleHost {
       );
     } catch (e) {
       await Promise.all(interps.map((i) => i.close()));
+      await wasi?.close();
       throw e;
     }
     if (snap.source === "disk" && snap.path && interps.some((i) => i.lastBoot?.snapshotError)) {
@@ -231,14 +251,16 @@ export class InterpreterManager implements HandleHost {
       // process makes a fresh one instead of booting cold forever.
       rmSync(snap.path, { force: true });
     }
-    return (managerRef.m = new InterpreterManager(interps, engineHost, options, {
+    managerRef.m = new InterpreterManager(interps, engineHost, options, {
       snapshot: snap.source,
       snapshotMs: snap.ms,
       snapshotPath: snap.path,
       wasmCompileMs,
       firstReadyMs,
       allReadyMs: performance.now() - started,
-    }));
+    });
+    managerRef.m.#afterClose = wasi ? () => wasi.close() : undefined;
+    return managerRef.m;
   }
 
   get closed(): boolean {
@@ -339,6 +361,7 @@ export class InterpreterManager implements HandleHost {
     for (const p of this.#packages) p.markClosed();
     await Promise.all(this.interpreters.map((i) => i.close()));
     await this.engineHost.close();
+    await this.#afterClose?.();
   }
 
   // ----- internal API used by Package, ReplicatedObj, sessions and handles -----

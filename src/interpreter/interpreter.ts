@@ -66,6 +66,8 @@ export interface InterpreterOptions {
   onRelease?: (ids: string[], owner: string) => void;
   /** A generation of this interpreter is gone: free what it owned. */
   onOwnerGone?: (owner: string) => void;
+  /** Starts the interpreter another way than `isolation` says (WASI instances). */
+  spawn?: (init: SpawnInit, h: TransportHandlers) => Transport;
 }
 
 export interface BootInfo {
@@ -198,8 +200,9 @@ export class Interpreter {
       },
       bridge: this.opts.bridge ? (req) => this.opts.bridge!(req, this, owner) : undefined,
     };
-    const transport =
-      this.opts.isolation === "sandboxed"
+    const transport = this.opts.spawn
+      ? this.opts.spawn(init, handlers)
+      : this.opts.isolation === "sandboxed"
         ? spawnProcess(init, handlers, this.opts.sandbox!)
         : spawnThread(init, handlers);
     this.transport = transport;
@@ -230,6 +233,9 @@ export class Interpreter {
         this.opts.onOutput(this.index, msg.stream, msg.text);
         break;
       case "fatal":
+        // A WASI instance that reached its linear memory cap reports it this way.
+        if (msg.reason.startsWith("memory limit") && this.inFlight) this.inFlight.memoryExceeded = this.heapBytes;
+        break;
       case "snapshot":
         break;
     }
@@ -264,7 +270,7 @@ export class Interpreter {
       this.settle(
         job,
         job.memoryExceeded !== undefined
-          ? new MemoryLimitError(this.index, job.memoryLimitBytes!, job.memoryExceeded)
+          ? new MemoryLimitError(this.index, job.memoryLimitBytes ?? job.memoryExceeded, job.memoryExceeded)
           : job.timedOut
             ? new CallTimeoutError(job.timeoutMs!, this.index, "terminated")
             : new InterpreterCrashedError(this.index, reason),
