@@ -13,7 +13,7 @@ import zipfile
 SKIP_DIRS = {
     "test", "tests", "idle_test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3",
     "venv", "pydoc_data", "distutils", "curses", "dbm", "sqlite3", "msilib", "multiprocessing",
-    "ctypes", "asyncio", "wsgiref", "xmlrpc", "site-packages", "__phello__", "lib-dynload",
+    "ctypes", "wsgiref", "xmlrpc", "site-packages", "__phello__", "lib-dynload",
 }
 SKIP_FILES = {"turtle.py", "pydoc.py", "antigravity.py", "this.py", "__hello__.py", "webbrowser.py",
               "smtpd.py", "imaplib.py", "nntplib.py", "poplib.py", "ftplib.py", "telnetlib.py",
