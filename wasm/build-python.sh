@@ -55,7 +55,7 @@ if [ ! -f "$SRC/.wasmdeploy-patched" ]; then
   # Reproducible bytes: clang 14 ignores SOURCE_DATE_EPOCH, so pin sys.version's build date.
   sed -i 's/^#define DATE __DATE__$/#define DATE "Feb  8 2023"/; s/^#define TIME __TIME__$/#define TIME "00:00:00"/' \
     "$SRC/Modules/getbuildinfo.c"
-  ! grep -q '__DATE__$' "$SRC/Modules/getbuildinfo.c"
+  if grep -q 'define DATE __DATE__' "$SRC/Modules/getbuildinfo.c"; then echo "getbuildinfo.c: pinning the date failed" >&2; exit 1; fi
   touch "$SRC/.wasmdeploy-patched"
 fi
 
