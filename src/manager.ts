@@ -165,7 +165,10 @@ export class InterpreterManager implements HandleHost {
     const dir = pyodideDir();
     const wasmStart = performance.now();
     const files = runtimeFiles();
-    const wasi = kind === "wasi" ? new WasiThreadPool(files, { threads: Math.min(count, availableParallelism()) }) : undefined;
+    const wasi =
+      kind === "wasi"
+        ? new WasiThreadPool(files, { threads: Math.min(count, availableParallelism()), snapshotDir: options.snapshotDir ?? defaultSnapshotDir() })
+        : undefined;
     const wasmModule = wasi ? new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])) : await WebAssembly.compile(await readFile(path.join(dir, "pyodide.asm.wasm")));
     const wasmCompileMs = performance.now() - wasmStart;
     const isolation = options.isolation ?? "sandboxed";
@@ -177,7 +180,7 @@ export class InterpreterManager implements HandleHost {
     // Sandboxed interpreters are other processes: they read the snapshot from a file.
     if (sandboxed && snapshotDir === false) snapshotDir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-snapshot-"));
     const snap: SnapshotResult = wasi
-      ? await wasi.ensureSnapshot().then(() => ({ bytes: new Uint8Array(0), source: "made" as const, ms: wasi.snapshotMs ?? 0 }))
+      ? await wasi.ensureSnapshot().then(() => ({ bytes: new Uint8Array(0), source: wasi.snapshotSource ?? "made", ms: wasi.snapshotMs ?? 0 }))
       : await loadOrMakeSnapshot({
       dir: snapshotDir,
       key: snapshotKey(files, isolation),

@@ -3,6 +3,7 @@
 // from wasm/stdlib.zip plus runtime/) in a SharedArrayBuffer that every thread's file system
 // views without copying.
 
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { unzipSync } from "fflate";
@@ -23,8 +24,8 @@ export interface WasiAssets {
   /** The module's declared minimum memory (64 KiB pages). */
   minPages: number;
   files: FileImage;
-  /** Identifies the build (snapshot cache key material). */
-  wasmBytes: number;
+  /** Snapshot cache key: the build, the stdlib and the runtime sources. */
+  key: string;
 }
 
 export function buildFileImage(runtime: RuntimeFile[], stdlibZip: Uint8Array): FileImage {
@@ -100,11 +101,13 @@ export function wasiAssets(runtime: RuntimeFile[]): WasiAssets {
   if (cached) return cached;
   const wasm = new Uint8Array(readFileSync(path.join(WASM_DIR, "python.wasm")));
   const stdlib = new Uint8Array(readFileSync(path.join(WASM_DIR, "stdlib.zip")));
+  const h = createHash("sha256").update(wasm).update(stdlib);
+  for (const f of runtime) h.update(`${f.path}\0${f.source}\0`);
   cached = {
     module: new WebAssembly.Module(wasm),
     minPages: memoryImportMinPages(wasm),
     files: buildFileImage(runtime, stdlib),
-    wasmBytes: wasm.length,
+    key: h.digest("hex").slice(0, 24),
   };
   return cached;
 }

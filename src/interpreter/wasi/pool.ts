@@ -6,7 +6,9 @@
 // ignores the deadline interrupt (stuck in C code) can only be stopped by terminating its
 // thread: the other instances on that thread end too (onExit), and the pool replaces them.
 
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import path from "node:path";
 import { MessageChannel, Worker } from "node:worker_threads";
 import type { RuntimeFile } from "../assets.js";
 import type { ToWorker } from "../protocol.js";
@@ -92,12 +94,52 @@ export class WasiThreadPool {
   private snapshot?: Promise<WasiSnapshot>;
   private nextInst = 1;
   private nextThread = 0;
-  /** How long the snapshot took to make (boot + imports), once per process. */
+  /** How long the snapshot took to make (boot + imports) or read from the cache. */
   snapshotMs?: number;
+  snapshotSource?: "disk" | "made";
+  private readonly snapshotFile?: string;
 
-  constructor(runtimeFiles: RuntimeFile[], opts: { threads?: number } = {}) {
+  /** `snapshotDir`: where the snapshot is cached between processes (false: memory only). */
+  constructor(runtimeFiles: RuntimeFile[], opts: { threads?: number; snapshotDir?: string | false } = {}) {
     this.maxThreads = Math.max(1, opts.threads ?? availableParallelism());
     this.assets = wasiAssets(runtimeFiles);
+    if (opts.snapshotDir) this.snapshotFile = path.join(opts.snapshotDir, `wasi-${this.assets.key}.snapshot`);
+  }
+
+  /** File layout: u32 pages, u32 count, count u32 page indices, then the pages. */
+  private readCached(): WasiSnapshot | undefined {
+    if (!this.snapshotFile) return undefined;
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(this.snapshotFile);
+    } catch {
+      return undefined;
+    }
+    const pages = bytes.readUInt32LE(0);
+    const count = bytes.readUInt32LE(4);
+    const dataAt = 8 + 4 * count;
+    if (bytes.length !== dataAt + count * 65536) return undefined; // truncated or foreign: make a new one
+    const index = new Int32Array(count);
+    for (let i = 0; i < count; i++) index[i] = bytes.readUInt32LE(8 + 4 * i);
+    const data = new SharedArrayBuffer(count * 65536);
+    new Uint8Array(data).set(bytes.subarray(dataAt));
+    return { pages, index, data };
+  }
+
+  private writeCached(s: WasiSnapshot) {
+    if (!this.snapshotFile) return;
+    try {
+      const head = Buffer.alloc(8 + 4 * s.index.length);
+      head.writeUInt32LE(s.pages, 0);
+      head.writeUInt32LE(s.index.length, 4);
+      s.index.forEach((p, i) => head.writeUInt32LE(p, 8 + 4 * i));
+      mkdirSync(path.dirname(this.snapshotFile), { recursive: true });
+      const tmp = `${this.snapshotFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, Buffer.concat([head, new Uint8Array(s.data)]));
+      renameSync(tmp, this.snapshotFile); // atomic for concurrent readers
+    } catch {
+      // An unwritable cache costs the next process a cold boot, nothing more.
+    }
   }
 
   private threadInit(): ThreadInit {
@@ -122,12 +164,23 @@ export class WasiThreadPool {
 
   /** Boot one instance cold on a thread, import the runtime and keep its non-zero pages. */
   ensureSnapshot(): Promise<WasiSnapshot> {
+    const started = performance.now();
+    const cachedSnap = this.snapshot ? undefined : this.readCached();
+    if (cachedSnap) {
+      this.snapshotMs = performance.now() - started;
+      this.snapshotSource = "disk";
+      this.snapshot = Promise.resolve(cachedSnap);
+    }
     this.snapshot ??= new Promise<WasiSnapshot>((resolve, reject) => {
       const t = this.pickThread();
       t.snapshotWaiter = (m) => {
         t.snapshotWaiter = undefined;
         this.snapshotMs = m.ms;
-        if (m.snapshot) resolve(m.snapshot);
+        this.snapshotSource = "made";
+        if (m.snapshot) {
+          this.writeCached(m.snapshot);
+          resolve(m.snapshot);
+        }
         else reject(new Error(`WASI interpreter failed to boot: ${m.error}`));
       };
       t.post({ type: "snapshot" });
