@@ -6,6 +6,7 @@
 // ignores the deadline interrupt (stuck in C code) can only be stopped by terminating its
 // thread: the other instances on that thread end too (onExit), and the pool replaces them.
 
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
@@ -17,6 +18,7 @@ import { type WasiAssets, wasiAssets } from "./assets.js";
 import type { FromThread, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
 
 const THREAD_URL = new URL("./thread.js", import.meta.url);
+const SNAP_MAGIC = Buffer.from("wasmdeploy-wasi-snapshot-1\n");
 
 export interface WasiSpawnOptions {
   /** Debug mode of the torch layer: materialize after every op. */
@@ -106,7 +108,7 @@ export class WasiThreadPool {
     if (opts.snapshotDir) this.snapshotFile = path.join(opts.snapshotDir, `wasi-${this.assets.key}.snapshot`);
   }
 
-  /** File layout: u32 pages, u32 count, count u32 page indices, then the pages. */
+  /** File layout: magic, sha256 of the rest, u32 pages, u32 count, count u32 page indices, the pages. */
   private readCached(): WasiSnapshot | undefined {
     if (!this.snapshotFile) return undefined;
     let bytes: Buffer;
@@ -115,14 +117,18 @@ export class WasiThreadPool {
     } catch {
       return undefined;
     }
-    const pages = bytes.readUInt32LE(0);
-    const count = bytes.readUInt32LE(4);
+    // A truncated, corrupt or foreign file is ignored (and replaced by a fresh snapshot).
+    const body = bytes.subarray(SNAP_MAGIC.length + 32);
+    if (bytes.length < SNAP_MAGIC.length + 40 || !bytes.subarray(0, SNAP_MAGIC.length).equals(SNAP_MAGIC)) return undefined;
+    if (!createHash("sha256").update(body).digest().equals(bytes.subarray(SNAP_MAGIC.length, SNAP_MAGIC.length + 32))) return undefined;
+    const pages = body.readUInt32LE(0);
+    const count = body.readUInt32LE(4);
     const dataAt = 8 + 4 * count;
-    if (bytes.length !== dataAt + count * 65536) return undefined; // truncated or foreign: make a new one
+    if (body.length !== dataAt + count * 65536) return undefined;
     const index = new Int32Array(count);
-    for (let i = 0; i < count; i++) index[i] = bytes.readUInt32LE(8 + 4 * i);
+    for (let i = 0; i < count; i++) index[i] = body.readUInt32LE(8 + 4 * i);
     const data = new SharedArrayBuffer(count * 65536);
-    new Uint8Array(data).set(bytes.subarray(dataAt));
+    new Uint8Array(data).set(body.subarray(dataAt));
     return { pages, index, data };
   }
 
@@ -133,9 +139,10 @@ export class WasiThreadPool {
       head.writeUInt32LE(s.pages, 0);
       head.writeUInt32LE(s.index.length, 4);
       s.index.forEach((p, i) => head.writeUInt32LE(p, 8 + 4 * i));
+      const body = Buffer.concat([head, new Uint8Array(s.data)]);
       mkdirSync(path.dirname(this.snapshotFile), { recursive: true });
       const tmp = `${this.snapshotFile}.${process.pid}.tmp`;
-      writeFileSync(tmp, Buffer.concat([head, new Uint8Array(s.data)]));
+      writeFileSync(tmp, Buffer.concat([SNAP_MAGIC, createHash("sha256").update(body).digest(), body]));
       renameSync(tmp, this.snapshotFile); // atomic for concurrent readers
     } catch {
       // An unwritable cache costs the next process a cold boot, nothing more.
