@@ -71,6 +71,16 @@ def spin():
     while True:
         pass
 
+def nap():
+    import time
+    time.sleep(3600)
+
+def slept(seconds):
+    import time
+    t = time.monotonic()
+    time.sleep(seconds)
+    return time.monotonic() - t
+
 def rand():
     return random.random()
 `;
@@ -160,6 +170,17 @@ describe("faults end only their own call", () => {
 
   it("a busy loop is interrupted at its deadline; the same instance serves the next call", async () => {
     const err = await probe("spin").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CallTimeoutError);
+    expect((err as Error).message).toContain("interrupted");
+    expect(await probe("platform")).toBe("wasi");
+  });
+
+  it("time.sleep sleeps, and a deadline cuts it short without replacing the instance", async () => {
+    expect(await probe("slept", 0.05)).toBeGreaterThanOrEqual(0.05);
+    const err = await probe("nap").then(
       () => undefined,
       (e: unknown) => e,
     );

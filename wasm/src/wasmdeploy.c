@@ -5,6 +5,7 @@
  *   wd_init               start an isolated CPython and import the runtime (snapshot point)
  *   wd_after_restore      per-instance reseeding after a snapshot restore
  *   wd_call               run one host request through wasmdeploy_runtime.host
+ *   wd_interrupt          raise a pending signal from inside a blocking WASI call
  *
  * Imports (module "wasmdeploy", provided by the host):
  *   bridge_call/bridge_take   the synchronous engine bridge (torch layer -> engine)
@@ -214,6 +215,12 @@ void _Py_CheckEmscriptenSignalsPeriodically(void) {
 }
 
 /* ---------- exports ---------- */
+
+/* Raise a signal now (the host calls it from inside a blocking WASI call it cut short, e.g. a
+ * sleep woken by a deadline): like a signal handler, it only sets CPython's pending flags. */
+WD_EXPORT("wd_interrupt") void wd_interrupt(int sig) {
+    if (sig) PyErr_SetInterruptEx(sig);
+}
 
 static PyObject *g_dispatch;
 static PyObject *g_after_restore;

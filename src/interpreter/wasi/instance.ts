@@ -17,6 +17,7 @@ interface Exports {
   wd_init(): number;
   wd_after_restore(eager: number): number;
   wd_call(req: number, len: number): number;
+  wd_interrupt(sig: number): void;
 }
 
 /** The instance failed as a whole (trap, memory limit, runtime error): it must be replaced. */
@@ -56,6 +57,8 @@ export interface InstanceHooks {
   bridge?: SyncBridge;
   /** Returns and clears the pending signal for this instance (0 if none). */
   interrupt(): number;
+  /** Blocks up to `ms`; returns true if an interrupt for this instance cut it short. */
+  sleep(ms: number): boolean;
 }
 
 export class WasiInstance {
@@ -90,6 +93,30 @@ export class WasiInstance {
       wasiImport[name] = () => ROFS;
     }
     for (const name of ["sock_accept", "sock_recv", "sock_send", "sock_shutdown"]) wasiImport[name] = () => NOTSUP;
+    // time.sleep: the shim busy-waits, which burns the thread's CPU and cannot be interrupted.
+    // Block instead, waking early on a deadline.
+    wasiImport.poll_oneoff = (inPtr: number, outPtr: number, n: number, nevents: number) => {
+      if (n !== 1) return defs.ERRNO_NOTSUP;
+      // WASI's subscription: userdata u64 @0, tag u8 @8, clock id u32 @16, timeout u64 @24,
+      // precision u64 @32, flags u16 @40 (the shim's reader takes the flags from @36).
+      const view = new DataView(this.memory.buffer);
+      if (view.getUint8(inPtr + 8) !== defs.EVENTTYPE_CLOCK) return defs.ERRNO_NOTSUP;
+      const userdata = view.getBigUint64(inPtr, true);
+      const clock = view.getUint32(inPtr + 16, true);
+      const timeout = view.getBigUint64(inPtr + 24, true);
+      const absolute = (view.getUint16(inPtr + 40, true) & defs.SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME) !== 0;
+      const now = clock === defs.CLOCKID_REALTIME ? BigInt(Date.now()) * 1000000n : BigInt(Math.round(performance.now() * 1e6));
+      const ns = absolute ? timeout - now : timeout;
+      if (ns > 0n && hooks.sleep(Number(ns / 1000n) / 1000)) {
+        // Cut short by a deadline: raise it now, so Python stops as soon as the sleep returns
+        // (wasi-libc turns any poll error into ENOTSUP, so EINTR cannot carry it).
+        this.exports.wd_interrupt(hooks.interrupt());
+      }
+      const out = new DataView(this.memory.buffer);
+      new defs.Event(userdata, defs.ERRNO_SUCCESS, defs.EVENTTYPE_CLOCK).write_bytes(out, outPtr);
+      out.setUint32(nevents, 1, true);
+      return defs.ERRNO_SUCCESS;
+    };
     const host = {
       bridge_call: (ptr: number, len: number) => this.bridgeCall(ptr, len),
       bridge_take: (dst: number) => {

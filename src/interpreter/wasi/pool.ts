@@ -238,7 +238,10 @@ export class WasiThreadPool {
         thread.running.push(inst);
         thread.post({ type: "call", inst, msg });
       },
-      interrupt: () => Atomics.store(interrupt, 0, 2),
+      interrupt: () => {
+        Atomics.store(interrupt, 0, 2);
+        Atomics.notify(interrupt, 0); // wakes a time.sleep
+      },
       terminate: async () => {
         if (!thread.members.delete(inst)) return;
         member.bridgeClose?.();

@@ -32,6 +32,7 @@ function makeSnapshot() {
         output = (output + text).slice(-4000);
       },
       interrupt: () => 0,
+      sleep: (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms) !== "timed-out",
     });
     wi.boot();
     const snapshot = wi.snapshot();
@@ -57,6 +58,7 @@ function spawn(inst: number, opts: InstanceInit, snapshot: WasiSnapshot | null) 
       output: (stream, text) => postMsg(inst, { type: "stdout", stream, text }),
       bridge: opts.bridgePort && opts.bridgeFlag ? makeSyncBridge(opts.bridgePort, opts.bridgeFlag) : undefined,
       interrupt: () => Atomics.exchange(interrupt, 0, 0),
+      sleep: (ms) => Atomics.wait(interrupt, 0, 0, ms) !== "timed-out" && Atomics.load(interrupt, 0) !== 0,
     });
     if (snapshot) wi.restore(snapshot, Boolean(opts.eager));
     else {
