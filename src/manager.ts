@@ -20,8 +20,12 @@ export type { CallLimits } from "./pool/port.js";
 export interface InterpreterManagerOptions {
   /** Number of interpreters. Default: the number of CPU cores. */
   interpreters?: number;
-  /** Which interpreter runs Python: "pyodide" (default), or a kind a platform adapter registered. */
-  interpreter?: "pyodide";
+  /**
+   * Which interpreter runs Python. "pyodide" (default): Pyodide, isolated as `isolation` says.
+   * "wasi": CPython built for WASI (wasm/), many per worker thread in this process; WebAssembly
+   * is their boundary (docs/security.md), so `isolation` does not apply to them.
+   */
+  interpreter?: "pyodide" | "wasi";
   /**
    * "sandboxed" (default): each interpreter is a locked-down child process, so archives may be
    * untrusted (docs/security.md). "trusted": worker threads in this process; faster start and
@@ -121,13 +125,22 @@ export class InterpreterManager {
   readonly #platform: Platform;
   readonly #options: InterpreterManagerOptions;
   readonly #boot: ManagerStats["boot"];
+  /** Stops what the interpreters ran on (the WASI kind's shared threads). */
+  readonly #closeInterpreters?: () => Promise<void>;
   #nextPackageId = 1;
 
-  private constructor(pool: Pool, platform: Platform, options: InterpreterManagerOptions, boot: ManagerStats["boot"]) {
+  private constructor(
+    pool: Pool,
+    platform: Platform,
+    options: InterpreterManagerOptions,
+    boot: ManagerStats["boot"],
+    closeInterpreters?: () => Promise<void>,
+  ) {
     this.#pool = pool;
     this.#platform = platform;
     this.#options = options;
     this.#boot = boot;
+    this.#closeInterpreters = closeInterpreters;
     pools.set(this, pool);
   }
 
@@ -151,6 +164,9 @@ export class InterpreterManager {
       isolation,
       snapshotDir: options.snapshotDir,
       sandboxJsHeapMb: options.sandboxJsHeapMb ?? 512,
+      interpreters: count,
+      memoryLimitMb: options.memoryLimitMb,
+      eager: options.debugEager ?? false,
     });
     const engineSetup = {
       intraOpThreads: options.intraOpThreads ?? options.engineThreads ?? 1,
@@ -174,10 +190,11 @@ export class InterpreterManager {
       });
     } catch (e) {
       await pool.close();
+      await prepared.close?.();
       throw e;
     }
     prepared.booted(pool.interpreters.some((i) => i.lastBoot?.snapshotError !== undefined));
-    return new InterpreterManager(pool, platform, options, { ...prepared.stats, firstReadyMs, allReadyMs: performance.now() - started });
+    return new InterpreterManager(pool, platform, options, { ...prepared.stats, firstReadyMs, allReadyMs: performance.now() - started }, prepared.close);
   }
 
   get closed(): boolean {
@@ -263,6 +280,7 @@ export class InterpreterManager {
 
   async close(): Promise<void> {
     await this.#pool.close();
+    await this.#closeInterpreters?.();
   }
 
   #assertOpen() {

@@ -93,6 +93,12 @@ export type BridgeReply =
 /** Serves bridge requests (the engine host, on behalf of one interpreter generation). */
 export type BridgeHandler = (req: BridgeRequest) => Promise<WireMessage>;
 
+/**
+ * The interpreter's end of the bridge, as a platform provides it: a synchronous call that blocks
+ * until the engine answers (Atomics.wait on a thread, or a JSPI suspension where there are none).
+ */
+export type SyncBridge = (kind: string, json: string, buffers: Uint8Array[]) => [string, Uint8Array[]];
+
 /** The one place a bridge request is answered: success or a message Python raises as an error. */
 export async function answerBridge(handler: BridgeHandler | undefined, req: BridgeRequest): Promise<BridgeReply> {
   if (!handler) return { id: req.id, ok: false, error: "no engine is attached" };

@@ -21,26 +21,14 @@ class EngineError(RuntimeError):
     """The host engine refused or failed a request."""
 
 
-_JsException = _to_js = _graph = None
+_graph = None
 
 
 def _call(kind, body, buffers=(), raw_spec=None):
-    global _bridge_call, _JsException, _to_js, _graph
+    global _bridge_call, _graph
     if _bridge_call is None:
-        try:
-            from wasmdeploy_bridge import call
-        except ImportError:
-            raise RuntimeError(
-                "this interpreter has no tensor engine attached (wasmdeploy_bridge is missing); "
-                "tensors only work inside an InterpreterManager worker"
-            ) from None
-        # imported here, once: the module also loads under plain CPython
-        from pyodide.ffi import JsException, to_js
-        from torch import _graph
-
-        _bridge_call, _JsException, _to_js = call, JsException, to_js
-    JsException, to_js = _JsException, _to_js
-
+        _bridge_call = _find_bridge()
+        from torch import _graph  # imported here, once: the module also loads under plain CPython
     if _pending_release:
         body["release"] = take_releases()
     # allow_nan=False: an inf/nan in a spec must fail here, not as a JSON error on the host.
@@ -48,16 +36,46 @@ def _call(kind, body, buffers=(), raw_spec=None):
     if raw_spec is not None:  # a spec already serialized: splice it in rather than dump it twice
         text = text[:-1] + ',"spec":' + raw_spec + "}"
     t0 = _graph._perf() if _graph.hops is not None else None
-    try:
-        reply = _bridge_call(kind, text, to_js(list(buffers)))
-    except JsException as e:
-        raise EngineError(str(e.js_error.message if hasattr(e, "js_error") else e)) from None
-    text = reply[0]
-    out_buffers = [b.to_bytes() for b in reply[1]]
-    out = json.loads(text)
+    reply_text, out_buffers = _bridge_call(kind, text, buffers)
+    out = json.loads(reply_text)
     if t0 is not None:
         _graph.hop("bridge", _graph._perf() - t0)
     return out, out_buffers
+
+
+def _find_bridge():
+    """The host bridge as call(kind, json, buffers) -> (json, [bytes...]), raising EngineError:
+    the `_wasmdeploy` built-in module in a WASI interpreter, a JS function under Pyodide."""
+    try:
+        import _wasmdeploy
+    except ImportError:
+        pass
+    else:
+
+        def wasi_call(kind, text, buffers):
+            try:
+                return _wasmdeploy.call(kind, text, list(buffers))
+            except _wasmdeploy.BridgeError as e:
+                raise EngineError(str(e)) from None
+
+        return wasi_call
+    try:
+        from wasmdeploy_bridge import call
+    except ImportError:
+        raise RuntimeError(
+            "this interpreter has no tensor engine attached (wasmdeploy_bridge is missing); "
+            "tensors only work inside an InterpreterManager worker"
+        ) from None
+    from pyodide.ffi import JsException, to_js  # imported here: the module also loads under plain CPython
+
+    def pyodide_call(kind, text, buffers):
+        try:
+            reply = call(kind, text, to_js(list(buffers)))
+        except JsException as e:
+            raise EngineError(str(e.js_error.message if hasattr(e, "js_error") else e)) from None
+        return reply[0], [b.to_bytes() for b in reply[1]]
+
+    return pyodide_call
 
 
 class BridgeBackend:

@@ -1,9 +1,11 @@
 """The interpreter's side of the host protocol.
 
-The worker calls `dispatch(op, payload_json, buffers)` for every request and gets
-back a JS array [ok, json, buffers]. Python exceptions never escape: they come back
-as {"type", "message", "traceback"} so the host can raise a typed PythonError. A
-JS exception out of dispatch therefore means the interpreter itself failed.
+Every request runs through `run(op, payload_json, buffers)`, which returns
+(ok, json, buffers, releases). Python exceptions never escape: they come back as
+{"type", "message", "traceback"} so the host can raise a typed PythonError; an exception
+out of an entry point therefore means the interpreter itself failed. Two entry points
+adapt it to the interpreter kinds: `dispatch` (Pyodide: JS values in and out) and
+`dispatch_frames` (WASI: called from wasm/src/wasmdeploy.c with bytes).
 """
 
 import gc
@@ -15,8 +17,6 @@ import sys
 import traceback
 import types
 import typing
-
-from pyodide.ffi import to_js
 
 from . import tensors, wire
 from .package_importer import PackageImporter, demangle
@@ -212,12 +212,11 @@ def _error_payload(exc):
     return {"type": name, "message": str(exc), "traceback": tb}
 
 
-def dispatch(op, payload, js_buffers):
-    """Run one request. Returns to_js([ok, json, [bytes...]])."""
+def run(op, payload, buffers):
+    """Run one request. Returns (ok, json, [bytes...], releases)."""
     if _hops is not None and op == "call":
-        return _timed_dispatch(op, payload, js_buffers)
+        return _timed_run(op, payload, buffers)
     tensors.begin_op()
-    buffers = [b.to_bytes() for b in js_buffers] if js_buffers else []
     try:
         req = wire.loads(payload, buffers, _resolve_handle)
         fn = _OPS.get(op)
@@ -225,13 +224,27 @@ def dispatch(op, payload, js_buffers):
             raise ValueError(f"unknown operation {op!r}")
         result = fn(req)
         if req.get("as_handle"):
-            return to_js([True, wire.json.dumps(_make_handle(result)), [], _releases()])
+            return True, wire.json.dumps(_make_handle(result)), [], _releases()
         tensors.prepare_result(result)
         enc = wire.Encoder(_make_handle)
         text = enc.dumps(result)
-        return to_js([True, text, enc.buffers, _releases()])
+        return True, text, enc.buffers, _releases()
     except BaseException as exc:  # KeyboardInterrupt (deadline), SystemExit, everything
-        return to_js([False, wire.json.dumps(_error_payload(exc)), [], _releases()])
+        return False, wire.json.dumps(_error_payload(exc)), [], _releases()
+
+
+def dispatch(op, payload, js_buffers):
+    """Pyodide entry: JS buffers in, to_js([ok, json, [bytes...], releases]) out."""
+    from pyodide.ffi import to_js  # only Pyodide has it
+
+    buffers = [b.to_bytes() for b in js_buffers] if js_buffers else []
+    return to_js(list(run(op, payload, buffers)))
+
+
+def dispatch_frames(op, payload, buffers):
+    """WASI entry: bytes in, (ok, json, releases as JSON, [bytes...]) out (see wasmdeploy.c)."""
+    ok, text, out_buffers, releases = run(op, payload, buffers)
+    return ok, text, wire.json.dumps(releases), [bytes(b) for b in out_buffers]
 
 
 # ----- per-hop timing (docs/architecture.md, "Call overhead"; bench/hops.ts) -----
@@ -254,13 +267,12 @@ def hops_take():
     return out
 
 
-def _timed_dispatch(op, payload, js_buffers):
+def _timed_run(op, payload, buffers):
     from time import perf_counter as now
 
     h = _hops
     t0 = now()
     tensors.begin_op()
-    buffers = [b.to_bytes() for b in js_buffers] if js_buffers else []
     try:
         req = wire.loads(payload, buffers, _resolve_handle)
         t1 = now()
@@ -270,10 +282,10 @@ def _timed_dispatch(op, payload, js_buffers):
         t3 = now()
         enc = wire.Encoder(_make_handle)
         text = enc.dumps(result)
-        out = to_js([True, text, enc.buffers, _releases()])
+        out = True, text, enc.buffers, _releases()
         t4 = now()
     except BaseException as exc:
-        return to_js([False, wire.json.dumps(_error_payload(exc)), [], _releases()])
+        return False, wire.json.dumps(_error_payload(exc)), [], _releases()
     for name, dt in (("decode", t1 - t0), ("call", t2 - t1), ("result", t3 - t2), ("encode", t4 - t3), ("python", t4 - t0)):
         h[name] = h.get(name, 0.0) + dt
     h["calls"] += 1

@@ -13,14 +13,19 @@ import { SERVE_USAGE, serve } from "./serve.js";
 const USAGE = `usage:
   wasmdeploy inspect ARCHIVE [--json]
       List an archive's interned, extern and mocked modules, pickles, resources and storages.
-  wasmdeploy run ARCHIVE --pickle PACKAGE/RESOURCE --input X.npy [--input X2.npy ...] --output Y.npy [--interpreters N] [--engine ort-node|ort-web]
+  wasmdeploy run ARCHIVE --pickle PACKAGE/RESOURCE --input X.npy [--input X2.npy ...] --output Y.npy [--interpreters N] [--interpreter pyodide|wasi] [--engine ort-node|ort-web]
       Call a pickled model on .npy inputs; writes its tensor result to Y.npy (a tuple or list: Y.npy, Y.1.npy, Y.2.npy, ...).
-  wasmdeploy call ARCHIVE --pickle PACKAGE/RESOURCE [--method NAME] [--args JSON] [--kwargs JSON] [--interpreters N] [--timeout-ms MS]
+  wasmdeploy call ARCHIVE --pickle PACKAGE/RESOURCE [--method NAME] [--args JSON] [--kwargs JSON] [--interpreters N] [--interpreter pyodide|wasi] [--timeout-ms MS]
       Load the pickled object and call it (or its method) with JSON arguments; prints the JSON result.
       Example: wasmdeploy call packages/archives/tokenizer.pt --pickle tok/tok.pkl --method encode --args '["the lazy fox"]'
 ${SERVE_USAGE}`;
 
 class UsageError extends Error {}
+
+function interpreterKind(v: string | undefined): "pyodide" | "wasi" {
+  if (v !== "pyodide" && v !== "wasi") throw new UsageError(`--interpreter is pyodide or wasi, got ${JSON.stringify(v)}`);
+  return v;
+}
 
 function splitPickle(spec: string | undefined): [string, string] {
   const at = spec?.lastIndexOf("/") ?? -1;
@@ -100,6 +105,7 @@ async function call(args: string[]) {
       args: { type: "string" },
       kwargs: { type: "string" },
       interpreters: { type: "string", default: "1" },
+      interpreter: { type: "string", default: "pyodide" },
       "timeout-ms": { type: "string" },
     },
     allowPositionals: true,
@@ -112,7 +118,7 @@ async function call(args: string[]) {
   const interpreters = interpretersOf(values.interpreters);
   const timeoutMs = timeoutOf(values["timeout-ms"]);
   const started = performance.now();
-  const manager = await InterpreterManager.create({ interpreters });
+  const manager = await InterpreterManager.create({ interpreters, interpreter: interpreterKind(values.interpreter) });
   try {
     const booted = performance.now();
     const obj = (await manager.loadPackage(file)).loadPickle(pkgName, resource).withOptions({ timeoutMs });
@@ -150,6 +156,7 @@ async function run(args: string[]) {
       input: { type: "string", multiple: true },
       output: { type: "string" },
       interpreters: { type: "string", default: "1" },
+      interpreter: { type: "string", default: "pyodide" },
       engine: { type: "string", default: "ort-node" },
       "timeout-ms": { type: "string" },
     },
@@ -177,7 +184,7 @@ async function run(args: string[]) {
     }
   });
   const started = performance.now();
-  const manager = await InterpreterManager.create({ interpreters, engine: values.engine });
+  const manager = await InterpreterManager.create({ interpreters, engine: values.engine, interpreter: interpreterKind(values.interpreter) });
   try {
     const model = (await manager.loadPackage(file)).loadPickle(pkgName, resource).withOptions({ timeoutMs });
     const booted = performance.now();

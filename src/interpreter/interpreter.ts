@@ -203,6 +203,9 @@ export class Interpreter {
         this.opts.onOutput(this.index, msg.stream, msg.text);
         break;
       case "fatal":
+        // A WASI instance that reached its linear memory cap reports it this way.
+        if (msg.reason.startsWith("memory limit") && this.inFlight) this.inFlight.memoryExceeded = this.heapBytes;
+        break;
       case "snapshot":
         break;
     }
@@ -237,7 +240,7 @@ export class Interpreter {
       this.settle(
         job,
         job.memoryExceeded !== undefined
-          ? new MemoryLimitError(this.index, job.memoryLimitBytes!, job.memoryExceeded)
+          ? new MemoryLimitError(this.index, job.memoryLimitBytes ?? job.memoryExceeded, job.memoryExceeded)
           : job.timedOut
             ? new CallTimeoutError(job.timeoutMs!, this.index, "terminated")
             : new InterpreterCrashedError(this.index, reason),

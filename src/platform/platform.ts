@@ -14,6 +14,12 @@ export interface InterpreterSetup {
   snapshotDir?: string | false;
   /** Sandboxed: cap on each interpreter process's JS heap, MB. */
   sandboxJsHeapMb: number;
+  /** How many interpreters the pool will run (a kind that packs several per thread spreads them). */
+  interpreters: number;
+  /** The pool's default per-call memory limit, MB, if any (a kind with capped memory sizes its cap from it). */
+  memoryLimitMb?: number;
+  /** Debug mode of the torch layer: materialize after every op. */
+  eager: boolean;
 }
 
 export interface BootStats {
@@ -29,6 +35,8 @@ export interface PreparedInterpreters {
   stats: BootStats;
   /** Called once the pool booted: `snapshotFailed` when a cached snapshot did not restore. */
   booted(snapshotFailed: boolean): void;
+  /** Stops what the interpreters ran on (shared threads), after every interpreter is closed. */
+  close?(): Promise<void>;
 }
 
 export interface EngineSetup {

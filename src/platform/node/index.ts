@@ -12,6 +12,7 @@ import { pyodideDir, runtimeFiles, snapshotKey } from "./assets.js";
 import { registerNodeBackends } from "./backends.js";
 import { EngineThreads } from "./engine-threads.js";
 import { defaultSnapshotDir, loadOrMakeSnapshot } from "./snapshot.js";
+import { WasiThreadPool } from "./wasi/pool.js";
 import { type NodeInterpreterAssets, spawnProcess, spawnThread } from "./transports.js";
 
 registerNodeBackends();
@@ -52,8 +53,32 @@ const preparePyodide: InterpreterKindAdapter = async (setup) => {
   };
 };
 
+/**
+ * CPython built for WASI (wasm/): many instances per worker thread, spread over min(cores, N)
+ * threads. WebAssembly is their boundary, so `isolation` does not apply (docs/security.md).
+ */
+const prepareWasi: InterpreterKindAdapter = async (setup) => {
+  const started = performance.now();
+  const pool = new WasiThreadPool(runtimeFiles(), {
+    threads: Math.min(setup.interpreters, availableParallelism()),
+    snapshotDir: setup.snapshotDir ?? defaultSnapshotDir(),
+  });
+  const compiledMs = performance.now() - started;
+  await pool.ensureSnapshot();
+  const memoryMaxBytes = setup.memoryLimitMb ? setup.memoryLimitMb * 2 ** 20 : undefined;
+  return {
+    spawn: (boot, h) => pool.spawn(h, { eager: boot.eager, memoryMaxBytes }),
+    stats: { snapshot: pool.snapshotSource ?? "made", snapshotMs: pool.snapshotMs ?? 0, wasmCompileMs: compiledMs },
+    booted() {},
+    close: () => pool.close(),
+  };
+};
+
 /** The interpreter kinds this platform can start, by name. */
-const kinds = new Map<string, InterpreterKindAdapter>([["pyodide", preparePyodide]]);
+const kinds = new Map<string, InterpreterKindAdapter>([
+  ["pyodide", preparePyodide],
+  ["wasi", prepareWasi],
+]);
 
 /** Adds an interpreter kind (an adapter whose transport carries src/protocol.ts's messages). */
 export function registerInterpreterKind(name: string, prepare: InterpreterKindAdapter): void {

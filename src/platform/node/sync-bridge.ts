@@ -4,9 +4,9 @@
 // (the worker's event loop is not running while Python runs, so no listener could see it).
 
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
-import type { BridgeReply } from "../../protocol.js";
+import type { BridgeReply, SyncBridge } from "../../protocol.js";
 
-export type SyncBridge = (kind: string, json: string, buffers: Uint8Array[]) => [string, Uint8Array[]];
+export type { SyncBridge };
 
 export function makeSyncBridge(port: MessagePort, flagBuffer: SharedArrayBuffer): SyncBridge {
   const flag = new Int32Array(flagBuffer);

@@ -31,7 +31,7 @@ export interface NodeInterpreterAssets {
 }
 
 /** Answer bridge requests arriving on `port`, waking the interpreter blocked on `flag` after each. */
-function serveBridge(port: MessagePort, flag: Int32Array, bridge: BridgeHandler) {
+export function serveBridge(port: MessagePort, flag: Int32Array, bridge: BridgeHandler) {
   port.on("message", (req: BridgeRequest) => {
     void answerBridge(bridge, req).then((reply) => {
       port.postMessage(reply);

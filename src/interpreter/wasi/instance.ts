@@ -1,0 +1,245 @@
+// One WASI CPython instance inside a worker thread: its own linear memory (imported, with a
+// maximum), its own WASI state over the thread's shared read-only file tree, and the host
+// imports of wasm/src/wasmdeploy.c. Python reaches nothing else.
+
+import { ConsoleStdout, Directory, File, type Inode, OpenFile, PreopenDirectory, WASI, wasi as defs } from "@bjorn3/browser_wasi_shim";
+import type { SyncBridge } from "../../protocol.js";
+import { frameSize, readFrame, writeFrame } from "./frames.js";
+import type { FileImage, WasiSnapshot } from "./image.js";
+
+export const PAGE = 65536;
+
+interface Exports {
+  _initialize(): void;
+  wd_alloc(n: number): number;
+  wd_free(p: number): void;
+  wd_init(): number;
+  wd_after_restore(eager: number): number;
+  wd_call(req: number, len: number): number;
+  wd_interrupt(sig: number): void;
+}
+
+/** The instance failed as a whole (trap, memory limit, runtime error): it must be replaced. */
+export class InstanceFault extends Error {}
+
+/** The thread's file tree: one Directory per thread over the shared image, read-only. */
+export function fileTree(image: FileImage): Directory {
+  const root = new Map<string, Inode>();
+  const dirs = new Map<string, Map<string, Inode>>([["", root]]);
+  const dirFor = (p: string): Map<string, Inode> => {
+    let d = dirs.get(p);
+    if (!d) {
+      const cut = p.lastIndexOf("/");
+      const parent = dirFor(cut < 0 ? "" : p.slice(0, cut));
+      d = new Map();
+      dirs.set(p, d);
+      parent.set(p.slice(cut + 1), new Directory(d));
+    }
+    return d;
+  };
+  for (const [p, off, len] of image.entries) {
+    const cut = p.lastIndexOf("/");
+    const f = new File(new Uint8Array(0), { readonly: true });
+    f.data = new Uint8Array(image.data, off, len); // a view: no per-thread copy
+    dirFor(p.slice(0, cut)).set(p.slice(cut + 1), f);
+  }
+  return new Directory(root);
+}
+
+const ROFS = defs.ERRNO_ROFS;
+const NOTSUP = defs.ERRNO_NOTSUP;
+const OFLAGS_WRITE = defs.OFLAGS_CREAT | defs.OFLAGS_TRUNC | defs.OFLAGS_EXCL;
+const RIGHTS_WRITE = BigInt(defs.RIGHTS_FD_WRITE | defs.RIGHTS_FD_ALLOCATE | defs.RIGHTS_FD_FILESTAT_SET_SIZE);
+
+export interface InstanceHooks {
+  output(stream: "stdout" | "stderr", text: string): void;
+  bridge?: SyncBridge;
+  /** Returns and clears the pending signal for this instance (0 if none). */
+  interrupt(): number;
+  /** Blocks up to `ms`; returns true if an interrupt for this instance cut it short. */
+  sleep(ms: number): boolean;
+}
+
+export class WasiInstance {
+  readonly memory: WebAssembly.Memory;
+  private readonly exports: Exports;
+  private stash?: Uint8Array;
+
+  constructor(
+    module: WebAssembly.Module,
+    minPages: number,
+    tree: Directory,
+    readonly maxBytes: number,
+    private readonly hooks: InstanceHooks,
+  ) {
+    this.memory = new WebAssembly.Memory({ initial: minPages, maximum: Math.floor(maxBytes / PAGE) });
+    const decoder = (stream: "stdout" | "stderr") => {
+      const td = new TextDecoder();
+      return new ConsoleStdout((b) => hooks.output(stream, td.decode(b, { stream: true })));
+    };
+    const shim = new WASI(["python"], [], [new OpenFile(new File(new Uint8Array(0), { readonly: true })), decoder("stdout"), decoder("stderr"), new PreopenDirectory("/", tree.contents)], { debug: false });
+    shim.inst = { exports: { memory: this.memory } };
+    const wasiImport = { ...shim.wasiImport };
+    // Read-only: refuse every call that would create, change or remove a file or directory
+    // (the tree is shared by the thread's instances, so a write would be a channel between them).
+    const pathOpen = wasiImport.path_open!;
+    wasiImport.path_open = (fd: number, dirflags: number, p: number, l: number, oflags: number, base: bigint, inh: bigint, fdflags: number, out: number) => {
+      if (oflags & OFLAGS_WRITE) return ROFS;
+      if (BigInt(base) & RIGHTS_WRITE) return ROFS;
+      return pathOpen(fd, dirflags, p, l, oflags, base, inh, fdflags, out);
+    };
+    for (const name of ["path_create_directory", "path_remove_directory", "path_rename", "path_unlink_file", "path_link", "path_symlink", "path_filestat_set_times", "fd_filestat_set_size", "fd_filestat_set_times", "fd_allocate", "fd_pwrite"]) {
+      wasiImport[name] = () => ROFS;
+    }
+    for (const name of ["sock_accept", "sock_recv", "sock_send", "sock_shutdown"]) wasiImport[name] = () => NOTSUP;
+    // time.sleep: the shim busy-waits, which burns the thread's CPU and cannot be interrupted.
+    // Block instead, waking early on a deadline.
+    wasiImport.poll_oneoff = (inPtr: number, outPtr: number, n: number, nevents: number) => {
+      if (n !== 1) return defs.ERRNO_NOTSUP;
+      // WASI's subscription: userdata u64 @0, tag u8 @8, clock id u32 @16, timeout u64 @24,
+      // precision u64 @32, flags u16 @40 (the shim's reader takes the flags from @36).
+      const view = new DataView(this.memory.buffer);
+      if (view.getUint8(inPtr + 8) !== defs.EVENTTYPE_CLOCK) return defs.ERRNO_NOTSUP;
+      const userdata = view.getBigUint64(inPtr, true);
+      const clock = view.getUint32(inPtr + 16, true);
+      const timeout = view.getBigUint64(inPtr + 24, true);
+      const absolute = (view.getUint16(inPtr + 40, true) & defs.SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME) !== 0;
+      const now = clock === defs.CLOCKID_REALTIME ? BigInt(Date.now()) * 1000000n : BigInt(Math.round(performance.now() * 1e6));
+      const ns = absolute ? timeout - now : timeout;
+      if (ns > 0n && hooks.sleep(Number(ns / 1000n) / 1000)) {
+        // Cut short by a deadline: raise it now, so Python stops as soon as the sleep returns
+        // (wasi-libc turns any poll error into ENOTSUP, so EINTR cannot carry it).
+        this.exports.wd_interrupt(hooks.interrupt());
+      }
+      const out = new DataView(this.memory.buffer);
+      new defs.Event(userdata, defs.ERRNO_SUCCESS, defs.EVENTTYPE_CLOCK).write_bytes(out, outPtr);
+      out.setUint32(nevents, 1, true);
+      return defs.ERRNO_SUCCESS;
+    };
+    const host = {
+      bridge_call: (ptr: number, len: number) => this.bridgeCall(ptr, len),
+      bridge_take: (dst: number) => {
+        if (this.stash) new Uint8Array(this.memory.buffer).set(this.stash, dst);
+        this.stash = undefined;
+      },
+      interrupt: () => hooks.interrupt(),
+    };
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory }, wasi_snapshot_preview1: wasiImport, wasmdeploy: host });
+    this.exports = instance.exports as unknown as Exports;
+  }
+
+  /** Cold start: run C constructors and start Python (the snapshot is taken after this). */
+  boot(): void {
+    this.guard(() => {
+      this.exports._initialize();
+      const rc = this.exports.wd_init();
+      if (rc !== 0) throw new InstanceFault(`CPython failed to start (wd_init returned ${rc})`);
+    });
+  }
+
+  /** Warm start: lay the snapshot's pages over fresh memory instead of booting. */
+  restore(snap: WasiSnapshot, eager: boolean): void {
+    const initialPages = this.memory.buffer.byteLength / PAGE;
+    if (snap.pages > initialPages) this.memory.grow(snap.pages - initialPages);
+    const mem = new Uint8Array(this.memory.buffer);
+    const data = new Uint8Array(snap.data);
+    // Pages the data segments filled at instantiation but the snapshot has as zero.
+    let k = 0;
+    for (let page = 0; page < initialPages; page++) {
+      if (k < snap.index.length && snap.index[k] === page) {
+        k++;
+        continue;
+      }
+      const view = mem.subarray(page * PAGE, (page + 1) * PAGE);
+      if (!isZero(view)) view.fill(0);
+    }
+    for (let i = 0; i < snap.index.length; i++) {
+      const page = snap.index[i]!;
+      mem.set(data.subarray(i * PAGE, (i + 1) * PAGE), page * PAGE);
+    }
+    this.afterBoot(eager);
+  }
+
+  /** Per-instance setup: restored instances share `random`'s state and must not, so reseed it. */
+  afterBoot(eager: boolean): void {
+    this.guard(() => {
+      if (this.exports.wd_after_restore(eager ? 1 : 0) !== 0) throw new InstanceFault("after_restore failed");
+    });
+  }
+
+  snapshot(): WasiSnapshot {
+    const mem = new Uint8Array(this.memory.buffer);
+    const pages = mem.byteLength / PAGE;
+    const index: number[] = [];
+    for (let p = 0; p < pages; p++) if (!isZero(mem.subarray(p * PAGE, (p + 1) * PAGE))) index.push(p);
+    const data = new SharedArrayBuffer(index.length * PAGE);
+    const out = new Uint8Array(data);
+    index.forEach((p, i) => out.set(mem.subarray(p * PAGE, (p + 1) * PAGE), i * PAGE));
+    return { pages, index: Int32Array.from(index), data };
+  }
+
+  get heapBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** One request through wasmdeploy_runtime.host. Throws InstanceFault if the instance died. */
+  call(op: string, json: string, buffers: Uint8Array[]): { ok: boolean; json: string; release: string[]; buffers: Uint8Array[] } {
+    const enc = new TextEncoder();
+    const items = [enc.encode(op), enc.encode(json), ...buffers];
+    return this.guard(() => {
+      const len = frameSize(items);
+      const req = this.exports.wd_alloc(len);
+      if (req === 0) throw new InstanceFault("out of linear memory for the request");
+      writeFrame(new Uint8Array(this.memory.buffer), req, items);
+      const res = this.exports.wd_call(req, len);
+      this.exports.wd_free(req);
+      if (res === 0) throw new InstanceFault("the runtime failed (see the interpreter's stderr)");
+      const out = readFrame(new Uint8Array(this.memory.buffer), res);
+      this.exports.wd_free(res);
+      const dec = new TextDecoder();
+      return {
+        ok: dec.decode(out[0]) === "1",
+        json: dec.decode(out[1]),
+        release: JSON.parse(dec.decode(out[2])) as string[],
+        buffers: out.slice(3),
+      };
+    });
+  }
+
+  private bridgeCall(ptr: number, len: number): number {
+    const items = readFrame(new Uint8Array(this.memory.buffer), ptr, ptr + len);
+    const dec = new TextDecoder();
+    const enc = new TextEncoder();
+    if (!this.hooks.bridge) {
+      this.stash = enc.encode("this interpreter has no tensor engine attached");
+      return -(this.stash.length + 1);
+    }
+    try {
+      const [json, buffers] = this.hooks.bridge(dec.decode(items[0]), dec.decode(items[1]), items.slice(2));
+      const reply = [enc.encode(json), ...buffers];
+      this.stash = new Uint8Array(frameSize(reply));
+      writeFrame(this.stash, 0, reply);
+      return this.stash.length;
+    } catch (e) {
+      this.stash = enc.encode(e instanceof Error ? e.message : String(e));
+      return -(this.stash.length + 1);
+    }
+  }
+
+  /** Anything thrown out of wasm (trap, stack overflow, proc_exit) kills the instance. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof InstanceFault) throw e;
+      const what = e instanceof WebAssembly.RuntimeError ? "wasm trap" : e instanceof RangeError ? "stack overflow" : "instance failed";
+      throw new InstanceFault(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+function isZero(view: Uint8Array): boolean {
+  const words = new Int32Array(view.buffer, view.byteOffset, view.byteLength / 4);
+  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+  return true;
+}

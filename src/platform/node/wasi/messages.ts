@@ -1,0 +1,37 @@
+// Messages between the host and a WASI worker thread, which runs many interpreter instances.
+// Each interpreter's own traffic is the ToInterpreter/FromInterpreter protocol of src/protocol.ts,
+// wrapped with the instance id.
+
+import type { MessagePort } from "node:worker_threads";
+import type { FileImage, WasiSnapshot } from "../../../interpreter/wasi/image.js";
+import type { FromInterpreter, ToInterpreter } from "../../../protocol.js";
+
+export type { WasiSnapshot };
+
+export interface ThreadInit {
+  module: WebAssembly.Module;
+  minPages: number;
+  files: FileImage;
+}
+
+export interface InstanceInit {
+  eager?: boolean;
+  /** Linear memory cap in bytes: growing past it fails the call and replaces the instance. */
+  memoryMaxBytes: number;
+  /** Int32 slot: the host writes a signal number (2, SIGINT) to interrupt running Python. */
+  interruptBuffer: SharedArrayBuffer;
+  bridgePort?: MessagePort;
+  bridgeFlag?: SharedArrayBuffer;
+}
+
+export type ToThread =
+  | { type: "snapshot" }
+  | { type: "spawn"; inst: number; init: InstanceInit; snapshot: WasiSnapshot | null }
+  | { type: "call"; inst: number; msg: ToInterpreter }
+  | { type: "kill"; inst: number };
+
+export type FromThread =
+  | { type: "snapshot"; snapshot?: WasiSnapshot; error?: string; ms: number }
+  | { type: "msg"; inst: number; msg: FromInterpreter }
+  /** The instance is gone (trap, memory limit, runtime failure); a "fatal" message preceded this. */
+  | { type: "exit"; inst: number; reason: string };

@@ -1,0 +1,119 @@
+// A worker thread hosting many WASI interpreter instances of one compiled module. Calls run
+// one at a time, in arrival order; each instance has its own memory, WASI state, interrupt
+// slot and bridge port. A fault in one instance (trap, memory limit) removes only it.
+
+import { type MessagePort, parentPort, workerData } from "node:worker_threads";
+import { fileTree, InstanceFault, WasiInstance } from "../../../interpreter/wasi/instance.js";
+import type { FromInterpreter, PyErrorPayload } from "../../../protocol.js";
+import { makeSyncBridge } from "../sync-bridge.js";
+import type { FromThread, InstanceInit, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
+
+const init = workerData as ThreadInit;
+const port = parentPort!;
+const tree = fileTree(init.files);
+const post = (m: FromThread, transfer: Transferable[] = []) => port.postMessage(m, transfer as never);
+const postMsg = (inst: number, msg: FromInterpreter, transfer: Transferable[] = []) => post({ type: "msg", inst, msg }, transfer);
+
+interface Slot {
+  wi: WasiInstance;
+  bridgePort?: MessagePort;
+}
+const instances = new Map<number, Slot>();
+
+/** Memory for the snapshot-making instance: generous, it runs only our own boot code. */
+const SNAPSHOT_MAX_BYTES = 1024 * 2 ** 20;
+
+function makeSnapshot() {
+  const started = performance.now();
+  let output = "";
+  try {
+    const wi = new WasiInstance(init.module, init.minPages, tree, SNAPSHOT_MAX_BYTES, {
+      output: (_s, text) => {
+        output = (output + text).slice(-4000);
+      },
+      interrupt: () => 0,
+      sleep: (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms) !== "timed-out",
+    });
+    wi.boot();
+    const snapshot = wi.snapshot();
+    post({ type: "snapshot", snapshot, ms: performance.now() - started });
+  } catch (e) {
+    post({ type: "snapshot", error: `${e instanceof Error ? e.message : String(e)}\n${output}`, ms: performance.now() - started });
+  }
+}
+
+function fail(inst: number, reason: string) {
+  const slot = instances.get(inst);
+  instances.delete(inst);
+  slot?.bridgePort?.close();
+  postMsg(inst, { type: "fatal", reason });
+  post({ type: "exit", inst, reason });
+}
+
+function spawn(inst: number, opts: InstanceInit, snapshot: WasiSnapshot | null) {
+  const started = performance.now();
+  const interrupt = new Int32Array(opts.interruptBuffer);
+  try {
+    const wi = new WasiInstance(init.module, init.minPages, tree, opts.memoryMaxBytes, {
+      output: (stream, text) => postMsg(inst, { type: "stdout", stream, text }),
+      bridge: opts.bridgePort && opts.bridgeFlag ? makeSyncBridge(opts.bridgePort, opts.bridgeFlag) : undefined,
+      interrupt: () => Atomics.exchange(interrupt, 0, 0),
+      sleep: (ms) => Atomics.wait(interrupt, 0, 0, ms) !== "timed-out" && Atomics.load(interrupt, 0) !== 0,
+    });
+    if (snapshot) wi.restore(snapshot, Boolean(opts.eager));
+    else {
+      wi.boot();
+      wi.afterBoot(Boolean(opts.eager));
+    }
+    instances.set(inst, { wi, bridgePort: opts.bridgePort });
+    postMsg(inst, { type: "ready", bootMs: performance.now() - started, fromSnapshot: Boolean(snapshot), heapBytes: wi.heapBytes });
+  } catch (e) {
+    opts.bridgePort?.close();
+    const reason = e instanceof Error ? e.message : String(e);
+    postMsg(inst, { type: "fatal", reason: `boot failed: ${reason}` });
+    post({ type: "exit", inst, reason: `boot failed: ${reason}` });
+  }
+}
+
+function call(inst: number, id: number, op: string, json: string, buffers: Uint8Array[]) {
+  const slot = instances.get(inst);
+  if (!slot) {
+    post({ type: "exit", inst, reason: "interpreter instance is gone" });
+    return;
+  }
+  let r: ReturnType<WasiInstance["call"]>;
+  try {
+    r = slot.wi.call(op, json, buffers);
+  } catch (e) {
+    fail(inst, e instanceof InstanceFault ? e.message : `instance failed: ${String(e)}`);
+    return;
+  }
+  if (!r.ok && (JSON.parse(r.json) as PyErrorPayload).type === "MemoryError") {
+    // Linear memory cannot shrink and CPython after a failed allocation deep inside C code is
+    // not trustworthy: a MemoryError ends this instance.
+    fail(inst, `memory limit: linear memory is capped at ${slot.wi.maxBytes} bytes (MemoryError at ${slot.wi.heapBytes})`);
+    return;
+  }
+  postMsg(
+    inst,
+    { type: "result", id, ok: r.ok, json: r.json, buffers: r.buffers, heapBytes: slot.wi.heapBytes, release: r.release },
+    r.buffers.map((b) => b.buffer),
+  );
+}
+
+port.on("message", (m: ToThread) => {
+  switch (m.type) {
+    case "snapshot":
+      return makeSnapshot();
+    case "spawn":
+      return spawn(m.inst, m.init, m.snapshot);
+    case "call":
+      return call(m.inst, m.msg.id, m.msg.op, m.msg.json, m.msg.buffers);
+    case "kill": {
+      const slot = instances.get(m.inst);
+      instances.delete(m.inst);
+      slot?.bridgePort?.close();
+      return;
+    }
+  }
+});

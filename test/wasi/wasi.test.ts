@@ -1,0 +1,191 @@
+// WASI interpreters (CPython built for wasm32-wasi, wasm/): they boot from the snapshot, run
+// the runtime and torch layer, reach the engine only through the _wasmdeploy bridge, and
+// WebAssembly alone contains them: no environment, no host files, no sockets; a trap, a
+// memory cap or a runaway loop fails only its own call and the next call works.
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CallTimeoutError, InterpreterCrashedError, InterpreterManager, MemoryLimitError, Tensor } from "wasmdeploy";
+import { compare } from "../conformance/compare.js";
+import { ROOT } from "../helpers.js";
+
+const PROBE = `
+import os, sys, random
+
+def platform():
+    return sys.platform
+
+def imported():
+    return sorted(m for m in ("torch", "torch.nn", "wasmdeploy_runtime.host", "_wasmdeploy") if m in sys.modules)
+
+def reachable(name):
+    try:
+        __import__(name)
+        return True
+    except ImportError:
+        return False
+
+def environ():
+    return dict(os.environ)
+
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(64).decode("latin-1")
+    except OSError as e:
+        return type(e).__name__
+
+def write(path):
+    try:
+        with open(path, "w") as f:
+            f.write("x")
+        return "written"
+    except OSError as e:
+        return type(e).__name__
+
+def listdir(path):
+    return sorted(os.listdir(path))
+
+def connect():
+    try:
+        import socket
+        s = socket.create_connection(("127.0.0.1", 22), timeout=1)
+        s.close()
+        return "connected"
+    except Exception as e:
+        return type(e).__name__
+
+def recurse_in_c():
+    sys.setrecursionlimit(10 ** 7)
+    def f():
+        return list(map(lambda _: f(), [0]))
+    return f()
+
+def hog():
+    x = []
+    while True:
+        x.append(bytearray(1 << 20))
+
+def spin():
+    while True:
+        pass
+
+def nap():
+    import time
+    time.sleep(3600)
+
+def slept(seconds):
+    import time
+    t = time.monotonic()
+    time.sleep(seconds)
+    return time.monotonic() - t
+
+def rand():
+    return random.random()
+`;
+
+let manager: InterpreterManager;
+
+async function probe(fn: string, ...args: unknown[]): Promise<unknown> {
+  const s = await manager.acquireOne();
+  try {
+    return await (await s.global("probe", fn)).call(...args);
+  } finally {
+    await s.release();
+  }
+}
+
+beforeAll(async () => {
+  process.env.WASMDEPLOY_CANARY = "wasi-canary-secret";
+  manager = await InterpreterManager.create({ interpreters: 2, interpreter: "wasi", callTimeoutMs: 5000, memoryLimitMb: 96, onOutput: () => {} });
+  await manager.registerModuleSource("probe", PROBE);
+});
+afterAll(async () => {
+  await manager?.close();
+  delete process.env.WASMDEPLOY_CANARY;
+});
+
+describe("a WASI interpreter", () => {
+  it("is CPython on wasi with the runtime, the torch layer and its bridge imported", async () => {
+    expect(await probe("platform")).toBe("wasi");
+    expect(await probe("imported")).toStrictEqual(["torch", "torch.nn", "wasmdeploy_runtime.host"]);
+    expect(await probe("reachable", "_wasmdeploy")).toBe(true);
+    expect(await probe("reachable", "js")).toBe(false);
+    expect(await probe("reachable", "pyodide")).toBe(false);
+  });
+
+  it("runs a conformance model through the bridge as PyTorch does", async () => {
+    const models = path.join(ROOT, "packages", "models");
+    const load = (f: string) => Tensor.fromNpy(new Uint8Array(readFileSync(path.join(models, f))));
+    const model = (await manager.loadPackage(path.join(models, "resnet_basic.pt"))).loadPickle("model", "model.pkl");
+    const out = (await model.call(load("resnet_basic.input.npy"))) as Tensor;
+    compare(out, load("resnet_basic.expected.npy"), "resnet_basic");
+  });
+
+  it("gives each restored instance its own random state", async () => {
+    const values = await Promise.all(manager.allInstances().map(async (inst) => {
+      const s = inst.acquireSession();
+      try {
+        return await (await s.global("probe", "rand")).call();
+      } finally {
+        await s.release();
+      }
+    }));
+    expect(values[0]).not.toBe(values[1]);
+  });
+});
+
+describe("the WebAssembly boundary", () => {
+  it("has no environment", async () => {
+    expect(await probe("environ")).toStrictEqual({});
+  });
+
+  it("sees no host file and writes nothing", async () => {
+    expect(await probe("read", "/etc/passwd")).toBe("FileNotFoundError");
+    expect(await probe("read", "/proc/self/environ")).toBe("FileNotFoundError");
+    // Outside the one preopened directory: WASI's capability check refuses it.
+    expect(["FileNotFoundError", "PermissionError"]).toContain(await probe("read", "../../../../etc/hostname"));
+    expect(await probe("listdir", "/")).toStrictEqual(["lib", "runtime"]);
+    expect(await probe("write", "/runtime/evil.py")).toBe("OSError");
+    expect(await probe("write", "/lib/python3.11/os.py")).toBe("OSError");
+    expect(String(await probe("read", "/lib/python3.11/os.py"))).toContain("OS routines");
+  });
+
+  it("opens no socket", async () => {
+    expect(await probe("connect")).not.toBe("connected");
+  });
+});
+
+describe("faults end only their own call", () => {
+  it("a stack overflow in C traps; the instance is replaced", async () => {
+    await expect(probe("recurse_in_c")).rejects.toBeInstanceOf(InterpreterCrashedError);
+    expect(await probe("platform")).toBe("wasi");
+  });
+
+  it("the linear memory cap ends in MemoryLimitError; the next call works", async () => {
+    await expect(probe("hog")).rejects.toBeInstanceOf(MemoryLimitError);
+    expect(await probe("platform")).toBe("wasi");
+  });
+
+  it("a busy loop is interrupted at its deadline; the same instance serves the next call", async () => {
+    const err = await probe("spin").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CallTimeoutError);
+    expect((err as Error).message).toContain("interrupted");
+    expect(await probe("platform")).toBe("wasi");
+  });
+
+  it("time.sleep sleeps, and a deadline cuts it short without replacing the instance", async () => {
+    expect(await probe("slept", 0.05)).toBeGreaterThanOrEqual(0.05);
+    const err = await probe("nap").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CallTimeoutError);
+    expect((err as Error).message).toContain("interrupted");
+    expect(await probe("platform")).toBe("wasi");
+  });
+});
