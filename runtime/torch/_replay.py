@@ -118,12 +118,17 @@ def mode_of(obj):
 
 
 class _Site:
-    __slots__ = ("traces", "refusals", "disabled")
+    __slots__ = ("traces", "refusals", "disabled", "warm")
 
     def __init__(self):
         self.traces = {}  # signature -> _Trace
         self.refusals = 0
         self.disabled = False
+        # Whether a plain call of this site recorded tensor ops. A site's calls run plain until
+        # one does tensor work; only then are its calls recorded (under the sys.setprofile
+        # watch), so pure-Python methods (a tokenizer, a status check) never pay for the watch
+        # and never see a profiler installed (code may check sys.getprofile()).
+        self.warm = False
 
 
 # ----- argument signature -----
@@ -656,6 +661,11 @@ def call(key, obj, fn, args, kwargs, package_dicts):
     except _Refuse:
         return fn(*args, **kwargs)
     trace = site.traces.get(sig)
+    if not site.warm:
+        before = G._counter
+        out = fn(*args, **kwargs)
+        site.warm = G._counter != before
+        return out
     if trace is not None:
         if trace.dead:
             return fn(*args, **kwargs)
