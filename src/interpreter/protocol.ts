@@ -35,7 +35,15 @@ export type BridgeReply =
   | { id: number; ok: true; json: string; buffers: Uint8Array[] }
   | { id: number; ok: false; error: string };
 
-export type ToWorker = { type: "call"; id: number; op: string; json: string; buffers: Uint8Array[] };
+export type ToWorker = {
+  type: "call";
+  id: number;
+  op: string;
+  json: string;
+  buffers: Uint8Array[];
+  /** The job's memory limit: WASI instances enforce it inside the call (Pyodide workers ignore it). */
+  memoryLimitBytes?: number;
+};
 
 export type FromWorker =
   | { type: "ready"; bootMs: number; fromSnapshot: boolean; snapshotError?: string; heapBytes: number }
