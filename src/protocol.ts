@@ -112,7 +112,15 @@ export async function answerBridge(handler: BridgeHandler | undefined, req: Brid
 
 // ----- the envelopes every transport carries -----
 
-export type ToInterpreter = { type: "call"; id: number; op: HostOp; json: string; buffers: Uint8Array[] };
+export type ToInterpreter = {
+  type: "call";
+  id: number;
+  op: HostOp;
+  json: string;
+  buffers: Uint8Array[];
+  /** The job's memory limit: WASI instances enforce it inside the call (Pyodide workers ignore it). */
+  memoryLimitBytes?: number;
+};
 
 export type FromInterpreter =
   | { type: "ready"; bootMs: number; fromSnapshot: boolean; snapshotError?: string; heapBytes: number }

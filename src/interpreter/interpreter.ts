@@ -322,7 +322,7 @@ export class Interpreter {
         }
       }, 25);
     }
-    this.transport!.send({ type: "call", id: job.id, op: job.op, json: job.msg.json, buffers: job.msg.buffers });
+    this.transport!.send({ type: "call", id: job.id, op: job.op, json: job.msg.json, buffers: job.msg.buffers, memoryLimitBytes: job.memoryLimitBytes });
   }
 
   private onResult(id: number, ok: boolean, msg: WireMessage) {

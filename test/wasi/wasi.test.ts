@@ -168,6 +168,15 @@ describe("faults end only their own call", () => {
     expect(await probe("platform")).toBe("wasi");
   });
 
+  it("a package's own memory limit, below the instance's cap, stops a call inside it", async () => {
+    const hostile = path.join(ROOT, "packages", "archives", "hostile");
+    const spec = JSON.parse(readFileSync(path.join(hostile, "manifest.json"), "utf8")).archives["dos.pt"].pickle;
+    const pkg = await manager.loadPackage(path.join(hostile, "dos.pt"), { memoryLimitMb: 48 });
+    const dos = pkg.loadPickle(spec.package, spec.resource);
+    await expect(dos.callMethod("grow_memory", 4)).rejects.toBeInstanceOf(MemoryLimitError);
+    expect(await probe("platform")).toBe("wasi");
+  });
+
   it("a busy loop is interrupted at its deadline; the same instance serves the next call", async () => {
     const err = await probe("spin").then(
       () => undefined,

@@ -6,10 +6,12 @@
  *   wd_after_restore      per-instance reseeding after a snapshot restore
  *   wd_call               run one host request through wasmdeploy_runtime.host
  *   wd_interrupt          raise a pending signal from inside a blocking WASI call
+ *   wd_set_limit          memory limit of the next calls (per package, below the memory's maximum)
  *
  * Imports (module "wasmdeploy", provided by the host):
  *   bridge_call/bridge_take   the synchronous engine bridge (torch layer -> engine)
  *   interrupt                 polled by the eval loop: a pending signal number, or 0
+ *   memory_exceeded           the running call's memory limit was passed (the host ends the instance)
  *
  * Requests, results and bridge messages are "frames": u32 count, then per item u32 length and
  * the bytes (little endian, wasm's byte order). Python code sees only the `_wasmdeploy` module:
@@ -31,6 +33,8 @@ WD_IMPORT("bridge_call") int32_t wd_host_bridge_call(const uint8_t *frame, uint3
 WD_IMPORT("bridge_take") void wd_host_bridge_take(uint8_t *dst);
 /* Returns and clears the signal the host raised for this instance (SIGINT on a deadline). */
 WD_IMPORT("interrupt") int32_t wd_host_interrupt(void);
+/* The running call's memory limit was passed: the host ends this instance (it does not return). */
+WD_IMPORT("memory_exceeded") void wd_host_memory_exceeded(uint32_t pages);
 
 /* ---------- frames ---------- */
 
@@ -199,6 +203,10 @@ static PyObject *PyInit__wasmdeploy(void) {
 int Py_EMSCRIPTEN_SIGNAL_HANDLING = 0;
 #define WD_SIGNAL_INTERVAL 256
 static int wd_signal_clock = WD_SIGNAL_INTERVAL;
+/* The running call's memory limit in 64 KiB pages (0: none beyond the memory's maximum). Checked
+ * at every eval-breaker check: memory.size is one instruction, so a loop that allocates is
+ * stopped within an iteration, not within WD_SIGNAL_INTERVAL iterations. */
+static uint32_t wd_limit_pages = 0;
 
 void _Py_CheckEmscriptenSignals(void) {
     if (!Py_EMSCRIPTEN_SIGNAL_HANDLING) return;
@@ -208,6 +216,7 @@ void _Py_CheckEmscriptenSignals(void) {
 
 void _Py_CheckEmscriptenSignalsPeriodically(void) {
     if (!Py_EMSCRIPTEN_SIGNAL_HANDLING) return;
+    if (wd_limit_pages && __builtin_wasm_memory_size(0) > wd_limit_pages) wd_host_memory_exceeded((uint32_t)__builtin_wasm_memory_size(0));
     if (--wd_signal_clock == 0) {
         wd_signal_clock = WD_SIGNAL_INTERVAL;
         _Py_CheckEmscriptenSignals();
@@ -215,6 +224,9 @@ void _Py_CheckEmscriptenSignalsPeriodically(void) {
 }
 
 /* ---------- exports ---------- */
+
+/* Sets the memory limit of the calls that follow, in 64 KiB pages (0: none). */
+WD_EXPORT("wd_set_limit") void wd_set_limit(uint32_t pages) { wd_limit_pages = pages; }
 
 /* Raise a signal now (the host calls it from inside a blocking WASI call it cut short, e.g. a
  * sleep woken by a deadline): like a signal handler, it only sets CPython's pending flags. */

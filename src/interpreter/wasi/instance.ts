@@ -17,6 +17,7 @@ interface Exports {
   wd_after_restore(eager: number): number;
   wd_call(req: number, len: number): number;
   wd_interrupt(sig: number): void;
+  wd_set_limit(pages: number): void;
 }
 
 /** The instance failed as a whole (trap, memory limit, runtime error): it must be replaced. */
@@ -63,6 +64,7 @@ export interface InstanceHooks {
 export class WasiInstance {
   readonly memory: WebAssembly.Memory;
   private readonly exports: Exports;
+  private callLimit = 0;
   private stash?: Uint8Array;
 
   constructor(
@@ -123,6 +125,10 @@ export class WasiInstance {
         this.stash = undefined;
       },
       interrupt: () => hooks.interrupt(),
+      memory_exceeded: (pages: number) => {
+        // Unwinds the wasm stack: the instance is ended (InstanceFault via guard) and replaced.
+        throw new InstanceFault(`memory limit: the call grew linear memory to ${pages * PAGE} bytes, over its limit of ${this.callLimit} bytes`);
+      },
     };
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory }, wasi_snapshot_preview1: wasiImport, wasmdeploy: host });
     this.exports = instance.exports as unknown as Exports;
@@ -183,10 +189,15 @@ export class WasiInstance {
   }
 
   /** One request through wasmdeploy_runtime.host. Throws InstanceFault if the instance died. */
-  call(op: string, json: string, buffers: Uint8Array[]): { ok: boolean; json: string; release: string[]; buffers: Uint8Array[] } {
+  call(op: string, json: string, buffers: Uint8Array[], memoryLimitBytes?: number): { ok: boolean; json: string; release: string[]; buffers: Uint8Array[] } {
     const enc = new TextEncoder();
     const items = [enc.encode(op), enc.encode(json), ...buffers];
     return this.guard(() => {
+      const limit = memoryLimitBytes && memoryLimitBytes < this.maxBytes ? memoryLimitBytes : 0;
+      if (limit !== this.callLimit) {
+        this.callLimit = limit;
+        this.exports.wd_set_limit(Math.ceil(limit / PAGE));
+      }
       const len = frameSize(items);
       const req = this.exports.wd_alloc(len);
       if (req === 0) throw new InstanceFault("out of linear memory for the request");

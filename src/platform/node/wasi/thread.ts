@@ -75,7 +75,7 @@ function spawn(inst: number, opts: InstanceInit, snapshot: WasiSnapshot | null) 
   }
 }
 
-function call(inst: number, id: number, op: string, json: string, buffers: Uint8Array[]) {
+function call(inst: number, id: number, op: string, json: string, buffers: Uint8Array[], memoryLimitBytes?: number) {
   const slot = instances.get(inst);
   if (!slot) {
     post({ type: "exit", inst, reason: "interpreter instance is gone" });
@@ -83,7 +83,7 @@ function call(inst: number, id: number, op: string, json: string, buffers: Uint8
   }
   let r: ReturnType<WasiInstance["call"]>;
   try {
-    r = slot.wi.call(op, json, buffers);
+    r = slot.wi.call(op, json, buffers, memoryLimitBytes);
   } catch (e) {
     fail(inst, e instanceof InstanceFault ? e.message : `instance failed: ${String(e)}`);
     return;
@@ -108,7 +108,7 @@ port.on("message", (m: ToThread) => {
     case "spawn":
       return spawn(m.inst, m.init, m.snapshot);
     case "call":
-      return call(m.inst, m.msg.id, m.msg.op, m.msg.json, m.msg.buffers);
+      return call(m.inst, m.msg.id, m.msg.op, m.msg.json, m.msg.buffers, m.msg.memoryLimitBytes);
     case "kill": {
       const slot = instances.get(m.inst);
       instances.delete(m.inst);
