@@ -93,6 +93,8 @@ export interface ManagerStats {
     heapBytes: number;
     /** Resident memory of the interpreter's own process (sandboxed isolation). */
     residentBytes?: number;
+    /** The worker thread it shares with other interpreters (WASI), if any. */
+    thread?: number;
     bootMs?: number;
     fromSnapshot?: boolean;
   }[];
@@ -272,6 +274,7 @@ export class InterpreterManager {
         crashes: i.crashes,
         heapBytes: i.heapBytes,
         residentBytes: i.residentBytes(),
+        thread: i.thread,
         bootMs: i.lastBoot?.bootMs,
         fromSnapshot: i.lastBoot?.fromSnapshot,
       })),

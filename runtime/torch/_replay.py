@@ -97,6 +97,10 @@ def forget(prefix):
     n = len(prefix)
     for k in [k for k in _sites if k[:n] == prefix]:
         del _sites[k]
+    # The per-class and per-code caches hold the package's classes and code strongly, and through
+    # them its modules: an unloaded package would stay in the heap. They refill on demand.
+    _slots.clear()
+    _code_kind.clear()
 
 
 default_mode = "exact"
