@@ -13,6 +13,9 @@ const MATRIX = [
   "test/replay/**/*.test.ts",
   "test/cli.test.ts",
   "test/fixtures.test.ts",
+  // The server in-process (cheap): its models get interpreters of this run's kind.
+  "test/server/server.test.ts",
+  "test/server/hostile.test.ts",
 ];
 
 export default defineConfig({

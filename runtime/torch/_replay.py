@@ -713,6 +713,10 @@ def _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts, 
     except _Refuse as e:
         _refuse(site, str(e))
         return fn(*args, **kwargs)
+    if not arg_tensors and not pre.tensors:
+        # No tensor goes in (a pure-Python object, e.g. a tokenizer): nothing worth a graph, and
+        # the recording's profile hook would be visible to the call (sys.getprofile()).
+        return fn(*args, **kwargs)
     # State tensors enter the graph as fed leaves: make them concrete first.
     lazy_state = [t._value for t in pre.tensors if t._value.node is not None]
     if lazy_state:

@@ -7,7 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterpreterManager, type ReplicatedObj } from "wasmdeploy";
 import { ARCHIVES } from "../helpers.js";
-import { kind } from "../kind.js";
+import { kind, WASI } from "../kind.js";
 
 const HOSTILE = path.join(ARCHIVES, "hostile");
 const manifest = JSON.parse(readFileSync(path.join(HOSTILE, "manifest.json"), "utf8"));
@@ -20,6 +20,9 @@ const LAST = ["spin_after_return", "sabotage_runtime"];
 const order = [...Object.keys(methods).filter((m) => !LAST.includes(m)), ...LAST];
 // After spin_after_return its interpreter may still be spinning: sabotage may then time out instead.
 methods.sabotage_runtime!.expect.push("CallTimeoutError");
+// A WASI interpreter has no event loop to schedule on: asyncio's loop needs a socketpair, and
+// WASI interpreters have no sockets (OSError, so PythonError): the spin is never scheduled.
+if (WASI) methods.spin_after_return!.expect.push("PythonError");
 
 let manager: InterpreterManager;
 let victim: ReplicatedObj;
