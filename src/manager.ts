@@ -23,7 +23,8 @@ export interface InterpreterManagerOptions {
   /**
    * Which interpreter runs Python. "pyodide" (default): Pyodide, isolated as `isolation` says.
    * "wasi": CPython built for WASI (wasm/), many per worker thread in this process; WebAssembly
-   * is their boundary (docs/security.md), so `isolation` does not apply to them.
+   * is their boundary (docs/security.md), not a process: `isolation` then only decides tenancy
+   * ("sandboxed": one package per interpreter, so packages cannot see each other; "trusted": several).
    */
   interpreter?: "pyodide" | "wasi";
   /**
