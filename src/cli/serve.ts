@@ -17,7 +17,7 @@ import { createPrometheus } from "../server/prometheus.js";
 import { ModelRegistry, type ModelSpec } from "../server/registry.js";
 
 export const SERVE_USAGE = `  wasmdeploy serve --model NAME=ARCHIVE[:PACKAGE/RESOURCE] ... [--repository DIR] [--port 8000] [--host 127.0.0.1]
-        [--interpreters N] [--interpreter pyodide|wasi] [--isolation sandboxed|trusted] [--timeout-ms MS] [--memory-limit-mb MB] [--max-queue N]
+        [--interpreters N] [--interpreter wasi|pyodide] [--isolation sandboxed|trusted] [--timeout-ms MS] [--memory-limit-mb MB] [--max-queue N]
         [--max-batch-size N] [--max-queue-delay-ms MS] [--max-body-mb MB] [--debug] [--log-level info]
       Serve models over the Open Inference Protocol v2 (REST). The pickle defaults to model/model.pkl;
       --port 0 picks a free port. --repository DIR holds DIR/<name>/<version>/model.pt and DIR/<name>/config.json.`;
