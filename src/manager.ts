@@ -21,15 +21,18 @@ export interface InterpreterManagerOptions {
   /** Number of interpreters. Default: the number of CPU cores. */
   interpreters?: number;
   /**
-   * Which interpreter runs Python. "pyodide" (default): Pyodide, isolated as `isolation` says.
-   * "wasi": CPython built for WASI (wasm/), many per worker thread in this process; WebAssembly
-   * is their boundary (docs/security.md), so `isolation` does not apply to them.
+   * Which interpreter runs Python. "wasi" (default): CPython built for WASI (wasm/), many per
+   * worker thread in this process; WebAssembly
+   * is their boundary (docs/security.md), not a process: `isolation` then only decides tenancy
+   * ("sandboxed": one package per interpreter, so packages cannot see each other; "trusted": several).
+   * "pyodide": Pyodide, isolated as `isolation` says; for code that needs Pyodide's packages.
    */
-  interpreter?: "pyodide" | "wasi";
+  interpreter?: "wasi" | "pyodide";
   /**
-   * "sandboxed" (default): each interpreter is a locked-down child process, so archives may be
-   * untrusted (docs/security.md). "trusted": worker threads in this process; faster start and
-   * calls, but Python code can reach this process's JavaScript realm.
+   * "sandboxed" (default): archives may be untrusted (docs/security.md): one package per
+   * interpreter, and a Pyodide interpreter is a locked-down child process. "trusted": several
+   * packages per interpreter, Pyodide in worker threads of this process (faster start and calls,
+   * but its Python code can reach this process's JavaScript realm).
    */
   isolation?: "sandboxed" | "trusted";
   /** Sandboxed only: cap on each interpreter process's JS heap, MB. Default 512. */
@@ -93,6 +96,8 @@ export interface ManagerStats {
     heapBytes: number;
     /** Resident memory of the interpreter's own process (sandboxed isolation). */
     residentBytes?: number;
+    /** The worker thread it shares with other interpreters (WASI), if any. */
+    thread?: number;
     bootMs?: number;
     fromSnapshot?: boolean;
   }[];
@@ -160,7 +165,7 @@ export class InterpreterManager {
     }
     const started = performance.now();
     const prepared = await platform.prepareInterpreters({
-      kind: options.interpreter ?? "pyodide",
+      kind: options.interpreter ?? "wasi",
       isolation,
       snapshotDir: options.snapshotDir,
       sandboxJsHeapMb: options.sandboxJsHeapMb ?? 512,
@@ -272,6 +277,7 @@ export class InterpreterManager {
         crashes: i.crashes,
         heapBytes: i.heapBytes,
         residentBytes: i.residentBytes(),
+        thread: i.thread,
         bootMs: i.lastBoot?.bootMs,
         fromSnapshot: i.lastBoot?.fromSnapshot,
       })),

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { Tensor } from "wasmdeploy";
 import { compare } from "./conformance/compare.js";
 import { ROOT, archive, expectedFor } from "./helpers.js";
+import { kindArgs } from "./kind.js";
 
 const CLI = path.join(ROOT, "dist", "cli", "main.js");
 const expected = expectedFor("expected.json");
@@ -41,14 +42,14 @@ describe("wasmdeploy call", () => {
   it("calls a pickled object's method and prints JSON", () => {
     const out = execFileSync(
       "node",
-      [CLI, "call", archive("tokenizer.pt"), "--pickle", "tok/tok.pkl", "--method", "encode", "--args", '["the lazy fox"]'],
+      [CLI, "call", ...kindArgs, archive("tokenizer.pt"), "--pickle", "tok/tok.pkl", "--method", "encode", "--args", '["the lazy fox"]'],
       { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
     );
     expect(JSON.parse(out)).toStrictEqual([4, 10, 7]);
   });
 
   it("exits 2 with usage on bad flags", () => {
-    const r = spawnSync("node", [CLI, "call", archive("tokenizer.pt"), "--pickle", "nopath"], { encoding: "utf8" });
+    const r = spawnSync("node", [CLI, "call", ...kindArgs, archive("tokenizer.pt"), "--pickle", "nopath"], { encoding: "utf8" });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--pickle takes PACKAGE\/RESOURCE/);
   });
@@ -61,16 +62,16 @@ describe("wasmdeploy run", () => {
 
   it("refuses a bad --interpreters with a usage error, before booting anything", () => {
     for (const bad of ["0", "-1", "two", "1.5"]) {
-      const r = spawnSync("node", [CLI, "run", archive("tokenizer.pt"), "--pickle", "tok/tok.pkl", "--output", "/tmp/x.npy", `--interpreters=${bad}`], { encoding: "utf8" });
+      const r = spawnSync("node", [CLI, "run", ...kindArgs, archive("tokenizer.pt"), "--pickle", "tok/tok.pkl", "--output", "/tmp/x.npy", `--interpreters=${bad}`], { encoding: "utf8" });
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`--interpreters takes a positive whole number, got "${bad.replace(".", "\\.")}"`));
       expect(r.stderr).not.toMatch(/RangeError|\n\s+at /);
     }
-    const c = spawnSync("node", [CLI, "call", archive("tokenizer.pt"), "--pickle", "tok/tok.pkl", "--interpreters", "0"], { encoding: "utf8" });
+    const c = spawnSync("node", [CLI, "call", ...kindArgs, archive("tokenizer.pt"), "--pickle", "tok/tok.pkl", "--interpreters", "0"], { encoding: "utf8" });
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/--interpreters takes a positive whole number/);
     // A value that looks like a flag is refused by the argument parser: a usage error as well.
-    const d = spawnSync("node", [CLI, "call", archive("tokenizer.pt"), "--pickle", "tok/tok.pkl", "--interpreters", "-1"], { encoding: "utf8" });
+    const d = spawnSync("node", [CLI, "call", ...kindArgs, archive("tokenizer.pt"), "--pickle", "tok/tok.pkl", "--interpreters", "-1"], { encoding: "utf8" });
     expect(d.status).toBe(2);
     expect(d.stderr).toMatch(/--interpreters/);
   });
@@ -97,7 +98,7 @@ describe("wasmdeploy run", () => {
       ].join("\n");
       execFileSync(PYTHON, ["-c", make], { stdio: "pipe" });
       const out = path.join(dir, "y.npy");
-      const r = spawnSync("node", [CLI, "run", path.join(dir, "pair.pt"), "--pickle", "model/model.pkl", "--input", path.join(dir, "x.npy"), "--output", out], { encoding: "utf8" });
+      const r = spawnSync("node", [CLI, "run", ...kindArgs, path.join(dir, "pair.pt"), "--pickle", "model/model.pkl", "--input", path.join(dir, "x.npy"), "--output", out], { encoding: "utf8" });
       expect(r.stderr).toMatch(/item 1 is None, not a tensor: not written/);
       expect(r.status).toBe(0);
       const load = (p: string) => Tensor.fromNpy(new Uint8Array(readFileSync(p)));

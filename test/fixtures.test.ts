@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InterpreterManager } from "wasmdeploy";
 import { ARCHIVES, ROOT, fromExpected } from "./helpers.js";
+import { kind } from "./kind.js";
 
 const PYTHON = "/usr/bin/python3";
 const hasTorch = spawnSync(PYTHON, ["-c", "import torch"]).status === 0;
@@ -74,7 +75,7 @@ print(json.dumps({"score": loaded.score("alpha beta alpha zeta"), "top": [list(p
       top: [string, number][];
       norm: number;
     };
-    const manager = await InterpreterManager.create({ interpreters: 2 });
+    const manager = await InterpreterManager.create({ ...kind, interpreters: 2 });
     try {
       const scorer = (await manager.loadPackage(path.join(tmp, "fresh.pt"))).loadPickle("fresh", "scorer.pkl");
       expect(await scorer.callMethod("score", "alpha beta alpha zeta")).toBe(cpython.score);

@@ -97,6 +97,10 @@ def forget(prefix):
     n = len(prefix)
     for k in [k for k in _sites if k[:n] == prefix]:
         del _sites[k]
+    # The per-class and per-code caches hold the package's classes and code strongly, and through
+    # them its modules: an unloaded package would stay in the heap. They refill on demand.
+    _slots.clear()
+    _code_kind.clear()
 
 
 default_mode = "exact"
@@ -718,6 +722,10 @@ def _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts, 
         pre = _fingerprint(obj, all_dicts)
     except _Refuse as e:
         _refuse(site, str(e))
+        return fn(*args, **kwargs)
+    if not arg_tensors and not pre.tensors:
+        # No tensor goes in (a pure-Python object, e.g. a tokenizer): nothing worth a graph, and
+        # the recording's profile hook would be visible to the call (sys.getprofile()).
         return fn(*args, **kwargs)
     # State tensors enter the graph as fed leaves: make them concrete first.
     lazy_state = [t._value for t in pre.tensors if t._value.node is not None]

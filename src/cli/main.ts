@@ -13,9 +13,9 @@ import { SERVE_USAGE, serve } from "./serve.js";
 const USAGE = `usage:
   wasmdeploy inspect ARCHIVE [--json]
       List an archive's interned, extern and mocked modules, pickles, resources and storages.
-  wasmdeploy run ARCHIVE --pickle PACKAGE/RESOURCE --input X.npy [--input X2.npy ...] --output Y.npy [--interpreters N] [--interpreter pyodide|wasi] [--engine ort-node|ort-web]
+  wasmdeploy run ARCHIVE --pickle PACKAGE/RESOURCE --input X.npy [--input X2.npy ...] --output Y.npy [--interpreters N] [--interpreter wasi|pyodide] [--engine ort-node|ort-web]
       Call a pickled model on .npy inputs; writes its tensor result to Y.npy (a tuple or list: Y.npy, Y.1.npy, Y.2.npy, ...).
-  wasmdeploy call ARCHIVE --pickle PACKAGE/RESOURCE [--method NAME] [--args JSON] [--kwargs JSON] [--interpreters N] [--interpreter pyodide|wasi] [--timeout-ms MS]
+  wasmdeploy call ARCHIVE --pickle PACKAGE/RESOURCE [--method NAME] [--args JSON] [--kwargs JSON] [--interpreters N] [--interpreter wasi|pyodide] [--timeout-ms MS]
       Load the pickled object and call it (or its method) with JSON arguments; prints the JSON result.
       Example: wasmdeploy call packages/archives/tokenizer.pt --pickle tok/tok.pkl --method encode --args '["the lazy fox"]'
 ${SERVE_USAGE}`;
@@ -105,7 +105,7 @@ async function call(args: string[]) {
       args: { type: "string" },
       kwargs: { type: "string" },
       interpreters: { type: "string", default: "1" },
-      interpreter: { type: "string", default: "pyodide" },
+      interpreter: { type: "string", default: "wasi" },
       "timeout-ms": { type: "string" },
     },
     allowPositionals: true,
@@ -156,7 +156,7 @@ async function run(args: string[]) {
       input: { type: "string", multiple: true },
       output: { type: "string" },
       interpreters: { type: "string", default: "1" },
-      interpreter: { type: "string", default: "pyodide" },
+      interpreter: { type: "string", default: "wasi" },
       engine: { type: "string", default: "ort-node" },
       "timeout-ms": { type: "string" },
     },

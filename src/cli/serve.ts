@@ -17,7 +17,7 @@ import { createPrometheus } from "../server/prometheus.js";
 import { ModelRegistry, type ModelSpec } from "../server/registry.js";
 
 export const SERVE_USAGE = `  wasmdeploy serve --model NAME=ARCHIVE[:PACKAGE/RESOURCE] ... [--repository DIR] [--port 8000] [--host 127.0.0.1]
-        [--interpreters N] [--isolation sandboxed|trusted] [--timeout-ms MS] [--memory-limit-mb MB] [--max-queue N]
+        [--interpreters N] [--interpreter wasi|pyodide] [--isolation sandboxed|trusted] [--timeout-ms MS] [--memory-limit-mb MB] [--max-queue N]
         [--max-batch-size N] [--max-queue-delay-ms MS] [--max-body-mb MB] [--debug] [--log-level info]
       Serve models over the Open Inference Protocol v2 (REST). The pickle defaults to model/model.pkl;
       --port 0 picks a free port. --repository DIR holds DIR/<name>/<version>/model.pt and DIR/<name>/config.json.`;
@@ -71,6 +71,7 @@ export async function serve(args: string[]): Promise<number> {
         port: { type: "string", default: "8000" },
         host: { type: "string", default: "127.0.0.1" },
         interpreters: { type: "string" },
+        interpreter: { type: "string" },
         isolation: { type: "string" },
         "timeout-ms": { type: "string" },
         "memory-limit-mb": { type: "string" },
@@ -95,6 +96,7 @@ export async function serve(args: string[]): Promise<number> {
   try {
     const overrides: Record<string, unknown> = {
       interpreters: num("interpreters", values.interpreters, 1),
+      interpreter: values.interpreter,
       isolation: values.isolation,
       timeout_ms: num("timeout-ms", values["timeout-ms"], 1),
       memory_limit_mb: num("memory-limit-mb", values["memory-limit-mb"], 1),

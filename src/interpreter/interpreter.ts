@@ -139,6 +139,11 @@ export class Interpreter {
   }
   #killing?: Promise<void>;
 
+  /** The thread this generation shares with other interpreters, if its kind packs several per thread. */
+  get thread(): number | undefined {
+    return this.transport?.thread;
+  }
+
   /** Resident memory of this interpreter's own process (sandboxed isolation only). */
   residentBytes(): number | undefined {
     return this.transport?.residentBytes();

@@ -12,6 +12,8 @@ export interface Transport {
   terminate(): Promise<void>;
   /** Resident memory of the interpreter's own process, when it has one (else undefined). */
   residentBytes(): number | undefined;
+  /** The thread it shares with other interpreters (kinds that pack several per thread), for balancing. */
+  readonly thread?: number;
 }
 
 export interface TransportHandlers {

@@ -240,7 +240,7 @@ export class Pool implements PoolPort {
   }
 
   #pick(pkg?: PackageRef): Interpreter {
-    const views = this.#slots.map((s) => ({ alive: s.interp.alive, load: this.load(s.interp), tenant: this.#state(s.interp).tenant }));
+    const views = this.#slots.map((s) => ({ alive: s.interp.alive, load: this.load(s.interp), tenant: this.#state(s.interp).tenant, thread: s.interp.thread }));
     const i = chooseInterpreter(views, this.#rr, pkg?.id, this.#opts.sandboxed);
     if (i < 0) throw new WasmdeployError("no interpreter is alive: every one failed to boot; see the earlier errors");
     this.#rr = (i + 1) % this.#slots.length;

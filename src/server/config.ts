@@ -21,6 +21,8 @@ export interface ModelConfig {
   interpreters: number;
   /** "sandboxed" (default, untrusted archives) or "trusted". */
   isolation: "sandboxed" | "trusted";
+  /** Which interpreter runs the model: "pyodide" or "wasi". Default: the library's default. */
+  interpreter?: "pyodide" | "wasi";
   /** Interpreter memory limit per call, MB. */
   memory_limit_mb?: number;
   /** Engine memory a call may allocate, MB. */
@@ -90,6 +92,10 @@ export function parseConfig(doc: unknown, base: ModelConfig = DEFAULT_CONFIG, wh
         break;
       case "outputs":
         out.outputs = tensorSpecs(v, `${where}.outputs`);
+        break;
+      case "interpreter":
+        if (v !== "pyodide" && v !== "wasi") throw new ConfigError(`${where}.interpreter is "pyodide" or "wasi"`);
+        out.interpreter = v;
         break;
       case "isolation":
         if (v !== "sandboxed" && v !== "trusted") throw new ConfigError(`${where}.isolation is "sandboxed" or "trusted"`);

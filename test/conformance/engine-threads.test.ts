@@ -7,6 +7,7 @@ import { describe, it } from "vitest";
 import { InterpreterManager, Tensor } from "wasmdeploy";
 import { ROOT } from "../helpers.js";
 import { compare } from "./compare.js";
+import { kind } from "../kind.js";
 
 const MODELS = path.join(ROOT, "packages", "models");
 const load = (f: string) => Tensor.fromNpy(new Uint8Array(readFileSync(path.join(MODELS, f))));
@@ -14,7 +15,7 @@ const load = (f: string) => Tensor.fromNpy(new Uint8Array(readFileSync(path.join
 describe("engine threads", () => {
   for (const engineWorkers of [0, 3]) {
     it(`engineWorkers ${engineWorkers}: 12 concurrent calls of two models match PyTorch`, async () => {
-      const m = await InterpreterManager.create({ interpreters: 2, isolation: "trusted", engineWorkers });
+      const m = await InterpreterManager.create({ ...kind, interpreters: 2, isolation: "trusted", engineWorkers });
       try {
         const resnet = (await m.loadPackage(path.join(MODELS, "resnet_basic.pt"))).loadPickle("model", "model.pkl");
         const gpt = (await m.loadPackage(path.join(MODELS, "tiny_gpt.pt"))).loadPickle("model", "model.pkl");

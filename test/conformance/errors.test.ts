@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterpreterManager, PythonError, type ReplicatedObj, Tensor } from "wasmdeploy";
 import { ROOT } from "../helpers.js";
 import { compare } from "./compare.js";
+import { kind } from "../kind.js";
 
 const MODELS = path.join(ROOT, "packages", "models");
 const load = (f: string) => Tensor.fromNpy(new Uint8Array(readFileSync(path.join(MODELS, f))));
@@ -14,7 +15,7 @@ let manager: InterpreterManager;
 let resnet: ReplicatedObj;
 
 beforeAll(async () => {
-  manager = await InterpreterManager.create({ interpreters: 2 });
+  manager = await InterpreterManager.create({ ...kind, interpreters: 2 });
   resnet = (await manager.loadPackage(path.join(MODELS, "resnet_basic.pt"))).loadPickle("model", "model.pkl");
 });
 afterAll(() => manager?.close());

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Tensor } from "wasmdeploy";
 import { ROOT } from "../helpers.js";
 import { compare } from "./compare.js";
+import { kindArgs } from "../kind.js";
 
 const PYTHON = "/usr/bin/python3";
 const hasTorch = spawnSync(PYTHON, ["-c", "import torch, torchvision"]).status === 0;
@@ -32,7 +33,7 @@ describe.runIf(hasTorch)("models packaged at test time by real PyTorch, through 
       const y = path.join(out, `${name}.${engine}.y.npy`);
       execFileSync(
         "node",
-        [CLI, "run", path.join(out, `${name}.pt`), "--pickle", "model/model.pkl", "--input", path.join(out, `${name}.input.npy`), "--output", y, "--engine", engine],
+        [CLI, "run", ...kindArgs, path.join(out, `${name}.pt`), "--pickle", "model/model.pkl", "--input", path.join(out, `${name}.input.npy`), "--output", y, "--engine", engine],
         { stdio: "pipe" },
       );
       const load = (p: string) => Tensor.fromNpy(new Uint8Array(readFileSync(p)));

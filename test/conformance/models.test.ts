@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterpreterManager, type EngineName, Tensor } from "wasmdeploy";
 import { ROOT } from "../helpers.js";
 import { compare } from "./compare.js";
+import { kind } from "../kind.js";
 
 const MODELS = path.join(ROOT, "packages", "models");
 
@@ -40,7 +41,7 @@ for (const cfg of configs) {
   describe(`conformance on ${cfg.name}`, () => {
     let manager: InterpreterManager;
     beforeAll(async () => {
-      manager = await InterpreterManager.create({ interpreters: 2, engine: cfg.engine, debugEager: cfg.eager });
+      manager = await InterpreterManager.create({ ...kind, interpreters: 2, engine: cfg.engine, debugEager: cfg.eager });
     });
     afterAll(() => manager?.close());
 

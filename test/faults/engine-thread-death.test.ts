@@ -8,13 +8,14 @@ import { InterpreterManager, PythonError, Tensor } from "wasmdeploy";
 import * as testing from "wasmdeploy/testing";
 import { compare } from "../conformance/compare.js";
 import { ROOT } from "../helpers.js";
+import { kind } from "../kind.js";
 
 const MODELS = path.join(ROOT, "packages", "models");
 const load = (f: string) => Tensor.fromNpy(new Uint8Array(readFileSync(path.join(MODELS, f))));
 
 describe("engine thread death", () => {
   it("fails only the runs on the killed thread, replaces it, and serves every later run", async () => {
-    const m = await InterpreterManager.create({ interpreters: 2, isolation: "trusted", engineWorkers: 2, onOutput: () => {} });
+    const m = await InterpreterManager.create({ ...kind, interpreters: 2, isolation: "trusted", engineWorkers: 2, onOutput: () => {} });
     try {
       const model = (await m.loadPackage(path.join(MODELS, "resnet_basic.pt"))).loadPickle("model", "model.pkl");
       const x = load("resnet_basic.input.npy");

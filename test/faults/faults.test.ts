@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClosedError, InterpreterManager, PythonError, type ReplicatedObj, Tensor } from "wasmdeploy";
 import { ARCHIVES, ROOT } from "../helpers.js";
 import { compare } from "../conformance/compare.js";
+import { kind } from "../kind.js";
 
 const MODELS = path.join(ROOT, "packages", "models");
 const load = (f: string) => Tensor.fromNpy(new Uint8Array(readFileSync(path.join(MODELS, f))));
@@ -17,7 +18,7 @@ let gpt: ReplicatedObj;
 let tok: ReplicatedObj;
 
 beforeAll(async () => {
-  manager = await InterpreterManager.create({ interpreters: 2, onOutput: () => {} });
+  manager = await InterpreterManager.create({ ...kind, interpreters: 2, onOutput: () => {} });
   gpt = (await manager.loadPackage(path.join(MODELS, "tiny_gpt.pt"))).loadPickle("model", "model.pkl");
   tok = (await manager.loadPackage(path.join(ARCHIVES, "tokenizer.pt"))).loadPickle("tok", "tok.pkl");
 });
@@ -56,7 +57,7 @@ describe("faults", () => {
   });
 
   it("closing the manager during a load ends both cleanly", async () => {
-    const m = await InterpreterManager.create({ interpreters: 1, onOutput: () => {} });
+    const m = await InterpreterManager.create({ ...kind, interpreters: 1, onOutput: () => {} });
     const loading = m.loadPackage(path.join(MODELS, "resnet_basic.pt")).then(
       async (pkg) => pkg.loadPickle("model", "model.pkl").call(load("resnet_basic.input.npy")),
     );

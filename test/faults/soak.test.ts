@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { InterpreterManager, Tensor } from "wasmdeploy";
 import * as testing from "wasmdeploy/testing";
 import { ARCHIVES, ROOT } from "../helpers.js";
+import { kind } from "../kind.js";
 
 const MODELS = path.join(ROOT, "packages", "models");
 const load = (f: string) => Tensor.fromNpy(new Uint8Array(readFileSync(path.join(MODELS, f))));
@@ -20,7 +21,7 @@ function residentMb(m: InterpreterManager): number {
 
 describe("soak", () => {
   it(`serves ${TOTAL} calls over three packages with flat memory and no leaked tensors`, async () => {
-    const m = await InterpreterManager.create({ interpreters: 3, onOutput: () => {} });
+    const m = await InterpreterManager.create({ ...kind, interpreters: 3, onOutput: () => {} });
     try {
       const tok = (await m.loadPackage(path.join(ARCHIVES, "tokenizer.pt"))).loadPickle("tok", "tok.pkl");
       const values = (await m.loadPackage(path.join(ARCHIVES, "values.pt"))).loadPickle("values", "obj.pkl");

@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { InterpreterManager, Tensor } from "wasmdeploy";
 import * as testing from "wasmdeploy/testing";
 import { ROOT } from "../helpers.js";
+import { kind } from "../kind.js";
 
 const MODELS = path.join(ROOT, "packages", "models");
 const NAMES = ["efficientnet", "squeezenet", "mobilenet_v3_small", "resnet_basic"];
@@ -58,7 +59,7 @@ describe.runIf(process.platform === "linux")("unload gives memory back", () => {
     const archives = NAMES.map((n) => readFileSync(path.join(MODELS, `${n}.pt`)));
     const inputs = NAMES.map((n) => Tensor.fromNpy(new Uint8Array(readFileSync(path.join(MODELS, `${n}.input.npy`)))));
     const expected = NAMES.map((n) => Tensor.fromNpy(new Uint8Array(readFileSync(path.join(MODELS, `${n}.expected.npy`)))));
-    const m = await InterpreterManager.create({ interpreters: 2, isolation: "trusted", engineWorkers: 2, onOutput: () => {} });
+    const m = await InterpreterManager.create({ ...kind, interpreters: 2, isolation: "trusted", engineWorkers: 2, onOutput: () => {} });
     try {
       const mb = (b: number) => (b / 2 ** 20).toFixed(1);
       let weightBytes = 0;

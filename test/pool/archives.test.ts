@@ -4,13 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterpreterManager, type Package, PythonError } from "wasmdeploy";
 import { archive, expectedFor, fromExpected, isExpectedError } from "../helpers.js";
+import { kind } from "../kind.js";
 
 const expected = expectedFor("expected.json");
 let manager: InterpreterManager;
 const packages = new Map<string, Package>();
 
 beforeAll(async () => {
-  manager = await InterpreterManager.create({ interpreters: 2 });
+  manager = await InterpreterManager.create({ ...kind, interpreters: 2 });
   for (const file of Object.keys(expected)) packages.set(file, await manager.loadPackage(archive(file)));
 });
 afterAll(() => manager?.close());

@@ -11,6 +11,7 @@ import {
 } from "wasmdeploy";
 import * as testing from "wasmdeploy/testing";
 import { archive } from "../helpers.js";
+import { kind } from "../kind.js";
 
 describe.each(["sandboxed", "trusted"] as const)("%s interpreters", (isolation) => {
   let manager: InterpreterManager;
@@ -18,7 +19,7 @@ describe.each(["sandboxed", "trusted"] as const)("%s interpreters", (isolation) 
   let tok: ReplicatedObj;
 
   beforeAll(async () => {
-    manager = await InterpreterManager.create({ isolation, interpreters: 2, interruptGraceMs: 500, onOutput: () => {} });
+    manager = await InterpreterManager.create({ ...kind, isolation, interpreters: 2, interruptGraceMs: 500, onOutput: () => {} });
     faults = (await manager.loadPackage(archive("faults.pt"))).loadPickle("faults", "obj.pkl");
     tok = (await manager.loadPackage(archive("tokenizer.pt"))).loadPickle("tok", "tok.pkl");
   });

@@ -5,10 +5,11 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterpreterManager, PackageFormatError } from "wasmdeploy";
 import { archive } from "../helpers.js";
+import { kind } from "../kind.js";
 
 let manager: InterpreterManager;
 beforeAll(async () => {
-  manager = await InterpreterManager.create({ interpreters: 1 });
+  manager = await InterpreterManager.create({ ...kind, interpreters: 1 });
 });
 afterAll(() => manager?.close());
 

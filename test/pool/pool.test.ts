@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClosedError, InterpreterManager, PyObject, PyTuple, ResourceNotFoundError, ValueConversionError, tuple } from "wasmdeploy";
 import * as testing from "wasmdeploy/testing";
 import { archive, expectedFor } from "../helpers.js";
+import { kind } from "../kind.js";
 
 const expected = expectedFor("expected.json");
 describe.each(["sandboxed", "trusted"] as const)("%s interpreters", (isolation) => {
   let manager: InterpreterManager;
 
   beforeAll(async () => {
-    manager = await InterpreterManager.create({ isolation, interpreters: 4 });
+    manager = await InterpreterManager.create({ ...kind, isolation, interpreters: 4 });
   });
   afterAll(() => manager?.close());
 

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterpreterManager, Tensor } from "wasmdeploy";
 import { compare } from "../conformance/compare.js";
 import { ROOT } from "../helpers.js";
+import { kind } from "../kind.js";
 
 interface Encoded {
   tensor: { dtype: "float32"; shape: number[]; data: number[] };
@@ -72,7 +73,7 @@ const REPLAYS: Record<string, number> = {
 describe("replay matches PyTorch on every call", () => {
   let manager: InterpreterManager;
   beforeAll(async () => {
-    manager = await InterpreterManager.create({ interpreters: 1, isolation: "trusted" }) // replay does not depend on isolation;
+    manager = await InterpreterManager.create({ ...kind, interpreters: 1, isolation: "trusted" }) // replay does not depend on isolation;
   });
   afterAll(() => manager?.close());
 
@@ -105,7 +106,7 @@ describe("replay matches PyTorch on every call", () => {
 describe("replay with calls interleaved", () => {
   let manager: InterpreterManager;
   beforeAll(async () => {
-    manager = await InterpreterManager.create({ interpreters: 1, isolation: "trusted" });
+    manager = await InterpreterManager.create({ ...kind, interpreters: 1, isolation: "trusted" });
   });
   afterAll(() => manager?.close());
 
@@ -136,7 +137,7 @@ describe("replay with calls interleaved", () => {
 describe("replay modes", () => {
   let manager: InterpreterManager;
   beforeAll(async () => {
-    manager = await InterpreterManager.create({ interpreters: 1, isolation: "trusted" });
+    manager = await InterpreterManager.create({ ...kind, interpreters: 1, isolation: "trusted" });
   });
   afterAll(() => manager?.close());
 

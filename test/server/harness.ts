@@ -5,10 +5,14 @@ import { spawnSync } from "node:child_process";
 import { Tensor, type DType } from "wasmdeploy";
 import { createHandler, DEFAULT_CONFIG, ModelRegistry, parseConfig } from "wasmdeploy/server";
 import { createPrometheus, nodeLoader, startNodeServer } from "wasmdeploy/server/node";
+import { KIND } from "../kind.js";
 
 export const PYTHON = "/usr/bin/python3";
 export const hasTorch = spawnSync(PYTHON, ["-c", "import torch, torchvision"]).status === 0;
 if (!hasTorch && process.env.CI) throw new Error("CI needs real PyTorch: apt-get install -y python3-torch python3-torchvision");
+
+/** The server's defaults, with this test run's interpreter kind. */
+const DEFAULTS = { ...DEFAULT_CONFIG, interpreter: KIND };
 
 export interface TestModel {
   name: string;
@@ -17,7 +21,7 @@ export interface TestModel {
 }
 
 export async function startServer(models: TestModel[], opts: { maxBodyBytes?: number; debug?: boolean; repository?: string } = {}) {
-  const registry = new ModelRegistry(nodeLoader({ repository: opts.repository, defaults: DEFAULT_CONFIG }));
+  const registry = new ModelRegistry(nodeLoader({ repository: opts.repository, defaults: DEFAULTS }));
   const prom = createPrometheus(registry, { processMetrics: false });
   const state = { draining: false };
   const maxBodyBytes = opts.maxBodyBytes ?? 64 * 2 ** 20;
@@ -31,7 +35,7 @@ export async function startServer(models: TestModel[], opts: { maxBodyBytes?: nu
   });
   const server = await startNodeServer(handler, { host: "127.0.0.1", port: 0, maxBodyBytes }, state);
   await Promise.all(
-    models.map((m) => registry.loadSpec({ name: m.name, version: "1", source: m.source, config: parseConfig(m.config ?? {}, DEFAULT_CONFIG) })),
+    models.map((m) => registry.loadSpec({ name: m.name, version: "1", source: m.source, config: parseConfig(m.config ?? {}, DEFAULTS) })),
   );
   return {
     url: server.url,

@@ -12,6 +12,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { InterpreterManager } from "wasmdeploy";
 import { ROOT } from "../helpers.js";
+import { kind } from "../kind.js";
 
 const HERE = path.join(ROOT, "test", "torch");
 
@@ -113,7 +114,7 @@ let web: Record<string, Outcome> = {};
 
 /** Runs every case in a fresh one-interpreter pool on `engine`: lazily, then (optionally) eagerly. */
 async function runCases(engine: "ort-node" | "ort-web", alsoEager: boolean): Promise<Record<string, Outcome>[]> {
-  const manager = await InterpreterManager.create({ interpreters: 1, engine, isolation: "trusted" });
+  const manager = await InterpreterManager.create({ ...kind, interpreters: 1, engine, isolation: "trusted" });
   try {
     await manager.registerModuleSource("op_cases", readFileSync(path.join(HERE, "op_cases.py"), "utf8"));
     await manager.registerModuleSource("op_runner", RUNNER);

@@ -13,6 +13,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterpreterManager, type InterpreterSession, type PyObject, Tensor } from "wasmdeploy";
 import { ROOT } from "../helpers.js";
+import { kind } from "../kind.js";
 
 const HERE = path.join(ROOT, "test", "torch_nn");
 const MODELS = path.join(ROOT, "packages", "models");
@@ -99,7 +100,7 @@ function compare(actual: unknown, want: unknown, where: string, out: string[] = 
 beforeAll(async () => {
   // Trusted: these tests hold session handles across package loads, which a sandboxed interpreter
   // (one package per interpreter) would recycle; test/conformance covers the sandboxed path.
-  manager = await InterpreterManager.create({ interpreters: 1, isolation: "trusted" });
+  manager = await InterpreterManager.create({ ...kind, interpreters: 1, isolation: "trusted" });
   await manager.registerModuleSource("module_cases", readFileSync(path.join(HERE, "module_cases.py"), "utf8"));
   session = await manager.acquireOne();
 });

@@ -28,6 +28,7 @@ export function nodeLoader(opts: NodeLoaderOptions): ModelLoader {
         ...opts.manager,
         interpreters: c.interpreters,
         isolation: c.isolation,
+        ...(c.interpreter ? { interpreter: c.interpreter } : {}),
         memoryLimitMb: c.memory_limit_mb,
         engineMemoryPerCallMb: c.engine_memory_mb,
         // Python's print() from a model is part of its logs, tagged with the model.
