@@ -179,7 +179,7 @@ function showResult(out: unknown) {
     const exp = logits.map((x) => Math.exp(x - m));
     const sum = exp.reduce((a, b) => a + b, 0);
     const top = exp.map((e, i) => [i, e / sum] as const).sort((a, b) => b[1] - a[1]).slice(0, 5);
-    box.replaceChildren(head, el("h3", {}, "Top 5"), bars(top.map(([i, p]) => [`class ${i}`, p, `${(100 * p).toFixed(1)}%`]), "", "top5"));
+    box.replaceChildren(head, el("h3", {}, "Top 5"), bars(top.map(([i, p]) => [`class ${i}`, p, `${(100 * p).toFixed(2)}%`]), "", "top5"));
   } else {
     const shown = values.slice(0, 16).map((v) => v.toPrecision(5)).join(", ");
     box.replaceChildren(head, el("pre", { id: "result-values" }, `[${shown}${values.length > 16 ? `, … (${values.length} values)` : ""}]`));
