@@ -1,6 +1,6 @@
 // Makes the browser suite's files with real PyTorch: a torchvision classifier packaged now (not
 // in the repository) with its input and PyTorch's output, a test image, a corrupt archive, and
-// copies of committed conformance models (the server serves only its --root).
+// copies of committed conformance models and of faults.pt (the server serves only its --root).
 
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -18,6 +18,7 @@ export default function setup() {
       if (existsSync(path.join(models, f))) copyFileSync(path.join(models, f), path.join(FILES, f));
     }
   }
+  copyFileSync(path.join(ROOT, "packages", "archives", "faults.pt"), path.join(FILES, "faults.pt"));
   // Packaged now, every run: mobilenet_v3_small, 10 classes, a 1x3x64x64 input, seed 11.
   execFileSync(PYTHON, [path.join(ROOT, "packages", "make_torchvision_model.py"), "mobilenet_v3_small", FILES, "--size", "64", "--seed", "11", "--classes", "10"], { stdio: "pipe" });
   // A photo-like test image for the demo: smooth colour gradients with a disc.
