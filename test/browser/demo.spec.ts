@@ -17,10 +17,10 @@ test("demo: upload an archive and an image, run on WebGPU, see the top 5", async
   await expect(page.getByRole("button", { name: "Run" })).toBeDisabled();
 
   // The real one: its report, then its pickle offered.
-  await page.getByLabel("Archive file (.pt)").setInputFiles(path.join(FILES, "mobilenet_v3_small.pt"));
+  await page.getByLabel("Archive file (.pt)").setInputFiles(path.join(FILES, "resnet_basic.pt"));
   await expect(page.getByRole("alert")).toBeEmpty();
   await expect(page.locator("#report-pickles")).toHaveText("model/model.pkl");
-  await expect(page.locator("#report")).toContainText("torchvision.models.mobilenetv3");
+  await expect(page.locator("#report")).toContainText("torchvision.models.resnet");
   await expect(page.getByLabel("Pickle")).toHaveValue("model/model.pkl");
 
   await page.getByLabel(/Image size/).fill("64");
