@@ -78,6 +78,13 @@ archiveInput.addEventListener("change", async () => {
 });
 for (const t of ["dragenter", "dragover"]) drop.addEventListener(t, (e) => (e.preventDefault(), drop.classList.add("over")));
 drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+// Keyboard: Enter or Space on the drop zone itself opens the file chooser.
+drop.addEventListener("keydown", (e) => {
+  if (e.target === drop && (e.key === "Enter" || e.key === " ")) {
+    e.preventDefault();
+    archiveInput.click();
+  }
+});
 drop.addEventListener("drop", async (e) => {
   e.preventDefault();
   drop.classList.remove("over");
