@@ -12,7 +12,7 @@ import type { BootStats, Platform } from "./platform/platform.js";
 import { Pool } from "./pool/dispatcher.js";
 import type { CallLimits } from "./pool/port.js";
 import { pools } from "./pool/registry.js";
-import { isEngineName, type EngineName } from "./protocol.js";
+import { ENGINE_NAMES, isEngineName, type EngineName } from "./protocol.js";
 import { type InterpreterSession, openSession } from "./session.js";
 
 export type { CallLimits } from "./pool/port.js";
@@ -53,7 +53,10 @@ export interface InterpreterManagerOptions {
   interruptGraceMs?: number;
   /** Limits applied when reading archives (per-package overrides go to loadPackage). */
   archiveLimits?: Partial<ZipLimits>;
-  /** The tensor engine: ONNX Runtime native ("ort-node", default) or WebAssembly ("ort-web"). */
+  /**
+   * The tensor engine: ONNX Runtime native ("ort-node", default under Node), WebAssembly
+   * ("ort-web", default in browsers), or onnxruntime-web's WebGPU provider ("webgpu", browsers).
+   */
   engine?: EngineName;
   /**
    * Debug mode: the torch layer runs every op as soon as it is recorded instead of whole
@@ -159,13 +162,13 @@ export class InterpreterManager {
     if (isolation !== "sandboxed" && isolation !== "trusted") {
       throw new RangeError(`isolation must be "sandboxed" or "trusted", got ${JSON.stringify(isolation)}`);
     }
-    const engineName = options.engine ?? "ort-node";
+    const engineName = options.engine ?? platform.defaults?.engine ?? "ort-node";
     if (!isEngineName(engineName)) {
-      throw new RangeError(`engine must be "ort-node" or "ort-web", got ${JSON.stringify(engineName)}`);
+      throw new RangeError(`engine must be one of ${ENGINE_NAMES.map((n) => JSON.stringify(n)).join(", ")}, got ${JSON.stringify(engineName)}`);
     }
     const started = performance.now();
     const prepared = await platform.prepareInterpreters({
-      kind: options.interpreter ?? "wasi",
+      kind: options.interpreter ?? platform.defaults?.interpreter ?? "wasi",
       isolation,
       snapshotDir: options.snapshotDir,
       sandboxJsHeapMb: options.sandboxJsHeapMb ?? 512,
@@ -210,27 +213,34 @@ export class InterpreterManager {
     return (this.#options.isolation ?? "sandboxed") === "sandboxed";
   }
 
-  /** Load a torch.package archive from a path or bytes. Interpreters import it lazily, at first use. */
-  async loadPackage(source: string | Uint8Array, options: LoadPackageOptions = {}): Promise<Package> {
+  /**
+   * Load a torch.package archive from a path (a URL in browsers), a URL, a fetch Response, or
+   * bytes. Interpreters import it lazily, at first use.
+   */
+  async loadPackage(source: string | URL | Response | Uint8Array, options: LoadPackageOptions = {}): Promise<Package> {
     this.#assertOpen();
     let bytes: Uint8Array;
     let label: string;
-    if (typeof source === "string") {
-      label = source;
+    if (typeof Response !== "undefined" && source instanceof Response) {
+      label = source.url || "<response>";
+      if (!source.ok) throw new PackageFormatError(`the response has status ${source.status} ${source.statusText}`.trim(), label);
+      bytes = new Uint8Array(await source.arrayBuffer());
+    } else if (typeof source === "string" || source instanceof URL) {
+      label = String(source);
       try {
         bytes = await this.#platform.readFile(source);
       } catch (e) {
         const code = (e as { code?: string }).code;
         throw new PackageFormatError(
           code === "ENOENT" ? "file not found; check the path" : `cannot read the file (${code ?? String(e)})`,
-          source,
+          label,
         );
       }
     } else if (source instanceof Uint8Array) {
       label = "<bytes>";
       bytes = source;
     } else {
-      throw new TypeError("loadPackage takes a file path or a Uint8Array of the archive's bytes");
+      throw new TypeError("loadPackage takes a file path, a URL, a Response or a Uint8Array of the archive's bytes");
     }
     const archive = parseTorchPackage(bytes, label, { ...this.#options.archiveLimits, ...options.limits });
     this.#assertOpen();

@@ -8,7 +8,8 @@ import type { DType, GraphSpec } from "./engine/graph.js";
 import type { TypedArray } from "./engine/dtype.js";
 
 /** The tensor engine backends. */
-export const ENGINE_NAMES = ["ort-node", "ort-web"] as const;
+/** "webgpu": onnxruntime-web's WebGPU execution provider (browsers only). */
+export const ENGINE_NAMES = ["ort-node", "ort-web", "webgpu"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export function isEngineName(x: unknown): x is EngineName {

@@ -9,6 +9,7 @@ import { parseTorchPackage } from "../package/archive.js";
 import { formatInspectReport, inspectArchive } from "../package/inspect.js";
 import { Tensor } from "../tensor.js";
 import { SERVE_USAGE, serve } from "./serve.js";
+import { WEB_USAGE, web } from "./web.js";
 
 const USAGE = `usage:
   wasmdeploy inspect ARCHIVE [--json]
@@ -18,7 +19,8 @@ const USAGE = `usage:
   wasmdeploy call ARCHIVE --pickle PACKAGE/RESOURCE [--method NAME] [--args JSON] [--kwargs JSON] [--interpreters N] [--interpreter wasi|pyodide] [--timeout-ms MS]
       Load the pickled object and call it (or its method) with JSON arguments; prints the JSON result.
       Example: wasmdeploy call packages/archives/tokenizer.pt --pickle tok/tok.pkl --method encode --args '["the lazy fox"]'
-${SERVE_USAGE}`;
+${SERVE_USAGE}
+${WEB_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -235,6 +237,8 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case "serve":
         return await serve(rest);
+      case "web":
+        return await web(rest);
       case undefined:
       case "help":
       case "--help":

@@ -52,10 +52,12 @@ export type InterpreterKindAdapter = (setup: InterpreterSetup) => Promise<Prepar
 export interface Platform {
   /** CPU cores available to this process. */
   cores(): number;
-  /** A file's bytes; throws an error whose `code` is "ENOENT" when it does not exist. */
-  readFile(path: string): Promise<Uint8Array>;
+  /** A file's bytes (a path, or a URL where the platform can fetch); throws an error whose `code` is "ENOENT" when it does not exist. */
+  readFile(path: string | URL): Promise<Uint8Array>;
   /** Default sink for interpreter output. */
   writeStderr(text: string): void;
   prepareInterpreters(setup: InterpreterSetup): Promise<PreparedInterpreters>;
   createEngine(name: EngineName, setup: EngineSetup): Promise<EngineLike>;
+  /** What the manager uses when its options leave them out (Node: "pyodide" and "ort-node"). */
+  defaults?: { interpreter?: string; engine?: EngineName };
 }

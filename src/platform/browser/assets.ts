@@ -1,0 +1,131 @@
+// The WASI interpreter's assets in a browser: python.wasm, the stdlib zip and the runtime's
+// Python files, served beside the bundle and described by manifest.json (made at build time,
+// with the same cache key Node uses: a hash of python.wasm, stdlib.zip and the runtime
+// sources). They and the boot snapshot are kept in the Cache API under that key, so a second
+// visit compiles from Chromium's wasm code cache and restores without booting Python.
+
+import { unzipSync } from "fflate";
+import type { FileImage, WasiSnapshot } from "../../interpreter/wasi/image.js";
+
+export interface Manifest {
+  key: string;
+  minPages: number;
+  wasm: string;
+  stdlib: string;
+  runtime: string;
+}
+
+const CACHE_PREFIX = "wasmdeploy-";
+const SNAP_MAGIC = new TextEncoder().encode("wasmdeploy-wasi-snapshot-1\n");
+
+/** The Cache API where the page may use it (secure contexts), else undefined. */
+async function openCache(key: string): Promise<Cache | undefined> {
+  if (typeof caches === "undefined") return undefined;
+  try {
+    // Caches of other builds are dead weight: drop them.
+    for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX) && name !== CACHE_PREFIX + key) await caches.delete(name);
+    return await caches.open(CACHE_PREFIX + key);
+  } catch {
+    return undefined;
+  }
+}
+
+async function fetchOk(url: URL, init?: RequestInit): Promise<Response> {
+  const res = await fetch(url, init);
+  if (!res.ok) throw new Error(`cannot fetch ${url.href}: ${res.status} ${res.statusText}`);
+  return res;
+}
+
+export class BrowserAssets {
+  private constructor(
+    readonly base: URL,
+    readonly manifest: Manifest,
+    private readonly cache: Cache | undefined,
+  ) {}
+
+  static async open(base: URL): Promise<BrowserAssets> {
+    const manifest = (await (await fetchOk(new URL("manifest.json", base), { cache: "no-cache" })).json()) as Manifest;
+    return new BrowserAssets(base, manifest, await openCache(manifest.key));
+  }
+
+  /** A response for an asset, from the cache when it is there; `hit` says whether it was. */
+  private async get(name: string): Promise<{ res: Response; hit: boolean }> {
+    const url = new URL(name, this.base);
+    const cached = await this.cache?.match(url);
+    if (cached) return { res: cached, hit: true };
+    const res = await fetchOk(url);
+    await this.cache?.put(url, res.clone()).catch(() => undefined);
+    return { res, hit: false };
+  }
+
+  async compile(): Promise<{ module: WebAssembly.Module; cached: boolean }> {
+    const { res, hit } = await this.get(this.manifest.wasm);
+    return { module: await WebAssembly.compileStreaming(res), cached: hit };
+  }
+
+  /** The read-only file tree's image: the stdlib under lib/python3.11, runtime/ beside it (as on Node). */
+  async files(): Promise<FileImage> {
+    const [zip, runtime] = await Promise.all([this.get(this.manifest.stdlib), this.get(this.manifest.runtime)]);
+    const parts: [string, Uint8Array][] = [];
+    for (const [name, bytes] of Object.entries(unzipSync(new Uint8Array(await zip.res.arrayBuffer())))) {
+      if (!name.endsWith("/")) parts.push([`lib/python3.11/${name}`, bytes]);
+    }
+    const enc = new TextEncoder();
+    for (const f of (await runtime.res.json()) as { path: string; source: string }[]) parts.push([`runtime/${f.path}`, enc.encode(f.source)]);
+    parts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const data = new SharedArrayBuffer(parts.reduce((n, [, b]) => n + b.length, 0));
+    const view = new Uint8Array(data);
+    const entries: [string, number, number][] = [];
+    let off = 0;
+    for (const [p, b] of parts) {
+      view.set(b, off);
+      entries.push([p, off, b.length]);
+      off += b.length;
+    }
+    return { data, entries };
+  }
+
+  private snapshotUrl(): URL {
+    return new URL(`wasmdeploy-cache/wasi-${this.manifest.key}.snapshot`, this.base);
+  }
+
+  /** The cached snapshot, if there is one and its checksum holds (else undefined: make a new one). */
+  async readSnapshot(): Promise<WasiSnapshot | undefined> {
+    const res = await this.cache?.match(this.snapshotUrl());
+    if (!res) return undefined;
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const head = SNAP_MAGIC.length + 32;
+    if (bytes.length < head + 8 || SNAP_MAGIC.some((b, i) => bytes[i] !== b)) return undefined;
+    const body = bytes.subarray(head);
+    const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+    if (sum.some((b, i) => bytes[SNAP_MAGIC.length + i] !== b)) return undefined;
+    const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const pages = dv.getUint32(0, true);
+    const count = dv.getUint32(4, true);
+    const dataAt = 8 + 4 * count;
+    if (body.length !== dataAt + count * 65536) return undefined;
+    const index = new Int32Array(count);
+    for (let i = 0; i < count; i++) index[i] = dv.getUint32(8 + 4 * i, true);
+    const data = new SharedArrayBuffer(count * 65536);
+    new Uint8Array(data).set(body.subarray(dataAt));
+    return { pages, index, data };
+  }
+
+  /** Same layout as Node's snapshot file: magic, sha256 of the rest, pages, count, indices, pages. */
+  async writeSnapshot(s: WasiSnapshot): Promise<void> {
+    if (!this.cache) return;
+    const body = new Uint8Array(8 + 4 * s.index.length + s.data.byteLength);
+    const dv = new DataView(body.buffer);
+    dv.setUint32(0, s.pages, true);
+    dv.setUint32(4, s.index.length, true);
+    s.index.forEach((p, i) => dv.setUint32(8 + 4 * i, p, true));
+    body.set(new Uint8Array(s.data), 8 + 4 * s.index.length);
+    const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+    const file = new Uint8Array(SNAP_MAGIC.length + 32 + body.length);
+    file.set(SNAP_MAGIC, 0);
+    file.set(sum, SNAP_MAGIC.length);
+    file.set(body, SNAP_MAGIC.length + 32);
+    // An unwritable cache (quota, private mode) costs the next visit a cold boot, nothing more.
+    await this.cache.put(this.snapshotUrl(), new Response(file)).catch(() => undefined);
+  }
+}
