@@ -8,6 +8,7 @@ import { InterpreterManager } from "../manager.js";
 import { parseTorchPackage } from "../package/archive.js";
 import { formatInspectReport, inspectArchive } from "../package/inspect.js";
 import { Tensor } from "../tensor.js";
+import { EDGE_USAGE, edge, EdgeUsageError } from "./edge.js";
 import { SERVE_USAGE, serve } from "./serve.js";
 
 const USAGE = `usage:
@@ -18,7 +19,8 @@ const USAGE = `usage:
   wasmdeploy call ARCHIVE --pickle PACKAGE/RESOURCE [--method NAME] [--args JSON] [--kwargs JSON] [--interpreters N] [--interpreter pyodide|wasi] [--timeout-ms MS]
       Load the pickled object and call it (or its method) with JSON arguments; prints the JSON result.
       Example: wasmdeploy call packages/archives/tokenizer.pt --pickle tok/tok.pkl --method encode --args '["the lazy fox"]'
-${SERVE_USAGE}`;
+${SERVE_USAGE}
+${EDGE_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -235,6 +237,9 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       case "serve":
         return await serve(rest);
+      case "edge":
+        await edge(rest).catch((e: unknown) => Promise.reject(e instanceof EdgeUsageError ? new UsageError(e.message) : e));
+        return 0;
       case undefined:
       case "help":
       case "--help":
