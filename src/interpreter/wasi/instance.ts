@@ -187,7 +187,7 @@ export class WasiInstance {
     const initialPages = this.memory.buffer.byteLength / PAGE;
     if (snap.pages > initialPages) this.memory.grow(snap.pages - initialPages);
     const mem = new Uint8Array(this.memory.buffer);
-    const data = new Uint8Array(snap.data);
+    const data = new Uint8Array(snap.data, snap.dataOffset ?? 0, snap.index.length * PAGE);
     // Pages the data segments filled at instantiation but the snapshot has as zero.
     let k = 0;
     for (let page = 0; page < initialPages; page++) {

@@ -47,5 +47,6 @@ export function decodeSnapshot(file: ArrayBuffer): WasiSnapshot {
   for (let i = 0; i < count; i++) index[i] = dv.getUint32(8 + 4 * i, true);
   const dataAt = at + 8 + 4 * count;
   if (bytes.length !== dataAt + count * 65536) throw new Error("truncated WASI snapshot");
-  return { pages, index, data: file.slice(dataAt) as unknown as SharedArrayBuffer };
+  // Pages are read in place: the module's bytes stay in memory anyway, a copy would double them.
+  return { pages, index, data: file as unknown as SharedArrayBuffer, dataOffset: dataAt };
 }
