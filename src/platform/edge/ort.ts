@@ -10,6 +10,17 @@ import type { OrtWeb } from "./assets.js";
 const MARKER = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0x77]);
 
 let installed = false;
+let ortMemory: WebAssembly.Memory | undefined;
+
+/** Bytes of ort-web's linear memory (it grows with sessions and never shrinks); 0 before it started. */
+export function ortMemoryBytes(): number {
+  return ortMemory?.buffer.byteLength ?? 0;
+}
+
+function findMemory(instance: WebAssembly.Instance, imports?: WebAssembly.Imports): WebAssembly.Memory | undefined {
+  const all = [...Object.values(instance.exports), ...Object.values(imports ?? {}).flatMap((m) => Object.values(m))];
+  return all.find((v): v is WebAssembly.Memory => v instanceof WebAssembly.Memory);
+}
 
 /**
  * ort-web asks WebAssembly.instantiate for its module from bytes; workerd refuses that. Give ort
@@ -25,7 +36,12 @@ function routeOrtInstantiate(ortWasm: WebAssembly.Module) {
     return b.every((x, i) => x === MARKER[i]);
   };
   (WebAssembly as { instantiate: unknown }).instantiate = (src: unknown, imports?: WebAssembly.Imports) =>
-    isMarker(src) ? WebAssembly.instantiate(ortWasm, imports).then((instance) => ({ instance, module: ortWasm })) : real(src, imports);
+    isMarker(src)
+      ? WebAssembly.instantiate(ortWasm, imports).then((instance) => {
+          ortMemory = findMemory(instance, imports);
+          return { instance, module: ortWasm };
+        })
+      : real(src, imports);
 }
 
 export function registerEdgeOrt(ort: OrtWeb, ortWasm: WebAssembly.Module): void {

@@ -7,6 +7,7 @@ import { createHandler, type FetchHandler } from "../../server/handler.js";
 import { ModelRegistry, type ModelSpec } from "../../server/registry.js";
 import type { EdgeAssets } from "./assets.js";
 import { edgeLoader, edgePlatform } from "./index.js";
+import { ortMemoryBytes } from "./ort.js";
 
 /** One served model as `wasmdeploy edge` wrote it into the manifest. */
 export interface EdgeModel {
@@ -31,20 +32,45 @@ export interface WorkerExport {
 
 export function edgeWorker(init: EdgeWorkerInit): WorkerExport {
   let handler: Promise<FetchHandler> | undefined;
+  let registry: ModelRegistry | undefined;
+  let assets: EdgeAssets | undefined;
   const start = async (): Promise<FetchHandler> => {
-    const platform = edgePlatform(init.assets());
-    const registry = new ModelRegistry(edgeLoader(platform, init.archives));
+    assets = init.assets();
+    const platform = edgePlatform(assets);
+    const models = new ModelRegistry(edgeLoader(platform, init.archives));
+    registry = models;
     const specs: ModelSpec[] = init.models.map((m) => ({ name: m.name, version: "1", source: m.archive, config: parseConfig(m.config, { ...DEFAULT_CONFIG, isolation: "trusted" }, `model ${m.name}`) }));
     // Models load before the first answer: the first request pays for booting them.
-    await Promise.allSettled(specs.map((s) => registry.loadSpec(s)));
-    return createHandler({ registry, serverName: "wasmdeploy-edge", serverVersion: init.serverVersion });
+    await Promise.allSettled(specs.map((s) => models.loadSpec(s)));
+    return createHandler({ registry: models, serverName: "wasmdeploy-edge", serverVersion: init.serverVersion });
   };
   return {
     async fetch(req) {
       handler ??= start();
-      return (await handler)(req);
+      const h = await handler;
+      if (new URL(req.url).pathname === "/edge/memory") return memoryReport();
+      return h(req);
     },
   };
+
+  /**
+   * What this isolate holds that we can count (the runtime exposes no heap statistics):
+   * interpreters' and ort-web's linear memories, and the module bytes it was given. Not OIP:
+   * an extra route for the bench and for operators sizing a deployment.
+   */
+  function memoryReport(): Response {
+    const interpreters = (registry?.list() ?? []).flatMap((m) => m.runtime?.stats().interpreters.map((i) => i.heapBytes) ?? []);
+    const a = assets!;
+    const body = {
+      interpreterLinearMemory: interpreters.reduce((n, b) => n + b, 0),
+      interpreters: interpreters.length,
+      ortLinearMemory: ortMemoryBytes(),
+      snapshotModule: a.snapshot ? a.snapshot.data.byteLength : 0,
+      fileImageModule: a.files.data.byteLength,
+      archiveModules: Object.values(init.archives).reduce((n, b) => n + b.byteLength, 0),
+    };
+    return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+  }
 }
 
 export { decodeSnapshot, fileImage } from "./assets.js";
