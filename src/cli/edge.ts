@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { parseTorchPackage } from "../package/archive.js";
+import { ConfigError, DEFAULT_CONFIG, parseConfig } from "../server/config.js";
 import { PACKAGE_ROOT, runtimeFiles } from "../platform/node/assets.js";
 import { defaultSnapshotDir } from "../platform/node/snapshot.js";
 import { buildFileImage, memoryImportMinPages, WASM_DIR } from "../platform/node/wasi/assets.js";
@@ -18,13 +19,14 @@ import type { WasiSnapshot } from "../interpreter/wasi/image.js";
 import type { EdgeModel } from "../platform/edge/worker.js";
 
 export const EDGE_USAGE = `  wasmdeploy edge --model NAME=ARCHIVE[:PACKAGE/RESOURCE] [--model ...] --out DIR [--port 8787] [--interpreters N] [--no-snapshot]
+        [--model-config NAME=JSON ...]   (config.json keys for one model, e.g. '{"method":"forward","timeout_ms":500}')
       Write a workerd project into DIR serving the models with the same OIP v2 routes as serve;
       start it with: npx workerd serve DIR/config.capnp (DIR/wrangler.toml deploys it to Cloudflare Workers).`;
 
 export class EdgeUsageError extends Error {}
 
 export interface EdgeBuildOptions {
-  models: { name: string; archive: string; pickle?: string }[];
+  models: { name: string; archive: string; pickle?: string; config?: Record<string, unknown> }[];
   out: string;
   port?: number;
   interpreters?: number;
@@ -80,7 +82,14 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
     const name = `archives/${m.name}.pt`;
     put(name, bytes);
     archiveNames.push(name);
-    models.push({ name: m.name, archive: name, config: { ...(m.pickle ? { pickle: m.pickle } : {}), interpreters: opts.interpreters ?? 1 } });
+    const config = { interpreters: opts.interpreters ?? 1, ...(m.pickle ? { pickle: m.pickle } : {}), ...m.config };
+    try {
+      parseConfig(config, DEFAULT_CONFIG, `model ${m.name}`); // the worker parses it again; fail the build, not the first request
+    } catch (e) {
+      if (e instanceof ConfigError) throw new EdgeUsageError(e.message);
+      throw e;
+    }
+    models.push({ name: m.name, archive: name, config });
   }
 
   // The interpreter: python.wasm, the file image, the snapshot (made by Node's WASI pool, cached).
@@ -194,7 +203,7 @@ globs = ["**/*.bin", "**/*.snapshot", "archives/*.pt"]
 }
 
 /** NAME=ARCHIVE[:PACKAGE/RESOURCE] */
-export function parseModelArg(v: string): { name: string; archive: string; pickle?: string } {
+export function parseModelArg(v: string): EdgeBuildOptions["models"][number] {
   const eq = v.indexOf("=");
   if (eq <= 0) throw new EdgeUsageError(`--model takes NAME=ARCHIVE[:PACKAGE/RESOURCE], got ${JSON.stringify(v)}`);
   const name = v.slice(0, eq);
@@ -217,6 +226,7 @@ export async function edge(argv: string[]): Promise<void> {
       port: { type: "string" },
       interpreters: { type: "string" },
       "no-snapshot": { type: "boolean" },
+      "model-config": { type: "string", multiple: true },
     },
     allowPositionals: false,
   });
@@ -225,8 +235,22 @@ export async function edge(argv: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new EdgeUsageError(`--port takes a TCP port, got ${JSON.stringify(values.port)}`);
   const interpreters = values.interpreters === undefined ? 1 : Number(values.interpreters);
   if (!Number.isInteger(interpreters) || interpreters < 1) throw new EdgeUsageError(`--interpreters takes a positive whole number, got ${JSON.stringify(values.interpreters)}`);
+  const models = (values.model ?? []).map(parseModelArg);
+  for (const c of values["model-config"] ?? []) {
+    const eq = c.indexOf("=");
+    const m = models.find((x) => x.name === c.slice(0, eq));
+    if (eq <= 0 || !m) throw new EdgeUsageError(`--model-config takes NAME=JSON for a NAME given with --model, got ${JSON.stringify(c)}`);
+    let config: unknown;
+    try {
+      config = JSON.parse(c.slice(eq + 1));
+    } catch (e) {
+      throw new EdgeUsageError(`--model-config ${m.name}: ${(e as Error).message}`);
+    }
+    if (!config || typeof config !== "object" || Array.isArray(config)) throw new EdgeUsageError(`--model-config ${m.name}: a JSON object of config.json keys`);
+    m.config = { ...m.config, ...(config as Record<string, unknown>) };
+  }
   const r = await buildEdge({
-    models: (values.model ?? []).map(parseModelArg),
+    models,
     out: values.out,
     port,
     interpreters,

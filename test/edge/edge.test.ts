@@ -18,6 +18,7 @@ const hasTorch = spawnSync(PYTHON, ["-c", "import torch, torchvision"]).status =
 if (!hasTorch && process.env.CI) throw new Error("CI needs real PyTorch: apt-get install -y python3-torch python3-torchvision");
 
 const MODELS = path.join(ROOT, "packages", "models");
+const HOSTILE = path.join(ROOT, "packages", "archives", "hostile");
 const npy = (p: string) => Tensor.fromNpy(new Uint8Array(readFileSync(p)));
 const OIP_TYPE: Record<string, string> = { float32: "FP32", int64: "INT64" };
 
@@ -50,6 +51,11 @@ describe.runIf(hasTorch)("workerd serves archives with the OIP v2 handler", () =
       "--model", `fresh=${path.join(out, "resnet18.pt")}:model/model.pkl`,
       "--model", `mnv3=${path.join(MODELS, "mobilenet_v3_small.pt")}`,
       "--model", `gpt=${path.join(MODELS, "tiny_gpt.pt")}:model/model.pkl`,
+      // Hostile code: a sleep that never ends (deadline), a recursion that overflows the stack.
+      "--model", `sleeper=${path.join(HOSTILE, "dos.pt")}:hostile/dos.pkl`,
+      "--model-config", `sleeper={"method":"sleep_forever","timeout_ms":300}`,
+      "--model", `recurse=${path.join(HOSTILE, "dos.pt")}:hostile/dos.pkl`,
+      "--model-config", `recurse={"method":"deep_recursion"}`,
       "--out", project,
       "--port", String(port),
     ]);
@@ -93,6 +99,23 @@ describe.runIf(hasTorch)("workerd serves archives with the OIP v2 handler", () =
     expect(unknown.status).toBe(404);
     const again = await infer("gpt", inferBody(npy(path.join(MODELS, "tiny_gpt.input.npy"))));
     expect(again.status).toBe(200);
+  }, 60_000);
+
+  it("a deadline stops Python suspended in time.sleep (504), and the interpreter serves again", async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await infer("sleeper", JSON.stringify({ inputs: [] }));
+      const body = (await r.json()) as { error: string };
+      expect(r.status, body.error).toBe(504);
+    }
+    expect((await infer("gpt", inferBody(npy(path.join(MODELS, "tiny_gpt.input.npy"))))).status).toBe(200);
+  }, 60_000);
+
+  it("a stack overflow ends only that interpreter (503); it is replaced and the isolate keeps serving", async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await infer("recurse", JSON.stringify({ inputs: [] }));
+      expect(r.status, await r.text()).toBe(503);
+    }
+    expect((await infer("mnv3", inferBody(npy(path.join(MODELS, "mobilenet_v3_small.input.npy"))))).status).toBe(200);
   }, 60_000);
 
   it("answers 64 concurrent requests, each with its own input's result", async () => {
