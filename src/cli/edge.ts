@@ -185,6 +185,8 @@ name = "wasmdeploy-edge"
 main = "worker.mjs"
 compatibility_date = "2025-06-01"
 no_bundle = true
+# Upload the files these rules match beside worker.mjs as modules of the named types.
+find_additional_modules = true
 
 [[rules]]
 type = "ESModule"
