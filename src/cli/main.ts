@@ -8,6 +8,7 @@ import { InterpreterManager } from "../manager.js";
 import { parseTorchPackage } from "../package/archive.js";
 import { formatInspectReport, inspectArchive } from "../package/inspect.js";
 import { Tensor } from "../tensor.js";
+import { EDGE_USAGE, edge, EdgeUsageError } from "./edge.js";
 import { SERVE_USAGE, serve } from "./serve.js";
 import { WEB_USAGE, web } from "./web.js";
 
@@ -20,7 +21,8 @@ const USAGE = `usage:
       Load the pickled object and call it (or its method) with JSON arguments; prints the JSON result.
       Example: wasmdeploy call packages/archives/tokenizer.pt --pickle tok/tok.pkl --method encode --args '["the lazy fox"]'
 ${SERVE_USAGE}
-${WEB_USAGE}`;
+${WEB_USAGE}
+${EDGE_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -239,6 +241,9 @@ async function main(argv: string[]): Promise<number> {
         return await serve(rest);
       case "web":
         return await web(rest);
+      case "edge":
+        await edge(rest).catch((e: unknown) => Promise.reject(e instanceof EdgeUsageError ? new UsageError(e.message) : e));
+        return 0;
       case undefined:
       case "help":
       case "--help":

@@ -15,4 +15,6 @@ export interface WasiSnapshot {
   /** Indices of the pages stored in `data`, ascending. */
   index: Int32Array;
   data: SharedArrayBuffer;
+  /** Where the first page starts in `data` (default 0): lets a snapshot file be used in place, uncopied. */
+  dataOffset?: number;
 }

@@ -59,6 +59,29 @@ export interface InstanceHooks {
   interrupt(): number;
   /** Blocks up to `ms`; returns true if an interrupt for this instance cut it short. */
   sleep(ms: number): boolean;
+  /**
+   * Where there are no threads to block (an edge isolate): the engine bridge as a promise.
+   * Given, the instance runs under JSPI: `bridge_call` suspends the wasm stack
+   * (WebAssembly.Suspending) until the promise settles, and calls go through `callAsync`
+   * (WebAssembly.promising), so other work in the isolate runs meanwhile.
+   */
+  asyncBridge?: (kind: string, json: string, buffers: Uint8Array[]) => Promise<[string, Uint8Array[]]>;
+  /** With asyncBridge: time.sleep as a promise (resolves true if an interrupt cut it short). */
+  sleepAsync?: (ms: number) => Promise<boolean>;
+}
+
+/** JSPI (WebAssembly.Suspending / promising): in workerd and recent browsers; not in Node 20. */
+interface Jspi {
+  Suspending: new (fn: (...args: never[]) => Promise<unknown>) => unknown;
+  promising: (fn: unknown) => (...args: number[]) => Promise<number>;
+}
+const jspi = WebAssembly as unknown as Partial<Jspi>;
+
+export interface CallResult {
+  ok: boolean;
+  json: string;
+  release: string[];
+  buffers: Uint8Array[];
 }
 
 export class WasiInstance {
@@ -66,6 +89,8 @@ export class WasiInstance {
   private readonly exports: Exports;
   private callLimit = 0;
   private stash?: Uint8Array;
+  /** wd_call through WebAssembly.promising, when the bridge is async (JSPI). */
+  private readonly callPromising?: (req: number, len: number) => Promise<number>;
 
   constructor(
     module: WebAssembly.Module,
@@ -96,7 +121,8 @@ export class WasiInstance {
     for (const name of ["sock_accept", "sock_recv", "sock_send", "sock_shutdown"]) wasiImport[name] = () => NOTSUP;
     // time.sleep: the shim busy-waits, which burns the thread's CPU and cannot be interrupted.
     // Block instead, waking early on a deadline.
-    wasiImport.poll_oneoff = (inPtr: number, outPtr: number, n: number, nevents: number) => {
+    // One clock subscription: its duration in ms (or an errno), and how to write the event.
+    const pollPlan = (inPtr: number, outPtr: number, n: number, nevents: number): number | { ms: number; done: (cut: boolean) => number } => {
       if (n !== 1) return defs.ERRNO_NOTSUP;
       // WASI's subscription: userdata u64 @0, tag u8 @8, clock id u32 @16, timeout u64 @24,
       // precision u64 @32, flags u16 @40 (the shim's reader takes the flags from @36).
@@ -108,18 +134,36 @@ export class WasiInstance {
       const absolute = (view.getUint16(inPtr + 40, true) & defs.SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME) !== 0;
       const now = clock === defs.CLOCKID_REALTIME ? BigInt(Date.now()) * 1000000n : BigInt(Math.round(performance.now() * 1e6));
       const ns = absolute ? timeout - now : timeout;
-      if (ns > 0n && hooks.sleep(Number(ns / 1000n) / 1000)) {
+      const done = (cut: boolean) => {
         // Cut short by a deadline: raise it now, so Python stops as soon as the sleep returns
         // (wasi-libc turns any poll error into ENOTSUP, so EINTR cannot carry it).
-        this.exports.wd_interrupt(hooks.interrupt());
-      }
-      const out = new DataView(this.memory.buffer);
-      new defs.Event(userdata, defs.ERRNO_SUCCESS, defs.EVENTTYPE_CLOCK).write_bytes(out, outPtr);
-      out.setUint32(nevents, 1, true);
-      return defs.ERRNO_SUCCESS;
+        if (cut) this.exports.wd_interrupt(hooks.interrupt());
+        const out = new DataView(this.memory.buffer);
+        new defs.Event(userdata, defs.ERRNO_SUCCESS, defs.EVENTTYPE_CLOCK).write_bytes(out, outPtr);
+        out.setUint32(nevents, 1, true);
+        return defs.ERRNO_SUCCESS;
+      };
+      return { ms: ns > 0n ? Number(ns / 1000n) / 1000 : 0, done };
     };
+    const useJspi = hooks.asyncBridge !== undefined;
+    if (useJspi && (!jspi.Suspending || !jspi.promising)) throw new InstanceFault("this runtime has no JSPI (WebAssembly.Suspending/promising), which an async bridge needs");
+    wasiImport.poll_oneoff = (inPtr: number, outPtr: number, n: number, nevents: number) => {
+      const plan = pollPlan(inPtr, outPtr, n, nevents);
+      if (typeof plan === "number") return plan;
+      return plan.done(plan.ms > 0 && hooks.sleep(plan.ms));
+    };
+    if (useJspi && hooks.sleepAsync) {
+      const sleepAsync = hooks.sleepAsync;
+      wasiImport.poll_oneoff = new jspi.Suspending!(async (inPtr: number, outPtr: number, n: number, nevents: number) => {
+        const plan = pollPlan(inPtr, outPtr, n, nevents);
+        if (typeof plan === "number") return plan;
+        return plan.done(plan.ms > 0 && (await sleepAsync(plan.ms)));
+      }) as never;
+    }
     const host = {
-      bridge_call: (ptr: number, len: number) => this.bridgeCall(ptr, len),
+      bridge_call: useJspi
+        ? (new jspi.Suspending!((ptr: number, len: number) => this.bridgeCallAsync(ptr, len)) as WebAssembly.ImportValue)
+        : (ptr: number, len: number) => this.bridgeCall(ptr, len),
       bridge_take: (dst: number) => {
         if (this.stash) new Uint8Array(this.memory.buffer).set(this.stash, dst);
         this.stash = undefined;
@@ -132,6 +176,7 @@ export class WasiInstance {
     };
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory }, wasi_snapshot_preview1: wasiImport, wasmdeploy: host });
     this.exports = instance.exports as unknown as Exports;
+    if (useJspi) this.callPromising = jspi.promising!(instance.exports.wd_call);
   }
 
   /** Cold start: run C constructors and start Python (the snapshot is taken after this). */
@@ -148,7 +193,7 @@ export class WasiInstance {
     const initialPages = this.memory.buffer.byteLength / PAGE;
     if (snap.pages > initialPages) this.memory.grow(snap.pages - initialPages);
     const mem = new Uint8Array(this.memory.buffer);
-    const data = new Uint8Array(snap.data);
+    const data = new Uint8Array(snap.data, snap.dataOffset ?? 0, snap.index.length * PAGE);
     // Pages the data segments filled at instantiation but the snapshot has as zero.
     let k = 0;
     for (let page = 0; page < initialPages; page++) {
@@ -189,32 +234,84 @@ export class WasiInstance {
   }
 
   /** One request through wasmdeploy_runtime.host. Throws InstanceFault if the instance died. */
-  call(op: string, json: string, buffers: Uint8Array[], memoryLimitBytes?: number): { ok: boolean; json: string; release: string[]; buffers: Uint8Array[] } {
+  call(op: string, json: string, buffers: Uint8Array[], memoryLimitBytes?: number): CallResult {
+    if (this.callPromising) throw new InstanceFault("this instance's bridge is async: use callAsync");
     const enc = new TextEncoder();
     const items = [enc.encode(op), enc.encode(json), ...buffers];
     return this.guard(() => {
-      const limit = memoryLimitBytes && memoryLimitBytes < this.maxBytes ? memoryLimitBytes : 0;
-      if (limit !== this.callLimit) {
-        this.callLimit = limit;
-        this.exports.wd_set_limit(Math.ceil(limit / PAGE));
-      }
+      this.setCallLimit(memoryLimitBytes);
       const len = frameSize(items);
       const req = this.exports.wd_alloc(len);
       if (req === 0) throw new InstanceFault("out of linear memory for the request");
       writeFrame(new Uint8Array(this.memory.buffer), req, items);
       const res = this.exports.wd_call(req, len);
       this.exports.wd_free(req);
-      if (res === 0) throw new InstanceFault("the runtime failed (see the interpreter's stderr)");
-      const out = readFrame(new Uint8Array(this.memory.buffer), res);
-      this.exports.wd_free(res);
-      const dec = new TextDecoder();
-      return {
-        ok: dec.decode(out[0]) === "1",
-        json: dec.decode(out[1]),
-        release: JSON.parse(dec.decode(out[2])) as string[],
-        buffers: out.slice(3),
-      };
+      return this.takeResult(res);
     });
+  }
+
+  /** As `call`, under JSPI: the returned promise settles when Python finishes, engine waits included. */
+  async callAsync(op: string, json: string, buffers: Uint8Array[], memoryLimitBytes?: number): Promise<CallResult> {
+    if (!this.callPromising) return this.call(op, json, buffers, memoryLimitBytes);
+    const enc = new TextEncoder();
+    const items = [enc.encode(op), enc.encode(json), ...buffers];
+    const len = frameSize(items);
+    const req = this.guard(() => {
+      this.setCallLimit(memoryLimitBytes);
+      return this.exports.wd_alloc(len);
+    });
+    if (req === 0) throw new InstanceFault("out of linear memory for the request");
+    writeFrame(new Uint8Array(this.memory.buffer), req, items);
+    let res: number;
+    try {
+      res = await this.callPromising(req, len);
+    } catch (e) {
+      return this.guard(() => {
+        throw e;
+      });
+    }
+    return this.guard(() => {
+      this.exports.wd_free(req);
+      return this.takeResult(res);
+    });
+  }
+
+  /** The call's memory limit, below the instance's cap (0: none); the eval loop checks it. */
+  private setCallLimit(memoryLimitBytes: number | undefined) {
+    const limit = memoryLimitBytes && memoryLimitBytes < this.maxBytes ? memoryLimitBytes : 0;
+    if (limit !== this.callLimit) {
+      this.callLimit = limit;
+      this.exports.wd_set_limit(Math.ceil(limit / PAGE));
+    }
+  }
+
+  private takeResult(res: number): CallResult {
+    if (res === 0) throw new InstanceFault("the runtime failed (see the interpreter's stderr)");
+    const out = readFrame(new Uint8Array(this.memory.buffer), res);
+    this.exports.wd_free(res);
+    const dec = new TextDecoder();
+    return {
+      ok: dec.decode(out[0]) === "1",
+      json: dec.decode(out[1]),
+      release: JSON.parse(dec.decode(out[2])) as string[],
+      buffers: out.slice(3),
+    };
+  }
+
+  private async bridgeCallAsync(ptr: number, len: number): Promise<number> {
+    const items = readFrame(new Uint8Array(this.memory.buffer), ptr, ptr + len);
+    const dec = new TextDecoder();
+    const enc = new TextEncoder();
+    try {
+      const [json, buffers] = await this.hooks.asyncBridge!(dec.decode(items[0]), dec.decode(items[1]), items.slice(2));
+      const reply = [enc.encode(json), ...buffers];
+      this.stash = new Uint8Array(frameSize(reply));
+      writeFrame(this.stash, 0, reply);
+      return this.stash.length;
+    } catch (e) {
+      this.stash = enc.encode(e instanceof Error ? e.message : String(e));
+      return -(this.stash.length + 1);
+    }
   }
 
   private bridgeCall(ptr: number, len: number): number {

@@ -1,0 +1,262 @@
+// `wasmdeploy edge`: writes a workerd project that serves archives with the same Open Inference
+// Protocol v2 handler as `wasmdeploy serve`. Everything the isolate needs is embedded as a
+// module (workerd and Cloudflare Workers compile wasm only from declared modules): the worker
+// bundle, python.wasm and its boot snapshot (made here, in Node), the stdlib/runtime file
+// image, onnxruntime-web and its wasm, and the archives.
+
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { parseTorchPackage } from "../package/archive.js";
+import { ConfigError, DEFAULT_CONFIG, parseConfig } from "../server/config.js";
+import { PACKAGE_ROOT, runtimeFiles } from "../platform/node/assets.js";
+import { defaultSnapshotDir } from "../platform/node/snapshot.js";
+import { buildFileImage, memoryImportMinPages, WASM_DIR } from "../platform/node/wasi/assets.js";
+import { WasiThreadPool } from "../platform/node/wasi/pool.js";
+import type { WasiSnapshot } from "../interpreter/wasi/image.js";
+import type { EdgeModel } from "../platform/edge/worker.js";
+
+export const EDGE_USAGE = `  wasmdeploy edge --model NAME=ARCHIVE[:PACKAGE/RESOURCE] [--model ...] --out DIR [--port 8787] [--interpreters N] [--no-snapshot]
+        [--model-config NAME=JSON ...]   (config.json keys for one model, e.g. '{"method":"forward","timeout_ms":500}')
+      Write a workerd project into DIR serving the models with the same OIP v2 routes as serve;
+      start it with: npx workerd serve DIR/config.capnp (DIR/wrangler.toml deploys it to Cloudflare Workers).`;
+
+export class EdgeUsageError extends Error {}
+
+export interface EdgeBuildOptions {
+  models: { name: string; archive: string; pickle?: string; config?: Record<string, unknown> }[];
+  out: string;
+  port?: number;
+  interpreters?: number;
+  /** false: instances boot cold in the isolate (no snapshot shipped). */
+  snapshot?: boolean;
+}
+
+export interface EdgeBuildResult {
+  dir: string;
+  files: string[];
+  snapshotMs: number;
+}
+
+const SNAP_MAGIC = Buffer.from("wasmdeploy-wasi-snapshot-1\n");
+
+/** The Node snapshot cache's file layout (magic, sha256, u32 pages, u32 count, indices, pages). */
+function encodeSnapshot(s: WasiSnapshot): Buffer {
+  const head = Buffer.alloc(8 + 4 * s.index.length);
+  head.writeUInt32LE(s.pages, 0);
+  head.writeUInt32LE(s.index.length, 4);
+  s.index.forEach((p, i) => head.writeUInt32LE(p, 8 + 4 * i));
+  const body = Buffer.concat([head, new Uint8Array(s.data)]);
+  return Buffer.concat([SNAP_MAGIC, createHash("sha256").update(body).digest(), body]);
+}
+
+function ortWebDist(): string {
+  const entry = createRequire(import.meta.url).resolve("onnxruntime-web");
+  let dir = path.dirname(entry);
+  while (path.basename(dir) !== "dist") dir = path.dirname(dir);
+  return dir;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult> {
+  if (!opts.models.length) throw new EdgeUsageError("edge needs at least one --model NAME=ARCHIVE");
+  const dir = path.resolve(opts.out);
+  const port = opts.port ?? 8787;
+  mkdirSync(path.join(dir, "archives"), { recursive: true });
+  const files: string[] = [];
+  const put = (name: string, bytes: Uint8Array | string) => {
+    writeFileSync(path.join(dir, name), bytes);
+    files.push(name);
+  };
+
+  // Archives: checked here so a bad one fails the build, not the first request.
+  const models: EdgeModel[] = [];
+  const archiveNames: string[] = [];
+  for (const m of opts.models) {
+    if (!NAME.test(m.name)) throw new EdgeUsageError(`model name ${JSON.stringify(m.name)}: letters, digits, _ . - only`);
+    const bytes = new Uint8Array(readFileSync(m.archive));
+    parseTorchPackage(bytes, m.archive);
+    const name = `archives/${m.name}.pt`;
+    put(name, bytes);
+    archiveNames.push(name);
+    const config = { interpreters: opts.interpreters ?? 1, ...(m.pickle ? { pickle: m.pickle } : {}), ...m.config };
+    try {
+      parseConfig(config, DEFAULT_CONFIG, `model ${m.name}`); // the worker parses it again; fail the build, not the first request
+    } catch (e) {
+      if (e instanceof ConfigError) throw new EdgeUsageError(e.message);
+      throw e;
+    }
+    models.push({ name: m.name, archive: name, config });
+  }
+
+  // The interpreter: python.wasm, the file image, the snapshot (made by Node's WASI pool, cached).
+  const wasm = new Uint8Array(readFileSync(path.join(WASM_DIR, "python.wasm")));
+  copyFileSync(path.join(WASM_DIR, "python.wasm"), path.join(dir, "python.wasm"));
+  files.push("python.wasm");
+  const image = buildFileImage(runtimeFiles(), new Uint8Array(readFileSync(path.join(WASM_DIR, "stdlib.zip"))));
+  put("files.bin", new Uint8Array(image.data));
+  let snapshotMs = 0;
+  const withSnapshot = opts.snapshot !== false;
+  rmSync(path.join(dir, "python.snapshot"), { force: true });
+  if (withSnapshot) {
+    const pool = new WasiThreadPool(runtimeFiles(), { threads: 1, snapshotDir: defaultSnapshotDir() });
+    try {
+      const snap = await pool.ensureSnapshot();
+      snapshotMs = pool.snapshotMs ?? 0;
+      put("python.snapshot", encodeSnapshot(snap));
+    } finally {
+      await pool.close();
+    }
+  }
+
+  // The engine: onnxruntime-web's single-file build and its (non-threaded-at-run-time) wasm.
+  const ortDir = ortWebDist();
+  for (const f of ["ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm"]) {
+    copyFileSync(path.join(ortDir, f), path.join(dir, f));
+    files.push(f);
+  }
+
+  // The entry: imports every asset as a module, hands them to edgeWorker().
+  const manifest = { minPages: memoryImportMinPages(wasm), files: image.entries, models };
+  const workerJs = path.join(PACKAGE_ROOT, "dist", "platform", "edge", "worker.js");
+  const entry = [
+    `import * as ort from "./ort.wasm.bundle.min.mjs";`,
+    `import ortWasm from "./ort-wasm-simd-threaded.wasm";`,
+    `import python from "./python.wasm";`,
+    `import filesBin from "./files.bin";`,
+    withSnapshot ? `import snapshotBin from "./python.snapshot";` : `const snapshotBin = undefined;`,
+    ...archiveNames.map((a, i) => `import archive${i} from "./${a}";`),
+    `import { edgeWorker, fileImage, decodeSnapshot } from ${JSON.stringify(workerJs)};`,
+    `const manifest = ${JSON.stringify(manifest)};`,
+    `export default edgeWorker({`,
+    `  assets: () => ({ python, minPages: manifest.minPages, files: fileImage(manifest.files, filesBin), snapshot: snapshotBin && decodeSnapshot(snapshotBin), ort, ortWasm }),`,
+    `  archives: { ${archiveNames.map((a, i) => `${JSON.stringify(a)}: new Uint8Array(archive${i})`).join(", ")} },`,
+    `  models: manifest.models,`,
+    `});`,
+  ].join("\n");
+  const esbuild = await import("esbuild");
+  const externals = ["./ort.wasm.bundle.min.mjs", "./ort-wasm-simd-threaded.wasm", "./python.wasm", "./files.bin", "./python.snapshot", ...archiveNames.map((a) => `./${a}`), "onnxruntime-web"];
+  const built = await esbuild.build({
+    stdin: { contents: entry, resolveDir: dir, sourcefile: "entry.mjs", loader: "js" },
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    mainFields: ["module", "main"],
+    target: "es2022",
+    minify: true,
+    external: externals,
+    write: false,
+    logLevel: "silent",
+  });
+  const code = built.outputFiles[0]!.text;
+  if (/\bfrom\s*["']node:|import\(\s*["']node:/.test(code)) throw new Error("the edge bundle imports a node: module");
+  put("worker.mjs", code);
+
+  const dataModules = [...(withSnapshot ? ["python.snapshot"] : []), "files.bin", ...archiveNames];
+  put(
+    "config.capnp",
+    `# Generated by wasmdeploy edge. Start: npx workerd serve ${path.join(dir, "config.capnp")}
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .worker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.mjs", esModule = embed "worker.mjs"),
+    (name = "ort.wasm.bundle.min.mjs", esModule = embed "ort.wasm.bundle.min.mjs"),
+    (name = "ort-wasm-simd-threaded.wasm", wasm = embed "ort-wasm-simd-threaded.wasm"),
+    (name = "python.wasm", wasm = embed "python.wasm"),
+${dataModules.map((m) => `    (name = "${m}", data = embed "${m}"),`).join("\n")}
+  ],
+  compatibilityDate = "2025-06-01", # WeakRef and FinalizationRegistry (handle finalization) from 2025-05-05
+);
+`,
+  );
+  put(
+    "wrangler.toml",
+    `# Generated by wasmdeploy edge: deploy with \`npx wrangler deploy\` (not tried: no Cloudflare access here).
+name = "wasmdeploy-edge"
+main = "worker.mjs"
+compatibility_date = "2025-06-01"
+no_bundle = true
+# Upload the files these rules match beside worker.mjs as modules of the named types.
+find_additional_modules = true
+
+[[rules]]
+type = "ESModule"
+globs = ["**/*.mjs"]
+
+[[rules]]
+type = "CompiledWasm"
+globs = ["**/*.wasm"]
+
+[[rules]]
+type = "Data"
+globs = ["**/*.bin", "**/*.snapshot", "archives/*.pt"]
+`,
+  );
+  return { dir, files, snapshotMs };
+}
+
+/** NAME=ARCHIVE[:PACKAGE/RESOURCE] */
+export function parseModelArg(v: string): EdgeBuildOptions["models"][number] {
+  const eq = v.indexOf("=");
+  if (eq <= 0) throw new EdgeUsageError(`--model takes NAME=ARCHIVE[:PACKAGE/RESOURCE], got ${JSON.stringify(v)}`);
+  const name = v.slice(0, eq);
+  let archive = v.slice(eq + 1);
+  let pickle: string | undefined;
+  const colon = archive.lastIndexOf(":");
+  if (colon > 0 && archive.slice(colon + 1).includes("/")) {
+    pickle = archive.slice(colon + 1);
+    archive = archive.slice(0, colon);
+  }
+  return { name, archive, ...(pickle ? { pickle } : {}) };
+}
+
+export async function edge(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: "string", multiple: true },
+      out: { type: "string" },
+      port: { type: "string" },
+      interpreters: { type: "string" },
+      "no-snapshot": { type: "boolean" },
+      "model-config": { type: "string", multiple: true },
+    },
+    allowPositionals: false,
+  });
+  if (!values.out) throw new EdgeUsageError("edge needs --out DIR");
+  const port = values.port === undefined ? 8787 : Number(values.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new EdgeUsageError(`--port takes a TCP port, got ${JSON.stringify(values.port)}`);
+  const interpreters = values.interpreters === undefined ? 1 : Number(values.interpreters);
+  if (!Number.isInteger(interpreters) || interpreters < 1) throw new EdgeUsageError(`--interpreters takes a positive whole number, got ${JSON.stringify(values.interpreters)}`);
+  const models = (values.model ?? []).map(parseModelArg);
+  for (const c of values["model-config"] ?? []) {
+    const eq = c.indexOf("=");
+    const m = models.find((x) => x.name === c.slice(0, eq));
+    if (eq <= 0 || !m) throw new EdgeUsageError(`--model-config takes NAME=JSON for a NAME given with --model, got ${JSON.stringify(c)}`);
+    let config: unknown;
+    try {
+      config = JSON.parse(c.slice(eq + 1));
+    } catch (e) {
+      throw new EdgeUsageError(`--model-config ${m.name}: ${(e as Error).message}`);
+    }
+    if (!config || typeof config !== "object" || Array.isArray(config)) throw new EdgeUsageError(`--model-config ${m.name}: a JSON object of config.json keys`);
+    m.config = { ...m.config, ...(config as Record<string, unknown>) };
+  }
+  const r = await buildEdge({
+    models,
+    out: values.out,
+    port,
+    interpreters,
+    snapshot: !values["no-snapshot"],
+  });
+  process.stdout.write(`wrote ${r.files.length} files to ${r.dir}\nstart it: npx workerd serve ${path.join(r.dir, "config.capnp")}\n`);
+}

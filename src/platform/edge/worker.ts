@@ -1,0 +1,76 @@
+// The worker's fetch entry: the same Open Inference Protocol v2 handler as `wasmdeploy serve`
+// (src/server/handler.ts), over models whose archives the worker imported. `wasmdeploy edge`
+// generates a small entry module that imports the assets and calls edgeWorker().
+
+import { parseConfig, DEFAULT_CONFIG } from "../../server/config.js";
+import { createHandler, type FetchHandler } from "../../server/handler.js";
+import { ModelRegistry, type ModelSpec } from "../../server/registry.js";
+import type { EdgeAssets } from "./assets.js";
+import { edgeLoader, edgePlatform } from "./index.js";
+import { ortMemoryBytes } from "./ort.js";
+
+/** One served model as `wasmdeploy edge` wrote it into the manifest. */
+export interface EdgeModel {
+  name: string;
+  /** Name of the archive among the worker's archives. */
+  archive: string;
+  /** config.json keys (pickle, method, inputs, interpreters, ...). */
+  config: Record<string, unknown>;
+}
+
+export interface EdgeWorkerInit {
+  /** Called once, at the first request (an isolate may not do I/O-like work at global scope). */
+  assets: () => EdgeAssets;
+  archives: Record<string, Uint8Array>;
+  models: EdgeModel[];
+  serverVersion?: string;
+}
+
+export interface WorkerExport {
+  fetch(req: Request): Promise<Response>;
+}
+
+export function edgeWorker(init: EdgeWorkerInit): WorkerExport {
+  let handler: Promise<FetchHandler> | undefined;
+  let registry: ModelRegistry | undefined;
+  let assets: EdgeAssets | undefined;
+  const start = async (): Promise<FetchHandler> => {
+    assets = init.assets();
+    const platform = edgePlatform(assets);
+    const models = new ModelRegistry(edgeLoader(platform, init.archives));
+    registry = models;
+    const specs: ModelSpec[] = init.models.map((m) => ({ name: m.name, version: "1", source: m.archive, config: parseConfig(m.config, { ...DEFAULT_CONFIG, isolation: "trusted" }, `model ${m.name}`) }));
+    // Models load before the first answer: the first request pays for booting them.
+    await Promise.allSettled(specs.map((s) => models.loadSpec(s)));
+    return createHandler({ registry: models, serverName: "wasmdeploy-edge", serverVersion: init.serverVersion });
+  };
+  return {
+    async fetch(req) {
+      handler ??= start();
+      const h = await handler;
+      if (new URL(req.url).pathname === "/edge/memory") return memoryReport();
+      return h(req);
+    },
+  };
+
+  /**
+   * What this isolate holds that we can count (the runtime exposes no heap statistics):
+   * interpreters' and ort-web's linear memories, and the module bytes it was given. Not OIP:
+   * an extra route for the bench and for operators sizing a deployment.
+   */
+  function memoryReport(): Response {
+    const interpreters = (registry?.list() ?? []).flatMap((m) => m.runtime?.stats().interpreters.map((i) => i.heapBytes) ?? []);
+    const a = assets!;
+    const body = {
+      interpreterLinearMemory: interpreters.reduce((n, b) => n + b, 0),
+      interpreters: interpreters.length,
+      ortLinearMemory: ortMemoryBytes(),
+      snapshotModule: a.snapshot ? a.snapshot.data.byteLength : 0,
+      fileImageModule: a.files.data.byteLength,
+      archiveModules: Object.values(init.archives).reduce((n, b) => n + b.byteLength, 0),
+    };
+    return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+  }
+}
+
+export { decodeSnapshot, fileImage } from "./assets.js";
