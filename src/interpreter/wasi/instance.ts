@@ -233,6 +233,16 @@ export class WasiInstance {
     return this.memory.buffer.byteLength;
   }
 
+  /**
+   * Whether a failed call ran out of linear memory: Python said MemoryError, or its memory is
+   * within a megabyte of the cap (CPython 3.11 reports some failed allocations, e.g. a frame
+   * push in deep recursion, as "SystemError: error return without exception set"). Either way
+   * the instance is not trustworthy after it and is replaced.
+   */
+  outOfMemory(errorType: string): boolean {
+    return errorType === "MemoryError" || this.heapBytes > this.maxBytes - 2 ** 20;
+  }
+
   /** One request through wasmdeploy_runtime.host. Throws InstanceFault if the instance died. */
   call(op: string, json: string, buffers: Uint8Array[], memoryLimitBytes?: number): CallResult {
     if (this.callPromising) throw new InstanceFault("this instance's bridge is async: use callAsync");

@@ -81,7 +81,7 @@ export function edgeTransports(assets: EdgeAssets, opts: EdgeSpawnOptions): Tran
           if (gone || !wi) return;
           try {
             const r = await wi.callAsync(msg.op, msg.json, msg.buffers);
-            if (!r.ok && (JSON.parse(r.json) as PyErrorPayload).type === "MemoryError") {
+            if (!r.ok && wi.outOfMemory((JSON.parse(r.json) as PyErrorPayload).type)) {
               die(`memory limit: linear memory is capped at ${wi.maxBytes} bytes (MemoryError at ${wi.heapBytes})`);
               return;
             }

@@ -88,7 +88,7 @@ function call(inst: number, id: number, op: string, json: string, buffers: Uint8
     fail(inst, e instanceof InstanceFault ? e.message : `instance failed: ${String(e)}`);
     return;
   }
-  if (!r.ok && (JSON.parse(r.json) as PyErrorPayload).type === "MemoryError") {
+  if (!r.ok && slot.wi.outOfMemory((JSON.parse(r.json) as PyErrorPayload).type)) {
     // Linear memory cannot shrink and CPython after a failed allocation deep inside C code is
     // not trustworthy: a MemoryError ends this instance.
     fail(inst, `memory limit: linear memory is capped at ${slot.wi.maxBytes} bytes (MemoryError at ${slot.wi.heapBytes})`);
