@@ -140,7 +140,9 @@ export function parsePrometheus(text: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of text.split("\n")) {
     if (line === "" || line.startsWith("# HELP ") || line.startsWith("# TYPE ")) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+    // Values parse as Prometheus (Go's ParseFloat) does: NaN and Inf in any case (prom-client
+    // writes "Nan" for an empty event-loop histogram).
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (-?[0-9.e+-]+|[Nn][Aa][Nn]|[+-]?[Ii][Nn][Ff])$/.exec(line);
     if (!m) throw new Error(`not Prometheus text: ${JSON.stringify(line)}`);
     out.set(m[1]!, Number(m[2]));
   }
