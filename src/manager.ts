@@ -62,6 +62,11 @@ export interface InterpreterManagerOptions {
   engineWorkers?: number;
   /** Intra-op threads per ONNX Runtime session. Default 1: the interpreters are the parallelism. */
   intraOpThreads?: number;
+  /**
+   * ort-node: intra-op threads of a lone call, one running while nothing else is running or
+   * queued (a busy pool gives each call `intraOpThreads`). Default: the CPU cores; 1 turns it off.
+   */
+  loneCallThreads?: number;
   /** @deprecated The old name of `intraOpThreads` (threads per session, not engine workers); still honoured. */
   engineThreads?: number;
   /** Where Python's print() goes. Default: process.stderr, prefixed with the interpreter index. */
@@ -155,6 +160,7 @@ export class InterpreterManager {
     const engineSetup = {
       intraOpThreads: options.intraOpThreads ?? options.engineThreads ?? 1,
       engineWorkers: options.engineWorkers ?? Math.min(count, platform.cores()),
+      wideThreads: options.loneCallThreads,
     };
     const pool = new Pool({
       count,
