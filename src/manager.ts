@@ -150,6 +150,9 @@ export class InterpreterManager {
     if (!isEngineName(engineName)) {
       throw new RangeError(`engine must be "ort-node" or "ort-web", got ${JSON.stringify(engineName)}`);
     }
+    if (options.loneCallThreads !== undefined && !(Number.isSafeInteger(options.loneCallThreads) && options.loneCallThreads >= 1)) {
+      throw new RangeError(`loneCallThreads must be a positive integer, got ${String(options.loneCallThreads)}`);
+    }
     const started = performance.now();
     const prepared = await platform.prepareInterpreters({
       kind: options.interpreter ?? "pyodide",

@@ -4,6 +4,7 @@
 // graph once and run wide graphs on thread 0.
 
 import { afterEach, describe, expect, it } from "vitest";
+import { InterpreterManager } from "wasmdeploy";
 import { EngineHost, type EngineLike, type Requester } from "../../src/bridge/engine-host.js";
 import { Engine } from "../../src/engine/engine.js";
 import type { GraphSpec } from "../../src/engine/graph.js";
@@ -135,5 +136,11 @@ describe("wide (all-cores) runs", () => {
     await threads.kill(0);
     await new Promise((r) => setTimeout(r, 50));
     for (const wide of [true, false, false]) expect(Array.from((await run(wide))["v2"]!.data)).toEqual([3, 4]);
+  });
+
+  it("rejects a loneCallThreads that is not a positive integer before booting anything", async () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      await expect(InterpreterManager.create({ interpreters: 1, loneCallThreads: bad })).rejects.toThrow(/loneCallThreads must be a positive integer/);
+    }
   });
 });
