@@ -52,6 +52,9 @@ interface CachedSpec {
   outBytes: number;
 }
 
+/** Timed runs a place needs before a lone run's placement compares it. */
+const SAMPLES = 3;
+
 /** Specs kept across all interpreters (LRU). */
 const SPEC_CACHE_MAX = 512;
 
@@ -103,7 +106,8 @@ export class EngineHost {
      * Graphs whose 1-thread runs take less than this do not go wide even when alone: waking
      * ONNX Runtime's pool threads for every small op costs more than they give. They run
      * inline instead (on this thread: the engine-thread hop costs more than such a run).
-     * Above it, a lone run goes wide, then takes whichever of wide and narrow ran faster.
+     * Above it, a lone run goes wide, then takes whichever of wide and narrow ran faster
+     * (each place timed SAMPLES times first).
      */
     private readonly wideMinMs = 1,
   ) {}
@@ -248,9 +252,9 @@ export class EngineHost {
     let timing = this.#timing.get(structural);
     if (!timing) {
       if (this.#timing.size >= SPEC_CACHE_MAX) this.#timing.clear();
-      this.#timing.set(structural, (timing = { compiled: new Set() }));
+      this.#timing.set(structural, (timing = { runs: { narrow: 0, wide: 0, inline: 0 } }));
     }
-    const mode: RunPlace = this.#running === 0 && timing.narrow !== undefined && this.poolLoad() <= 1 ? this.#loneMode(timing) : "narrow";
+    const mode: RunPlace = this.#running === 0 && this.poolLoad() <= 1 ? this.#loneMode(timing) : "narrow";
     this.#running++;
     let out: Record<string, Tensor>;
     const t0 = performance.now();
@@ -262,8 +266,7 @@ export class EngineHost {
     const ms = performance.now() - t0;
     // A place's first run compiled its session: not a run time. The fastest run is kept: other
     // processes can make a run slower than the graph needs, never faster.
-    if (timing.compiled.has(mode)) timing[mode] = Math.min(timing[mode] ?? Infinity, ms);
-    else timing.compiled.add(mode);
+    if (timing.runs[mode]++ > 0) timing[mode] = Math.min(timing[mode] ?? Infinity, ms);
     if (cacheKey !== undefined) {
       // Cached only after a run succeeded: the spec passed the engine's validation.
       this.#specs.set(cacheKey, cached ?? { spec: graph, structural, outBytes: bytes });
@@ -273,10 +276,16 @@ export class EngineHost {
     return { json: JSON.stringify({ storages: ids }), buffers: [] };
   }
 
-  /** Where a lone run of a graph goes, given its measured 1-thread time. */
+  /**
+   * Where a lone run of a graph goes. Each place is tried until it has SAMPLES timed runs
+   * (one slow run on a busy machine must not decide): 1-thread first, then inline if that was
+   * under wideMinMs, else wide, then whichever of wide and 1-thread was faster.
+   */
   #loneMode(t: Timing): RunPlace {
+    if (t.runs.narrow <= SAMPLES) return "narrow";
     if (t.narrow! < this.wideMinMs) return "inline";
-    return t.wide === undefined || t.wide < t.narrow! ? "wide" : "narrow";
+    if (t.runs.wide <= SAMPLES) return "wide";
+    return t.wide! < t.narrow! ? "wide" : "narrow";
   }
 
   /** Package weights are readable only by interpreters that loaded the package. */
@@ -320,8 +329,8 @@ interface Timing {
   narrow?: number;
   wide?: number;
   inline?: number;
-  /** Places this graph ran once already (that run compiled its session). */
-  compiled: Set<RunPlace>;
+  /** Runs at each place; the first compiled its session, so it is not timed. */
+  runs: Record<RunPlace, number>;
 }
 
 interface RunRequest {
