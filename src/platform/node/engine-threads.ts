@@ -33,8 +33,8 @@ interface Slot {
   inFlight: number;
   /** Weight storages this thread already holds. */
   weights: Set<string>;
-  /** Graph keys this thread holds (LRU order), and keys to tell it to drop with the next run. */
-  graphs: Set<string>;
+  /** Graph keys this thread holds (LRU order) with the storages each reads; keys to drop next run. */
+  graphs: Map<string, string[]>;
   forget: string[];
   pending: Map<number, { resolve: (o: Record<string, Tensor>) => void; reject: (e: Error) => void }>;
 }
@@ -68,7 +68,7 @@ export class EngineThreads implements EngineLike {
     const worker = new Worker(new URL("./engine-worker.js", import.meta.url), {
       workerData: { backend: this.#backend, threads: this.#intraOpThreads, wideThreads: this.#wideThreads },
     });
-    const slot: Slot = { worker, ready: Promise.resolve(), inFlight: 0, weights: new Set(), graphs: new Set(), forget: [], pending: new Map() };
+    const slot: Slot = { worker, ready: Promise.resolve(), inFlight: 0, weights: new Set(), graphs: new Map(), forget: [], pending: new Map() };
     slot.ready = new Promise((resolve, reject) => {
       worker.once("message", () => resolve());
       worker.once("error", reject);
@@ -125,6 +125,8 @@ export class EngineThreads implements EngineLike {
     if (!this.#weights.delete(id)) return;
     void this.#inline?.then((e) => e.releaseStorage(id), () => {});
     for (const s of this.#slots) {
+      // The thread drops the graphs that read it on "release" (they can never run again).
+      for (const [key, storages] of s.graphs) if (storages.includes(id)) s.graphs.delete(key);
       if (s.weights.delete(id)) s.worker.postMessage({ type: "release", storages: [id] } satisfies ToEngineThread);
     }
   }
@@ -169,7 +171,7 @@ export class EngineThreads implements EngineLike {
     }
     // Send the graph only if the thread does not hold it; keep the thread's set bounded.
     const held = slot.graphs.delete(key);
-    slot.graphs.add(key);
+    slot.graphs.set(key, graph.weights.map((w) => w.storage));
     if (slot.graphs.size > GRAPHS_PER_THREAD) {
       const oldest = slot.graphs.keys().next().value!;
       slot.graphs.delete(oldest);

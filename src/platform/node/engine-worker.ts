@@ -28,6 +28,9 @@ let collectSoon: ReturnType<typeof setTimeout> | undefined;
 port.on("message", async (m: ToEngineThread) => {
   if (m.type === "release") {
     for (const id of m.storages) engine.releaseStorage(id);
+    // Graphs reading a released storage can never run again (the host forgot them too).
+    const gone = new Set(m.storages);
+    for (const [key, g] of graphs) if (g.weights.some((w) => gone.has(w.storage))) graphs.delete(key);
     // After the evicted sessions' release (asynchronous) has run.
     collectSoon ??= setTimeout(() => {
       collectSoon = undefined;
