@@ -36,13 +36,14 @@ export async function measureHops(opts: { models: string[]; calls: number; isola
   const { InterpreterManager, Tensor } = await import("wasmdeploy");
   const manifest = JSON.parse(readFileSync(`${MODELS_DIR}/bench.json`, "utf8")) as Manifest;
   const manager: IM = await InterpreterManager.create({ interpreters: 1, engine: "ort-node", isolation: opts.isolation, snapshotDir: SNAPSHOT_DIR, engineWorkers: opts.engineWorkers });
-  const engine = await manager.engineHost.engine();
+  const { engine: engineOf } = await import("wasmdeploy/testing");
+  const engine = await engineOf(manager);
   const run = engine.run.bind(engine);
   let engineMs = 0;
-  engine.run = async (g, f, k) => {
+  engine.run = async (g, f, k, o) => {
     const t = performance.now();
     try {
-      return await run(g, f, k);
+      return await run(g, f, k, o);
     } finally {
       engineMs += performance.now() - t;
     }

@@ -72,6 +72,11 @@ export interface InterpreterManagerOptions {
   engineWorkers?: number;
   /** Intra-op threads per ONNX Runtime session. Default 1: the interpreters are the parallelism. */
   intraOpThreads?: number;
+  /**
+   * ort-node: intra-op threads of a lone call, one running while nothing else is running or
+   * queued (a busy pool gives each call `intraOpThreads`). Default: the CPU cores; 1 turns it off.
+   */
+  loneCallThreads?: number;
   /** @deprecated The old name of `intraOpThreads` (threads per session, not engine workers); still honoured. */
   engineThreads?: number;
   /** Where Python's print() goes. Default: process.stderr, prefixed with the interpreter index. */
@@ -166,6 +171,9 @@ export class InterpreterManager {
     if (!isEngineName(engineName)) {
       throw new RangeError(`engine must be one of ${ENGINE_NAMES.map((n) => JSON.stringify(n)).join(", ")}, got ${JSON.stringify(engineName)}`);
     }
+    if (options.loneCallThreads !== undefined && !(Number.isSafeInteger(options.loneCallThreads) && options.loneCallThreads >= 1)) {
+      throw new RangeError(`loneCallThreads must be a positive integer, got ${String(options.loneCallThreads)}`);
+    }
     const started = performance.now();
     const prepared = await platform.prepareInterpreters({
       kind: options.interpreter ?? platform.defaults?.interpreter ?? "wasi",
@@ -179,6 +187,7 @@ export class InterpreterManager {
     const engineSetup = {
       intraOpThreads: options.intraOpThreads ?? options.engineThreads ?? 1,
       engineWorkers: options.engineWorkers ?? Math.min(count, platform.cores()),
+      wideThreads: options.loneCallThreads,
     };
     const pool = new Pool({
       count,

@@ -162,11 +162,17 @@ export type ToEngineThread =
   | {
       type: "run";
       id: number;
-      graph: GraphSpec;
+      /** The graph's structural key; the thread keeps each graph it was sent under its key. */
       key: string;
+      /** Sent the first time this thread runs `key` (and again after the host told it to forget). */
+      graph?: GraphSpec;
+      /** Keys the thread may drop (the host keeps a bounded set per thread). */
+      forget?: string[];
       feeds: Record<string, WireTensor>;
       /** Weights this thread does not hold yet: views of process-wide shared memory, not copies. */
       weights: { id: string; dtype: DType; bytes: Uint8Array }[];
+      /** Run on the graph's all-cores session (a lone call on an idle pool). */
+      wide?: boolean;
     }
   | { type: "release"; storages: string[] };
 

@@ -96,6 +96,12 @@ export async function runTargets(ctx: Ctx): Promise<unknown> {
     if (r.ok) rows.push(...r.value!.rows);
     else rows.push({ id: "replay-ab", label: "throughput, replay on vs off", target: ">= 1x", isolation, ok: false, error: r.error, unit: "calls/s" });
   }
+  for (const isolation of ["sandboxed", "trusted"] as const) {
+    log(`targets: throughput at ${ctx.cores} interpreters, lone-call threads on vs off (${isolation})`);
+    const r = await runTsChild<{ rows: TargetRow[] }>("wide-ab", { manifestPath: ctx.manifestPath, isolation, n: ctx.cores, windowMs: ctx.settings.throughputMs / 2, warmupMs: ctx.settings.throughputWarmupMs / 2 } satisfies AbArgs, { timeoutMs: 20 * 60_000 });
+    if (r.ok) rows.push(...r.value!.rows);
+    else rows.push({ id: "wide-ab", label: "throughput, lone-call threads on vs off", target: ">= 1x", isolation, ok: false, error: r.error, unit: "calls/s" });
+  }
   log("targets: per-hop breakdown (trusted, 1 interpreter)");
   let hops: HopRow[] | { error: string };
   const h = await runTsChild<{ rows: HopRow[] }>("hops", { models: ["tinygpt", "resnet18"], calls: ctx.settings.quick ? 60 : 300, isolation: "trusted" }, { timeoutMs: 20 * 60_000 });
@@ -126,7 +132,9 @@ export async function targetsChild(args: ChildArgs): Promise<unknown> {
   const cases = [
     { id: "tinygpt-vs-ort-graph", label: "tiny GPT (2 layers, d 64, 2x20 tokens) vs onnxruntime-node graph mode", target: "<= 1.5x", model: "tinygpt", batch: 2, interpreters: 1 as number | undefined, ortOpts: { executionProviders: ["cpu"], intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential" as const, graphOptimizationLevel: "all" as const } },
     { id: "resnet18-b1-vs-ort-default", label: "resnet18 batch 1, one caller, default settings vs onnxruntime-node defaults", target: "<= 1.15x", model: "resnet18", batch: 1, interpreters: undefined, ortOpts: {} },
-  ];
+    // The same with lone calls kept on one core (loneCallThreads 1): what a lone call got before.
+    { id: "resnet18-b1-narrow-vs-ort-default", label: "resnet18 batch 1, one caller, lone call on 1 core (loneCallThreads 1) vs onnxruntime-node defaults", target: "<= 1.15x", model: "resnet18", batch: 1, interpreters: undefined, ortOpts: {}, managerOpts: { loneCallThreads: 1 } },
+  ] as { id: string; label: string; target: string; model: string; batch: number; interpreters: number | undefined; ortOpts: Record<string, unknown>; managerOpts?: Record<string, unknown> }[];
   for (const c of cases) {
     const row: TargetRow = { id: c.id, label: c.label, target: c.target, isolation: args.isolation, ok: false, unit: "ms" };
     rows.push(row);
@@ -136,7 +144,7 @@ export async function targetsChild(args: ChildArgs): Promise<unknown> {
       const e = findModel(manifest, c.model, c.batch);
       if (!e?.onnx) throw new Error(`no ${c.model} batch ${c.batch} ONNX export in the model cache`);
       const inputs = e.inputs.map((f) => Tensor.fromNpy(new Uint8Array(readFileSync(repoPath(f.file)))));
-      manager = await InterpreterManager.create({ interpreters: c.interpreters, isolation: args.isolation, snapshotDir: SNAPSHOT_DIR, callTimeoutMs: 300_000 });
+      manager = await InterpreterManager.create({ interpreters: c.interpreters, isolation: args.isolation, snapshotDir: SNAPSHOT_DIR, callTimeoutMs: 300_000, ...c.managerOpts });
       const model = (await manager.loadPackage(repoPath(e.archive))).loadPickle(e.pickle[0], e.pickle[1]);
       session = await ort.InferenceSession.create(new Uint8Array(readFileSync(repoPath(e.onnx))), c.ortOpts);
       const names = inputs.map((_, i) => (i === 0 ? "input" : `input${i}`));
@@ -245,6 +253,71 @@ export async function replayAbChild(args: AbArgs): Promise<unknown> {
     rows.push({ id: "replay-ab", label: "throughput, replay on vs off", target: ">= 1x", isolation: args.isolation, ok: false, error: errorString(err), unit: "calls/s" });
   } finally {
     await manager?.close();
+  }
+  return { rows };
+}
+
+// ------------------------------------------------------------------------------------------
+// Child: throughput under full load with lone-call threads on (default) vs off, one process
+// ------------------------------------------------------------------------------------------
+
+/**
+ * Two managers in one process, the default one and one with loneCallThreads 1 (every run on
+ * one core, as before), loaded in alternating windows: a busy pool must not lose throughput to
+ * the lone-call rule (a run goes wide only when nothing else is running or queued).
+ */
+export async function wideAbChild(args: AbArgs): Promise<unknown> {
+  const { InterpreterManager, Tensor } = await import("wasmdeploy");
+  const manifest = JSON.parse(readFileSync(args.manifestPath, "utf8")) as Manifest;
+  const rows: TargetRow[] = [];
+  const managers: Awaited<ReturnType<typeof InterpreterManager.create>>[] = [];
+  try {
+    for (const extra of [{}, { loneCallThreads: 1 }]) {
+      managers.push(await InterpreterManager.create({ interpreters: args.n, isolation: args.isolation, snapshotDir: SNAPSHOT_DIR, callTimeoutMs: 300_000, ...extra }));
+    }
+    for (const model of ["mlp", "resnet18"]) {
+      const row: TargetRow = { id: `wide-ab-${model}`, label: `${model} throughput at ${args.n} interpreters (${2 * args.n} callers), lone-call threads on vs off`, target: ">= 1x", isolation: args.isolation, ok: false, unit: "calls/s" };
+      rows.push(row);
+      try {
+        const e = findModel(manifest, model, 1);
+        if (!e) throw new Error(`no ${model} in the model cache`);
+        const objs: import("wasmdeploy").ReplicatedObj[] = [];
+        for (const m of managers) objs.push((await m.loadPackage(repoPath(e.archive))).loadPickle(e.pickle[0], e.pickle[1]));
+        const inputs = e.inputs.map((f) => Tensor.fromNpy(new Uint8Array(readFileSync(repoPath(f.file)))));
+        const fresh = () => inputs.map((t) => new Tensor(t.dtype, t.data, t.shape));
+        const window = async (obj: (typeof objs)[number], ms: number) => {
+          const start = performance.now();
+          const until = start + ms;
+          let calls = 0;
+          let last = start;
+          await Promise.all(Array.from({ length: 2 * args.n }, async () => {
+            while (performance.now() < until) {
+              await obj.call(...fresh());
+              calls++;
+              last = performance.now();
+            }
+          }));
+          return calls / ((last - start) / 1000);
+        };
+        const on: number[] = [];
+        const off: number[] = [];
+        for (let k = 0; k < 3; k++) {
+          for (const [obj, into] of [[objs[1]!, off], [objs[0]!, on]] as const) {
+            await window(obj, args.warmupMs);
+            into.push(await window(obj, args.windowMs));
+          }
+        }
+        const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+        Object.assign(row, { ok: true, ours: round(med(on), 1), baseline: round(med(off), 1), ratio: round(med(on) / med(off), 3), met: med(on) >= med(off) });
+        progress(`${row.id} ${args.isolation}: on ${on.map((x) => x.toFixed(0)).join("/")}, off ${off.map((x) => x.toFixed(0)).join("/")} calls/s`);
+      } catch (err) {
+        row.error = errorString(err);
+      }
+    }
+  } catch (err) {
+    rows.push({ id: "wide-ab", label: "throughput, lone-call threads on vs off", target: ">= 1x", isolation: args.isolation, ok: false, error: errorString(err), unit: "calls/s" });
+  } finally {
+    await Promise.all(managers.map((m) => m.close()));
   }
   return { rows };
 }

@@ -52,8 +52,21 @@ interface CachedSpec {
   outBytes: number;
 }
 
+/** Timed runs a place needs before a lone run's placement compares it. */
+const SAMPLES = 3;
+
 /** Specs kept across all interpreters (LRU). */
 const SPEC_CACHE_MAX = 512;
+
+/**
+ * How a run is placed: `wide` on all cores (a lone call's big graph), `inline` on the calling
+ * thread rather than an engine thread (a lone call's small graph); neither: one core, on an
+ * engine thread.
+ */
+export interface RunMode {
+  wide?: boolean;
+  inline?: boolean;
+}
 
 /** What the host needs of an engine: one Engine on this thread, or a pool of engine threads. */
 export interface EngineLike {
@@ -61,7 +74,8 @@ export interface EngineLike {
   registerStorage(id: string, dtype: DType, data: Uint8Array): void;
   /** Forget a storage and every compiled session that reads it. */
   releaseStorage(id: string): void;
-  run(graph: GraphSpec, feeds: Record<string, Tensor>, key: string): Promise<Record<string, Tensor>>;
+  /** `wide`: run on all cores (see EngineHost: a lone call on an idle pool). */
+  run(graph: GraphSpec, feeds: Record<string, Tensor>, key: string, opts?: RunMode): Promise<Record<string, Tensor>>;
   close(): Promise<void>;
 }
 
@@ -74,10 +88,28 @@ export class EngineHost {
   /** Weight storages registered in the engine, so a package's can be released with it. */
   readonly #registered = new Set<string>();
   #next = 1;
+  /** Engine runs in flight, from every interpreter. */
+  #running = 0;
+  /** Per structural key: fastest run (ms) on 1-thread sessions, wide ones, inline. */
+  readonly #timing = new Map<string, Timing>();
 
   constructor(
     private readonly createEngine: () => Promise<EngineLike>,
     private readonly weights: WeightSource,
+    /**
+     * The pool's load: calls running or queued on every interpreter. A run may go wide (all
+     * cores) only when it is the one engine run in flight and this is at most 1, so a lone
+     * call gets the machine and a busy pool keeps one core per call. Default: never wide.
+     */
+    private readonly poolLoad: () => number = () => Infinity,
+    /**
+     * Graphs whose 1-thread runs take less than this do not go wide even when alone: waking
+     * ONNX Runtime's pool threads for every small op costs more than they give. They run
+     * inline instead (on this thread: the engine-thread hop costs more than such a run).
+     * Above it, a lone run goes wide, then takes whichever of wide and narrow ran faster
+     * (each place timed SAMPLES times first).
+     */
+    private readonly wideMinMs = 1,
   ) {}
 
   engine(): Promise<EngineLike> {
@@ -217,7 +249,24 @@ export class EngineHost {
       feeds[input.name] = new Tensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, shapeSize(input.shape), who), input.shape);
     }
     const structural = cached ? cached.structural : structuralKey(graph);
-    const out = await engine.run(graph, feeds, structural);
+    let timing = this.#timing.get(structural);
+    if (!timing) {
+      if (this.#timing.size >= SPEC_CACHE_MAX) this.#timing.clear();
+      this.#timing.set(structural, (timing = { runs: { narrow: 0, wide: 0, inline: 0 } }));
+    }
+    const mode: RunPlace = this.#running === 0 && this.poolLoad() <= 1 ? this.#loneMode(timing) : "narrow";
+    this.#running++;
+    let out: Record<string, Tensor>;
+    const t0 = performance.now();
+    try {
+      out = await engine.run(graph, feeds, structural, mode === "narrow" ? undefined : { [mode]: true });
+    } finally {
+      this.#running--;
+    }
+    const ms = performance.now() - t0;
+    // A place's first run compiled its session: not a run time. The fastest run is kept: other
+    // processes can make a run slower than the graph needs, never faster.
+    if (timing.runs[mode]++ > 0) timing[mode] = Math.min(timing[mode] ?? Infinity, ms);
     if (cacheKey !== undefined) {
       // Cached only after a run succeeded: the spec passed the engine's validation.
       this.#specs.set(cacheKey, cached ?? { spec: graph, structural, outBytes: bytes });
@@ -225,6 +274,18 @@ export class EngineHost {
     }
     const ids = graph.outputs.map((o) => this.put(out[o.name]!, owner));
     return { json: JSON.stringify({ storages: ids }), buffers: [] };
+  }
+
+  /**
+   * Where a lone run of a graph goes. Each place is tried until it has SAMPLES timed runs
+   * (one slow run on a busy machine must not decide): 1-thread first, then inline if that was
+   * under wideMinMs, else wide, then whichever of wide and 1-thread was faster.
+   */
+  #loneMode(t: Timing): RunPlace {
+    if (t.runs.narrow <= SAMPLES) return "narrow";
+    if (t.narrow! < this.wideMinMs) return "inline";
+    if (t.runs.wide <= SAMPLES) return "wide";
+    return t.wide! < t.narrow! ? "wide" : "narrow";
   }
 
   /** Package weights are readable only by interpreters that loaded the package. */
@@ -259,6 +320,17 @@ export class EngineHost {
     this.#registered.clear();
     if (this.#engine) await (await this.#engine).close();
   }
+}
+
+type RunPlace = "narrow" | "wide" | "inline";
+
+/** The fastest run (ms) of one graph at each place it ran. */
+interface Timing {
+  narrow?: number;
+  wide?: number;
+  inline?: number;
+  /** Runs at each place; the first compiled its session, so it is not timed. */
+  runs: Record<RunPlace, number>;
 }
 
 interface RunRequest {

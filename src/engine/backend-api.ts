@@ -13,11 +13,19 @@ export interface BackendOptions {
    * 21 ms instead of 41 on ort-node, 91 instead of 175 on ort-web, for one caller at a time.)
    */
   threads?: number;
+  /**
+   * Intra-op threads of a "wide" session: the one a lone call on an idle pool runs on, so it
+   * gets the machine (ort-node; ort-web's thread count is global, it has no wide sessions).
+   * Default: `threads` (no wide sessions).
+   */
+  wideThreads?: number;
 }
 
 export interface SessionOptions {
   /** In-memory files that initializers with external data refer to (see onnx-builder). */
   externalData?: { path: string; data: Uint8Array }[];
+  /** Compile with the backend's wideThreads instead of its threads. */
+  wide?: boolean;
 }
 
 export interface BackendSession {
@@ -27,6 +35,8 @@ export interface BackendSession {
 
 export interface EngineBackend {
   name: EngineName;
+  /** Whether wide sessions differ from the others (wideThreads > threads). */
+  readonly widens?: boolean;
   createSession(model: Uint8Array, options?: SessionOptions): Promise<BackendSession>;
 }
 

@@ -54,10 +54,26 @@ export interface EngineOptions {
   cacheEntries?: number;
   /** Threads per session (ort-node) or wasm threads (ort-web). Default 1. */
   threads?: number;
+  /**
+   * Threads of the sessions that `run(..., { wide: true })` uses (ort-node): a lone call on an
+   * idle pool gets every core. Compiled lazily, beside the 1-thread session of the same graph.
+   * Default: `threads` (wide runs use the ordinary sessions).
+   */
+  wideThreads?: number;
   /** Default "auto". */
   weights?: WeightPolicy;
   /** "auto": weight bytes that live sessions may bake in before new ones take weights as inputs. Default 512 MiB. */
   initializerBudgetBytes?: number;
+}
+
+export interface RunOptions {
+  /** Run on the graph's wide session (all cores), compiling it on first use. */
+  wide?: boolean;
+  /**
+   * For engines that run graphs on other threads (engine threads): run this one on the calling
+   * thread, sparing two thread switches (a lone call's small graph). An Engine always does.
+   */
+  inline?: boolean;
 }
 
 export interface EngineStats extends CacheStats {
@@ -95,7 +111,7 @@ export class Engine {
 
   static async create(opts: EngineOptions = {}): Promise<Engine> {
     const name = opts.backend ?? defaultBackendName();
-    const backend = await loadBackend(name, { threads: opts.threads ?? 1 });
+    const backend = await loadBackend(name, { threads: opts.threads ?? 1, wideThreads: opts.wideThreads });
     return new Engine(backend, opts);
   }
 
@@ -127,15 +143,17 @@ export class Engine {
   /**
    * Runs `graph` on `feeds` (one Tensor per graph input) and returns its outputs by name.
    * `key`, when given, must be structuralKey(graph) (callers that run one unchanging graph
-   * object many times compute it once).
+   * object many times compute it once). `wide` runs on the graph's session with wideThreads
+   * (see EngineOptions); the caller decides when the machine is idle enough for that.
    */
-  async run(graph: GraphSpec, feeds: Record<string, Tensor>, key?: string): Promise<Record<string, Tensor>> {
+  async run(graph: GraphSpec, feeds: Record<string, Tensor>, key?: string, opts: RunOptions = {}): Promise<Record<string, Tensor>> {
     this.#assertOpen();
     validateFeeds(graph, feeds);
     key ??= structuralKey(graph);
+    const wide = opts.wide === true && this.#backend.widens === true;
     return this.#cache.use(
-      key,
-      () => this.#compile(graph),
+      wide ? key + "\nwide" : key,
+      () => this.#compile(graph, wide),
       async (c) => {
         const all = c.weightFeeds ? { ...feeds, ...c.weightFeeds } : feeds;
         let out: Record<string, Tensor>;
@@ -169,7 +187,7 @@ export class Engine {
     this.#storages.clear();
   }
 
-  async #compile(graph: GraphSpec): Promise<CompiledGraph> {
+  async #compile(graph: GraphSpec, wide: boolean): Promise<CompiledGraph> {
     validateGraph(graph);
     let weightBytes = 0;
     for (const w of graph.weights) weightBytes += shapeSize(w.shape) * dtypeInfo(w.dtype).itemSize;
@@ -186,7 +204,7 @@ export class Engine {
     this.#bakedBytes += baked;
     let session: BackendSession;
     try {
-      session = await this.#backend.createSession(built.bytes);
+      session = await this.#backend.createSession(built.bytes, wide ? { wide } : {});
     } catch (e) {
       this.#bakedBytes -= baked;
       throw wrapOrtError(e, graph, "compile");

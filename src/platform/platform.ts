@@ -44,6 +44,8 @@ export interface EngineSetup {
   intraOpThreads: number;
   /** Engine worker threads (0: the engine runs on the calling thread). */
   engineWorkers: number;
+  /** Intra-op threads of a lone call on an idle pool (ort-node). Default: the platform's cores. */
+  wideThreads?: number;
 }
 
 /** Prepares one kind of interpreter (loads its assets, makes its snapshot) and returns its transport. */

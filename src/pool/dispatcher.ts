@@ -65,7 +65,11 @@ export class Pool implements PoolPort {
 
   constructor(opts: PoolOptions) {
     this.#opts = opts;
-    this.engineHost = new EngineHost(opts.createEngine, (id) => this.#weightBytes(id));
+    this.engineHost = new EngineHost(
+      opts.createEngine,
+      (id) => this.#weightBytes(id),
+      () => this.#slots.reduce((n, s) => n + s.interp.pending, 0),
+    );
     this.#slots = [];
     for (let index = 0; index < opts.count; index++) {
       const interp = new Interpreter({

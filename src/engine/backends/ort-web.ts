@@ -24,6 +24,7 @@ export async function createOrtWebBackend(options: BackendOptions): Promise<Engi
   }
   return {
     name: "ort-web",
+    widens: false, // one wasm instance, one thread count: every call already gets what it has
     async createSession(model, opts = {}) {
       const session = await ort.InferenceSession.create(model, {
         executionProviders: ["wasm"],

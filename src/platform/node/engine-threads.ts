@@ -7,6 +7,14 @@
 // compiles its own sessions (a session baking weights in as initializers holds ORT's copy).
 // A thread that dies fails only the runs it had in flight and is replaced by a fresh one, which
 // is sent weights as it needs them.
+//
+// Per run, a thread is sent only the graph's key once it holds the graph (a GraphSpec of a
+// resnet is tens of KB of structured clone), and each input's elements once: copied out of the
+// host's store and transferred, not cloned. A wide run (a lone call on an idle pool, see
+// EngineHost) always goes to thread 0, so only one thread compiles all-cores sessions.
+// An inline run (a lone call's small graph, see EngineHost) runs on this thread instead: for a
+// graph that takes ORT a fraction of a millisecond, two thread switches cost more than the run,
+// and blocking this thread that briefly delays nothing else (nothing else is running).
 
 import { Worker } from "node:worker_threads";
 import type { EngineLike } from "../../bridge/engine-host.js";
@@ -14,6 +22,10 @@ import type { DType, GraphSpec } from "../../engine/graph.js";
 import { EngineError } from "../../engine/errors.js";
 import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
 import { Tensor, type TypedArray } from "../../tensor.js";
+import { Engine, type RunOptions } from "../../engine/engine.js";
+
+/** Graphs each thread keeps by key (beyond it the least recently run are dropped). */
+const GRAPHS_PER_THREAD = 512;
 
 interface Slot {
   worker: Worker;
@@ -21,6 +33,9 @@ interface Slot {
   inFlight: number;
   /** Weight storages this thread already holds. */
   weights: Set<string>;
+  /** Graph keys this thread holds (LRU order) with the storages each reads; keys to drop next run. */
+  graphs: Map<string, string[]>;
+  forget: string[];
   pending: Map<number, { resolve: (o: Record<string, Tensor>) => void; reject: (e: Error) => void }>;
 }
 
@@ -29,14 +44,19 @@ export class EngineThreads implements EngineLike {
   readonly #weights = new Map<string, { dtype: DType; bytes: Uint8Array }>();
   readonly #backend: EngineName;
   readonly #intraOpThreads: number;
+  readonly #wideThreads: number;
   #next = 1;
   #closed = false;
+  /** The engine inline runs use, on this thread; made on the first one. */
+  #inline?: Promise<Engine>;
   /** Threads replaced after dying (diagnostics). */
   replaced = 0;
 
-  constructor(backend: EngineName, count: number, intraOpThreads: number) {
+  /** `wideThreads`: intra-op threads of the sessions wide runs use (default: no wide sessions). */
+  constructor(backend: EngineName, count: number, intraOpThreads: number, wideThreads = intraOpThreads) {
     this.#backend = backend;
     this.#intraOpThreads = intraOpThreads;
+    this.#wideThreads = wideThreads;
     this.#slots = Array.from({ length: count }, () => this.#start());
   }
 
@@ -46,9 +66,9 @@ export class EngineThreads implements EngineLike {
 
   #start(): Slot {
     const worker = new Worker(new URL("./engine-worker.js", import.meta.url), {
-      workerData: { backend: this.#backend, threads: this.#intraOpThreads },
+      workerData: { backend: this.#backend, threads: this.#intraOpThreads, wideThreads: this.#wideThreads },
     });
-    const slot: Slot = { worker, ready: Promise.resolve(), inFlight: 0, weights: new Set(), pending: new Map() };
+    const slot: Slot = { worker, ready: Promise.resolve(), inFlight: 0, weights: new Set(), graphs: new Map(), forget: [], pending: new Map() };
     slot.ready = new Promise((resolve, reject) => {
       worker.once("message", () => resolve());
       worker.once("error", reject);
@@ -103,7 +123,10 @@ export class EngineThreads implements EngineLike {
 
   releaseStorage(id: string): void {
     if (!this.#weights.delete(id)) return;
+    void this.#inline?.then((e) => e.releaseStorage(id), () => {});
     for (const s of this.#slots) {
+      // The thread drops the graphs that read it on "release" (they can never run again).
+      for (const [key, storages] of s.graphs) if (storages.includes(id)) s.graphs.delete(key);
       if (s.weights.delete(id)) s.worker.postMessage({ type: "release", storages: [id] } satisfies ToEngineThread);
     }
   }
@@ -115,11 +138,13 @@ export class EngineThreads implements EngineLike {
     return n;
   }
 
-  async run(graph: GraphSpec, feeds: Record<string, Tensor>, key: string): Promise<Record<string, Tensor>> {
+  async run(graph: GraphSpec, feeds: Record<string, Tensor>, key: string, opts: RunOptions = {}): Promise<Record<string, Tensor>> {
     for (const w of graph.weights) {
       if (!this.#weights.has(w.storage)) throw new EngineError(`graph reads weight storage ${w.storage}, which is not registered`);
     }
-    const slot = this.#slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    if (opts.inline) return this.#runInline(graph, feeds, key);
+    const wide = opts.wide === true;
+    const slot = wide ? this.#slots[0]! : this.#slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     slot.inFlight++;
     try {
       await slot.ready;
@@ -136,17 +161,51 @@ export class EngineThreads implements EngineLike {
       slot.weights.add(w.storage);
     }
     const wireFeeds: Record<string, WireTensor> = {};
-    // slice(): post only the elements, not the whole buffer a view may sit in.
-    for (const [name, t] of Object.entries(feeds)) wireFeeds[name] = { dtype: t.dtype, data: t.data.slice() as TypedArray, shape: [...t.shape] };
+    const transfer: ArrayBuffer[] = [];
+    for (const name in feeds) {
+      const t = feeds[name]!;
+      // slice(): only the elements, not the whole buffer a view may sit in; then moved, not cloned.
+      const data = t.data.slice() as TypedArray;
+      wireFeeds[name] = { dtype: t.dtype, data, shape: t.shape as number[] };
+      transfer.push(data.buffer as ArrayBuffer);
+    }
+    // Send the graph only if the thread does not hold it; keep the thread's set bounded.
+    const held = slot.graphs.delete(key);
+    slot.graphs.set(key, graph.weights.map((w) => w.storage));
+    if (slot.graphs.size > GRAPHS_PER_THREAD) {
+      const oldest = slot.graphs.keys().next().value!;
+      slot.graphs.delete(oldest);
+      slot.forget.push(oldest);
+    }
     const id = this.#next++;
+    const msg: ToEngineThread = { type: "run", id, key, feeds: wireFeeds, weights };
+    if (!held) msg.graph = graph;
+    if (wide) msg.wide = true;
+    if (slot.forget.length > 0) {
+      msg.forget = slot.forget;
+      slot.forget = [];
+    }
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ type: "run", id, graph, key, feeds: wireFeeds, weights } satisfies ToEngineThread);
+      slot.worker.postMessage(msg, transfer);
     });
+  }
+
+  async #runInline(graph: GraphSpec, feeds: Record<string, Tensor>, key: string): Promise<Record<string, Tensor>> {
+    this.#inline ??= Engine.create({ backend: this.#backend, threads: this.#intraOpThreads });
+    const engine = await this.#inline;
+    for (const w of graph.weights) {
+      if (engine.hasStorage(w.storage)) continue;
+      const held = this.#weights.get(w.storage);
+      if (!held) throw new EngineError(`weight storage ${w.storage} was released while this graph waited`);
+      engine.registerStorage(w.storage, held.dtype, held.bytes, { adoptShared: true });
+    }
+    return engine.run(graph, feeds, key);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#inline?.then((e) => e.close(), () => {});
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
     this.#weights.clear();
   }

@@ -5,13 +5,16 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { parentPort, workerData } from "node:worker_threads";
 import { Engine } from "../../engine/engine.js";
+import type { GraphSpec } from "../../engine/graph.js";
 import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
 import { Tensor, type TypedArray } from "../../tensor.js";
 import { registerNodeBackends } from "./backends.js";
 
 registerNodeBackends();
-const { backend, threads } = workerData as { backend: EngineName; threads: number };
-const engine = await Engine.create({ backend, threads });
+const { backend, threads, wideThreads } = workerData as { backend: EngineName; threads: number; wideThreads?: number };
+const engine = await Engine.create({ backend, threads, wideThreads });
+/** Graphs by key: the host sends each once (ToEngineThread "run"). */
+const graphs = new Map<string, GraphSpec>();
 const port = parentPort!;
 const post = (m: FromEngineThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
@@ -25,6 +28,9 @@ let collectSoon: ReturnType<typeof setTimeout> | undefined;
 port.on("message", async (m: ToEngineThread) => {
   if (m.type === "release") {
     for (const id of m.storages) engine.releaseStorage(id);
+    // Graphs reading a released storage can never run again (the host forgot them too).
+    const gone = new Set(m.storages);
+    for (const [key, g] of graphs) if (g.weights.some((w) => gone.has(w.storage))) graphs.delete(key);
     // After the evicted sessions' release (asynchronous) has run.
     collectSoon ??= setTimeout(() => {
       collectSoon = undefined;
@@ -32,11 +38,15 @@ port.on("message", async (m: ToEngineThread) => {
     }, 50);
     return;
   }
+  if (m.forget) for (const k of m.forget) graphs.delete(k);
+  if (m.graph) graphs.set(m.key, m.graph);
   try {
+    const graph = graphs.get(m.key);
+    if (!graph) throw new Error(`engine thread: no graph held for key ${m.key}`);
     for (const w of m.weights) engine.registerStorage(w.id, w.dtype, w.bytes, { adoptShared: true });
     const feeds: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new Tensor(t.dtype, t.data, t.shape);
-    const out = await engine.run(m.graph, feeds, m.key);
+    const out = await engine.run(graph, feeds, m.key, m.wide ? { wide: true } : {});
     const outputs: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
     for (const [name, t] of Object.entries(out)) {

@@ -100,7 +100,10 @@ export const nodePlatform: Platform = {
     registerNodeBackends();
     // onnxruntime-node computes on the calling thread: engine threads let interpreters' graphs
     // run in parallel. ort-web runs on its own wasm threads, here.
-    if (name === "ort-node" && setup.engineWorkers > 0) return new EngineThreads(name, setup.engineWorkers, setup.intraOpThreads);
-    return Engine.create({ backend: name, threads: setup.intraOpThreads });
+    // A lone call on an idle pool runs on every core (EngineHost decides when; ort-web has one
+    // global thread count, so it stays as configured).
+    const wideThreads = Math.max(setup.intraOpThreads, setup.wideThreads ?? availableParallelism());
+    if (name === "ort-node" && setup.engineWorkers > 0) return new EngineThreads(name, setup.engineWorkers, setup.intraOpThreads, wideThreads);
+    return Engine.create({ backend: name, threads: setup.intraOpThreads, wideThreads });
   },
 };

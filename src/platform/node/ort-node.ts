@@ -6,16 +6,22 @@ import { wrapSession } from "../../engine/backends/ort-common.js";
 export async function createOrtNodeBackend(options: BackendOptions): Promise<EngineBackend> {
   const ort = await import("onnxruntime-node");
   const threads = options.threads ?? 1;
+  const wideThreads = Math.max(threads, options.wideThreads ?? threads);
   return {
     name: "ort-node",
+    widens: wideThreads > threads,
     async createSession(model, opts = {}) {
+      const n = opts.wide ? wideThreads : threads;
       const session = await ort.InferenceSession.create(model, {
         executionProviders: ["cpu"],
-        intraOpNumThreads: threads,
+        intraOpNumThreads: n,
         interOpNumThreads: 1,
         executionMode: "sequential",
         graphOptimizationLevel: "all",
         logSeverityLevel: 4, // failures reach the caller as EngineErrors; keep stderr quiet
+        // A session's pool threads spin after each run by default, taking cores from the other
+        // engine threads' runs; a wide session is idle whenever the pool is busy, so it sleeps.
+        ...(opts.wide ? { extra: { session: { intra_op: { allow_spinning: "0" } } } } : {}),
         ...(opts.externalData ? { externalData: opts.externalData } : {}),
       });
       return wrapSession(ort.Tensor, session);

@@ -1,0 +1,146 @@
+// A lone call on an idle pool runs on all cores ("wide"); a busy pool keeps one core per call.
+// The engine keeps a graph's wide session beside its 1-thread one; the engine host decides when
+// a run goes wide from the pool's load and the runs in flight; engine threads are sent each
+// graph once and run wide graphs on thread 0.
+
+import { afterEach, describe, expect, it } from "vitest";
+import { InterpreterManager } from "wasmdeploy";
+import { EngineHost, type EngineLike, type Requester } from "../../src/bridge/engine-host.js";
+import { Engine } from "../../src/engine/engine.js";
+import type { GraphSpec } from "../../src/engine/graph.js";
+import { structuralKey } from "../../src/engine/structural-key.js";
+import { registerNodeBackends } from "../../src/platform/node/backends.js";
+// From the build: the engine threads load their worker script next to this module.
+import { EngineThreads } from "../../dist/platform/node/engine-threads.js";
+import { registerNodeBackends as registerBuiltBackends } from "../../dist/platform/node/backends.js";
+import { Tensor as BuiltTensor } from "../../dist/tensor.js";
+import { Tensor } from "../../src/tensor.js";
+
+registerNodeBackends();
+registerBuiltBackends();
+
+// x * w + 1, with w a package weight "p1/w".
+const spec: GraphSpec = {
+  inputs: [{ name: "i0", dtype: "float32", shape: [2] }],
+  weights: [{ name: "w0", storage: "p1/w", dtype: "float32", shape: [2] }],
+  nodes: [
+    { op: "Mul", inputs: ["i0", "w0"], outputs: ["v0"] },
+    { op: "Constant", inputs: [], outputs: ["v1"], attrs: { value: { tensor: { dtype: "float32", shape: [], data: [1] } } } },
+    { op: "Add", inputs: ["v0", "v1"], outputs: ["v2"] },
+  ],
+  outputs: [{ name: "v2", dtype: "float32", shape: [2] }],
+};
+const wBytes = new Uint8Array(new Float32Array([2, 3]).buffer);
+const who: Requester = { owner: "0:1", mayUseWeights: (p) => p === "p1", charge: () => {} };
+const x = () => new Tensor("float32", new Float32Array([1, 1]), [2]);
+
+/** A real engine that notes where the host placed each run. */
+function noting(engine: EngineLike, seen: string[]): EngineLike {
+  const run = engine.run.bind(engine);
+  engine.run = (g, f, k, o) => {
+    seen.push(o?.wide ? "wide" : o?.inline ? "inline" : "narrow");
+    return run(g, f, k, o);
+  };
+  return engine;
+}
+
+describe("wide (all-cores) runs", () => {
+  const closing: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(closing.splice(0).map((c) => c.close()));
+  });
+
+  async function runVia(host: EngineHost) {
+    const id = host.put(x(), who.owner);
+    const reply = await host.handle({ kind: "run", json: JSON.stringify({ key: "k", spec, feeds: { i0: [id, 0] } }), buffers: [] }, who);
+    const out = JSON.parse(reply.json) as { storages: string[] };
+    return Array.from(host.take(out.storages[0]!, "float32", 0, [2]).data);
+  }
+
+  it("the engine compiles a graph's wide session beside its 1-thread one, with the same results", async () => {
+    const engine = await Engine.create({ backend: "ort-node", wideThreads: 2 });
+    closing.push(engine);
+    engine.registerStorage("p1/w", "float32", wBytes);
+    expect(Array.from((await engine.run(spec, { i0: x() }))["v2"]!.data)).toEqual([3, 4]);
+    expect(Array.from((await engine.run(spec, { i0: x() }, undefined, { wide: true }))["v2"]!.data)).toEqual([3, 4]);
+    expect(Array.from((await engine.run(spec, { i0: x() }, undefined, { wide: true }))["v2"]!.data)).toEqual([3, 4]);
+    expect(engine.stats().sessionsCompiled).toBe(2);
+  });
+
+  it("has no wide sessions when wideThreads is not above threads", async () => {
+    const engine = await Engine.create({ backend: "ort-node" });
+    closing.push(engine);
+    engine.registerStorage("p1/w", "float32", wBytes);
+    await engine.run(spec, { i0: x() });
+    await engine.run(spec, { i0: x() }, undefined, { wide: true });
+    expect(engine.stats().sessionsCompiled).toBe(1);
+  });
+
+  it("the host goes wide only for a lone call: pool load at most 1 and no other run in flight", async () => {
+    let load = 1;
+    const seen: string[] = [];
+    const host = new EngineHost(
+      async () => noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen),
+      (id) => (id === "p1/w" ? wBytes : undefined),
+      () => load,
+      0, // no minimum run time: this graph is tiny
+    );
+    closing.push(host);
+    // Lone runs: 1 thread first (one compiles, three are timed: what wide has to beat).
+    for (let i = 0; i < 4; i++) expect(await runVia(host)).toEqual([3, 4]);
+    load = 2;
+    expect(await runVia(host)).toEqual([3, 4]);
+    load = 1;
+    // Two runs at once (e.g. a lone call's runs overlapping another's): the second stays narrow.
+    const both = await Promise.all([runVia(host), runVia(host)]);
+    expect(both).toEqual([[3, 4], [3, 4]]);
+    expect(seen).toEqual(["narrow", "narrow", "narrow", "narrow", "narrow", "wide", "narrow"]);
+  });
+
+  it("graphs faster than the minimum on 1 thread run inline when alone, not wide", async () => {
+    const seen: string[] = [];
+    const host = new EngineHost(
+      async () => noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen),
+      (id) => (id === "p1/w" ? wBytes : undefined),
+      () => 1,
+      60_000,
+    );
+    closing.push(host);
+    for (let i = 0; i < 6; i++) await runVia(host);
+    expect(seen).toEqual(["narrow", "narrow", "narrow", "narrow", "inline", "inline"]);
+  });
+
+  it("a host that is not told the pool's load never goes wide", async () => {
+    const seen: string[] = [];
+    const host = new EngineHost(async () => noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen), (id) => (id === "p1/w" ? wBytes : undefined), undefined, 0);
+    closing.push(host);
+    for (let i = 0; i < 3; i++) await runVia(host);
+    expect(seen).toEqual(["narrow", "narrow", "narrow"]);
+  });
+
+  it("engine threads: a graph is sent once per thread; wide, narrow and inline agree; a replaced thread is sent it again", async () => {
+    const threads = new EngineThreads("ort-node", 2, 1, 2);
+    closing.push(threads);
+    threads.registerStorage("p1/w", "float32", wBytes);
+    const key = structuralKey(spec);
+    const feed = new Float32Array([5, 6, 1, 1]).subarray(2); // a view inside a larger buffer
+    const run = (wide: boolean, inline = false) => threads.run(spec, { i0: new BuiltTensor("float32", feed, [2]) }, key, { wide, inline });
+    for (const wide of [false, true, false, true, false]) expect(Array.from((await run(wide))["v2"]!.data)).toEqual([3, 4]);
+    expect(Array.from((await run(false, true))["v2"]!.data)).toEqual([3, 4]);
+    // A released weight is gone for inline runs too.
+    threads.releaseStorage("p1/w");
+    await expect(run(false, true)).rejects.toThrow(/not registered/);
+    threads.registerStorage("p1/w", "float32", wBytes);
+    // The feed was copied for the thread, not moved away from its owner.
+    expect(Array.from(feed)).toEqual([1, 1]);
+    await threads.kill(0);
+    await new Promise((r) => setTimeout(r, 50));
+    for (const wide of [true, false, false]) expect(Array.from((await run(wide))["v2"]!.data)).toEqual([3, 4]);
+  });
+
+  it("rejects a loneCallThreads that is not a positive integer before booting anything", async () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      await expect(InterpreterManager.create({ interpreters: 1, loneCallThreads: bad })).rejects.toThrow(/loneCallThreads must be a positive integer/);
+    }
+  });
+});
