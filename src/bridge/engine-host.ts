@@ -85,8 +85,8 @@ export class EngineHost {
   // "<owner>\n<key>" -> spec. Keyed by owner: a key names only a spec that this interpreter
   // generation sent itself, so one interpreter can never run another's cached graph.
   readonly #specs = new Map<string, CachedSpec>();
-  /** Weight storages registered in the engine, so a package's can be released with it. */
-  readonly #registered = new Set<string>();
+  /** Weight storages registered in the engine (id -> bytes), so a package's can be released with it. */
+  readonly #registered = new Map<string, number>();
   #next = 1;
   /** Engine runs in flight, from every interpreter. */
   #running = 0;
@@ -126,7 +126,7 @@ export class EngineHost {
     for (const [k, c] of this.#specs) if (c.spec.weights.some((w) => w.storage.startsWith(prefix))) this.#specs.delete(k);
     if (!this.#engine) return;
     const engine = await this.#engine;
-    for (const id of this.#registered) {
+    for (const id of [...this.#registered.keys()]) {
       if (!id.startsWith(prefix)) continue;
       this.#registered.delete(id);
       engine.releaseStorage(id);
@@ -178,6 +178,15 @@ export class EngineHost {
 
   get storedTensors(): number {
     return this.#store.size;
+  }
+
+  /** Bytes the engine holds: weight storages registered once per process, and live tensors. */
+  memory(): { weightBytes: number; tensorBytes: number } {
+    let weightBytes = 0;
+    for (const b of this.#registered.values()) weightBytes += b;
+    let tensorBytes = 0;
+    for (const t of this.#store.values()) tensorBytes += t.tensor.data.byteLength;
+    return { weightBytes, tensorBytes };
   }
 
   async handle(req: BridgeRequest, who: Requester): Promise<WireMessage> {
@@ -239,7 +248,7 @@ export class EngineHost {
         const bytes = this.weights(w.storage);
         if (!bytes) throw new WasmdeployError(`graph reads weight storage ${w.storage}, which no loaded package holds`);
         engine.registerStorage(w.storage, w.dtype, bytes);
-        this.#registered.add(w.storage);
+        this.#registered.set(w.storage, bytes.byteLength);
       }
     }
     const feeds: Record<string, Tensor> = {};

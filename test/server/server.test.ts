@@ -4,7 +4,7 @@
 // serving; 64 concurrent requests; batching gives the results of no batching; metrics.
 
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -403,6 +403,11 @@ describe("metrics and the repository extension", () => {
     expect(m.get('wasmdeploy_interpreters{model="tiny_gpt"}')).toBe(1);
     expect(m.get('wasmdeploy_interpreter_heap_bytes{model="tiny_gpt"}')).toBeGreaterThan(0);
     expect(m.get('wasmdeploy_interpreter_busy_seconds_total{model="tiny_gpt"}')).toBeGreaterThan(0);
+    // The weights the model's graphs read, registered once: more than nothing, less than the archive.
+    const weights = m.get('wasmdeploy_engine_weight_bytes{model="tiny_gpt"}')!;
+    expect(weights).toBeGreaterThan(10_000);
+    expect(weights).toBeLessThan(statSync(path.join(ROOT, "packages/models/tiny_gpt.pt")).size);
+    expect(m.get('wasmdeploy_engine_tensor_bytes{model="tiny_gpt"}')).toBeGreaterThanOrEqual(0);
   });
 
   it.runIf(hasTorch)("index, load (config.json from the repository), infer, unload", async () => {
