@@ -109,8 +109,8 @@ export interface ManagerStats {
     bootMs?: number;
     fromSnapshot?: boolean;
   }[];
-  /** What the engine holds for this manager: weights registered once, and live tensors (inputs, results, intermediates Python keeps). */
-  engine?: { weightBytes: number; tensorBytes: number };
+  /** Bytes the engine holds for this manager: weights registered once, and live tensors (inputs, results, intermediates Python keeps). */
+  engineBytes?: { weights: number; tensors: number };
 }
 
 
@@ -289,7 +289,7 @@ export class InterpreterManager {
   stats(): ManagerStats {
     return {
       boot: { ...this.#boot },
-      engine: this.#pool.engineHost.memory(),
+      engineBytes: this.#pool.engineHost.memory(),
       interpreters: this.#pool.interpreters.map((i) => ({
         index: i.index,
         state: i.state,

@@ -181,12 +181,12 @@ export class EngineHost {
   }
 
   /** Bytes the engine holds: weight storages registered once per process, and live tensors. */
-  memory(): { weightBytes: number; tensorBytes: number } {
-    let weightBytes = 0;
-    for (const b of this.#registered.values()) weightBytes += b;
-    let tensorBytes = 0;
-    for (const t of this.#store.values()) tensorBytes += t.tensor.data.byteLength;
-    return { weightBytes, tensorBytes };
+  memory(): { weights: number; tensors: number } {
+    let weights = 0;
+    for (const b of this.#registered.values()) weights += b;
+    let tensors = 0;
+    for (const t of this.#store.values()) tensors += t.tensor.data.byteLength;
+    return { weights, tensors };
   }
 
   async handle(req: BridgeRequest, who: Requester): Promise<WireMessage> {

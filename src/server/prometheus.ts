@@ -87,8 +87,8 @@ export function createPrometheus(models: ModelRegistry, opts: { processMetrics?:
     const s = stats(m);
     return s?.interpreters.some((i) => i.residentBytes !== undefined) ? s.interpreters.reduce((n, i) => n + (i.residentBytes ?? 0), 0) : undefined;
   });
-  perModel("wasmdeploy_engine_weight_bytes", "Weight bytes the model's engine holds (one copy for all its interpreters).", (m) => stats(m)?.engine?.weightBytes);
-  perModel("wasmdeploy_engine_tensor_bytes", "Bytes of live engine tensors (inputs, results, intermediates Python keeps) of the model.", (m) => stats(m)?.engine?.tensorBytes);
+  perModel("wasmdeploy_engine_weight_bytes", "Weight bytes the model's engine holds (one copy for all its interpreters).", (m) => stats(m)?.engineBytes?.weights);
+  perModel("wasmdeploy_engine_tensor_bytes", "Bytes of live engine tensors (inputs, results, intermediates Python keeps) of the model.", (m) => stats(m)?.engineBytes?.tensors);
   perModel("wasmdeploy_interpreter_crashes", "Interpreter crashes (each respawned) since the model loaded.", (m) =>
     stats(m)?.interpreters.reduce((n, i) => n + i.crashes, 0),
   );

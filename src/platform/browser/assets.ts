@@ -4,8 +4,7 @@
 // sources). They and the boot snapshot are kept in the Cache API under that key, so a second
 // visit compiles from Chromium's wasm code cache and restores without booting Python.
 
-import { unzipSync } from "fflate";
-import type { FileImage, WasiSnapshot } from "../../interpreter/wasi/image.js";
+import { buildFileImage, type FileImage, type WasiSnapshot } from "../../interpreter/wasi/image.js";
 
 export interface Manifest {
   key: string;
@@ -66,23 +65,8 @@ export class BrowserAssets {
   /** The read-only file tree's image: the stdlib under lib/python3.11, runtime/ beside it (as on Node). */
   async files(): Promise<FileImage> {
     const [zip, runtime] = await Promise.all([this.get(this.manifest.stdlib), this.get(this.manifest.runtime)]);
-    const parts: [string, Uint8Array][] = [];
-    for (const [name, bytes] of Object.entries(unzipSync(new Uint8Array(await zip.res.arrayBuffer())))) {
-      if (!name.endsWith("/")) parts.push([`lib/python3.11/${name}`, bytes]);
-    }
-    const enc = new TextEncoder();
-    for (const f of (await runtime.res.json()) as { path: string; source: string }[]) parts.push([`runtime/${f.path}`, enc.encode(f.source)]);
-    parts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    const data = new SharedArrayBuffer(parts.reduce((n, [, b]) => n + b.length, 0));
-    const view = new Uint8Array(data);
-    const entries: [string, number, number][] = [];
-    let off = 0;
-    for (const [p, b] of parts) {
-      view.set(b, off);
-      entries.push([p, off, b.length]);
-      off += b.length;
-    }
-    return { data, entries };
+    const stdlib = new Uint8Array(await zip.res.arrayBuffer());
+    return buildFileImage((await runtime.res.json()) as { path: string; source: string }[], stdlib);
   }
 
   private snapshotUrl(): URL {
