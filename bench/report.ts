@@ -91,6 +91,61 @@ function loadResults(): Results[] {
   return out.sort((a, b) => b.finishedAt.localeCompare(a.finishedAt));
 }
 
+interface WasiPoint {
+  system: string;
+  n: number;
+  ok: boolean;
+  allReadyMs: number;
+  pssBytes: number;
+  pythonRunsMs?: number[];
+  callMedianUs?: number;
+}
+
+interface WasiRun {
+  file: string;
+  when: string;
+  load?: number;
+  ready: Record<string, number>;
+  pss: Record<string, number>;
+  call: Record<string, number>;
+  pyRatio?: number;
+}
+
+/** bench/wasi.ts results, newest first, reduced to per-additional-interpreter numbers. */
+function loadWasiRuns(): WasiRun[] {
+  const out: WasiRun[] = [];
+  let files: string[] = [];
+  try {
+    files = readdirSync(RESULTS_DIR).filter((f) => /-wasi[^/]*\.json$/.test(f));
+  } catch {
+    /* none */
+  }
+  for (const file of files) {
+    try {
+      const r = JSON.parse(readFileSync(path.join(RESULTS_DIR, file), "utf8")) as { when: string; loadAverage?: number; points: WasiPoint[] };
+      const at = (sys: string, n: number) => r.points.find((p) => p.system === sys && p.n === n && p.ok);
+      const run: WasiRun = { file, when: r.when, load: r.loadAverage, ready: {}, pss: {}, call: {} };
+      for (const sys of ["wasi", "pyodide-trusted", "pyodide-sandboxed"]) {
+        const one = at(sys, 1);
+        const five = at(sys, 5);
+        if (one && five) {
+          run.ready[sys] = (five.allReadyMs - one.allReadyMs) / 4;
+          run.pss[sys] = (five.pssBytes - one.pssBytes) / 4 / 2 ** 20;
+        }
+        if (one?.callMedianUs !== undefined) run.call[sys] = one.callMedianUs;
+      }
+      const last = (sys: string) => at(sys, 1)?.pythonRunsMs?.at(-1);
+      const w = last("wasi");
+      const p = last("pyodide-trusted");
+      if (w !== undefined && p !== undefined) run.pyRatio = w / p;
+      out.push(run);
+    } catch {
+      /* not a bench:wasi result */
+    }
+  }
+  return out.sort((a, b) => b.when.localeCompare(a.when));
+}
+
 function usable(e: unknown): boolean {
   return !!e && typeof e === "object" && !("error" in (e as object)) && !("skipped" in (e as object));
 }
@@ -620,6 +675,43 @@ export function generateReport(): string[] {
       body.push("Before: replay off, every call records its graph op by op (the path every call took before record/replay). After: the default, calls replay the recorded graph. Measured by `bench/hops.ts`.", "");
       body.push(hopTable(data.hops), "");
     } else if (data.hops && !Array.isArray(data.hops)) failures.push({ where: "targets, hop breakdown", why: data.hops.error });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 6. WASI interpreters against Pyodide (bench/wasi.ts results, one row per run)
+  // ---------------------------------------------------------------------------------------
+  const wasiRuns = loadWasiRuns();
+  body.push("## 6. WASI interpreters against Pyodide", "");
+  if (!wasiRuns.length) body.push("Not measured yet (`npm run bench:wasi`).", "");
+  else {
+    body.push(
+      "`npm run bench:wasi` starts 1 and then 5 interpreters of each kind, each serving the same package, in one run. " +
+        "Per additional interpreter: time to ready and PSS of the whole process tree (sandbox processes included). " +
+        "Pure Python: the 5th run of a loop (after V8's tier-up), as a ratio to Pyodide trusted. One row per run, newest first; " +
+        "the load average says how busy the machine was.",
+      "",
+      "| run | load | +1 ready: WASI / Pyodide trusted / sandboxed | +1 PSS: WASI / trusted / sandboxed | pure Python, WASI vs Pyodide | trivial call: WASI / trusted / sandboxed |",
+      "|---|---|---|---|---|---|",
+    );
+    for (const r of wasiRuns) {
+      const f = (x: number | undefined, d = 0) => (x === undefined ? "—" : x.toFixed(d));
+      body.push(
+        `| ${r.file} | ${r.load === undefined ? "busy (not recorded)" : r.load.toFixed(1)} | ${f(r.ready.wasi)} / ${f(r.ready["pyodide-trusted"])} / ${f(r.ready["pyodide-sandboxed"])} ms | ` +
+          `${f(r.pss.wasi, 1)} / ${f(r.pss["pyodide-trusted"], 1)} / ${f(r.pss["pyodide-sandboxed"], 1)} MB | ${f(r.pyRatio, 2)}x | ` +
+          `${f(r.call.wasi)} / ${f(r.call["pyodide-trusted"])} / ${f(r.call["pyodide-sandboxed"])} µs |`,
+      );
+    }
+    body.push("");
+    const best = wasiRuns.find((r) => r.load !== undefined && r.load < 1) ?? wasiRuns[0]!;
+    const t = (target: string, measured: string, met: boolean | undefined) => targets.push({ target: `WASI, ${target}`, measured: `${measured} (${best.file})`, met });
+    t("one more interpreter ready in under 30 ms", `${best.ready.wasi?.toFixed(0)} ms`, best.ready.wasi === undefined ? undefined : best.ready.wasi < 30);
+    t("one more interpreter under 20 MB PSS", `${best.pss.wasi?.toFixed(1)} MB`, best.pss.wasi === undefined ? undefined : best.pss.wasi < 20);
+    t("pure Python within 1.3x of Pyodide", `${best.pyRatio?.toFixed(2)}x`, best.pyRatio === undefined ? undefined : best.pyRatio <= 1.3);
+    t(
+      "call overhead no worse than Pyodide trusted",
+      `${best.call.wasi?.toFixed(0)} vs ${best.call["pyodide-trusted"]?.toFixed(0)} µs`,
+      best.call.wasi === undefined || best.call["pyodide-trusted"] === undefined ? undefined : best.call.wasi <= best.call["pyodide-trusted"],
+    );
   }
 
   // ---------------------------------------------------------------------------------------

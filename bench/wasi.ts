@@ -11,6 +11,7 @@
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -124,6 +125,8 @@ function runChild(system: System, n: number, dist: string): Point {
 const mb = (b?: number) => (b === undefined ? "?" : (b / 2 ** 20).toFixed(1));
 
 async function main() {
+  // Recorded with the results: a busy machine makes every row here noisy.
+  const startLoad = loadavg()[0];
   const args = process.argv.slice(2);
   if (args[0] === "child") {
     const p = await child(args[1] as System, Number(args[2]), args[3]!);
@@ -166,7 +169,7 @@ async function main() {
   }
   mkdirSync(path.join(HERE, "results"), { recursive: true });
   const file = path.join(HERE, "results", `${new Date().toISOString().slice(0, 10)}-wasi.json`);
-  writeFileSync(file, `${JSON.stringify({ when: new Date().toISOString(), pyodideDist, points, rows }, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify({ when: new Date().toISOString(), loadAverage: startLoad, pyodideDist, points, rows }, null, 2)}\n`);
   console.error(`wrote ${path.relative(ROOT, file)}`);
 }
 
