@@ -218,20 +218,7 @@ export async function replayAbChild(args: AbArgs): Promise<unknown> {
         const obj = (await m.loadPackage(repoPath(e.archive))).loadPickle(e.pickle[0], e.pickle[1]);
         const inputs = e.inputs.map((f) => Tensor.fromNpy(new Uint8Array(readFileSync(repoPath(f.file)))));
         const fresh = () => inputs.map((t) => new Tensor(t.dtype, t.data, t.shape));
-        const window = async (ms: number) => {
-          const start = performance.now();
-          const until = start + ms;
-          let calls = 0;
-          let last = start;
-          await Promise.all(Array.from({ length: 2 * args.n }, async () => {
-            while (performance.now() < until) {
-              await obj.call(...fresh());
-              calls++;
-              last = performance.now();
-            }
-          }));
-          return calls / ((last - start) / 1000);
-        };
+        const window = (ms: number) => closedLoopRate(obj, fresh, 2 * args.n, ms);
         const on: number[] = [];
         const off: number[] = [];
         for (let k = 0; k < 3; k++) {
@@ -285,20 +272,7 @@ export async function wideAbChild(args: AbArgs): Promise<unknown> {
         for (const m of managers) objs.push((await m.loadPackage(repoPath(e.archive))).loadPickle(e.pickle[0], e.pickle[1]));
         const inputs = e.inputs.map((f) => Tensor.fromNpy(new Uint8Array(readFileSync(repoPath(f.file)))));
         const fresh = () => inputs.map((t) => new Tensor(t.dtype, t.data, t.shape));
-        const window = async (obj: (typeof objs)[number], ms: number) => {
-          const start = performance.now();
-          const until = start + ms;
-          let calls = 0;
-          let last = start;
-          await Promise.all(Array.from({ length: 2 * args.n }, async () => {
-            while (performance.now() < until) {
-              await obj.call(...fresh());
-              calls++;
-              last = performance.now();
-            }
-          }));
-          return calls / ((last - start) / 1000);
-        };
+        const window = (obj: (typeof objs)[number], ms: number) => closedLoopRate(obj, fresh, 2 * args.n, ms);
         const on: number[] = [];
         const off: number[] = [];
         for (let k = 0; k < 3; k++) {
@@ -320,4 +294,22 @@ export async function wideAbChild(args: AbArgs): Promise<unknown> {
     await Promise.all(managers.map((m) => m.close()));
   }
   return { rows };
+}
+
+/** Calls/s of `callers` concurrent callers calling `obj` back to back for `ms` (a closed loop). */
+async function closedLoopRate(obj: import("wasmdeploy").ReplicatedObj, inputs: () => import("wasmdeploy").Tensor[], callers: number, ms: number): Promise<number> {
+  const start = performance.now();
+  const until = start + ms;
+  let calls = 0;
+  let last = start;
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (performance.now() < until) {
+        await obj.call(...inputs());
+        calls++;
+        last = performance.now();
+      }
+    }),
+  );
+  return calls / ((last - start) / 1000);
 }
