@@ -17,6 +17,7 @@ import { buildFileImage, memoryImportMinPages, WASM_DIR } from "../platform/node
 import { WasiThreadPool } from "../platform/node/wasi/pool.js";
 import type { WasiSnapshot } from "../interpreter/wasi/image.js";
 import type { EdgeModel } from "../platform/edge/worker.js";
+import { snapshotBody, snapshotFile } from "../interpreter/wasi/snapshot-file.js";
 
 export const EDGE_USAGE = `  wasmdeploy edge --model NAME=ARCHIVE[:PACKAGE/RESOURCE] [--model ...] --out DIR [--port 8787] [--interpreters N] [--no-snapshot]
         [--model-config NAME=JSON ...]   (config.json keys for one model, e.g. '{"method":"forward","timeout_ms":500}')
@@ -40,16 +41,10 @@ export interface EdgeBuildResult {
   snapshotMs: number;
 }
 
-const SNAP_MAGIC = Buffer.from("wasmdeploy-wasi-snapshot-1\n");
-
-/** The Node snapshot cache's file layout (magic, sha256, u32 pages, u32 count, indices, pages). */
-function encodeSnapshot(s: WasiSnapshot): Buffer {
-  const head = Buffer.alloc(8 + 4 * s.index.length);
-  head.writeUInt32LE(s.pages, 0);
-  head.writeUInt32LE(s.index.length, 4);
-  s.index.forEach((p, i) => head.writeUInt32LE(p, 8 + 4 * i));
-  const body = Buffer.concat([head, new Uint8Array(s.data)]);
-  return Buffer.concat([SNAP_MAGIC, createHash("sha256").update(body).digest(), body]);
+/** The snapshot as a file (src/interpreter/wasi/snapshot-file.ts), as Node's cache stores it. */
+function encodeSnapshot(s: WasiSnapshot): Uint8Array {
+  const body = snapshotBody(s);
+  return snapshotFile(body, createHash("sha256").update(body).digest());
 }
 
 function ortWebDist(): string {

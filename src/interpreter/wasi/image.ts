@@ -10,7 +10,10 @@ export interface FileImage {
   entries: [string, number, number][];
 }
 
-/** Non-zero 64 KiB pages of linear memory after the runtime is imported. */
+/**
+ * Linear memory after the runtime is imported, as the 64 KiB pages that differ from a freshly
+ * instantiated module's memory, each stored XORed with that fresh content (WasiInstance.snapshot).
+ */
 export interface WasiSnapshot {
   /** Memory size when taken, in pages. */
   pages: number;

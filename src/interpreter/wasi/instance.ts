@@ -18,6 +18,7 @@ interface Exports {
   wd_call(req: number, len: number): number;
   wd_interrupt(sig: number): void;
   wd_set_limit(pages: number): void;
+  wd_scrub(): number;
 }
 
 /** The instance failed as a whole (trap, memory limit, runtime error): it must be replaced. */
@@ -89,6 +90,8 @@ export class WasiInstance {
   private readonly exports: Exports;
   private callLimit = 0;
   private stash?: Uint8Array;
+  /** Non-zero pages as instantiation left them (set by boot(); snapshot() stores the difference). */
+  private fresh?: Map<number, Uint8Array>;
   /** wd_call through WebAssembly.promising, when the bridge is async (JSPI). */
   private readonly callPromising?: (req: number, len: number) => Promise<number>;
 
@@ -181,6 +184,13 @@ export class WasiInstance {
 
   /** Cold start: run C constructors and start Python (the snapshot is taken after this). */
   boot(): void {
+    // What instantiation put in memory (the data segments), for snapshot() to diff against.
+    const mem = new Uint8Array(this.memory.buffer);
+    this.fresh = new Map();
+    for (let p = 0; p < mem.byteLength / PAGE; p++) {
+      const page = mem.subarray(p * PAGE, (p + 1) * PAGE);
+      if (!isZero(page)) this.fresh.set(p, page.slice());
+    }
     this.guard(() => {
       this.exports._initialize();
       const rc = this.exports.wd_init();
@@ -188,25 +198,22 @@ export class WasiInstance {
     });
   }
 
-  /** Warm start: lay the snapshot's pages over fresh memory instead of booting. */
+  /**
+   * Warm start: lay the snapshot over fresh memory instead of booting. Stored pages are XORed
+   * with the fresh content (snapshot()): within the memory the module was instantiated with,
+   * XOR them in; above it, fresh memory is zero, so they are the content itself.
+   */
   restore(snap: WasiSnapshot, eager: boolean): void {
     const initialPages = this.memory.buffer.byteLength / PAGE;
     if (snap.pages > initialPages) this.memory.grow(snap.pages - initialPages);
-    const mem = new Uint8Array(this.memory.buffer);
+    const buffer = this.memory.buffer;
+    const mem = new Uint8Array(buffer);
     const data = new Uint8Array(snap.data, snap.dataOffset ?? 0, snap.index.length * PAGE);
-    // Pages the data segments filled at instantiation but the snapshot has as zero.
-    let k = 0;
-    for (let page = 0; page < initialPages; page++) {
-      if (k < snap.index.length && snap.index[k] === page) {
-        k++;
-        continue;
-      }
-      const view = mem.subarray(page * PAGE, (page + 1) * PAGE);
-      if (!isZero(view)) view.fill(0);
-    }
     for (let i = 0; i < snap.index.length; i++) {
       const page = snap.index[i]!;
-      mem.set(data.subarray(i * PAGE, (i + 1) * PAGE), page * PAGE);
+      const stored = data.subarray(i * PAGE, (i + 1) * PAGE);
+      if (page >= initialPages) mem.set(stored, page * PAGE);
+      else xorInto(new Uint8Array(buffer, page * PAGE, PAGE), stored);
     }
     this.afterBoot(eager);
   }
@@ -218,14 +225,30 @@ export class WasiInstance {
     });
   }
 
+  /**
+   * The pages of a booted instance, to restore others from. Python's garbage is collected and
+   * the memory malloc holds free is zeroed first (wd_scrub): freed memory keeps old bytes, which
+   * would ship in the snapshot and be copied into every instance restored from it.
+   */
   snapshot(): WasiSnapshot {
+    if (!this.fresh) throw new InstanceFault("only a cold-booted instance can be snapshotted");
+    this.guard(() => this.exports.wd_scrub());
     const mem = new Uint8Array(this.memory.buffer);
     const pages = mem.byteLength / PAGE;
+    const stored: Uint8Array[] = [];
     const index: number[] = [];
-    for (let p = 0; p < pages; p++) if (!isZero(mem.subarray(p * PAGE, (p + 1) * PAGE))) index.push(p);
+    for (let p = 0; p < pages; p++) {
+      const page = mem.subarray(p * PAGE, (p + 1) * PAGE);
+      const fresh = this.fresh.get(p);
+      if (fresh ? equalBytes(page, fresh) : isZero(page)) continue;
+      const diff = page.slice();
+      if (fresh) xorInto(diff, fresh);
+      stored.push(diff);
+      index.push(p);
+    }
     const data = new SharedArrayBuffer(index.length * PAGE);
     const out = new Uint8Array(data);
-    index.forEach((p, i) => out.set(mem.subarray(p * PAGE, (p + 1) * PAGE), i * PAGE));
+    stored.forEach((d, i) => out.set(d, i * PAGE));
     return { pages, index: Int32Array.from(index), data };
   }
 
@@ -354,6 +377,24 @@ export class WasiInstance {
       throw new InstanceFault(`${what}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+}
+
+/** dst ^= src, a word at a time when both are 4-aligned (a snapshot read in place may not be). */
+function xorInto(dst: Uint8Array, src: Uint8Array): void {
+  if (dst.byteOffset % 4 === 0 && src.byteOffset % 4 === 0 && dst.length % 4 === 0) {
+    const d = new Int32Array(dst.buffer, dst.byteOffset, dst.length / 4);
+    const s = new Int32Array(src.buffer, src.byteOffset, src.length / 4);
+    for (let i = 0; i < d.length; i++) d[i]! ^= s[i]!;
+  } else {
+    for (let i = 0; i < dst.length; i++) dst[i]! ^= src[i]!;
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const x = new Int32Array(a.buffer, a.byteOffset, a.byteLength / 4);
+  const y = new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 function isZero(view: Uint8Array): boolean {

@@ -5,6 +5,7 @@
 // visit compiles from Chromium's wasm code cache and restores without booting Python.
 
 import { buildFileImage, type FileImage, type WasiSnapshot } from "../../interpreter/wasi/image.js";
+import { parseSnapshotFile, snapshotBody, snapshotFile } from "../../interpreter/wasi/snapshot-file.js";
 
 export interface Manifest {
   key: string;
@@ -15,7 +16,6 @@ export interface Manifest {
 }
 
 const CACHE_PREFIX = "wasmdeploy-";
-const SNAP_MAGIC = new TextEncoder().encode("wasmdeploy-wasi-snapshot-1\n");
 
 /** The Cache API where the page may use it (secure contexts), else undefined. */
 async function openCache(key: string): Promise<Cache | undefined> {
@@ -77,38 +77,18 @@ export class BrowserAssets {
   async readSnapshot(): Promise<WasiSnapshot | undefined> {
     const res = await this.cache?.match(this.snapshotUrl());
     if (!res) return undefined;
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    const head = SNAP_MAGIC.length + 32;
-    if (bytes.length < head + 8 || SNAP_MAGIC.some((b, i) => bytes[i] !== b)) return undefined;
-    const body = bytes.subarray(head);
-    const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
-    if (sum.some((b, i) => bytes[SNAP_MAGIC.length + i] !== b)) return undefined;
-    const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    const pages = dv.getUint32(0, true);
-    const count = dv.getUint32(4, true);
-    const dataAt = 8 + 4 * count;
-    if (body.length !== dataAt + count * 65536) return undefined;
-    const index = new Int32Array(count);
-    for (let i = 0; i < count; i++) index[i] = dv.getUint32(8 + 4 * i, true);
-    const data = new SharedArrayBuffer(count * 65536);
-    new Uint8Array(data).set(body.subarray(dataAt));
-    return { pages, index, data };
+    const parsed = parseSnapshotFile(new Uint8Array(await res.arrayBuffer()));
+    if (typeof parsed === "string") return undefined;
+    const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", parsed.body));
+    if (sum.some((b, i) => parsed.sha256[i] !== b)) return undefined;
+    return parsed.snapshot;
   }
 
-  /** Same layout as Node's snapshot file: magic, sha256 of the rest, pages, count, indices, pages. */
+  /** The layout of src/interpreter/wasi/snapshot-file.ts, as Node's disk cache has it. */
   async writeSnapshot(s: WasiSnapshot): Promise<void> {
     if (!this.cache) return;
-    const body = new Uint8Array(8 + 4 * s.index.length + s.data.byteLength);
-    const dv = new DataView(body.buffer);
-    dv.setUint32(0, s.pages, true);
-    dv.setUint32(4, s.index.length, true);
-    s.index.forEach((p, i) => dv.setUint32(8 + 4 * i, p, true));
-    body.set(new Uint8Array(s.data), 8 + 4 * s.index.length);
-    const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
-    const file = new Uint8Array(SNAP_MAGIC.length + 32 + body.length);
-    file.set(SNAP_MAGIC, 0);
-    file.set(sum, SNAP_MAGIC.length);
-    file.set(body, SNAP_MAGIC.length + 32);
+    const body = snapshotBody(s);
+    const file = snapshotFile(body, new Uint8Array(await crypto.subtle.digest("SHA-256", body)));
     // An unwritable cache (quota, private mode) costs the next visit a cold boot, nothing more.
     await this.cache.put(this.snapshotUrl(), new Response(file)).catch(() => undefined);
   }

@@ -3,6 +3,7 @@
 // Wasm arrives compiled (workerd refuses to compile bytes at run time); the rest is bytes.
 
 import type { FileImage, WasiSnapshot } from "../../interpreter/wasi/image.js";
+import { parseSnapshotFile } from "../../interpreter/wasi/snapshot-file.js";
 
 export type { FileImage, WasiSnapshot };
 
@@ -29,24 +30,13 @@ export function fileImage(index: [string, number, number][], blob: ArrayBuffer):
   return { data: blob as unknown as SharedArrayBuffer, entries: index };
 }
 
-const MAGIC = new TextEncoder().encode("wasmdeploy-wasi-snapshot-1\n");
-
 /**
- * Reads a snapshot in the Node snapshot cache's file layout (src/platform/node/wasi/pool.ts):
- * magic, sha256 of the rest, u32 pages, u32 count, count u32 page indices, the pages. The
- * checksum is not recomputed here: the file was made at build time and ships with the worker.
+ * Reads a snapshot file (src/interpreter/wasi/snapshot-file.ts). The checksum is not recomputed
+ * here: the file was made at build time and ships with the worker. Pages are read in place: the
+ * file's bytes stay in memory anyway, a copy would double them.
  */
 export function decodeSnapshot(file: ArrayBuffer): WasiSnapshot {
-  const bytes = new Uint8Array(file);
-  for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) throw new Error("not a wasmdeploy WASI snapshot");
-  const at = MAGIC.length + 32;
-  const dv = new DataView(file, at);
-  const pages = dv.getUint32(0, true);
-  const count = dv.getUint32(4, true);
-  const index = new Int32Array(count);
-  for (let i = 0; i < count; i++) index[i] = dv.getUint32(8 + 4 * i, true);
-  const dataAt = at + 8 + 4 * count;
-  if (bytes.length !== dataAt + count * 65536) throw new Error("truncated WASI snapshot");
-  // Pages are read in place: the module's bytes stay in memory anyway, a copy would double them.
-  return { pages, index, data: file as unknown as SharedArrayBuffer, dataOffset: dataAt };
+  const parsed = parseSnapshotFile(new Uint8Array(file), true);
+  if (typeof parsed === "string") throw new Error(`${parsed}: rebuild the project with this version's \`wasmdeploy edge\``);
+  return parsed.snapshot;
 }

@@ -12,6 +12,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { MessageChannel, Worker } from "node:worker_threads";
 import type { RuntimeFile } from "../assets.js";
+import { parseSnapshotFile, snapshotBody, snapshotFile } from "../../../interpreter/wasi/snapshot-file.js";
 import type { Transport, TransportHandlers } from "../../../interpreter/transport.js";
 import type { ToInterpreter } from "../../../protocol.js";
 import { serveBridge } from "../transports.js";
@@ -19,7 +20,6 @@ import { type WasiAssets, wasiAssets } from "./assets.js";
 import type { FromThread, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
 
 const THREAD_URL = new URL("./thread.js", import.meta.url);
-const SNAP_MAGIC = Buffer.from("wasmdeploy-wasi-snapshot-1\n");
 
 export interface WasiSpawnOptions {
   /** Debug mode of the torch layer: materialize after every op. */
@@ -109,7 +109,7 @@ export class WasiThreadPool {
     if (opts.snapshotDir) this.snapshotFile = path.join(opts.snapshotDir, `wasi-${this.assets.key}.snapshot`);
   }
 
-  /** File layout: magic, sha256 of the rest, u32 pages, u32 count, count u32 page indices, the pages. */
+  /** The cached snapshot (src/interpreter/wasi/snapshot-file.ts has the layout), if it is whole. */
   private readCached(): WasiSnapshot | undefined {
     if (!this.snapshotFile) return undefined;
     let bytes: Buffer;
@@ -118,32 +118,20 @@ export class WasiThreadPool {
     } catch {
       return undefined;
     }
-    // A truncated, corrupt or foreign file is ignored (and replaced by a fresh snapshot).
-    const body = bytes.subarray(SNAP_MAGIC.length + 32);
-    if (bytes.length < SNAP_MAGIC.length + 40 || !bytes.subarray(0, SNAP_MAGIC.length).equals(SNAP_MAGIC)) return undefined;
-    if (!createHash("sha256").update(body).digest().equals(bytes.subarray(SNAP_MAGIC.length, SNAP_MAGIC.length + 32))) return undefined;
-    const pages = body.readUInt32LE(0);
-    const count = body.readUInt32LE(4);
-    const dataAt = 8 + 4 * count;
-    if (body.length !== dataAt + count * 65536) return undefined;
-    const index = new Int32Array(count);
-    for (let i = 0; i < count; i++) index[i] = body.readUInt32LE(8 + 4 * i);
-    const data = new SharedArrayBuffer(count * 65536);
-    new Uint8Array(data).set(body.subarray(dataAt));
-    return { pages, index, data };
+    // A truncated, corrupt, older or foreign file is ignored (and replaced by a fresh snapshot).
+    const parsed = parseSnapshotFile(bytes);
+    if (typeof parsed === "string") return undefined;
+    if (!createHash("sha256").update(parsed.body).digest().equals(parsed.sha256)) return undefined;
+    return parsed.snapshot;
   }
 
   private writeCached(s: WasiSnapshot) {
     if (!this.snapshotFile) return;
     try {
-      const head = Buffer.alloc(8 + 4 * s.index.length);
-      head.writeUInt32LE(s.pages, 0);
-      head.writeUInt32LE(s.index.length, 4);
-      s.index.forEach((p, i) => head.writeUInt32LE(p, 8 + 4 * i));
-      const body = Buffer.concat([head, new Uint8Array(s.data)]);
+      const body = snapshotBody(s);
       mkdirSync(path.dirname(this.snapshotFile), { recursive: true });
       const tmp = `${this.snapshotFile}.${process.pid}.tmp`;
-      writeFileSync(tmp, Buffer.concat([SNAP_MAGIC, createHash("sha256").update(body).digest(), body]));
+      writeFileSync(tmp, snapshotFile(body, createHash("sha256").update(body).digest()));
       renameSync(tmp, this.snapshotFile); // atomic for concurrent readers
     } catch {
       // An unwritable cache costs the next process a cold boot, nothing more.
