@@ -1,16 +1,11 @@
 // The edge platform: one isolate (workerd, Cloudflare Workers) with no file system and no
 // threads. Interpreters are WASI CPython instances in the isolate (JSPI for the engine bridge),
 // the engine is ort-web in the same isolate, files arrive as imported modules (assets.ts).
-//
-// It runs the pool directly rather than through InterpreterManager: the manager module picks
-// Node's platform at import time, and importing it would pull node: modules into the bundle.
+// edgeWorker() installs it, and models run under InterpreterManager as on Node.
 
 import { Engine } from "../../engine/engine.js";
-import { ClosedError, PackageFormatError } from "../../errors.js";
-import type { ManagerStats } from "../../manager.js";
-import { parseTorchPackage } from "../../package/archive.js";
-import { makePackage } from "../../package.js";
-import { Pool } from "../../pool/dispatcher.js";
+import { PackageFormatError } from "../../errors.js";
+import { InterpreterManager } from "../../manager.js";
 import type { ModelRuntime } from "../../server/model.js";
 import { splitPickle } from "../../server/config.js";
 import type { ModelLoader, ModelSpec } from "../../server/registry.js";
@@ -45,68 +40,40 @@ export function edgePlatform(assets: EdgeAssets): Platform {
   };
 }
 
-/** Models from archives the worker imported: `spec.source` names one of `archives`. */
-export function edgeLoader(platform: Platform, archives: Record<string, Uint8Array>, onOutput?: (model: string, text: string) => void): ModelLoader {
+/**
+ * Models from archives the worker imported (`spec.source` names one of `archives`): one
+ * InterpreterManager per model, as on Node, over the platform installed by edgeWorker().
+ */
+export function edgeLoader(archives: Record<string, Uint8Array>): ModelLoader {
   return {
     async open(spec: ModelSpec): Promise<ModelRuntime> {
       const bytes = archives[spec.source];
       if (!bytes) throw new PackageFormatError("no such archive in this worker", spec.source);
       const c = spec.config;
-      const started = Date.now();
-      const prepared = await platform.prepareInterpreters({
-        kind: "wasi",
-        isolation: "trusted",
-        sandboxJsHeapMb: 0,
+      const manager = await InterpreterManager.create({
         interpreters: c.interpreters,
+        interpreter: "wasi",
+        isolation: "trusted",
+        engine: "ort-web",
         memoryLimitMb: c.memory_limit_mb,
-        eager: false,
+        engineMemoryPerCallMb: c.engine_memory_mb,
+        engineWorkers: 0,
+        onOutput: (i, _s, text) => console.error(`[${spec.name} ${i}] ${text.trimEnd()}`),
       });
-      const pool = new Pool({
-        count: c.interpreters,
-        spawn: prepared.spawn,
-        sandboxed: false,
-        eager: false,
-        interruptGraceMs: 1000,
-        onOutput: (i, _s, text) => (onOutput ? onOutput(spec.name, text) : platform.writeStderr(`[${spec.name} ${i}] ${text}`)),
-        defaults: { memoryLimitMb: c.memory_limit_mb, engineMemoryPerCallMb: c.engine_memory_mb },
-        engineName: "ort-web",
-        createEngine: () => platform.createEngine("ort-web", { intraOpThreads: 1, engineWorkers: 0 }),
-      });
-      let firstReadyMs = 0;
       try {
-        await pool.ready(() => {
-          firstReadyMs ||= Date.now() - started;
-        });
-        const archive = parseTorchPackage(bytes, spec.source);
-        const { pkg, ref } = makePackage(pool, "p1", archive, {});
-        pool.addPackage(ref);
+        const pkg = await manager.loadPackage(bytes);
         const [pkgName, resource] = splitPickle(c.pickle);
         const obj = pkg.loadPickle(pkgName, resource);
-        const boot = { ...prepared.stats, firstReadyMs, allReadyMs: Date.now() - started };
         return {
           call(args, timeoutMs) {
-            if (pool.closed) throw new ClosedError("the model was unloaded");
             const o = timeoutMs === undefined ? obj : obj.withOptions({ timeoutMs });
             return c.method ? o.callMethod(c.method, ...args) : o.call(...args);
           },
-          stats: (): ManagerStats => ({
-            boot,
-            interpreters: pool.interpreters.map((i) => ({
-              index: i.index,
-              state: i.state,
-              generation: i.generation,
-              load: pool.load(i),
-              completed: i.completed,
-              crashes: i.crashes,
-              heapBytes: i.heapBytes,
-              bootMs: i.lastBoot?.bootMs,
-              fromSnapshot: i.lastBoot?.fromSnapshot,
-            })),
-          }),
-          close: () => pool.close(),
+          stats: () => manager.stats(),
+          close: () => manager.close(),
         };
       } catch (e) {
-        await pool.close();
+        await manager.close();
         throw e;
       }
     },

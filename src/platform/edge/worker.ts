@@ -6,6 +6,7 @@ import { parseConfig, DEFAULT_CONFIG } from "../../server/config.js";
 import { createHandler, type FetchHandler } from "../../server/handler.js";
 import { ModelRegistry, type ModelSpec } from "../../server/registry.js";
 import type { EdgeAssets } from "./assets.js";
+import { installPlatform } from "../installed.js";
 import { edgeLoader, edgePlatform } from "./index.js";
 import { ortMemoryBytes } from "./ort.js";
 
@@ -36,8 +37,8 @@ export function edgeWorker(init: EdgeWorkerInit): WorkerExport {
   let assets: EdgeAssets | undefined;
   const start = async (): Promise<FetchHandler> => {
     assets = init.assets();
-    const platform = edgePlatform(assets);
-    const models = new ModelRegistry(edgeLoader(platform, init.archives));
+    installPlatform(edgePlatform(assets));
+    const models = new ModelRegistry(edgeLoader(init.archives));
     registry = models;
     const specs: ModelSpec[] = init.models.map((m) => ({ name: m.name, version: "1", source: m.archive, config: parseConfig(m.config, { ...DEFAULT_CONFIG, isolation: "trusted" }, `model ${m.name}`) }));
     // Models load before the first answer: the first request pays for booting them.
