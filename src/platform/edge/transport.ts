@@ -36,8 +36,9 @@ export function edgeTransports(assets: EdgeAssets, opts: EdgeSpawnOptions): Tran
     };
     // Start after the pool has attached its handlers (it expects an asynchronous "ready").
     const started = Date.now();
-    const booting = Promise.resolve().then(() => {
+    const booting = Promise.resolve().then(async () => {
       try {
+        const snapshot = await assets.snapshot?.();
         wi = new WasiInstance(assets.python, assets.minPages, tree, opts.memoryMaxBytes, {
           output: (stream, text) => emit({ type: "stdout", stream, text }),
           interrupt: () => {
@@ -64,7 +65,7 @@ export function edgeTransports(assets: EdgeAssets, opts: EdgeSpawnOptions): Tran
             return [reply.json, reply.buffers];
           },
         });
-        if (assets.snapshot) wi.restore(assets.snapshot, Boolean(boot.eager));
+        if (snapshot) wi.restore(snapshot, Boolean(boot.eager));
         else {
           wi.boot();
           wi.afterBoot(Boolean(boot.eager));
