@@ -4,7 +4,8 @@
 // - cold start, one model (mobilenet_v3_small), median of --runs fresh workerd processes, by
 //   phase: spawned -> port open -> first /v2/health/live answer (the first request restores the
 //   interpreter and parses the archive) -> first /infer answer (unpickling, recording, ort-web's
-//   first instantiation and session, the run) -> a second /infer (warm, for reference). Layouts:
+//   first instantiation and session, the run) -> a second /infer (warm, for reference); and
+//   inside the isolate, what GET /edge/timings reports for those phases. Layouts:
 //   the data files read from ASSETS (the default), the same with workerd's binary config
 //   (`workerd compile --config-only`), the data embedded as modules (--embed-data, the layout
 //   before ASSETS), and no snapshot (--no-snapshot);
@@ -21,6 +22,7 @@
 // Results: bench/results/<date>-edge.json and tables on stdout.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { loadavg, tmpdir } from "node:os";
@@ -104,6 +106,8 @@ async function stop(p: ChildProcess): Promise<void> {
 }
 
 interface ColdRun {
+  /** Inside the isolate (GET /edge/timings after the first answer), ms. */
+  phases: Record<string, number>;
   portMs: number;
   healthMs: number;
   firstInferMs: number;
@@ -132,12 +136,32 @@ async function coldStart(dir: string, port: number, binary: boolean, model: stri
     const firstInferMs = performance.now() - t0;
     if (s1 !== 200) throw new Error(`cold infer: ${s1}`);
     const rssFirstAnswer = rssBytes(p.pid!);
+    const phases = isolatePhases((await (await fetch(`${url}/edge/timings`)).json()) as { phase: string; startMs: number; ms: number }[]);
     const t2 = performance.now();
     await post(`${url}/v2/models/${model}/infer`, payload);
-    return { portMs, healthMs, firstInferMs, secondInferMs: performance.now() - t2, rssPortOpen, rssFirstAnswer };
+    return { phases, portMs, healthMs, firstInferMs, secondInferMs: performance.now() - t2, rssPortOpen, rssFirstAnswer };
   } finally {
     await stop(p);
   }
+}
+
+/** The isolate's phases up to the first answer, by what they are (the first /infer is one host "call"). */
+function isolatePhases(list: { phase: string; startMs: number; ms: number }[]): Record<string, number> {
+  const first = (re: RegExp) => list.find((p) => re.test(p.phase));
+  const call = first(/host request "call"/);
+  const inCall = (p: { startMs: number }) => call !== undefined && p.startMs >= call.startMs && p.startMs <= call.startMs + call.ms;
+  const sum = (re: RegExp) => list.filter((p) => re.test(p.phase) && inCall(p)).reduce((n, p) => n + p.ms, 0);
+  const engine = sum(/engine request/);
+  return {
+    "read the data files": first(/read the data files/)?.ms ?? NaN,
+    "restore the interpreter": first(/interpreter: /)?.ms ?? NaN,
+    "load the package (Python)": first(/host request "load_package"/)?.ms ?? NaN,
+    "first call: Python (unpickle, record, export the graph)": (call?.ms ?? NaN) - engine,
+    "first call: ort-web instantiate": sum(/ort-web: instantiate/),
+    "first call: ort-web session create": sum(/ort-web: create a session/),
+    "first call: ort-web run": sum(/ort-web: run/),
+    "first call: rest of the engine requests (graph build, copies)": engine - sum(/ort-web: /),
+  };
 }
 
 async function warmLatency(call: () => Promise<number>): Promise<number[]> {
@@ -171,6 +195,7 @@ interface SizeRow {
   gzip: number;
   brotli: number;
 }
+const compressed = new Map<string, { gzip: number; brotli: number }>();
 function sizes(dir: string): SizeRow[] {
   const rows: SizeRow[] = [];
   const walk = (d: string) => {
@@ -179,12 +204,17 @@ function sizes(dir: string): SizeRow[] {
       if (statSync(p).isDirectory()) walk(p);
       else if (f !== "config.bin") {
         const b = readFileSync(p);
-        rows.push({
-          file: path.relative(dir, p),
-          raw: b.length,
-          gzip: gzipSync(b, { level: 9 }).length,
-          brotli: brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: b.length } }).length,
-        });
+        // The projects share most files; brotli -q 11 is slow, so each content is compressed once.
+        const key = createHash("sha256").update(b).digest("hex");
+        let c = compressed.get(key);
+        if (!c) {
+          c = {
+            gzip: gzipSync(b, { level: 9 }).length,
+            brotli: brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: b.length } }).length,
+          };
+          compressed.set(key, c);
+        }
+        rows.push({ file: path.relative(dir, p), raw: b.length, ...c });
       }
     }
   };
@@ -311,7 +341,7 @@ async function main() {
   writeFileSync(out, JSON.stringify(results, null, 1));
 
   const lines: string[] = [];
-  const med = (xs: ColdRun[], k: keyof ColdRun) => median(xs.map((r) => r[k]));
+  const med = (xs: ColdRun[], k: Exclude<keyof ColdRun, "phases">) => median(xs.map((r) => r[k]));
   lines.push(
     `cold start, one model, median of ${RUNS} (load average ${coldLoad.join(" ")} before, ${load().join(" ")} at the end)`,
     "| layout | port open | first health answer | first /infer answer (min-max) | second /infer | RSS at port open | RSS at first answer |",
@@ -323,6 +353,10 @@ async function main() {
     lines.push(
       `| ${l.name} | ${f1(med(r, "portMs"))} ms | ${f1(med(r, "healthMs"))} ms | ${f1(median(first))} ms (${f1(Math.min(...first))}-${f1(Math.max(...first))}) | ${f1(med(r, "secondInferMs"))} ms | ${f1(med(r, "rssPortOpen") / MB)} MB | ${f1(med(r, "rssFirstAnswer") / MB)} MB |`,
     );
+  }
+  lines.push("", "inside the isolate, first request and first /infer (median ms, GET /edge/timings)", `| phase | ${layouts.map((l) => l.name).join(" | ")} |`, `|---|${layouts.map(() => "---:").join("|")}|`);
+  for (const k of Object.keys(coldRuns[layouts[0]!.name]![0]!.phases)) {
+    lines.push(`| ${k} | ${layouts.map((l) => f1(median(coldRuns[l.name]!.map((r) => r.phases[k]!)))).join(" | ")} |`);
   }
   lines.push("", `memory, one model after ${CALLS + 5} calls (load average ${(memory.loadavg as number[]).join(" ")})`, "| layout | RSS MB | anonymous MB | isolate: interpreter | ort-web | snapshot held | file image | archives |", "|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const l of layouts.slice(0, 3)) {

@@ -9,6 +9,7 @@ import type { EdgeAssets } from "./assets.js";
 import { installPlatform } from "../installed.js";
 import { edgeLoader, edgePlatform } from "./index.js";
 import { ortMemoryBytes } from "./ort.js";
+import { phaseTimings, recordPhase, timingOrigin } from "./timings.js";
 
 /** One served model as `wasmdeploy edge` wrote it into the manifest. */
 export interface EdgeModel {
@@ -59,13 +60,18 @@ export function edgeWorker(init: EdgeWorkerInit): WorkerExport {
   let registry: ModelRegistry | undefined;
   let inputs: EdgeInputs | undefined;
   const start = async (env: Record<string, unknown>): Promise<FetchHandler> => {
+    timingOrigin();
+    let t = performance.now();
     inputs = await init.load(env);
+    recordPhase("read the data files (ASSETS fetch or modules)", t);
     installPlatform(edgePlatform(inputs.assets));
     const models = new ModelRegistry(edgeLoader(inputs.archives));
     registry = models;
     const specs: ModelSpec[] = init.models.map((m) => ({ name: m.name, version: "1", source: m.archive, config: parseConfig(m.config, { ...DEFAULT_CONFIG, isolation: "trusted" }, `model ${m.name}`) }));
     // Models load before the first answer: the first request pays for booting them.
+    t = performance.now();
     await Promise.allSettled(specs.map((s) => models.loadSpec(s)));
+    recordPhase("load the models (interpreters restored, archives parsed; pickles load at first call)", t);
     return createHandler({ registry: models, serverName: "wasmdeploy-edge", serverVersion: init.serverVersion });
   };
   return {
@@ -75,7 +81,9 @@ export function edgeWorker(init: EdgeWorkerInit): WorkerExport {
         throw e;
       });
       const h = await handler;
-      if (new URL(req.url).pathname === "/edge/memory") return memoryReport();
+      const route = new URL(req.url).pathname;
+      if (route === "/edge/memory") return memoryReport();
+      if (route === "/edge/timings") return new Response(JSON.stringify(phaseTimings()), { headers: { "content-type": "application/json" } });
       return h(req);
     },
   };
