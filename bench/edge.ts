@@ -151,7 +151,7 @@ function isolatePhases(list: { phase: string; startMs: number; ms: number }[]): 
   const call = first(/host request "call"/);
   const inCall = (p: { startMs: number }) => call !== undefined && p.startMs >= call.startMs && p.startMs <= call.startMs + call.ms;
   const sum = (re: RegExp) => list.filter((p) => re.test(p.phase) && inCall(p)).reduce((n, p) => n + p.ms, 0);
-  const engine = sum(/engine request/);
+  const engine = sum(/^engine request/);
   return {
     "read the data files": first(/read the data files/)?.ms ?? NaN,
     "restore the interpreter": first(/interpreter: /)?.ms ?? NaN,
