@@ -1,10 +1,10 @@
 // The edge platform: one isolate (workerd, Cloudflare Workers) with no file system and no
 // threads. Interpreters are WASI CPython instances in the isolate (JSPI for the engine bridge),
-// the engine is ort-web in the same isolate, files arrive as imported modules (assets.ts).
-// edgeWorker() installs it, and models run under InterpreterManager as on Node.
+// the engine is ort-web in the same isolate, code arrives as imported modules and data as
+// buffers read at the first request (assets.ts). edgeWorker() installs it, and models run
+// under InterpreterManager as on Node.
 
 import { Engine } from "../../engine/engine.js";
-import { PackageFormatError } from "../../errors.js";
 import { InterpreterManager } from "../../manager.js";
 import type { ModelRuntime } from "../../server/model.js";
 import { splitPickle } from "../../server/config.js";
@@ -19,12 +19,15 @@ export { decodeSnapshot, type EdgeAssets, fileImage } from "./assets.js";
 /** Linear memory cap of one interpreter when the model's config sets none: the isolate has 128 MB in all. */
 const DEFAULT_INSTANCE_MAX_MB = 96;
 
-export function edgePlatform(assets: EdgeAssets): Platform {
+/** `archives`: the worker's archives by name, the only files there are (readFile serves them). */
+export function edgePlatform(assets: EdgeAssets, archives: Record<string, Uint8Array>): Platform {
   registerEdgeOrt(assets.ort, assets.ortWasm);
   return {
     cores: () => 1,
     readFile: async (p) => {
-      throw Object.assign(new Error(`no file system at the edge (${p})`), { code: "ENOENT" });
+      const bytes = Object.hasOwn(archives, String(p)) ? archives[String(p)] : undefined;
+      if (!bytes) throw Object.assign(new Error(`no file system at the edge, and no archive ${String(p)} in this worker`), { code: "ENOENT" });
+      return bytes;
     },
     writeStderr: (text) => console.error(text),
     async prepareInterpreters(setup) {
@@ -41,14 +44,12 @@ export function edgePlatform(assets: EdgeAssets): Platform {
 }
 
 /**
- * Models from archives the worker imported (`spec.source` names one of `archives`): one
- * InterpreterManager per model, as on Node, over the platform installed by edgeWorker().
+ * Models from the worker's archives (`spec.source` names one; the platform's readFile serves
+ * it): one InterpreterManager per model, as on Node, over the platform edgeWorker() installed.
  */
-export function edgeLoader(archives: Record<string, Uint8Array>): ModelLoader {
+export function edgeLoader(): ModelLoader {
   return {
     async open(spec: ModelSpec): Promise<ModelRuntime> {
-      const bytes = archives[spec.source];
-      if (!bytes) throw new PackageFormatError("no such archive in this worker", spec.source);
       const c = spec.config;
       const manager = await InterpreterManager.create({
         interpreters: c.interpreters,
@@ -61,7 +62,7 @@ export function edgeLoader(archives: Record<string, Uint8Array>): ModelLoader {
         onOutput: (i, _s, text) => console.error(`[${spec.name} ${i}] ${text.trimEnd()}`),
       });
       try {
-        const pkg = await manager.loadPackage(bytes);
+        const pkg = await manager.loadPackage(spec.source);
         const [pkgName, resource] = splitPickle(c.pickle);
         const obj = pkg.loadPickle(pkgName, resource);
         return {

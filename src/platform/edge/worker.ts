@@ -64,8 +64,8 @@ export function edgeWorker(init: EdgeWorkerInit): WorkerExport {
     let t = performance.now();
     inputs = await init.load(env);
     recordPhase("read the data files (ASSETS fetch or modules)", t);
-    installPlatform(edgePlatform(inputs.assets));
-    const models = new ModelRegistry(edgeLoader(inputs.archives));
+    installPlatform(edgePlatform(inputs.assets, inputs.archives));
+    const models = new ModelRegistry(edgeLoader());
     registry = models;
     const specs: ModelSpec[] = init.models.map((m) => ({ name: m.name, version: "1", source: m.archive, config: parseConfig(m.config, { ...DEFAULT_CONFIG, isolation: "trusted" }, `model ${m.name}`) }));
     // Models load before the first answer: the first request pays for booting them.
