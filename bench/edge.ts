@@ -1,125 +1,229 @@
 // bench/edge: a `wasmdeploy edge` project under workerd (npm's binary), on this machine.
-//   npm run bench:edge [-- --runs 3 --calls 50]
-// - cold start: workerd process spawned -> first successful /infer answer (models load at the
-//   first request), with the snapshot shipped and without (--no-snapshot: every instance boots
-//   CPython cold inside the isolate), median of --runs fresh processes;
-// - warm latency over HTTP (sequential, after 5 warm-up calls) for mobilenet_v3_small (64x64,
-//   batch 2) and the tiny GPT (int64 [2,16]); baseline in the same run: the same archive and input
-//   called in this Node process through InterpreterManager with the same interpreter and engine
-//   (interpreter "wasi", engine "ort-web"; no HTTP, no isolate);
-// - workerd's resident memory with one model loaded and warm, and an empty worker's (baseline);
-// - the project's size: raw, gzip -9 and brotli -q 11 per file.
-// Results: bench/results/<date>-edge.json and a table on stdout.
+//   npm run bench:edge [-- --runs 5 --calls 50]
+// Every section records the load average (the machine's 2 cores are shared) with its result.
+// - cold start, one model (mobilenet_v3_small), median of --runs fresh workerd processes, by
+//   phase: spawned -> port open -> first /v2/health/live answer (the first request restores the
+//   interpreter and parses the archive) -> first /infer answer (unpickling, recording, ort-web's
+//   first instantiation and session, the run) -> a second /infer (warm, for reference); and
+//   inside the isolate, what GET /edge/timings reports for those phases. Layouts:
+//   the data files read from ASSETS (the default), the same with workerd's binary config
+//   (`workerd compile --config-only`), the data embedded as modules (--embed-data, the layout
+//   before ASSETS), and no snapshot (--no-snapshot);
+// - workerd's resident memory with that model warm, ASSETS against --embed-data, and an empty
+//   worker's (baseline), plus what the isolate reports it holds (GET /edge/memory);
+// - warm latency (sequential, after 5 warm-up calls): mobilenet_v3_small (64x64, batch 2) with
+//   JSON numbers and with the binary tensor extension, the tiny GPT, a no-op model (nn.Identity,
+//   packaged now by real PyTorch) with mobilenet's input as JSON and as binary, and a GET of model
+//   metadata (HTTP only: no Python, no engine). Baseline in the same run: the same archives and
+//   inputs called in this Node process through InterpreterManager with the same interpreter and
+//   engine ("wasi", "ort-web"; no HTTP, no isolate);
+// - the project's size: raw, gzip -9 and brotli -q 11 per file, split into what Cloudflare counts
+//   toward the Worker's size limit (the modules) and the static assets (which it does not).
+// Results: bench/results/<date>-edge.json and tables on stdout.
 
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { connect } from "node:net";
+import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { InterpreterManager, Tensor } from "../dist/index.js";
-import { buildProject, freePort, rssBytes, startWorkerd, waitUntilUp } from "../test/edge/workerd.js";
-import { REPO, RESULTS_DIR } from "./lib/common.js";
+import { buildProject, freePort, rssBytes, startWorkerd, waitUntilUp, WORKERD } from "../test/edge/workerd.js";
+import { PYTHON, REPO, RESULTS_DIR } from "./lib/common.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : d;
 };
-const RUNS = opt("runs", 3);
+const RUNS = opt("runs", 5);
 const CALLS = opt("calls", 50);
 const MODELS = path.join(REPO, "packages", "models");
 const work = mkdtempSync(path.join(tmpdir(), "wasmdeploy-bench-edge-"));
+const load = () => loadavg().map((x) => Number(x.toFixed(2)));
 
 const OIP: Record<string, string> = { float32: "FP32", int64: "INT64" };
 const npy = (p: string) => Tensor.fromNpy(new Uint8Array(readFileSync(p)));
-const body = (x: Tensor) => JSON.stringify({ inputs: [{ name: "INPUT__0", shape: [...x.shape], datatype: OIP[x.dtype], data: Array.from(x.data as ArrayLike<number | bigint>, Number) }] });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
-const CASES = [
-  { model: "mnv3", file: "mobilenet_v3_small" },
-  { model: "gpt", file: "tiny_gpt" },
-];
-
-async function project(name: string, extra: string[], models = CASES): Promise<{ dir: string; port: number }> {
-  const dir = path.join(work, name);
-  const port = await freePort();
-  buildProject([...models.flatMap((c) => ["--model", `${c.model}=${path.join(MODELS, `${c.file}.pt`)}:model/model.pkl`]), "--out", dir, "--port", String(port), ...extra]);
-  return { dir, port };
+/** An OIP request body: JSON numbers, or the binary tensor extension (input and outputs binary). */
+interface Payload {
+  body: Uint8Array | string;
+  headers: Record<string, string>;
+}
+function jsonBody(x: Tensor): Payload {
+  const body = JSON.stringify({ inputs: [{ name: "INPUT__0", shape: [...x.shape], datatype: OIP[x.dtype], data: Array.from(x.data as ArrayLike<number | bigint>, Number) }] });
+  return { body, headers: { "content-type": "application/json" } };
+}
+function binaryBody(x: Tensor): Payload {
+  const raw = new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength);
+  const head = new TextEncoder().encode(
+    JSON.stringify({ inputs: [{ name: "INPUT__0", shape: [...x.shape], datatype: OIP[x.dtype], parameters: { binary_data_size: raw.length } }], parameters: { binary_data_output: true } }),
+  );
+  const body = new Uint8Array(head.length + raw.length);
+  body.set(head);
+  body.set(raw, head.length);
+  return { body, headers: { "content-type": "application/octet-stream", "inference-header-content-length": String(head.length) } };
 }
 
-async function post(url: string, payload: string): Promise<number> {
-  const r = await fetch(url, { method: "POST", body: payload });
+async function post(url: string, p: Payload): Promise<number> {
+  const r = await fetch(url, { method: "POST", body: p.body as BodyInit, headers: p.headers });
   await r.arrayBuffer();
   return r.status;
 }
 
-/** workerd spawned -> first 200 from /infer (the models load on the first request). */
-async function coldStart(dir: string, port: number, model: string, payload: string): Promise<{ upMs: number; firstAnswerMs: number }> {
+async function project(name: string, models: [string, string][], extra: string[] = []): Promise<{ dir: string; port: number }> {
+  const dir = path.join(work, name);
+  const port = await freePort();
+  buildProject([...models.flatMap(([n, f]) => ["--model", `${n}=${f}:model/model.pkl`]), "--out", dir, "--port", String(port), ...extra]);
+  return { dir, port };
+}
+
+/** workerd with the project's text config, or the binary config compiled from it. */
+function spawnWorkerd(dir: string, binary: boolean): ChildProcess {
+  const argv = binary ? ["serve", "--binary", path.join(dir, "config.bin")] : ["serve", path.join(dir, "config.capnp")];
+  return spawn(WORKERD, argv, { stdio: "ignore" });
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, "127.0.0.1");
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const gone = new Promise((r) => p.once("exit", r));
+  p.kill("SIGTERM");
+  await gone;
+}
+
+interface ColdRun {
+  /** Inside the isolate (GET /edge/timings after the first answer), ms. */
+  phases: Record<string, number>;
+  portMs: number;
+  healthMs: number;
+  firstInferMs: number;
+  secondInferMs: number;
+  rssPortOpen: number;
+  rssFirstAnswer: number;
+}
+
+/** One fresh process: each phase's end, ms after spawn (secondInferMs: that call's own time). */
+async function coldStart(dir: string, port: number, binary: boolean, model: string, payload: Payload): Promise<ColdRun> {
   const t0 = performance.now();
-  const w = startWorkerd(dir, port);
+  const p = spawnWorkerd(dir, binary);
   try {
-    await waitUntilUp(w, 30000);
-    const upMs = performance.now() - t0;
-    // /v2/health/live answered from the handler only after the models loaded (the first
-    // request starts them), so this is process start to the first answer in practice.
-    const status = await post(`${w.url}/v2/models/${model}/infer`, payload);
-    if (status !== 200) throw new Error(`cold infer: ${status}\n${w.log()}`);
-    return { upMs, firstAnswerMs: performance.now() - t0 };
+    const until = Date.now() + 30000;
+    while (!(await portOpen(port))) {
+      if (Date.now() > until || p.exitCode !== null) throw new Error(`workerd did not open port ${port}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const portMs = performance.now() - t0;
+    const rssPortOpen = rssBytes(p.pid!);
+    const url = `http://127.0.0.1:${port}`;
+    const h = await fetch(`${url}/v2/health/live`);
+    await h.arrayBuffer();
+    const healthMs = performance.now() - t0;
+    const s1 = await post(`${url}/v2/models/${model}/infer`, payload);
+    const firstInferMs = performance.now() - t0;
+    if (s1 !== 200) throw new Error(`cold infer: ${s1}`);
+    const rssFirstAnswer = rssBytes(p.pid!);
+    const phases = isolatePhases((await (await fetch(`${url}/edge/timings`)).json()) as { phase: string; startMs: number; ms: number }[]);
+    const t2 = performance.now();
+    await post(`${url}/v2/models/${model}/infer`, payload);
+    return { phases, portMs, healthMs, firstInferMs, secondInferMs: performance.now() - t2, rssPortOpen, rssFirstAnswer };
   } finally {
-    await w.stop();
+    await stop(p);
   }
 }
 
-async function warmLatency(url: string, payload: string): Promise<number[]> {
-  for (let i = 0; i < 5; i++) await post(url, payload);
+/** The isolate's phases up to the first answer, by what they are (the first /infer is one host "call"). */
+function isolatePhases(list: { phase: string; startMs: number; ms: number }[]): Record<string, number> {
+  const first = (re: RegExp) => list.find((p) => re.test(p.phase));
+  const call = first(/host request "call"/);
+  const inCall = (p: { startMs: number }) => call !== undefined && p.startMs >= call.startMs && p.startMs <= call.startMs + call.ms;
+  const sum = (re: RegExp) => list.filter((p) => re.test(p.phase) && inCall(p)).reduce((n, p) => n + p.ms, 0);
+  const engine = sum(/^engine request/);
+  return {
+    "read the data files": first(/read the data files/)?.ms ?? NaN,
+    "restore the interpreter": first(/interpreter: /)?.ms ?? NaN,
+    "load the package (Python)": first(/host request "load_package"/)?.ms ?? NaN,
+    "first call: Python (unpickle, record, export the graph)": (call?.ms ?? NaN) - engine,
+    "first call: ort-web instantiate": sum(/ort-web: instantiate/),
+    "first call: ort-web session create": sum(/ort-web: create a session/),
+    "first call: ort-web run": sum(/ort-web: run/),
+    "first call: rest of the engine requests (graph build, copies)": engine - sum(/ort-web: /),
+  };
+}
+
+async function warmLatency(call: () => Promise<number>): Promise<number[]> {
+  for (let i = 0; i < 5; i++) await call();
   const ms: number[] = [];
   for (let i = 0; i < CALLS; i++) {
     const t = performance.now();
-    const s = await post(url, payload);
+    const s = await call();
     ms.push(performance.now() - t);
-    if (s !== 200) throw new Error(`warm infer: ${s}`);
+    if (s !== 200) throw new Error(`warm call: ${s}`);
   }
   return ms;
 }
 
-async function nodeBaseline(file: string): Promise<number[]> {
+async function nodeBaseline(archive: string, x: Tensor): Promise<number[]> {
   const m = await InterpreterManager.create({ interpreters: 1, interpreter: "wasi", engine: "ort-web" });
   try {
-    const obj = (await m.loadPackage(path.join(MODELS, `${file}.pt`))).loadPickle("model", "model.pkl");
-    const x = npy(path.join(MODELS, `${file}.input.npy`));
-    for (let i = 0; i < 5; i++) await obj.call(x);
-    const ms: number[] = [];
-    for (let i = 0; i < CALLS; i++) {
-      const t = performance.now();
+    const obj = (await m.loadPackage(archive)).loadPickle("model", "model.pkl");
+    return await warmLatency(async () => {
       await obj.call(x);
-      ms.push(performance.now() - t);
-    }
-    return ms;
+      return 200;
+    });
   } finally {
     await m.close();
   }
 }
 
-function sizes(dir: string) {
-  const rows: { file: string; raw: number; gzip: number; brotli: number }[] = [];
+interface SizeRow {
+  file: string;
+  raw: number;
+  gzip: number;
+  brotli: number;
+}
+const compressed = new Map<string, { gzip: number; brotli: number }>();
+function sizes(dir: string): SizeRow[] {
+  const rows: SizeRow[] = [];
   const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
+    for (const f of readdirSync(d).sort()) {
       const p = path.join(d, f);
       if (statSync(p).isDirectory()) walk(p);
-      else {
+      else if (f !== "config.bin") {
         const b = readFileSync(p);
-        rows.push({
-          file: path.relative(dir, p),
-          raw: b.length,
-          gzip: gzipSync(b, { level: 9 }).length,
-          brotli: brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: b.length } }).length,
-        });
+        // The projects share most files; brotli -q 11 is slow, so each content is compressed once.
+        const key = createHash("sha256").update(b).digest("hex");
+        let c = compressed.get(key);
+        if (!c) {
+          c = {
+            gzip: gzipSync(b, { level: 9 }).length,
+            brotli: brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: b.length } }).length,
+          };
+          compressed.set(key, c);
+        }
+        rows.push({ file: path.relative(dir, p), raw: b.length, ...c });
       }
     }
   };
   walk(dir);
   return rows;
 }
+/** What Cloudflare uploads as the Worker (its modules; the size limit applies) and as static assets (it does not). */
+const isAsset = (r: SizeRow) => r.file.startsWith("assets/");
+const isLocalOnly = (r: SizeRow) => r.file === "config.capnp" || r.file === "wrangler.toml";
 
 async function emptyWorkerRss(): Promise<number> {
   const dir = path.join(work, "empty");
@@ -142,79 +246,140 @@ const w :Workerd.Worker = ( modules = [ (name = "w.mjs", esModule = embed "w.mjs
   }
 }
 
+function anonBytes(pid: number): number {
+  const kb = /RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return kb ? Number(kb[1]) * 1024 : NaN;
+}
+
 const MB = 2 ** 20;
 const f1 = (x: number) => x.toFixed(1);
+const f2 = (x: number) => x.toFixed(2);
 
 async function main() {
-  const results: Record<string, unknown> = { date: new Date().toISOString(), runs: RUNS, calls: CALLS };
+  const results: Record<string, unknown> = { date: new Date().toISOString(), runs: RUNS, calls: CALLS, loadavgStart: load() };
+  const mnv3 = path.join(MODELS, "mobilenet_v3_small.pt");
+  const gpt = path.join(MODELS, "tiny_gpt.pt");
+  const mnv3X = npy(path.join(MODELS, "mobilenet_v3_small.input.npy"));
+  const gptX = npy(path.join(MODELS, "tiny_gpt.input.npy"));
+  // A model that does nothing (its output is its input): what serving costs without compute.
+  const identity = path.join(work, "identity.pt");
+  execFileSync(PYTHON, ["-c", `import sys, torch\nfrom torch.package import PackageExporter\nwith PackageExporter(sys.argv[1]) as e:\n    e.extern("sys")\n    e.save_pickle("model", "model.pkl", torch.nn.Identity())`, identity]);
 
-  // Cold start and memory: one model (mobilenet-class) per project.
-  const one = [CASES[0]!];
-  const snap = await project("snapshot", [], one);
-  const cold = await project("no-snapshot", ["--no-snapshot"], one);
-  const mnv3Body = body(npy(path.join(MODELS, "mobilenet_v3_small.input.npy")));
-  const coldRuns: Record<string, { upMs: number; firstAnswerMs: number }[]> = { snapshot: [], "no-snapshot": [] };
-  for (let i = 0; i < RUNS; i++) {
-    coldRuns.snapshot!.push(await coldStart(snap.dir, snap.port, "mnv3", mnv3Body));
-    coldRuns["no-snapshot"]!.push(await coldStart(cold.dir, cold.port, "mnv3", mnv3Body));
-  }
-  results.coldStart = coldRuns;
+  // Cold start, one model per project, each layout in turn within every round.
+  const one: [string, string][] = [["mnv3", mnv3]];
+  const assets = await project("assets", one);
+  writeFileSync(path.join(assets.dir, "config.bin"), execFileSync(WORKERD, ["compile", "--config-only", path.join(assets.dir, "config.capnp")], { maxBuffer: 2 ** 30 }));
+  const embed = await project("embed", one, ["--embed-data"]);
+  const cold = await project("no-snapshot", one, ["--no-snapshot"]);
+  const layouts = [
+    { name: "ASSETS (default)", p: assets, binary: false },
+    { name: "ASSETS, binary config", p: assets, binary: true },
+    { name: "--embed-data (before)", p: embed, binary: false },
+    { name: "ASSETS, --no-snapshot", p: cold, binary: false },
+  ];
+  const mnv3Json = jsonBody(mnv3X);
+  const coldRuns: Record<string, ColdRun[]> = Object.fromEntries(layouts.map((l) => [l.name, []]));
+  const coldLoad = load();
+  for (let i = 0; i < RUNS; i++) for (const l of layouts) coldRuns[l.name]!.push(await coldStart(l.p.dir, l.p.port, l.binary, "mnv3", mnv3Json));
+  results.coldStart = { loadavgBefore: coldLoad, loadavgAfter: load(), runs: coldRuns };
 
-  // Memory: one model loaded and warm, against an empty worker.
-  const w1 = startWorkerd(snap.dir, snap.port);
-  let rss: number;
-  let rssIdle: number;
-  let isolate: Record<string, number>;
-  try {
-    await waitUntilUp(w1);
-    rssIdle = rssBytes(w1.proc.pid!);
-    await warmLatency(`${w1.url}/v2/models/mnv3/infer`, mnv3Body);
-    rss = rssBytes(w1.proc.pid!);
-    isolate = (await (await fetch(`${w1.url}/edge/memory`)).json()) as Record<string, number>;
-  } finally {
-    await w1.stop();
-  }
-  const rssEmpty = await emptyWorkerRss();
-  results.memory = { rssOneModelWarm: rss, rssAfterFirstAnswer: rssIdle, rssEmptyWorker: rssEmpty, isolate };
-
-  // Warm latency: both models in one project, against the same calls in Node.
-  const both = await project("both", []);
-  const w2 = startWorkerd(both.dir, both.port);
-  const latency: Record<string, { edge: number[]; node: number[] }> = {};
-  try {
-    await waitUntilUp(w2);
-    for (const c of CASES) {
-      const edge = await warmLatency(`${w2.url}/v2/models/${c.model}/infer`, body(npy(path.join(MODELS, `${c.file}.input.npy`))));
-      latency[c.file] = { edge, node: [] };
+  // Memory: one model warm, ASSETS against embedded data, and an empty worker.
+  const memory: Record<string, unknown> = { loadavg: load() };
+  for (const l of layouts.slice(0, 3)) {
+    const p = spawnWorkerd(l.p.dir, l.binary);
+    try {
+      while (!(await portOpen(l.p.port))) await new Promise((r) => setTimeout(r, 5));
+      const url = `http://127.0.0.1:${l.p.port}`;
+      await warmLatency(() => post(`${url}/v2/models/mnv3/infer`, mnv3Json));
+      const isolate = (await (await fetch(`${url}/edge/memory`)).json()) as Record<string, number>;
+      memory[l.name] = { rssWarm: rssBytes(p.pid!), anonWarm: anonBytes(p.pid!), isolate };
+    } finally {
+      await stop(p);
     }
-  } finally {
-    await w2.stop();
   }
-  for (const c of CASES) latency[c.file]!.node = await nodeBaseline(c.file);
+  memory.rssEmptyWorker = await emptyWorkerRss();
+  results.memory = memory;
+
+  // Warm latency: three models in one project, then the same calls in Node.
+  const all = await project("all", [["mnv3", mnv3], ["gpt", gpt], ["noop", identity]]);
+  const w = startWorkerd(all.dir, all.port);
+  const latency: Record<string, { edge: number[]; node?: number[]; loadavg: number[] }> = {};
+  const cases: { name: string; model: string; payload: Payload; archive: string; x: Tensor }[] = [
+    { name: "mobilenet_v3_small, JSON", model: "mnv3", payload: mnv3Json, archive: mnv3, x: mnv3X },
+    { name: "mobilenet_v3_small, binary tensors", model: "mnv3", payload: binaryBody(mnv3X), archive: mnv3, x: mnv3X },
+    { name: "tiny GPT, JSON", model: "gpt", payload: jsonBody(gptX), archive: gpt, x: gptX },
+    { name: "no-op, mobilenet's input, JSON", model: "noop", payload: jsonBody(mnv3X), archive: identity, x: mnv3X },
+    { name: "no-op, mobilenet's input, binary tensors", model: "noop", payload: binaryBody(mnv3X), archive: identity, x: mnv3X },
+  ];
+  try {
+    await waitUntilUp(w);
+    for (const c of cases) latency[c.name] = { edge: await warmLatency(() => post(`${w.url}/v2/models/${c.model}/infer`, c.payload)), loadavg: load() };
+    latency["GET model metadata (HTTP only)"] = {
+      edge: await warmLatency(async () => {
+        const r = await fetch(`${w.url}/v2/models/mnv3`);
+        await r.arrayBuffer();
+        return r.status;
+      }),
+      loadavg: load(),
+    };
+  } finally {
+    await w.stop();
+  }
+  const nodeByArchive = new Map<string, number[]>();
+  for (const c of cases) {
+    const key = c.archive;
+    if (!nodeByArchive.has(key)) nodeByArchive.set(key, await nodeBaseline(c.archive, c.x));
+    latency[c.name]!.node = nodeByArchive.get(key)!;
+  }
   results.latency = latency;
 
-  const sizeRows = sizes(snap.dir);
-  const sizeRowsCold = sizes(cold.dir);
-  results.size = { snapshot: sizeRows, noSnapshot: sizeRowsCold };
+  results.size = { assets: sizes(assets.dir), embed: sizes(embed.dir), noSnapshot: sizes(cold.dir) };
+  results.loadavgEnd = load();
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const out = path.join(RESULTS_DIR, `${new Date().toISOString().slice(0, 10)}-edge.json`);
   writeFileSync(out, JSON.stringify(results, null, 1));
 
   const lines: string[] = [];
-  lines.push(`| cold start (workerd spawned -> first /infer answer), median of ${RUNS} | ms |`, "|---|---:|");
-  for (const k of ["snapshot", "no-snapshot"]) lines.push(`| ${k} | ${f1(median(coldRuns[k]!.map((r) => r.firstAnswerMs)))} (min ${f1(Math.min(...coldRuns[k]!.map((r) => r.firstAnswerMs)))}, max ${f1(Math.max(...coldRuns[k]!.map((r) => r.firstAnswerMs)))}) |`);
-  lines.push("", `| warm latency, ${CALLS} sequential calls | edge median | edge p90 | Node same interpreter+engine median | ratio |`, "|---|---:|---:|---:|---:|");
-  for (const [k, v] of Object.entries(latency)) lines.push(`| ${k} | ${f1(median(v.edge))} ms | ${f1(pct(v.edge, 0.9))} ms | ${f1(median(v.node))} ms | ${(median(v.edge) / median(v.node)).toFixed(2)}x |`);
-  lines.push("", "| workerd resident memory | MB |", "|---|---:|");
-  lines.push(`| one model (mobilenet_v3_small), after the first answer | ${f1(rssIdle / MB)} |`, `| same, after ${CALLS + 5} calls | ${f1(rss / MB)} |`, `| empty worker (baseline) | ${f1(rssEmpty / MB)} |`, `| difference (what the project adds) | ${f1((rss - rssEmpty) / MB)} |`);
-  lines.push("", "| inside the isolate (GET /edge/memory), one model warm | MB |", "|---|---:|");
-  for (const [k, v] of Object.entries(isolate)) lines.push(`| ${k} | ${k === "interpreters" ? v : f1(v / MB)} |`);
-  const total = (rows: typeof sizeRows, k: "raw" | "gzip" | "brotli") => rows.reduce((n, r) => n + r[k], 0);
-  lines.push("", "| project file | raw MB | gzip MB | brotli MB |", "|---|---:|---:|---:|");
-  for (const r of sizeRows) lines.push(`| ${r.file} | ${(r.raw / MB).toFixed(2)} | ${(r.gzip / MB).toFixed(2)} | ${(r.brotli / MB).toFixed(2)} |`);
-  lines.push(`| **total, with snapshot** | ${(total(sizeRows, "raw") / MB).toFixed(2)} | ${(total(sizeRows, "gzip") / MB).toFixed(2)} | ${(total(sizeRows, "brotli") / MB).toFixed(2)} |`);
-  lines.push(`| **total, --no-snapshot** | ${(total(sizeRowsCold, "raw") / MB).toFixed(2)} | ${(total(sizeRowsCold, "gzip") / MB).toFixed(2)} | ${(total(sizeRowsCold, "brotli") / MB).toFixed(2)} |`);
+  const med = (xs: ColdRun[], k: Exclude<keyof ColdRun, "phases">) => median(xs.map((r) => r[k]));
+  lines.push(
+    `cold start, one model, median of ${RUNS} (load average ${coldLoad.join(" ")} before, ${load().join(" ")} at the end)`,
+    "| layout | port open | first health answer | first /infer answer (min-max) | second /infer | RSS at port open | RSS at first answer |",
+    "|---|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const l of layouts) {
+    const r = coldRuns[l.name]!;
+    const first = r.map((x) => x.firstInferMs);
+    lines.push(
+      `| ${l.name} | ${f1(med(r, "portMs"))} ms | ${f1(med(r, "healthMs"))} ms | ${f1(median(first))} ms (${f1(Math.min(...first))}-${f1(Math.max(...first))}) | ${f1(med(r, "secondInferMs"))} ms | ${f1(med(r, "rssPortOpen") / MB)} MB | ${f1(med(r, "rssFirstAnswer") / MB)} MB |`,
+    );
+  }
+  lines.push("", "inside the isolate, first request and first /infer (median ms, GET /edge/timings)", `| phase | ${layouts.map((l) => l.name).join(" | ")} |`, `|---|${layouts.map(() => "---:").join("|")}|`);
+  for (const k of Object.keys(coldRuns[layouts[0]!.name]![0]!.phases)) {
+    lines.push(`| ${k} | ${layouts.map((l) => f1(median(coldRuns[l.name]!.map((r) => r.phases[k]!)))).join(" | ")} |`);
+  }
+  lines.push("", `memory, one model after ${CALLS + 5} calls (load average ${(memory.loadavg as number[]).join(" ")})`, "| layout | RSS MB | anonymous MB | isolate: interpreter | ort-web | snapshot held | file image | archives |", "|---|---:|---:|---:|---:|---:|---:|---:|");
+  for (const l of layouts.slice(0, 3)) {
+    const m = memory[l.name] as { rssWarm: number; anonWarm: number; isolate: Record<string, number> };
+    const i = m.isolate;
+    lines.push(`| ${l.name} | ${f1(m.rssWarm / MB)} | ${f1(m.anonWarm / MB)} | ${f1(i.interpreterLinearMemory! / MB)} | ${f1(i.ortLinearMemory! / MB)} | ${f1(i.snapshotHeld! / MB)} | ${f1(i.fileImageModule! / MB)} | ${f1(i.archiveModules! / MB)} |`);
+  }
+  lines.push(`| empty worker (baseline) | ${f1((memory.rssEmptyWorker as number) / MB)} | | | | | | |`);
+  lines.push("", `warm latency, ${CALLS} sequential calls`, "| case | edge median | edge p90 | Node same interpreter+engine, median | ratio | load average |", "|---|---:|---:|---:|---:|---|");
+  for (const [k, v] of Object.entries(latency)) {
+    lines.push(`| ${k} | ${f1(median(v.edge))} ms | ${f1(pct(v.edge, 0.9))} ms | ${v.node ? `${f2(median(v.node))} ms` : ""} | ${v.node ? `${(median(v.edge) / median(v.node)).toFixed(1)}x` : ""} | ${v.loadavg.join(" ")} |`);
+  }
+  const sum = (rows: SizeRow[], k: "raw" | "gzip" | "brotli") => rows.reduce((n, r) => n + r[k], 0);
+  const total = (label: string, rows: SizeRow[]) => `| **${label}** | ${f2(sum(rows, "raw") / MB)} | ${f2(sum(rows, "gzip") / MB)} | ${f2(sum(rows, "brotli") / MB)} |`;
+  const a = sizes(assets.dir);
+  const deployed = a.filter((r) => !isLocalOnly(r));
+  lines.push("", "| project file (ASSETS layout) | raw MB | gzip MB | brotli MB |", "|---|---:|---:|---:|");
+  for (const r of deployed) lines.push(`| ${r.file} | ${f2(r.raw / MB)} | ${f2(r.gzip / MB)} | ${f2(r.brotli / MB)} |`);
+  lines.push(total("Worker modules (Cloudflare's size limit)", deployed.filter((r) => !isAsset(r))));
+  lines.push(total("static assets (not counted by that limit)", deployed.filter(isAsset)));
+  lines.push(total("whole project", deployed));
+  lines.push(total("whole project, --no-snapshot", sizes(cold.dir).filter((r) => !isLocalOnly(r))));
+  lines.push(total("whole project, --embed-data (all counted)", sizes(embed.dir).filter((r) => !isLocalOnly(r))));
   process.stdout.write(`${lines.join("\n")}\n\nresults: ${path.relative(REPO, out)}\n`);
 }
 

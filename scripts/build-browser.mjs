@@ -13,20 +13,11 @@ const OUT = path.join(ROOT, "dist", "browser");
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(path.join(OUT, "ort"), { recursive: true });
 
-// The manager imports Node's platform; in the bundle that import is the browser's.
-const browserPlatform = {
-  name: "browser-platform",
-  setup(build) {
-    build.onResolve({ filter: /platform\/node\/index\.js$/ }, () => ({ path: path.join(ROOT, "src", "platform", "browser", "as-node.ts") }));
-  },
-};
-
 const common = { bundle: true, format: "esm", platform: "browser", target: "es2022", sourcemap: true, logLevel: "warning", legalComments: "none" };
 await esbuild.build({
   ...common,
   entryPoints: { wasmdeploy: path.join(ROOT, "src", "platform", "browser", "entry.ts"), "wasi-worker": path.join(ROOT, "src", "platform", "browser", "worker.ts") },
   outdir: OUT,
-  plugins: [browserPlatform],
   // Loaded at run time from ort/ (ort.ts); the Node-only ones are never reached in the bundle.
   external: ["onnxruntime-web", "onnxruntime-node", "pyodide", "node:*"],
 });

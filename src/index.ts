@@ -1,30 +1,9 @@
-// wasmdeploy: serve torch.package archives from a pool of Pyodide interpreters.
+// wasmdeploy: serve torch.package archives from a pool of CPython-on-WebAssembly interpreters.
+// The Node entry point: installs Node's platform for the manager, then exports the API.
 
-export {
-  CallTimeoutError,
-  ClosedError,
-  InterpreterCrashedError,
-  MemoryLimitError,
-  PackageFormatError,
-  PythonError,
-  ResourceNotFoundError,
-  ValueConversionError,
-  WasmdeployError,
-} from "./errors.js";
-export {
-  InterpreterInstance,
-  InterpreterManager,
-  type InterpreterManagerOptions,
-  type LoadPackageOptions,
-  type CallLimits,
-  type ManagerStats,
-} from "./manager.js";
-export { PyObject } from "./objects.js";
-export { type CallOptions, Package, ReplicatedObj } from "./package.js";
-export { InterpreterSession, type Movable } from "./session.js";
-export { PyTuple, tuple } from "./wire.js";
-export { type DType, Tensor, type TypedArray } from "./tensor.js";
-export { EngineError } from "./engine/errors.js";
-export type { EngineName } from "./protocol.js";
-export { DEFAULT_ZIP_LIMITS, type ZipLimits } from "./package/zip.js";
-export { type TorchPackageArchive, parseTorchPackage } from "./package/archive.js";
+import { nodePlatform } from "./platform/node/index.js";
+import { installPlatform } from "./platform/installed.js";
+
+installPlatform(nodePlatform);
+
+export * from "./api.js";

@@ -1,13 +1,14 @@
 // InterpreterManager: the entry point of the host API (mirrors torch::deploy's
 // InterpreterManager). A thin façade: the pool (src/pool/) owns the interpreters and does the
-// work; the platform (src/platform/node/) supplies files, threads, processes and the engine.
+// work; the platform the entry point installed (src/platform/installed.ts: Node's, the
+// browser's or the edge isolate's) supplies files, threads, processes and the engine.
 
 import { ClosedError, PackageFormatError } from "./errors.js";
 import type { Interpreter } from "./interpreter/interpreter.js";
 import { parseTorchPackage } from "./package/archive.js";
 import type { ZipLimits } from "./package/zip.js";
 import { makePackage, type Package } from "./package.js";
-import { nodePlatform } from "./platform/node/index.js";
+import { installedPlatform } from "./platform/installed.js";
 import type { BootStats, Platform } from "./platform/platform.js";
 import { Pool } from "./pool/dispatcher.js";
 import type { CallLimits } from "./pool/port.js";
@@ -160,7 +161,7 @@ export class InterpreterManager {
   }
 
   static async create(options: InterpreterManagerOptions = {}): Promise<InterpreterManager> {
-    const platform = nodePlatform;
+    const platform = installedPlatform();
     const count = options.interpreters ?? platform.cores();
     if (!Number.isInteger(count) || count < 1) {
       throw new RangeError(`interpreters must be a positive integer, got ${String(options.interpreters)}`);

@@ -1,8 +1,9 @@
 // `wasmdeploy edge`: writes a workerd project that serves archives with the same Open Inference
-// Protocol v2 handler as `wasmdeploy serve`. Everything the isolate needs is embedded as a
-// module (workerd and Cloudflare Workers compile wasm only from declared modules): the worker
-// bundle, python.wasm and its boot snapshot (made here, in Node), the stdlib/runtime file
-// image, onnxruntime-web and its wasm, and the archives.
+// Protocol v2 handler as `wasmdeploy serve`. Code is embedded as modules (workerd and
+// Cloudflare Workers compile wasm only from declared modules): the worker bundle, python.wasm,
+// onnxruntime-web and its wasm. The data (python.wasm's boot snapshot, made here in Node, the
+// stdlib/runtime file image, the archives) goes to DIR/assets/, read with fetch at the first
+// request, or, with --embed-data, is embedded as data modules too.
 
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,8 +20,9 @@ import type { WasiSnapshot } from "../interpreter/wasi/image.js";
 import type { EdgeModel } from "../platform/edge/worker.js";
 import { snapshotBody, snapshotFile } from "../interpreter/wasi/snapshot-file.js";
 
-export const EDGE_USAGE = `  wasmdeploy edge --model NAME=ARCHIVE[:PACKAGE/RESOURCE] [--model ...] --out DIR [--port 8787] [--interpreters N] [--no-snapshot]
+export const EDGE_USAGE = `  wasmdeploy edge --model NAME=ARCHIVE[:PACKAGE/RESOURCE] [--model ...] --out DIR [--port 8787] [--interpreters N] [--no-snapshot] [--embed-data]
         [--model-config NAME=JSON ...]   (config.json keys for one model, e.g. '{"method":"forward","timeout_ms":500}')
+        (--embed-data: the snapshot, file image and archives as data modules instead of DIR/assets/)
       Write a workerd project into DIR serving the models with the same OIP v2 routes as serve;
       start it with: npx workerd serve DIR/config.capnp (DIR/wrangler.toml deploys it to Cloudflare Workers).`;
 
@@ -33,6 +35,13 @@ export interface EdgeBuildOptions {
   interpreters?: number;
   /** false: instances boot cold in the isolate (no snapshot shipped). */
   snapshot?: boolean;
+  /**
+   * Where the data files (snapshot, file image, archives) go. "assets" (default): DIR/assets/,
+   * read with fetch through the worker's ASSETS binding (a workerd disk service; Cloudflare's
+   * static assets), which keeps them out of the bundle and out of workerd's module memory.
+   * "modules": embedded as data modules, as the wasm is.
+   */
+  data?: "assets" | "modules";
 }
 
 export interface EdgeBuildResult {
@@ -60,7 +69,14 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
   if (!opts.models.length) throw new EdgeUsageError("edge needs at least one --model NAME=ARCHIVE");
   const dir = path.resolve(opts.out);
   const port = opts.port ?? 8787;
-  mkdirSync(path.join(dir, "archives"), { recursive: true });
+  const asAssets = opts.data !== "modules";
+  // Data files live under assets/ (fetched) or beside the worker (modules); a rebuild in the
+  // other mode must not leave the old copies to be uploaded.
+  const dataDir = asAssets ? "assets/" : "";
+  rmSync(path.join(dir, "assets"), { recursive: true, force: true });
+  rmSync(path.join(dir, "archives"), { recursive: true, force: true });
+  for (const f of ["files.bin", "python.snapshot"]) rmSync(path.join(dir, f), { force: true });
+  mkdirSync(path.join(dir, dataDir, "archives"), { recursive: true });
   const files: string[] = [];
   const put = (name: string, bytes: Uint8Array | string) => {
     writeFileSync(path.join(dir, name), bytes);
@@ -75,7 +91,7 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
     const bytes = new Uint8Array(readFileSync(m.archive));
     parseTorchPackage(bytes, m.archive);
     const name = `archives/${m.name}.pt`;
-    put(name, bytes);
+    put(dataDir + name, bytes);
     archiveNames.push(name);
     const config = { interpreters: opts.interpreters ?? 1, ...(m.pickle ? { pickle: m.pickle } : {}), ...m.config };
     try {
@@ -92,16 +108,15 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
   copyFileSync(path.join(WASM_DIR, "python.wasm"), path.join(dir, "python.wasm"));
   files.push("python.wasm");
   const image = buildFileImage(runtimeFiles(), new Uint8Array(readFileSync(path.join(WASM_DIR, "stdlib.zip"))));
-  put("files.bin", new Uint8Array(image.data));
+  put(`${dataDir}files.bin`, new Uint8Array(image.data));
   let snapshotMs = 0;
   const withSnapshot = opts.snapshot !== false;
-  rmSync(path.join(dir, "python.snapshot"), { force: true });
   if (withSnapshot) {
     const pool = new WasiThreadPool(runtimeFiles(), { threads: 1, snapshotDir: defaultSnapshotDir() });
     try {
       const snap = await pool.ensureSnapshot();
       snapshotMs = pool.snapshotMs ?? 0;
-      put("python.snapshot", encodeSnapshot(snap));
+      put(`${dataDir}python.snapshot`, encodeSnapshot(snap));
     } finally {
       await pool.close();
     }
@@ -114,26 +129,34 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
     files.push(f);
   }
 
-  // The entry: imports every asset as a module, hands them to edgeWorker().
+  // The entry: imports the wasm (and, as modules, the data files) and hands them to edgeWorker().
   const manifest = { minPages: memoryImportMinPages(wasm), files: image.entries, models };
   const workerJs = path.join(PACKAGE_ROOT, "dist", "platform", "edge", "worker.js");
+  const dataFiles = ["files.bin", ...archiveNames, ...(withSnapshot ? ["python.snapshot"] : [])];
+  const vars = dataFiles.map((_, i) => `d${i}`);
+  const archivesJs = `{ ${archiveNames.map((a, i) => `${JSON.stringify(a)}: new Uint8Array(${vars[i + 1]})`).join(", ")} }`;
+  const assetsJs = (snapshot: string, held: string) =>
+    `{ python, minPages: manifest.minPages, files: fileImage(manifest.files, d0), snapshot: ${withSnapshot ? snapshot : "undefined"}, snapshotHeldBytes: ${withSnapshot ? held : "0"}, ort, ortWasm }`;
+  const snapVar = vars[vars.length - 1];
+  const load = `const snapshot = ${withSnapshot ? `decodeSnapshot(${snapVar})` : "undefined"}; return { assets: ${assetsJs("async () => snapshot", `${snapVar}.byteLength`)}, archives: ${archivesJs} };`;
   const entry = [
     `import * as ort from "./ort.wasm.bundle.min.mjs";`,
     `import ortWasm from "./ort-wasm-simd-threaded.wasm";`,
     `import python from "./python.wasm";`,
-    `import filesBin from "./files.bin";`,
-    withSnapshot ? `import snapshotBin from "./python.snapshot";` : `const snapshotBin = undefined;`,
-    ...archiveNames.map((a, i) => `import archive${i} from "./${a}";`),
-    `import { edgeWorker, fileImage, decodeSnapshot } from ${JSON.stringify(workerJs)};`,
+    ...(asAssets ? [] : dataFiles.map((f, i) => `import ${vars[i]} from "./${f}";`)),
+    `import { edgeWorker, fileImage, decodeSnapshot, fetchAsset } from ${JSON.stringify(workerJs)};`,
     `const manifest = ${JSON.stringify(manifest)};`,
     `export default edgeWorker({`,
-    `  assets: () => ({ python, minPages: manifest.minPages, files: fileImage(manifest.files, filesBin), snapshot: snapshotBin && decodeSnapshot(snapshotBin), ort, ortWasm }),`,
-    `  archives: { ${archiveNames.map((a, i) => `${JSON.stringify(a)}: new Uint8Array(archive${i})`).join(", ")} },`,
+    // The snapshot stays in the isolate: a respawn happens within a later request, and workerd
+    // does not let one request's fetch serve another, so it cannot be read again then.
+    asAssets
+      ? `  async load(env) { const [${vars.join(", ")}] = await Promise.all(${JSON.stringify(dataFiles)}.map((f) => fetchAsset(env, f))); ${load} },`
+      : `  async load() { ${load} },`,
     `  models: manifest.models,`,
     `});`,
   ].join("\n");
   const esbuild = await import("esbuild");
-  const externals = ["./ort.wasm.bundle.min.mjs", "./ort-wasm-simd-threaded.wasm", "./python.wasm", "./files.bin", "./python.snapshot", ...archiveNames.map((a) => `./${a}`), "onnxruntime-web"];
+  const externals = ["./ort.wasm.bundle.min.mjs", "./ort-wasm-simd-threaded.wasm", "./python.wasm", ...dataFiles.map((f) => `./${f}`), "onnxruntime-web"];
   const built = await esbuild.build({
     stdin: { contents: entry, resolveDir: dir, sourcefile: "entry.mjs", loader: "js" },
     bundle: true,
@@ -150,14 +173,20 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
   if (/\bfrom\s*["']node:|import\(\s*["']node:/.test(code)) throw new Error("the edge bundle imports a node: module");
   put("worker.mjs", code);
 
-  const dataModules = [...(withSnapshot ? ["python.snapshot"] : []), "files.bin", ...archiveNames];
+  const dataModules = asAssets ? [] : dataFiles;
   put(
     "config.capnp",
     `# Generated by wasmdeploy edge. Start: npx workerd serve ${path.join(dir, "config.capnp")}
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
+  services = [
+    (name = "main", worker = .worker),${asAssets ? `
+    # The data files, read by the worker with fetch (ASSETS): workerd holds an embedded module
+    # several times over, a fetched file once, in the isolate. An absolute path: workerd reads a
+    # disk service's path relative to its working directory; rebuild if DIR moves.
+    (name = "assets", disk = (path = ${JSON.stringify(path.join(dir, "assets"))})),` : ""}
+  ],
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
 
@@ -167,8 +196,8 @@ const worker :Workerd.Worker = (
     (name = "ort.wasm.bundle.min.mjs", esModule = embed "ort.wasm.bundle.min.mjs"),
     (name = "ort-wasm-simd-threaded.wasm", wasm = embed "ort-wasm-simd-threaded.wasm"),
     (name = "python.wasm", wasm = embed "python.wasm"),
-${dataModules.map((m) => `    (name = "${m}", data = embed "${m}"),`).join("\n")}
-  ],
+${dataModules.map((m) => `    (name = "${m}", data = embed "${m}"),\n`).join("")}  ],${asAssets ? `
+  bindings = [ (name = "ASSETS", service = "assets") ],` : ""}
   compatibilityDate = "2025-06-01", # WeakRef and FinalizationRegistry (handle finalization) from 2025-05-05
 );
 `,
@@ -191,10 +220,19 @@ globs = ["**/*.mjs"]
 type = "CompiledWasm"
 globs = ["**/*.wasm"]
 
+${asAssets ? `
+# The data files (snapshot, file image, archives) as static assets, read by the worker through
+# env.ASSETS: outside the bundle's size limit. run_worker_first: every request reaches the
+# worker, so the archives are never served to clients.
+[assets]
+directory = "./assets"
+binding = "ASSETS"
+run_worker_first = true
+` : `
 [[rules]]
 type = "Data"
 globs = ["**/*.bin", "**/*.snapshot", "archives/*.pt"]
-`,
+`}`,
   );
   return { dir, files, snapshotMs };
 }
@@ -223,6 +261,7 @@ export async function edge(argv: string[]): Promise<void> {
       port: { type: "string" },
       interpreters: { type: "string" },
       "no-snapshot": { type: "boolean" },
+      "embed-data": { type: "boolean" },
       "model-config": { type: "string", multiple: true },
     },
     allowPositionals: false,
@@ -252,6 +291,7 @@ export async function edge(argv: string[]): Promise<void> {
     port,
     interpreters,
     snapshot: !values["no-snapshot"],
+    data: values["embed-data"] ? "modules" : "assets",
   });
   process.stdout.write(`wrote ${r.files.length} files to ${r.dir}\nstart it: npx workerd serve ${path.join(r.dir, "config.capnp")}\n`);
 }

@@ -4,7 +4,7 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { WasmdeployError } from "../errors.js";
-import { InterpreterManager } from "../manager.js";
+import { InterpreterManager } from "../index.js";
 import { parseTorchPackage } from "../package/archive.js";
 import { formatInspectReport, inspectArchive } from "../package/inspect.js";
 import { Tensor } from "../tensor.js";

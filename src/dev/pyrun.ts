@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { PythonError } from "../errors.js";
 import type { EngineName } from "../protocol.js";
-import { InterpreterManager } from "../manager.js";
+import { InterpreterManager } from "../index.js";
 
 const { values, positionals } = parseArgs({
   options: { engine: { type: "string", default: "ort-node" }, eager: { type: "boolean" } },

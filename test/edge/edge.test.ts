@@ -5,7 +5,7 @@
 // answered.
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -101,6 +101,14 @@ describe.runIf(hasTorch)("workerd serves archives with the OIP v2 handler", () =
     expect(again.status).toBe(200);
   }, 60_000);
 
+  it("the data files read through ASSETS are not served to clients", async () => {
+    for (const p of ["/archives/mnv3.pt", "/python.snapshot", "/files.bin", "/assets/archives/mnv3.pt"]) {
+      const r = await fetch(`${w!.url}${p}`);
+      expect(r.status, p).toBe(404);
+      await r.arrayBuffer();
+    }
+  });
+
   it("a deadline stops Python suspended in time.sleep (504), and the interpreter serves again", async () => {
     for (let i = 0; i < 2; i++) {
       const r = await infer("sleeper", JSON.stringify({ inputs: [] }));
@@ -133,4 +141,26 @@ describe.runIf(hasTorch)("workerd serves archives with the OIP v2 handler", () =
     const first = answers[0]!.body.outputs[0]!.data;
     expect(answers.slice(1).every((a) => a.body.outputs[0]!.data.some((v, k) => v !== first[k]))).toBe(true);
   }, 60_000);
+});
+
+describe.runIf(hasTorch)("--embed-data: the data files as modules instead of ASSETS", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-edge-embed-"));
+  let we: Workerd | undefined;
+  afterAll(async () => {
+    await we?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("serves the same answers, with no assets/ directory and no ASSETS binding", async () => {
+    const port = await freePort();
+    buildProject(["--model", `gpt=${path.join(MODELS, "tiny_gpt.pt")}:model/model.pkl`, "--out", dir, "--port", String(port), "--embed-data"]);
+    expect(existsSync(path.join(dir, "assets"))).toBe(false);
+    expect(readFileSync(path.join(dir, "config.capnp"), "utf8")).toMatch(/name = "python\.snapshot", data = embed/);
+    we = startWorkerd(dir, port);
+    await waitUntilUp(we);
+    const r = await fetch(`${we.url}/v2/models/gpt/infer`, { method: "POST", body: inferBody(npy(path.join(MODELS, "tiny_gpt.input.npy"))) });
+    const body = (await r.json()) as { outputs: OipOutput[]; error?: string };
+    expect(r.status, `${body.error ?? ""}\n${we.log()}`).toBe(200);
+    compare(asTensor(body.outputs[0]!), npy(path.join(MODELS, "tiny_gpt.expected.npy")), "tiny_gpt, data embedded");
+  }, 120_000);
 });

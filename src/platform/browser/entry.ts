@@ -1,5 +1,11 @@
-// The browser bundle's entry (dist/browser/wasmdeploy.js): the package's exports, plus where
-// the bundle's assets are served when not beside it.
+// The browser bundle's entry (dist/browser/wasmdeploy.js): installs the browser's platform for
+// the manager, then exports the package's API, plus where the bundle's assets are served when
+// not beside it.
 
-export * from "../../index.js";
+import { installPlatform } from "../installed.js";
+import { browserPlatform } from "./index.js";
+
+installPlatform(browserPlatform);
+
+export * from "../../api.js";
 export { setAssetsUrl } from "./index.js";

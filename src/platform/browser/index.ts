@@ -1,7 +1,7 @@
 // The browser platform: interpreters are WASI CPython instances in Web Workers, the engine is
 // onnxruntime-web in the page (one per manager: weights are registered once and every
-// interpreter's graphs run against them), files are fetched. The browser bundle
-// (scripts/build-browser.mjs) puts this module where the manager imports Node's platform.
+// interpreter's graphs run against them), files are fetched. The bundle's entry (entry.ts)
+// installs it for the manager.
 
 import { Engine } from "../../engine/engine.js";
 import type { Platform } from "../platform.js";

@@ -17,8 +17,10 @@ export interface EdgeAssets {
   minPages: number;
   /** The stdlib subset and runtime/ laid out by `wasmdeploy edge`. */
   files: FileImage;
-  /** The boot snapshot (Node's cache-file layout); undefined boots every instance cold. */
-  snapshot?: WasiSnapshot;
+  /** The boot snapshot (Node's cache-file layout), asked for at each instance's boot; undefined boots every instance cold. */
+  snapshot?: () => Promise<WasiSnapshot>;
+  /** Snapshot bytes the isolate keeps between boots. */
+  snapshotHeldBytes: number;
   ort: OrtWeb;
   /** ort-wasm-simd-threaded.wasm, imported as a `wasm` module. */
   ortWasm: WebAssembly.Module;

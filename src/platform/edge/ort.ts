@@ -5,6 +5,7 @@ import type { BackendOptions, EngineBackend } from "../../engine/backend-api.js"
 import { registerBackend } from "../../engine/backend.js";
 import { wrapSession } from "../../engine/backends/ort-common.js";
 import type { OrtWeb } from "./assets.js";
+import { recordPhase } from "./timings.js";
 
 /** Stands in for ort's wasm bytes: ort copies what it is given, so it is recognised by content. */
 const MARKER = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0x77]);
@@ -35,13 +36,15 @@ function routeOrtInstantiate(ortWasm: WebAssembly.Module) {
     const b = ArrayBuffer.isView(s) ? new Uint8Array(s.buffer, s.byteOffset, s.byteLength) : new Uint8Array(s as ArrayBuffer);
     return b.every((x, i) => x === MARKER[i]);
   };
-  (WebAssembly as { instantiate: unknown }).instantiate = (src: unknown, imports?: WebAssembly.Imports) =>
-    isMarker(src)
-      ? WebAssembly.instantiate(ortWasm, imports).then((instance) => {
-          ortMemory = findMemory(instance, imports);
-          return { instance, module: ortWasm };
-        })
-      : real(src, imports);
+  (WebAssembly as { instantiate: unknown }).instantiate = (src: unknown, imports?: WebAssembly.Imports) => {
+    if (!isMarker(src)) return real(src, imports);
+    const t = performance.now();
+    return WebAssembly.instantiate(ortWasm, imports).then((instance) => {
+      recordPhase("ort-web: instantiate its wasm", t);
+      ortMemory = findMemory(instance, imports);
+      return { instance, module: ortWasm };
+    });
+  };
 }
 
 export function registerEdgeOrt(ort: OrtWeb, ortWasm: WebAssembly.Module): void {
@@ -53,13 +56,24 @@ export function registerEdgeOrt(ort: OrtWeb, ortWasm: WebAssembly.Module): void 
     return {
       name: "ort-web",
       async createSession(model, opts = {}) {
+        const t = performance.now();
         const session = await ort.InferenceSession.create(model, {
           executionProviders: ["wasm"],
           graphOptimizationLevel: "all",
           logSeverityLevel: 4,
           ...(opts.externalData ? { externalData: opts.externalData } : {}),
         });
-        return wrapSession(ort.Tensor, session);
+        recordPhase("ort-web: create a session (first one: ort-web's start included)", t);
+        const wrapped = wrapSession(ort.Tensor, session);
+        return {
+          ...wrapped,
+          run: async (feeds, outputNames) => {
+            const r = performance.now();
+            const out = await wrapped.run(feeds, outputNames);
+            recordPhase("ort-web: run a session", r);
+            return out;
+          },
+        };
       },
     };
   });

@@ -11,6 +11,7 @@ import { fileTree, InstanceFault, WasiInstance } from "../../interpreter/wasi/in
 import type { Transport, TransportFactory } from "../../interpreter/transport.js";
 import { answerBridge, type FromInterpreter, type InterpreterBoot, type PyErrorPayload } from "../../protocol.js";
 import type { EdgeAssets } from "./assets.js";
+import { recordPhase } from "./timings.js";
 
 export interface EdgeSpawnOptions {
   /** Linear memory cap per instance, bytes. */
@@ -36,8 +37,10 @@ export function edgeTransports(assets: EdgeAssets, opts: EdgeSpawnOptions): Tran
     };
     // Start after the pool has attached its handlers (it expects an asynchronous "ready").
     const started = Date.now();
-    const booting = Promise.resolve().then(() => {
+    const booting = Promise.resolve().then(async () => {
       try {
+        const snapshot = await assets.snapshot?.();
+        const bootStarted = performance.now();
         wi = new WasiInstance(assets.python, assets.minPages, tree, opts.memoryMaxBytes, {
           output: (stream, text) => emit({ type: "stdout", stream, text }),
           interrupt: () => {
@@ -59,16 +62,19 @@ export function edgeTransports(assets: EdgeAssets, opts: EdgeSpawnOptions): Tran
               };
             }),
           asyncBridge: async (kind, json, buffers) => {
+            const t = performance.now();
             const reply = await answerBridge(h.bridge, { id: ++bridgeSeq, kind: kind as never, json, buffers });
+            recordPhase(`engine request "${kind}" (Python waits)`, t);
             if (!reply.ok) throw new Error(reply.error);
             return [reply.json, reply.buffers];
           },
         });
-        if (assets.snapshot) wi.restore(assets.snapshot, Boolean(boot.eager));
+        if (snapshot) wi.restore(snapshot, Boolean(boot.eager));
         else {
           wi.boot();
           wi.afterBoot(Boolean(boot.eager));
         }
+        recordPhase(snapshot ? "interpreter: instantiate python.wasm and restore the snapshot" : "interpreter: instantiate python.wasm and boot CPython", bootStarted);
         emit({ type: "ready", bootMs: Date.now() - started, fromSnapshot: Boolean(assets.snapshot), heapBytes: wi.heapBytes });
       } catch (e) {
         die(`boot failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -80,7 +86,9 @@ export function edgeTransports(assets: EdgeAssets, opts: EdgeSpawnOptions): Tran
         void booting.then(async () => {
           if (gone || !wi) return;
           try {
+            const t = performance.now();
             const r = await wi.callAsync(msg.op, msg.json, msg.buffers);
+            recordPhase(`host request "${msg.op}" to Python (engine requests included)`, t);
             if (!r.ok && wi.outOfMemory((JSON.parse(r.json) as PyErrorPayload).type)) {
               die(`memory limit: linear memory is capped at ${wi.maxBytes} bytes (MemoryError at ${wi.heapBytes})`);
               return;

@@ -6,8 +6,10 @@ import { parseConfig, DEFAULT_CONFIG } from "../../server/config.js";
 import { createHandler, type FetchHandler } from "../../server/handler.js";
 import { ModelRegistry, type ModelSpec } from "../../server/registry.js";
 import type { EdgeAssets } from "./assets.js";
+import { installPlatform } from "../installed.js";
 import { edgeLoader, edgePlatform } from "./index.js";
 import { ortMemoryBytes } from "./ort.js";
+import { phaseTimings, recordPhase, timingOrigin } from "./timings.js";
 
 /** One served model as `wasmdeploy edge` wrote it into the manifest. */
 export interface EdgeModel {
@@ -18,37 +20,70 @@ export interface EdgeModel {
   config: Record<string, unknown>;
 }
 
-export interface EdgeWorkerInit {
-  /** Called once, at the first request (an isolate may not do I/O-like work at global scope). */
-  assets: () => EdgeAssets;
+/** What the worker loads at its first request: the assets, and the archives by name. */
+export interface EdgeInputs {
+  assets: EdgeAssets;
   archives: Record<string, Uint8Array>;
+}
+
+export interface EdgeWorkerInit {
+  /**
+   * Called once, at the first request (an isolate may not do I/O-like work at global scope),
+   * with the worker's bindings: the big data files come from modules or, read with fetch, from
+   * the `ASSETS` binding (a workerd disk service locally, static assets on Cloudflare).
+   */
+  load: (env: Record<string, unknown>) => Promise<EdgeInputs>;
   models: EdgeModel[];
   serverVersion?: string;
 }
 
 export interface WorkerExport {
-  fetch(req: Request): Promise<Response>;
+  fetch(req: Request, env?: Record<string, unknown>): Promise<Response>;
+}
+
+/** A binding that answers fetch (workerd's disk service, Cloudflare's static assets). */
+interface Fetcher {
+  fetch(input: string): Promise<Response>;
+}
+
+/** Reads `file` through the worker's `ASSETS` binding; the URL's host is ignored by both kinds. */
+export async function fetchAsset(env: Record<string, unknown>, file: string): Promise<ArrayBuffer> {
+  const binding = env.ASSETS as Fetcher | undefined;
+  if (!binding || typeof binding.fetch !== "function") throw new Error("the worker has no ASSETS binding to read its data files from");
+  const res = await binding.fetch(`https://assets.invalid/${file}`);
+  if (!res.ok) throw new Error(`ASSETS ${file}: ${res.status} ${res.statusText}`);
+  return res.arrayBuffer();
 }
 
 export function edgeWorker(init: EdgeWorkerInit): WorkerExport {
   let handler: Promise<FetchHandler> | undefined;
   let registry: ModelRegistry | undefined;
-  let assets: EdgeAssets | undefined;
-  const start = async (): Promise<FetchHandler> => {
-    assets = init.assets();
-    const platform = edgePlatform(assets);
-    const models = new ModelRegistry(edgeLoader(platform, init.archives));
+  let inputs: EdgeInputs | undefined;
+  const start = async (env: Record<string, unknown>): Promise<FetchHandler> => {
+    timingOrigin();
+    let t = performance.now();
+    inputs = await init.load(env);
+    recordPhase("read the data files (ASSETS fetch or modules)", t);
+    installPlatform(edgePlatform(inputs.assets, inputs.archives));
+    const models = new ModelRegistry(edgeLoader());
     registry = models;
     const specs: ModelSpec[] = init.models.map((m) => ({ name: m.name, version: "1", source: m.archive, config: parseConfig(m.config, { ...DEFAULT_CONFIG, isolation: "trusted" }, `model ${m.name}`) }));
     // Models load before the first answer: the first request pays for booting them.
+    t = performance.now();
     await Promise.allSettled(specs.map((s) => models.loadSpec(s)));
+    recordPhase("load the models (interpreters restored, archives parsed; pickles load at first call)", t);
     return createHandler({ registry: models, serverName: "wasmdeploy-edge", serverVersion: init.serverVersion });
   };
   return {
-    async fetch(req) {
-      handler ??= start();
+    async fetch(req, env = {}) {
+      handler ??= start(env).catch((e: unknown) => {
+        handler = undefined; // a failed load (e.g. an asset not found) is retried by the next request
+        throw e;
+      });
       const h = await handler;
-      if (new URL(req.url).pathname === "/edge/memory") return memoryReport();
+      const route = new URL(req.url).pathname;
+      if (route === "/edge/memory") return memoryReport();
+      if (route === "/edge/timings") return new Response(JSON.stringify(phaseTimings()), { headers: { "content-type": "application/json" } });
       return h(req);
     },
   };
@@ -60,14 +95,14 @@ export function edgeWorker(init: EdgeWorkerInit): WorkerExport {
    */
   function memoryReport(): Response {
     const interpreters = (registry?.list() ?? []).flatMap((m) => m.runtime?.stats().interpreters.map((i) => i.heapBytes) ?? []);
-    const a = assets!;
+    const a = inputs!.assets;
     const body = {
       interpreterLinearMemory: interpreters.reduce((n, b) => n + b, 0),
       interpreters: interpreters.length,
       ortLinearMemory: ortMemoryBytes(),
-      snapshotModule: a.snapshot ? a.snapshot.data.byteLength : 0,
+      snapshotHeld: a.snapshotHeldBytes,
       fileImageModule: a.files.data.byteLength,
-      archiveModules: Object.values(init.archives).reduce((n, b) => n + b.byteLength, 0),
+      archiveModules: Object.values(inputs!.archives).reduce((n, b) => n + b.byteLength, 0),
     };
     return new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
   }

@@ -4,7 +4,8 @@
 
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { InterpreterManager, type InterpreterManagerOptions } from "../../manager.js";
+// Through the Node entry, which installs Node's platform for the manager.
+import { InterpreterManager, type InterpreterManagerOptions } from "../../index.js";
 import { ConfigError, type ModelConfig, parseConfig, splitPickle } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { ModelRuntime } from "../model.js";
