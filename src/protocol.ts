@@ -128,7 +128,7 @@ export type FromInterpreter =
   | { type: "snapshot"; snapshot: Uint8Array }
   | { type: "result"; id: number; ok: boolean; json: string; buffers: Uint8Array[]; heapBytes: number; release: string[] }
   | { type: "stdout"; stream: "stdout" | "stderr"; text: string }
-  | { type: "fatal"; reason: string };
+  | { type: "fatal"; reason: string; memory?: { usedBytes: number; capBytes: number } };
 
 /** What every interpreter kind boots with, whatever carries it. */
 export interface InterpreterBoot {

@@ -39,6 +39,8 @@ interface Job extends JobSpec {
   watchdog?: ReturnType<typeof setInterval>;
   timedOut?: boolean;
   memoryExceeded?: number;
+  /** The linear memory cap the instance reached (WASI), when no per-call limit applied. */
+  memoryCap?: number;
   engineBytesUsed?: number;
   settled?: boolean;
   id: number;
@@ -208,8 +210,11 @@ export class Interpreter {
         this.opts.onOutput(this.index, msg.stream, msg.text);
         break;
       case "fatal":
-        // A WASI instance that reached its linear memory cap reports it this way.
-        if (msg.reason.startsWith("memory limit") && this.inFlight) this.inFlight.memoryExceeded = this.heapBytes;
+        // A WASI instance that ran out of linear memory says how much it held and its cap.
+        if (msg.memory && this.inFlight) {
+          this.inFlight.memoryExceeded = msg.memory.usedBytes;
+          this.inFlight.memoryCap = msg.memory.capBytes;
+        }
         break;
       case "snapshot":
         break;
@@ -245,7 +250,7 @@ export class Interpreter {
       this.settle(
         job,
         job.memoryExceeded !== undefined
-          ? new MemoryLimitError(this.index, job.memoryLimitBytes ?? job.memoryExceeded, job.memoryExceeded)
+          ? new MemoryLimitError(this.index, job.memoryLimitBytes ?? job.memoryCap ?? job.memoryExceeded, job.memoryExceeded)
           : job.timedOut
             ? new CallTimeoutError(job.timeoutMs!, this.index, "terminated")
             : new InterpreterCrashedError(this.index, reason),

@@ -21,8 +21,27 @@ interface Exports {
   wd_scrub(): number;
 }
 
+/** Linear memory when an instance ran out of it: what it held and the cap it reached. */
+export interface MemoryUse {
+  usedBytes: number;
+  capBytes: number;
+}
+
 /** The instance failed as a whole (trap, memory limit, runtime error): it must be replaced. */
-export class InstanceFault extends Error {}
+export class InstanceFault extends Error {
+  constructor(
+    message: string,
+    /** Set when the instance ran out of memory (its cap, or the call's limit). */
+    readonly memory?: MemoryUse,
+  ) {
+    super(message);
+  }
+}
+
+/** Why an instance ended, as its transport reports it (a "fatal" message). */
+export function faultOf(e: unknown): { reason: string; memory?: MemoryUse } {
+  return e instanceof InstanceFault ? { reason: e.message, memory: e.memory } : { reason: `instance failed: ${String(e)}` };
+}
 
 /** The thread's file tree: one Directory per thread over the shared image, read-only. */
 export function fileTree(image: FileImage): Directory {
@@ -174,7 +193,10 @@ export class WasiInstance {
       interrupt: () => hooks.interrupt(),
       memory_exceeded: (pages: number) => {
         // Unwinds the wasm stack: the instance is ended (InstanceFault via guard) and replaced.
-        throw new InstanceFault(`memory limit: the call grew linear memory to ${pages * PAGE} bytes, over its limit of ${this.callLimit} bytes`);
+        throw new InstanceFault(`memory limit: the call grew linear memory to ${pages * PAGE} bytes, over its limit of ${this.callLimit} bytes`, {
+          usedBytes: pages * PAGE,
+          capBytes: this.callLimit,
+        });
       },
     };
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory }, wasi_snapshot_preview1: wasiImport, wasmdeploy: host });
@@ -266,6 +288,15 @@ export class WasiInstance {
     return errorType === "MemoryError" || this.heapBytes > this.maxBytes - 2 ** 20;
   }
 
+  /** The fault that ends this instance when a failed call ran out of linear memory, else undefined. */
+  memoryFault(r: CallResult): InstanceFault | undefined {
+    if (r.ok || !this.outOfMemory((JSON.parse(r.json) as { type?: string }).type ?? "")) return undefined;
+    return new InstanceFault(`memory limit: linear memory is capped at ${this.maxBytes} bytes (MemoryError at ${this.heapBytes})`, {
+      usedBytes: this.heapBytes,
+      capBytes: this.maxBytes,
+    });
+  }
+
   /** One request through wasmdeploy_runtime.host. Throws InstanceFault if the instance died. */
   call(op: string, json: string, buffers: Uint8Array[], memoryLimitBytes?: number): CallResult {
     if (this.callPromising) throw new InstanceFault("this instance's bridge is async: use callAsync");
@@ -319,7 +350,16 @@ export class WasiInstance {
   }
 
   private takeResult(res: number): CallResult {
-    if (res === 0) throw new InstanceFault("the runtime failed (see the interpreter's stderr)");
+    if (res === 0) {
+      // The runtime could not even report an error: usually it ran out of memory doing so.
+      if (this.heapBytes > this.maxBytes - 2 ** 20) {
+        throw new InstanceFault(`memory limit: linear memory is capped at ${this.maxBytes} bytes and the call used it up`, {
+          usedBytes: this.heapBytes,
+          capBytes: this.maxBytes,
+        });
+      }
+      throw new InstanceFault("the runtime failed (see the interpreter's stderr)");
+    }
     const out = readFrame(new Uint8Array(this.memory.buffer), res);
     this.exports.wd_free(res);
     const dec = new TextDecoder();

@@ -4,8 +4,8 @@
 // Python reaches the engine through the shared-memory bridge (bridge.ts).
 
 import * as Comlink from "comlink";
-import { fileTree, InstanceFault, WasiInstance } from "../../interpreter/wasi/instance.js";
-import type { FromInterpreter, PyErrorPayload, ToInterpreter } from "../../protocol.js";
+import { faultOf, fileTree, type MemoryUse, WasiInstance } from "../../interpreter/wasi/instance.js";
+import type { FromInterpreter, ToInterpreter } from "../../protocol.js";
 import { makeSyncBridge } from "./bridge.js";
 import type { FromWorker, SnapshotMaker, ToWorker, WorkerAssets, WorkerInit } from "./messages.js";
 
@@ -43,18 +43,16 @@ const snapshotMaker: SnapshotMaker = {
 };
 
 let instance: WasiInstance | undefined;
-let maxBytes = 0;
 
-function fail(reason: string) {
+function fail(reason: string, memory?: MemoryUse) {
   instance = undefined;
-  postMsg({ type: "fatal", reason });
+  postMsg({ type: "fatal", reason, memory });
   post({ type: "exit", reason });
 }
 
 function init(opts: WorkerInit) {
   const started = performance.now();
   const interrupt = new Int32Array(opts.interruptBuffer);
-  maxBytes = opts.memoryMaxBytes;
   try {
     const wi = new WasiInstance(opts.module, opts.minPages, fileTree(opts.files), opts.memoryMaxBytes, {
       output: (stream, text) => postMsg({ type: "stdout", stream, text }),
@@ -77,12 +75,12 @@ function call(msg: ToInterpreter) {
   try {
     r = wi.call(msg.op, msg.json, msg.buffers);
   } catch (e) {
-    return fail(e instanceof InstanceFault ? e.message : `instance failed: ${String(e)}`);
+    const f = faultOf(e);
+    return fail(f.reason, f.memory);
   }
-  if (!r.ok && (JSON.parse(r.json) as PyErrorPayload).type === "MemoryError") {
-    // Linear memory cannot shrink, and CPython after a failed allocation deep in C is not to be trusted.
-    return fail(`memory limit: linear memory is capped at ${maxBytes} bytes (MemoryError at ${wi.heapBytes})`);
-  }
+  // Linear memory cannot shrink, and CPython after a failed allocation deep in C is not to be trusted.
+  const oom = wi.memoryFault(r);
+  if (oom) return fail(oom.message, oom.memory);
   postMsg(
     { type: "result", id: msg.id, ok: r.ok, json: r.json, buffers: r.buffers, heapBytes: wi.heapBytes, release: r.release },
     r.buffers.map((b) => b.buffer),

@@ -7,9 +7,9 @@
 // call is interrupted at its next engine call or sleep; pure Python that never yields cannot be
 // (the platform's CPU-time limit ends the request instead; docs/edge.md).
 
-import { fileTree, InstanceFault, WasiInstance } from "../../interpreter/wasi/instance.js";
+import { faultOf, fileTree, type MemoryUse, WasiInstance } from "../../interpreter/wasi/instance.js";
 import type { Transport, TransportFactory } from "../../interpreter/transport.js";
-import { answerBridge, type FromInterpreter, type InterpreterBoot, type PyErrorPayload } from "../../protocol.js";
+import { answerBridge, type FromInterpreter, type InterpreterBoot } from "../../protocol.js";
 import type { EdgeAssets } from "./assets.js";
 import { recordPhase } from "./timings.js";
 
@@ -29,9 +29,9 @@ export function edgeTransports(assets: EdgeAssets, opts: EdgeSpawnOptions): Tran
     const emit = (m: FromInterpreter) => {
       if (!gone) h.onMessage(m);
     };
-    const die = (reason: string) => {
+    const die = (reason: string, memory?: MemoryUse) => {
       if (gone) return;
-      emit({ type: "fatal", reason });
+      emit({ type: "fatal", reason, memory });
       gone = true;
       h.onExit(reason);
     };
@@ -89,13 +89,15 @@ export function edgeTransports(assets: EdgeAssets, opts: EdgeSpawnOptions): Tran
             const t = performance.now();
             const r = await wi.callAsync(msg.op, msg.json, msg.buffers);
             recordPhase(`host request "${msg.op}" to Python (engine requests included)`, t);
-            if (!r.ok && wi.outOfMemory((JSON.parse(r.json) as PyErrorPayload).type)) {
-              die(`memory limit: linear memory is capped at ${wi.maxBytes} bytes (MemoryError at ${wi.heapBytes})`);
+            const oom = wi.memoryFault(r);
+            if (oom) {
+              die(oom.message, oom.memory);
               return;
             }
             emit({ type: "result", id: msg.id, ok: r.ok, json: r.json, buffers: r.buffers, heapBytes: wi.heapBytes, release: r.release });
           } catch (e) {
-            die(e instanceof InstanceFault ? e.message : `instance failed: ${String(e)}`);
+            const f = faultOf(e);
+            die(f.reason, f.memory);
           }
         });
       },

@@ -3,8 +3,8 @@
 // slot and bridge port. A fault in one instance (trap, memory limit) removes only it.
 
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import { fileTree, InstanceFault, WasiInstance } from "../../../interpreter/wasi/instance.js";
-import type { FromInterpreter, PyErrorPayload } from "../../../protocol.js";
+import { faultOf, fileTree, type MemoryUse, WasiInstance } from "../../../interpreter/wasi/instance.js";
+import type { FromInterpreter } from "../../../protocol.js";
 import { makeSyncBridge } from "../sync-bridge.js";
 import type { FromThread, InstanceInit, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
 
@@ -42,11 +42,11 @@ function makeSnapshot() {
   }
 }
 
-function fail(inst: number, reason: string) {
+function fail(inst: number, reason: string, memory?: MemoryUse) {
   const slot = instances.get(inst);
   instances.delete(inst);
   slot?.bridgePort?.close();
-  postMsg(inst, { type: "fatal", reason });
+  postMsg(inst, { type: "fatal", reason, memory });
   post({ type: "exit", inst, reason });
 }
 
@@ -85,13 +85,15 @@ function call(inst: number, id: number, op: string, json: string, buffers: Uint8
   try {
     r = slot.wi.call(op, json, buffers, memoryLimitBytes);
   } catch (e) {
-    fail(inst, e instanceof InstanceFault ? e.message : `instance failed: ${String(e)}`);
+    const f = faultOf(e);
+    fail(inst, f.reason, f.memory);
     return;
   }
-  if (!r.ok && slot.wi.outOfMemory((JSON.parse(r.json) as PyErrorPayload).type)) {
-    // Linear memory cannot shrink and CPython after a failed allocation deep inside C code is
-    // not trustworthy: a MemoryError ends this instance.
-    fail(inst, `memory limit: linear memory is capped at ${slot.wi.maxBytes} bytes (MemoryError at ${slot.wi.heapBytes})`);
+  // Linear memory cannot shrink and CPython after a failed allocation deep inside C code is
+  // not trustworthy: running out of memory ends this instance.
+  const oom = slot.wi.memoryFault(r);
+  if (oom) {
+    fail(inst, oom.message, oom.memory);
     return;
   }
   postMsg(
