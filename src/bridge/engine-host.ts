@@ -144,10 +144,17 @@ export class EngineHost {
     return id;
   }
 
-  /** A copy of a stored tensor's elements [offset, offset + numel) under `shape`. */
-  take(id: string, dtype: DType, offset: number, shape: number[]): Tensor {
-    const data = this.elements(id, dtype, offset, shapeSize(shape));
-    return new Tensor(dtype, data.slice(), shape);
+  /** A copy of a stored tensor's elements [offset, offset + numel) under `shape` (as `who` may see them). */
+  take(id: string, dtype: DType, offset: number, shape: number[], who?: Requester): Tensor {
+    const data = this.elements(id, dtype, offset, shapeSize(shape), who);
+    return new Tensor(dtype, data.slice(), [...shape]);
+  }
+
+  /** A copy of a whole stored tensor (a call input). */
+  takeWhole(id: string, who: Requester): Tensor {
+    const t = this.#store.get(id)?.tensor;
+    if (!t) throw new WasmdeployError(`tensor ${id} does not exist`);
+    return this.take(id, t.dtype, 0, [...t.shape], who);
   }
 
   /** Hand tensors put for a call to the interpreter that runs it. */
@@ -239,6 +246,40 @@ export class EngineHost {
       bytes = 0;
       for (const o of graph.outputs) bytes += shapeSize(o.shape) * dtypeInfo(o.dtype).itemSize;
     }
+    const structural = cached ? cached.structural : structuralKey(graph);
+    const out = await this.#execute(graph, structural, bytes, req.feeds, who);
+    if (cacheKey !== undefined) {
+      // Cached only after a run succeeded: the spec passed the engine's validation.
+      this.#specs.set(cacheKey, cached ?? { spec: graph, structural, outBytes: bytes });
+      if (this.#specs.size > SPEC_CACHE_MAX) this.#specs.delete(this.#specs.keys().next().value!);
+    }
+    const ids = graph.outputs.map((o) => this.put(out[o.name]!, owner));
+    return { json: JSON.stringify({ storages: ids }), buffers: [] };
+  }
+
+  /**
+   * Run a graph this interpreter generation sent before (by its key) for the host itself (host
+   * replay): the outputs in the graph's order, not stored; undefined when the spec is no longer
+   * cached. Placement (inline / wide / engine threads), charging and access checks as for a run
+   * Python asks for.
+   */
+  async runCached(key: string, feeds: Record<string, [string, number]>, who: Requester): Promise<Tensor[] | undefined> {
+    const cacheKey = who.owner + "\n" + key;
+    const cached = this.#specs.get(cacheKey);
+    if (!cached) return undefined;
+    this.#specs.delete(cacheKey); // LRU: most recently used last
+    this.#specs.set(cacheKey, cached);
+    const out = await this.#execute(cached.spec, cached.structural, cached.outBytes, feeds, who);
+    return cached.spec.outputs.map((o) => out[o.name]!);
+  }
+
+  async #execute(
+    graph: GraphSpec,
+    structural: string,
+    bytes: number,
+    reqFeeds: Record<string, [string, number]>,
+    who: Requester,
+  ): Promise<Record<string, Tensor>> {
     // Refuse before ONNX Runtime allocates: a graph's results are what a call keeps.
     who.charge(bytes);
     const engine = await this.engine();
@@ -253,11 +294,10 @@ export class EngineHost {
     }
     const feeds: Record<string, Tensor> = {};
     for (const input of graph.inputs) {
-      const [id, offset] = req.feeds[input.name] ?? [];
+      const [id, offset] = reqFeeds[input.name] ?? [];
       if (id === undefined) throw new WasmdeployError(`graph input ${input.name} has no feed`);
       feeds[input.name] = new Tensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, shapeSize(input.shape), who), input.shape);
     }
-    const structural = cached ? cached.structural : structuralKey(graph);
     let timing = this.#timing.get(structural);
     if (!timing) {
       if (this.#timing.size >= SPEC_CACHE_MAX) this.#timing.clear();
@@ -276,13 +316,7 @@ export class EngineHost {
     // A place's first run compiled its session: not a run time. The fastest run is kept: other
     // processes can make a run slower than the graph needs, never faster.
     if (timing.runs[mode]++ > 0) timing[mode] = Math.min(timing[mode] ?? Infinity, ms);
-    if (cacheKey !== undefined) {
-      // Cached only after a run succeeded: the spec passed the engine's validation.
-      this.#specs.set(cacheKey, cached ?? { spec: graph, structural, outBytes: bytes });
-      if (this.#specs.size > SPEC_CACHE_MAX) this.#specs.delete(this.#specs.keys().next().value!);
-    }
-    const ids = graph.outputs.map((o) => this.put(out[o.name]!, owner));
-    return { json: JSON.stringify({ storages: ids }), buffers: [] };
+    return out;
   }
 
   /**
