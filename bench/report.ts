@@ -662,17 +662,25 @@ export function generateReport(): string[] {
   else {
     const { data } = tgt;
     body.push(`From \`${tgt.from.file}\`. ${data.method}`, "");
-    body.push("| case | isolation | wasmdeploy | baseline | ratio | target | |", "|---|---|---:|---:|---:|---|---|");
+    body.push("| case | interpreter | isolation | wasmdeploy | baseline | ratio | target | |", "|---|---|---|---:|---:|---:|---|---|");
     for (const r of data.rows) {
       const fmt = (x: number | undefined) => (x === undefined ? "—" : r.unit === "ms" ? ms(x) : `${x.toFixed(0)} calls/s`);
-      body.push(`| ${cellText(r.label)} | ${r.isolation ?? ""} | ${r.ok ? fmt(r.ours) : cellText(short(failText(r), 100))} | ${fmt(r.baseline)} | ${r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}x`} | ${r.target} | ${r.ok ? yesNo(r.met) : ""} |`);
-      if (r.ok) targets.push({ target: `${r.label} (${r.isolation}): ${r.target}`, measured: `${r.ratio!.toFixed(2)}x (${fmt(r.ours)} vs ${fmt(r.baseline)})`, met: !!r.met });
-      else failures.push({ where: `targets, ${r.id} (${r.isolation})`, why: r.error ?? "unknown" });
+      const kindName = r.interpreter === "pyodide" ? "Pyodide" : "WASI";
+      body.push(`| ${cellText(r.label)} | ${kindName} | ${r.isolation ?? ""} | ${r.ok ? fmt(r.ours) : cellText(short(failText(r), 100))} | ${fmt(r.baseline)} | ${r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}x`} | ${r.target} | ${r.ok ? yesNo(r.met) : ""} |`);
+      if (r.ok) targets.push({ target: `${r.label} (${kindName}, ${r.isolation}): ${r.target}`, measured: `${r.ratio!.toFixed(2)}x (${fmt(r.ours)} vs ${fmt(r.baseline)})`, met: !!r.met });
+      else failures.push({ where: `targets, ${r.id} (${kindName}, ${r.isolation})`, why: r.error ?? "unknown" });
     }
     body.push("");
     if (Array.isArray(data.hops) && data.hops.length) {
       body.push("### Where a call's time goes (ms per call; trusted, 1 interpreter, ort-node)", "");
-      body.push("Before: replay off, every call records its graph op by op (the path every call took before record/replay). After: the default, calls replay the recorded graph. Measured by `bench/hops.ts`.", "");
+      body.push(
+        "Before: replay off, every call records its graph op by op (the path every call took before record/replay). " +
+          "Python replay: host replay off, the interpreter replays the recorded graph (the path before host replay). " +
+          "Host replay: the default; once a call replayed a one-graph trace, the host runs the graph and builds the result " +
+          "itself, without a message to the interpreter (src/pool/host-replay.ts), so every Python hop is zero. Measured by `bench/hops.ts`; " +
+          "hops are timed while the run's other work may share the cores (see the load average above).",
+        "",
+      );
       body.push(hopTable(data.hops), "");
     } else if (data.hops && !Array.isArray(data.hops)) failures.push({ where: "targets, hop breakdown", why: data.hops.error });
   }
