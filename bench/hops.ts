@@ -108,7 +108,11 @@ export async function measureHops(opts: {
 }
 
 /** The hops as rows of a table: ms per call. */
-export function hopTable(rows: HopRow[]): string {
+export function hopTable(unordered: HopRow[]): string {
+  const order = { off: 0, exact: 1, host: 2 };
+  const rows = [...unordered].sort(
+    (a, b) => (a.interpreter ?? "").localeCompare(b.interpreter ?? "") * -1 || a.model.localeCompare(b.model) * -1 || order[a.mode] - order[b.mode],
+  );
   const f = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(3));
   const lines = [
     "| hop | " + rows.map((r) => `${r.model}${r.interpreter ? ` (${r.interpreter === "pyodide" ? "Pyodide" : "WASI"})` : ""} ${r.mode === "off" ? "before (record every call)" : r.mode === "exact" ? "Python replay" : "host replay"}`).join(" | ") + " |",

@@ -55,6 +55,9 @@ interface CachedSpec {
 /** Timed runs a place needs before a lone run's placement compares it. */
 const SAMPLES = 3;
 
+/** One lone run in this many (once both places are timed) re-times the place that lost. */
+const EXPLORE = 32;
+
 /** Specs kept across all interpreters (LRU). */
 const SPEC_CACHE_MAX = 512;
 
@@ -307,7 +310,7 @@ export class EngineHost {
     let timing = this.#timing.get(structural);
     if (!timing) {
       if (this.#timing.size >= SPEC_CACHE_MAX) this.#timing.clear();
-      this.#timing.set(structural, (timing = { runs: { narrow: 0, wide: 0, inline: 0 } }));
+      this.#timing.set(structural, (timing = { runs: { narrow: 0, wide: 0, inline: 0 }, lone: 0 }));
     }
     const lone = this.#running === 0 && this.poolLoad() <= 1;
     const tiny = timing.runs.narrow > SAMPLES && timing.narrow! < this.inlineMaxMs;
@@ -339,7 +342,11 @@ export class EngineHost {
     // A small graph first timed during a burst of other work looks big: once a wide run shows
     // it is under wideMinMs after all, it runs inline (else it would stay wide for good).
     if (t.wide! < this.wideMinMs) return "inline";
-    return t.wide! < t.narrow! ? "wide" : "narrow";
+    const best: RunPlace = t.wide! < t.narrow! ? "wide" : "narrow";
+    // Every EXPLORE-th lone run goes to the other place: a place first timed during a burst of
+    // other work keeps a slow "fastest" time, and without a new sample would lose for good.
+    if (++t.lone % EXPLORE === 0) return best === "wide" ? "narrow" : "wide";
+    return best;
   }
 
   /** Package weights are readable only by interpreters that loaded the package. */
@@ -385,6 +392,8 @@ interface Timing {
   inline?: number;
   /** Runs at each place; the first compiled its session, so it is not timed. */
   runs: Record<RunPlace, number>;
+  /** Lone runs placed by comparing wide and narrow. */
+  lone: number;
 }
 
 interface RunRequest {

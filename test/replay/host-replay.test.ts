@@ -99,10 +99,10 @@ async function run(manager: InterpreterManager, m: Model, obj: ReplicatedObj): P
   return answered;
 }
 
-describe("host replay matches PyTorch on every call", () => {
+describe.each(["trusted", "sandboxed"] as const)("host replay matches PyTorch on every call (%s)", (isolation) => {
   let manager: InterpreterManager;
   beforeAll(async () => {
-    manager = await InterpreterManager.create({ ...kind, interpreters: 1, isolation: "trusted" });
+    manager = await InterpreterManager.create({ ...kind, interpreters: 1, isolation });
   });
   afterAll(() => manager?.close());
 
