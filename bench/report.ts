@@ -671,6 +671,14 @@ export function generateReport(): string[] {
       else failures.push({ where: `targets, ${r.id} (${kindName}, ${r.isolation})`, why: r.error ?? "unknown" });
     }
     body.push("");
+    body.push(
+      "Tiny GPT and mlp calls are answered by host replay after their first two calls (docs/tensor-layer.md, \"Host replay\"). " +
+        "The resnet18 rows compare against ONNX Runtime's default session options, whose spinning intra-op pool loses about 3x " +
+        "whenever another process wants a core: run in plain onnxruntime-node on this machine, the graph wasmdeploy builds and " +
+        "`torch.onnx.export`'s ran at the same speed under every session setting (1 thread, 2 threads with and without spinning), " +
+        "so how far below 1.15x these rows land measures the machine's load more than wasmdeploy (docs/architecture.md, \"Host replay\").",
+      "",
+    );
     if (Array.isArray(data.hops) && data.hops.length) {
       body.push("### Where a call's time goes (ms per call; trusted, 1 interpreter, ort-node)", "");
       body.push(
