@@ -6,7 +6,7 @@ import { latencyChild } from "./experiments/latency.js";
 import { throughputChild } from "./experiments/throughput.js";
 import { poolChild } from "./experiments/coldstart.js";
 import { memoryChild } from "./experiments/memory.js";
-import { hopsChild, replayAbChild, targetsChild, wideAbChild } from "./experiments/targets.js";
+import { hopsChild, optionAbChild, replayAbChild, targetsChild } from "./experiments/targets.js";
 
 const tasks: Record<string, (args: never) => Promise<unknown>> = {
   latency: latencyChild,
@@ -16,7 +16,7 @@ const tasks: Record<string, (args: never) => Promise<unknown>> = {
   targets: targetsChild,
   hops: hopsChild,
   "replay-ab": replayAbChild,
-  "wide-ab": wideAbChild,
+  "option-ab": optionAbChild,
 };
 
 const [task, json] = process.argv.slice(2);

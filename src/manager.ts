@@ -80,6 +80,13 @@ export interface InterpreterManagerOptions {
   loneCallThreads?: number;
   /** @deprecated The old name of `intraOpThreads` (threads per session, not engine workers); still honoured. */
   engineThreads?: number;
+  /**
+   * Host replay: once an interpreter replayed a call from a one-graph trace, its next calls with
+   * the same arguments' signature run that graph on the host alone until anything else reaches
+   * that interpreter (docs/tensor-layer.md, "Replay"). Default true; false always enters Python.
+   * Per object: `__wasmdeploy_host_replay__ = False` on the object or its class.
+   */
+  hostReplay?: boolean;
   /** Where Python's print() goes. Default: process.stderr, prefixed with the interpreter index. */
   onOutput?: (interpreter: number, stream: "stdout" | "stderr", text: string) => void;
 }
@@ -109,6 +116,8 @@ export interface ManagerStats {
     thread?: number;
     bootMs?: number;
     fromSnapshot?: boolean;
+    /** Calls answered by host replay, without entering this interpreter (its generations together). */
+    hostReplays?: number;
   }[];
   /** Bytes the engine holds for this manager: weights registered once, and live tensors (inputs, results, intermediates Python keeps). */
   engineBytes?: { weights: number; tensors: number };
@@ -202,6 +211,7 @@ export class InterpreterManager {
       defaults: { timeoutMs: options.callTimeoutMs, memoryLimitMb: options.memoryLimitMb, engineMemoryPerCallMb: options.engineMemoryPerCallMb },
       engineName,
       createEngine: () => platform.createEngine(engineName, engineSetup),
+      hostReplay: options.hostReplay,
     });
     let firstReadyMs = 0;
     try {
@@ -303,6 +313,7 @@ export class InterpreterManager {
         thread: i.thread,
         bootMs: i.lastBoot?.bootMs,
         fromSnapshot: i.lastBoot?.fromSnapshot,
+        hostReplays: this.#pool.hostReplay?.counts[i.index] ?? 0,
       })),
     };
   }

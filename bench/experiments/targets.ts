@@ -9,8 +9,10 @@
 //   mlp throughput at 2 interpreters (4 callers) vs PyTorch with 2 Python threads sharing one
 //     model (experiment 2's baseline): target > 1x.
 //   mlp and resnet18 throughput at `cores` interpreters with replay on vs off (the path before),
-//     alternating windows in one process: target >= 1x (replay must not cost throughput).
-// Plus the per-hop breakdown of one call (bench/hops.ts) with replay off and on.
+//     alternating windows in one process: target >= 1x (replay must not cost throughput); the
+//     same with host replay on vs off (src/pool/host-replay.ts).
+// Every row for both interpreter kinds (WASI, Pyodide) and both isolations. Plus the per-hop
+// breakdown of one call (bench/hops.ts): replay off, Python replay, host replay.
 
 import { readFileSync } from "node:fs";
 import { measureHops, type HopRow } from "../hops.js";
@@ -38,6 +40,8 @@ export interface TargetRow {
   label: string;
   target: string;
   isolation?: string;
+  /** The interpreter kind ("wasi" when absent: results from before the column existed). */
+  interpreter?: Kind;
   ok: boolean;
   error?: string;
   ours?: number;
@@ -50,9 +54,14 @@ export interface TargetRow {
   baselineMs?: Summary;
 }
 
+type Kind = "wasi" | "pyodide";
+const KINDS: Kind[] = ["wasi", "pyodide"];
+const ISOLATIONS = ["sandboxed", "trusted"] as const;
+
 interface ChildArgs {
   manifestPath: string;
   isolation: "sandboxed" | "trusted";
+  interpreter: Kind;
   timing: TimingSettings;
 }
 
@@ -63,11 +72,13 @@ export async function runTargets(ctx: Ctx): Promise<unknown> {
   }
   const rows: TargetRow[] = [];
   const timing = ctx.settings.latencyTiming;
-  for (const isolation of ["sandboxed", "trusted"] as const) {
-    log(`targets: latency rows, wasmdeploy ${isolation} vs onnxruntime-node`);
-    const r = await runTsChild<{ rows: TargetRow[] }>("targets", { manifestPath: ctx.manifestPath, isolation, timing } satisfies ChildArgs, { timeoutMs: 30 * 60_000 });
-    if (r.ok) rows.push(...r.value!.rows);
-    else rows.push({ id: "latency", label: "latency rows", target: "", isolation, ok: false, error: r.error, unit: "ms" });
+  for (const interpreter of KINDS) {
+    for (const isolation of ISOLATIONS) {
+      log(`targets: latency rows, wasmdeploy ${interpreter} ${isolation} vs onnxruntime-node`);
+      const r = await runTsChild<{ rows: TargetRow[] }>("targets", { manifestPath: ctx.manifestPath, isolation, interpreter, timing } satisfies ChildArgs, { timeoutMs: 30 * 60_000 });
+      if (r.ok) rows.push(...r.value!.rows);
+      else rows.push({ id: "latency", label: "latency rows", target: "", isolation, interpreter, ok: false, error: r.error, unit: "ms" });
+    }
   }
   // mlp throughput at 2: wasmdeploy (both isolations) vs PyTorch threads, same settings as experiment 2.
   const common = { manifestPath: ctx.manifestPath, counts: [2], workloads: ["mlp"], durationMs: ctx.settings.throughputMs, warmupMs: ctx.settings.throughputWarmupMs };
@@ -76,17 +87,26 @@ export async function runTargets(ctx: Ctx): Promise<unknown> {
     ? await runPython<{ points: ThroughputPoint[] }>("throughput.py", { ...common, mode: "threads", system: "torch-threads" }, { timeoutMs: 10 * 60_000, env: { OMP_NUM_THREADS: "1" } })
     : { ok: false as const, error: ctx.python.reason };
   const base = torch.ok ? torch.value!.points[0] : undefined;
-  for (const isolation of ["sandboxed", "trusted"] as const) {
-    const row: TargetRow = { id: "mlp-throughput-2", label: "mlp throughput, 2 interpreters vs PyTorch 2 threads", target: "> 1x", isolation, ok: false, unit: "calls/s" };
+  for (const [interpreter, isolation] of KINDS.flatMap((k) => ISOLATIONS.map((i) => [k, i] as const))) {
+    const row: TargetRow = { id: "mlp-throughput-2", label: "mlp throughput, 2 interpreters vs PyTorch 2 threads", target: "> 1x", isolation, interpreter, ok: false, unit: "calls/s" };
     rows.push(row);
-    const ours = await runTsChild<{ points: ThroughputPoint[] }>("throughput", { ...common, isolation, system: `wasmdeploy-${isolation}` }, { timeoutMs: 10 * 60_000 });
+    const ours = await runTsChild<{ points: ThroughputPoint[] }>("throughput", { ...common, isolation, interpreter, system: `wasmdeploy-${isolation}` }, { timeoutMs: 10 * 60_000 });
     const p = ours.ok ? ours.value!.points[0] : undefined;
     if (!p?.ok || !base?.ok) {
       row.error = !p?.ok ? (p?.error ?? (ours.ok ? "no point" : ours.error)) : (base?.error ?? (torch.ok ? "no baseline" : torch.error));
       continue;
     }
     Object.assign(row, { ok: true, ours: p.callsPerS, baseline: base.callsPerS, ratio: round(p.callsPerS! / base.callsPerS!, 3), met: p.callsPerS! > base.callsPerS! });
-    progress(`mlp x2 ${isolation}: ${p.callsPerS} vs ${base.callsPerS} calls/s`);
+    progress(`mlp x2 ${interpreter} ${isolation}: ${p.callsPerS} vs ${base.callsPerS} calls/s`);
+  }
+  // Throughput under full load with host replay on against off (the path before it), same
+  // process, alternating windows: answering on the host must not cost throughput.
+  for (const [interpreter, isolation] of KINDS.flatMap((k) => ISOLATIONS.map((i) => [k, i] as const))) {
+    log(`targets: throughput at ${ctx.cores} interpreters, host replay on vs off (${interpreter} ${isolation})`);
+    const args: OptionAbArgs = { manifestPath: ctx.manifestPath, isolation, interpreter, n: ctx.cores, windowMs: ctx.settings.throughputMs / 2, warmupMs: ctx.settings.throughputWarmupMs / 2, id: "host-ab", what: "host replay", off: { hostReplay: false } };
+    const r = await runTsChild<{ rows: TargetRow[] }>("option-ab", args, { timeoutMs: 20 * 60_000 });
+    if (r.ok) rows.push(...r.value!.rows);
+    else rows.push({ id: "host-ab", label: "throughput, host replay on vs off", target: ">= 1x", isolation, interpreter, ok: false, error: r.error, unit: "calls/s" });
   }
   // Throughput under full load with replay on against off (the path before), same process,
   // alternating windows: replay must not cost throughput.
@@ -98,25 +118,33 @@ export async function runTargets(ctx: Ctx): Promise<unknown> {
   }
   for (const isolation of ["sandboxed", "trusted"] as const) {
     log(`targets: throughput at ${ctx.cores} interpreters, lone-call threads on vs off (${isolation})`);
-    const r = await runTsChild<{ rows: TargetRow[] }>("wide-ab", { manifestPath: ctx.manifestPath, isolation, n: ctx.cores, windowMs: ctx.settings.throughputMs / 2, warmupMs: ctx.settings.throughputWarmupMs / 2 } satisfies AbArgs, { timeoutMs: 20 * 60_000 });
+    const args: OptionAbArgs = { manifestPath: ctx.manifestPath, isolation, n: ctx.cores, windowMs: ctx.settings.throughputMs / 2, warmupMs: ctx.settings.throughputWarmupMs / 2, id: "wide-ab", what: "lone-call threads", off: { loneCallThreads: 1 } };
+    const r = await runTsChild<{ rows: TargetRow[] }>("option-ab", args, { timeoutMs: 20 * 60_000 });
     if (r.ok) rows.push(...r.value!.rows);
     else rows.push({ id: "wide-ab", label: "throughput, lone-call threads on vs off", target: ">= 1x", isolation, ok: false, error: r.error, unit: "calls/s" });
   }
-  log("targets: per-hop breakdown (trusted, 1 interpreter)");
-  let hops: HopRow[] | { error: string };
-  const h = await runTsChild<{ rows: HopRow[] }>("hops", { models: ["tinygpt", "resnet18"], calls: ctx.settings.quick ? 60 : 300, isolation: "trusted" }, { timeoutMs: 20 * 60_000 });
-  hops = h.ok ? h.value!.rows : { error: h.error ?? "failed" };
+  log("targets: per-hop breakdown (trusted, 1 interpreter, each kind)");
+  let hops: HopRow[] | { error: string } = [];
+  for (const interpreter of KINDS) {
+    const h = await runTsChild<{ rows: HopRow[] }>("hops", { models: ["tinygpt", "resnet18"], calls: ctx.settings.quick ? 60 : 300, isolation: "trusted", interpreter }, { timeoutMs: 20 * 60_000 });
+    if (!h.ok) {
+      hops = { error: `${interpreter}: ${h.error ?? "failed"}` };
+      break;
+    }
+    hops.push(...h.value!.rows);
+  }
   return {
     method:
       "Ratios against baselines measured in the same run: the latency rows time wasmdeploy and onnxruntime-node in one child " +
       "process, in alternating blocks, one call at a time; the throughput row uses experiment 2's closed loop for both systems. " +
-      "The hop table times one interpreter's calls with replay off (every call records) and on.",
+      "Every row for both interpreter kinds. The hop table times one interpreter's calls with replay off (every call records), " +
+      "Python replay (host replay off) and host replay (the default).",
     rows,
     hops,
   };
 }
 
-export async function hopsChild(args: { models: string[]; calls: number; isolation: "trusted" | "sandboxed" }): Promise<unknown> {
+export async function hopsChild(args: { models: string[]; calls: number; isolation: "trusted" | "sandboxed"; interpreter?: Kind }): Promise<unknown> {
   return { rows: await measureHops(args) };
 }
 
@@ -136,7 +164,7 @@ export async function targetsChild(args: ChildArgs): Promise<unknown> {
     { id: "resnet18-b1-narrow-vs-ort-default", label: "resnet18 batch 1, one caller, lone call on 1 core (loneCallThreads 1) vs onnxruntime-node defaults", target: "<= 1.15x", model: "resnet18", batch: 1, interpreters: undefined, ortOpts: {}, managerOpts: { loneCallThreads: 1 } },
   ] as { id: string; label: string; target: string; model: string; batch: number; interpreters: number | undefined; ortOpts: Record<string, unknown>; managerOpts?: Record<string, unknown> }[];
   for (const c of cases) {
-    const row: TargetRow = { id: c.id, label: c.label, target: c.target, isolation: args.isolation, ok: false, unit: "ms" };
+    const row: TargetRow = { id: c.id, label: c.label, target: c.target, isolation: args.isolation, interpreter: args.interpreter, ok: false, unit: "ms" };
     rows.push(row);
     let manager;
     let session;
@@ -144,7 +172,7 @@ export async function targetsChild(args: ChildArgs): Promise<unknown> {
       const e = findModel(manifest, c.model, c.batch);
       if (!e?.onnx) throw new Error(`no ${c.model} batch ${c.batch} ONNX export in the model cache`);
       const inputs = e.inputs.map((f) => Tensor.fromNpy(new Uint8Array(readFileSync(repoPath(f.file)))));
-      manager = await InterpreterManager.create({ interpreters: c.interpreters, isolation: args.isolation, snapshotDir: SNAPSHOT_DIR, callTimeoutMs: 300_000, ...c.managerOpts });
+      manager = await InterpreterManager.create({ interpreters: c.interpreters, interpreter: args.interpreter, isolation: args.isolation, snapshotDir: SNAPSHOT_DIR, callTimeoutMs: 300_000, ...c.managerOpts });
       const model = (await manager.loadPackage(repoPath(e.archive))).loadPickle(e.pickle[0], e.pickle[1]);
       session = await ort.InferenceSession.create(new Uint8Array(readFileSync(repoPath(e.onnx))), c.ortOpts);
       const names = inputs.map((_, i) => (i === 0 ? "input" : `input${i}`));
@@ -168,10 +196,10 @@ export async function targetsChild(args: ChildArgs): Promise<unknown> {
       row.ratio = round(row.ours / row.baseline, 3);
       row.met = row.ratio <= Number(c.target.replace(/[^0-9.]/g, ""));
       row.ok = true;
-      progress(`${c.id} ${args.isolation}: ${row.ours.toFixed(3)} ms vs ${row.baseline.toFixed(3)} ms = ${row.ratio}x`);
+      progress(`${c.id} ${args.interpreter} ${args.isolation}: ${row.ours.toFixed(3)} ms vs ${row.baseline.toFixed(3)} ms = ${row.ratio}x`);
     } catch (err) {
       row.error = errorString(err);
-      progress(`${c.id} ${args.isolation}: failed: ${row.error}`);
+      progress(`${c.id} ${args.interpreter} ${args.isolation}: failed: ${row.error}`);
     } finally {
       await session?.release();
       await manager?.close();
@@ -245,25 +273,35 @@ export async function replayAbChild(args: AbArgs): Promise<unknown> {
 }
 
 // ------------------------------------------------------------------------------------------
-// Child: throughput under full load with lone-call threads on (default) vs off, one process
+// Child: throughput under full load with a feature on (default) vs off, one process
 // ------------------------------------------------------------------------------------------
 
+interface OptionAbArgs extends AbArgs {
+  interpreter?: Kind;
+  /** Row id prefix ("wide-ab", "host-ab") and what is switched ("lone-call threads"). */
+  id: string;
+  what: string;
+  /** Manager options that turn the feature off. */
+  off: Record<string, unknown>;
+}
+
 /**
- * Two managers in one process, the default one and one with loneCallThreads 1 (every run on
- * one core, as before), loaded in alternating windows: a busy pool must not lose throughput to
- * the lone-call rule (a run goes wide only when nothing else is running or queued).
+ * Two managers in one process, the default one and one with `off` (e.g. loneCallThreads 1:
+ * every run on one core, as before; hostReplay false: every call enters Python), loaded in
+ * alternating windows: a busy pool must not lose throughput to the feature.
  */
-export async function wideAbChild(args: AbArgs): Promise<unknown> {
+export async function optionAbChild(args: OptionAbArgs): Promise<unknown> {
   const { InterpreterManager, Tensor } = await import("wasmdeploy");
   const manifest = JSON.parse(readFileSync(args.manifestPath, "utf8")) as Manifest;
   const rows: TargetRow[] = [];
   const managers: Awaited<ReturnType<typeof InterpreterManager.create>>[] = [];
+  const label = (model: string) => `${model} throughput at ${args.n} interpreters (${2 * args.n} callers), ${args.what} on vs off`;
   try {
-    for (const extra of [{}, { loneCallThreads: 1 }]) {
-      managers.push(await InterpreterManager.create({ interpreters: args.n, isolation: args.isolation, snapshotDir: SNAPSHOT_DIR, callTimeoutMs: 300_000, ...extra }));
+    for (const extra of [{}, args.off]) {
+      managers.push(await InterpreterManager.create({ interpreters: args.n, interpreter: args.interpreter, isolation: args.isolation, snapshotDir: SNAPSHOT_DIR, callTimeoutMs: 300_000, ...extra }));
     }
     for (const model of ["mlp", "resnet18"]) {
-      const row: TargetRow = { id: `wide-ab-${model}`, label: `${model} throughput at ${args.n} interpreters (${2 * args.n} callers), lone-call threads on vs off`, target: ">= 1x", isolation: args.isolation, ok: false, unit: "calls/s" };
+      const row: TargetRow = { id: `${args.id}-${model}`, label: label(model), target: ">= 1x", isolation: args.isolation, interpreter: args.interpreter, ok: false, unit: "calls/s" };
       rows.push(row);
       try {
         const e = findModel(manifest, model, 1);
@@ -283,13 +321,13 @@ export async function wideAbChild(args: AbArgs): Promise<unknown> {
         }
         const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
         Object.assign(row, { ok: true, ours: round(med(on), 1), baseline: round(med(off), 1), ratio: round(med(on) / med(off), 3), met: med(on) >= med(off) });
-        progress(`${row.id} ${args.isolation}: on ${on.map((x) => x.toFixed(0)).join("/")}, off ${off.map((x) => x.toFixed(0)).join("/")} calls/s`);
+        progress(`${row.id} ${args.interpreter ?? ""} ${args.isolation}: on ${on.map((x) => x.toFixed(0)).join("/")}, off ${off.map((x) => x.toFixed(0)).join("/")} calls/s`);
       } catch (err) {
         row.error = errorString(err);
       }
     }
   } catch (err) {
-    rows.push({ id: "wide-ab", label: "throughput, lone-call threads on vs off", target: ">= 1x", isolation: args.isolation, ok: false, error: errorString(err), unit: "calls/s" });
+    rows.push({ id: args.id, label: `throughput, ${args.what} on vs off`, target: ">= 1x", isolation: args.isolation, interpreter: args.interpreter, ok: false, error: errorString(err), unit: "calls/s" });
   } finally {
     await Promise.all(managers.map((m) => m.close()));
   }

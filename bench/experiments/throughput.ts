@@ -118,6 +118,8 @@ export async function runThroughput(ctx: Ctx): Promise<unknown> {
 interface ChildArgs {
   manifestPath: string;
   isolation: "sandboxed" | "trusted";
+  /** The interpreter kind (default: the manager's, WASI). */
+  interpreter?: "wasi" | "pyodide";
   system: string;
   counts: number[];
   workloads: string[];
@@ -162,7 +164,7 @@ export async function throughputChild(args: ChildArgs): Promise<unknown> {
     const t0 = performance.now();
     let manager;
     try {
-      manager = await InterpreterManager.create({ interpreters: n, isolation: args.isolation, snapshotDir: SNAPSHOT_DIR, callTimeoutMs: 300_000 });
+      manager = await InterpreterManager.create({ interpreters: n, interpreter: args.interpreter, isolation: args.isolation, snapshotDir: SNAPSHOT_DIR, callTimeoutMs: 300_000 });
     } catch (e) {
       for (const w of args.workloads) points.push({ workload: w, system: args.system, n, ok: false, error: `manager: ${errorString(e)}` });
       continue;

@@ -62,6 +62,7 @@ MODES = ("exact", "shapes", "off")
 stats = {"recorded": 0, "replayed": 0, "refused": 0, "guard_misses": 0, "value_misses": 0, "fingerprints": 0}
 last_refusal = None  # why the last recording was not kept (tests, debugging)
 
+plan = None  # JSON text of a host replay plan for the current operation's call (see _host_plan)
 _seq = 0  # host operations so far
 _dirty = 0  # the last operation that may have run Python other than a replay
 _prev_dirty = 0
@@ -86,7 +87,8 @@ class _Refuse(Exception):
 # ----- host operations and dirtiness -----
 def begin_op():
     """Every host operation starts here: until it turns out to be a replay, it may run any Python."""
-    global _seq, _dirty, _prev_dirty
+    global _seq, _dirty, _prev_dirty, plan
+    plan = None
     _seq += 1
     _prev_dirty = _dirty
     _dirty = _seq
@@ -693,6 +695,7 @@ def call(key, obj, fn, args, kwargs, package_dicts):
                 trace.checked = _seq
                 trace.hits += 1
                 stats["replayed"] += 1
+                _host_plan(obj, trace)
                 return out
             # Python read different values than any recording did: record this path too.
             stats["value_misses"] += 1
@@ -813,6 +816,8 @@ def _record(site, sig, arg_tensors, mode, obj, fn, args, kwargs, package_dicts, 
         del site.traces[next(iter(site.traces))]
     site.refusals = 0
     stats["recorded"] += 1
+    if tr.nodes == 1:
+        _host_plan(obj, tr)
     return result
 
 
@@ -835,6 +840,84 @@ def _insert(tree, chain, keys):
             return True
         node = nxt
     return False
+
+
+# ----- host replay -----
+# A trace of one engine run (no value read, no state tensor rebound) can be replayed by the host
+# alone while this interpreter runs nothing else: the host knows the graph (by its key), each
+# feed (an argument tensor, or a storage this Python state keeps alive) and the result's shape.
+# The host drops every plan of an interpreter as soon as it sends it any operation, so a plan
+# is only used while the Python state it was made from cannot have changed (docs/tensor-layer.md).
+def _host_plan(obj, trace):
+    global plan
+    root = trace.root
+    if root.segment is None or root.final is None or root.guards or trace.dead:
+        return
+    if getattr(obj, "__wasmdeploy_host_replay__", True) is not True:
+        return
+    results, mutations, template = root.final
+    prepared = root.segment.prepared
+    if mutations or type(prepared) is not tuple:
+        return
+    feeds = []
+    for name, kind, ref in root.segment.inputs:
+        b = _bind(kind, ref)
+        if b is None:
+            return
+        feeds.append([name] + b)
+    res = []
+    for kind, ref in results:
+        if kind == _SEG:
+            res.append(["o", ref[1]])
+            continue
+        b = _bind(kind, ref)
+        if b is None:
+            return
+        res.append(b)
+    try:
+        tpl = _wire_template(template, 0)
+    except _Refuse:
+        return
+    import json
+
+    plan = json.dumps({"key": prepared[0], "feeds": feeds, "results": res, "template": tpl},
+                      separators=(",", ":"), allow_nan=False)
+
+
+def _bind(kind, ref):
+    """Where the host finds a tensor the trace names: argument i, or a storage held here."""
+    if kind == _ARG:
+        return ["a", ref]
+    if kind == _SEG:
+        return None
+    v = ref._value if kind == _STATE else ref
+    if v.node is not None:
+        return None
+    return ["s", v.storage.id, v.offset, v.dtype.name, list(v.shape)]
+
+
+def _wire_template(tpl, depth):
+    """The result as the wire encodes it, each tensor a {"$x": "slot", "i": n} for the host to fill."""
+    t = type(tpl)
+    if t is _Slot:
+        return {"$x": "slot", "i": tpl.i}
+    if t is tuple:
+        kind, items = tpl
+        if kind is dict:
+            flat = []
+            for k, e in items:
+                flat.append(_wire_template(k, depth + 1))
+                flat.append(_wire_template(e, depth + 1))
+            return {"$d": flat}
+        out = [_wire_template(e, depth + 1) for e in items]
+        return out if kind is list else {"$t": out}
+    if t is int:
+        return tpl if -(2**53 - 1) <= tpl <= 2**53 - 1 else {"$i": str(tpl)}
+    if t is float:
+        return tpl if tpl - tpl == 0 else {"$f": "nan" if tpl != tpl else ("inf" if tpl > 0 else "-inf")}
+    if tpl is None or t is bool or t is str:
+        return tpl
+    raise _Refuse(f"a {t.__name__} in the result")  # bytes travel as buffers
 
 
 def _dtype_of(name):

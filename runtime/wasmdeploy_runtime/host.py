@@ -219,6 +219,7 @@ def run(op, payload, buffers):
     tensors.begin_op()
     try:
         req = wire.loads(payload, buffers, _resolve_handle)
+        tensors.decoded()
         fn = _OPS.get(op)
         if fn is None:
             raise ValueError(f"unknown operation {op!r}")
@@ -227,7 +228,7 @@ def run(op, payload, buffers):
             return True, wire.json.dumps(_make_handle(result)), [], _releases()
         tensors.prepare_result(result)
         enc = wire.Encoder(_make_handle)
-        text = enc.dumps(result)
+        text = _with_plan(op, enc.dumps(result))
         return True, text, enc.buffers, _releases()
     except BaseException as exc:  # KeyboardInterrupt (deadline), SystemExit, everything
         return False, wire.json.dumps(_error_payload(exc)), [], _releases()
@@ -275,13 +276,14 @@ def _timed_run(op, payload, buffers):
     tensors.begin_op()
     try:
         req = wire.loads(payload, buffers, _resolve_handle)
+        tensors.decoded()
         t1 = now()
         result = _OPS[op](req)
         t2 = now()
         tensors.prepare_result(result)
         t3 = now()
         enc = wire.Encoder(_make_handle)
-        text = enc.dumps(result)
+        text = _with_plan(op, enc.dumps(result))
         out = True, text, enc.buffers, _releases()
         t4 = now()
     except BaseException as exc:
@@ -290,6 +292,13 @@ def _timed_run(op, payload, buffers):
         h[name] = h.get(name, 0.0) + dt
     h["calls"] += 1
     return out
+
+
+def _with_plan(op, text):
+    """A call the host may replay alone next time: its plan, a newline, then the result
+    (a result's JSON never starts with {"$plan" and holds no raw newline; src/pool/host-replay.ts)."""
+    plan = tensors.take_plan() if op == "call" else None
+    return text if plan is None else '{"$plan":' + plan + "}\n" + text
 
 
 def _releases():

@@ -61,12 +61,21 @@ def _encode_tensor(t, buffers):
     return {"storage": storage.id, "offset": offset, "dtype": t.dtype.name, "shape": list(t.shape)}
 
 
+_decoded = {}  # storage id -> Tensor decoded in this operation
+
+
 def _decode_tensor(fields, buffers):
     _require_torch()
+    # The host sends a tensor passed twice once: both arguments are one tensor here too, as in
+    # PyTorch (an in-place change through one shows through the other).
+    t = _decoded.get(fields["storage"])
+    if t is not None:
+        return t
     dtype = from_name(fields["dtype"])
     shape = tuple(fields["shape"])
     storage = Storage(fields["storage"], fields["dtype"], math.prod(shape), False)
-    return torch.Tensor._from_storage(storage, 0, shape, dtype)
+    t = _decoded[fields["storage"]] = torch.Tensor._from_storage(storage, 0, shape, dtype)
+    return t
 
 
 def _collect(value, out, depth=0):
@@ -100,9 +109,24 @@ def replayed_call(site, obj, fn, args, kwargs, package_dicts):
     return _replay.call(site, obj, fn, args, kwargs, package_dicts)
 
 
+def decoded():
+    """The request is decoded: its tensors are the call's to keep or drop."""
+    _decoded.clear()
+
+
 def begin_op():
+    _decoded.clear()
     if torch is not None:
         _replay.begin_op()
+
+
+def take_plan():
+    """The host replay plan of this operation's call (JSON text), if it made one."""
+    if torch is None:
+        return None
+    p = _replay.plan
+    _replay.plan = None
+    return p
 
 
 def forget_replays(prefix):

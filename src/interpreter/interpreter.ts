@@ -29,10 +29,22 @@ export interface JobSpec {
   recycle?: boolean;
   /** Runs as the job is sent to the interpreter (e.g. hand its input tensors to this generation). */
   onStart?: (interp: Interpreter) => void;
+  /**
+   * Answer the job on the host, without the interpreter (host replay, src/pool/host-replay.ts):
+   * runs when the job's turn comes; undefined sends the job to Python as usual.
+   */
+  local?: (interp: Interpreter) => Promise<LocalResult | undefined>;
+  /** Sees a successful reply before anything else is sent to this interpreter. */
+  onReply?: (msg: WireMessage) => void;
+}
+
+/** A job's result made on the host (`JobSpec.local`), already a JS value. */
+export class LocalResult {
+  constructor(readonly value: unknown) {}
 }
 
 interface Job extends JobSpec {
-  resolve: (msg: WireMessage) => void;
+  resolve: (msg: WireMessage | LocalResult) => void;
   reject: (e: Error) => void;
   timer?: Timer;
   escalation?: Timer;
@@ -43,6 +55,8 @@ interface Job extends JobSpec {
   memoryCap?: number;
   engineBytesUsed?: number;
   settled?: boolean;
+  /** Being answered on the host (JobSpec.local). */
+  runningLocally?: boolean;
   id: number;
 }
 
@@ -63,6 +77,8 @@ export interface InterpreterOptions {
   onRelease?: (ids: string[], owner: string) => void;
   /** A generation of this interpreter is gone: free what it owned. */
   onOwnerGone?: (owner: string) => void;
+  /** Any operation is about to reach this interpreter's Python (it may change its state). */
+  onSend?: (interp: Interpreter) => void;
 }
 
 export interface BootInfo {
@@ -110,7 +126,7 @@ export class Interpreter {
     return new Promise((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
   }
 
-  submit(spec: JobSpec): Promise<WireMessage> {
+  submit(spec: JobSpec): Promise<WireMessage | LocalResult> {
     if (!this.alive) {
       return Promise.reject(
         this.state === "closed"
@@ -118,7 +134,7 @@ export class Interpreter {
           : new InterpreterCrashedError(this.index, "it failed to boot repeatedly and was retired"),
       );
     }
-    return new Promise<WireMessage>((resolve, reject) => {
+    return new Promise<WireMessage | LocalResult>((resolve, reject) => {
       const job: Job = { ...spec, resolve, reject, id: nextJobId++ };
       if (spec.timeoutMs !== undefined && spec.timeoutMs > 0) {
         job.timer = setTimeout(() => this.onDeadline(job), spec.timeoutMs);
@@ -320,6 +336,38 @@ export class Interpreter {
   private start(job: Job) {
     this.inFlight = job;
     job.onStart?.(this);
+    if (job.local) {
+      void this.runLocal(job, job.local);
+      return;
+    }
+    this.send(job);
+  }
+
+  /** A job the host may answer itself; Python runs it when the host cannot. */
+  private async runLocal(job: Job, local: NonNullable<JobSpec["local"]>) {
+    job.runningLocally = true;
+    let out: LocalResult | undefined;
+    let error: Error | undefined;
+    try {
+      out = await local(this);
+    } catch (e) {
+      error = e instanceof Error ? e : new WasmdeployError(String(e));
+    }
+    job.runningLocally = false;
+    if (this.inFlight !== job) return; // the interpreter died or closed meanwhile: already settled
+    if (out === undefined && error === undefined && !job.settled && this.transport) {
+      job.engineBytesUsed = 0;
+      this.send(job);
+      return;
+    }
+    this.inFlight = undefined;
+    this.completed++;
+    this.settle(job, error, out);
+    this.pump();
+  }
+
+  private send(job: Job) {
+    this.opts.onSend?.(this);
     const limit = job.memoryLimitBytes;
     if (limit !== undefined && this.transport?.residentBytes() !== undefined) {
       // A sandboxed interpreter is its own process: watch its resident memory while it runs.
@@ -339,6 +387,7 @@ export class Interpreter {
     const job = this.inFlight;
     if (!job || job.id !== id) return;
     this.inFlight = undefined;
+    if (ok) job.onReply?.(msg);
     this.completed++;
     if (job.escalation) clearTimeout(job.escalation);
     if (job.watchdog) clearInterval(job.watchdog);
@@ -369,6 +418,11 @@ export class Interpreter {
       return;
     }
     if (this.inFlight !== job) return;
+    if (job.runningLocally) {
+      // No Python runs it: nothing to interrupt. The engine run finishes unobserved.
+      this.settle(job, new CallTimeoutError(job.timeoutMs!, this.index, "interrupted"));
+      return;
+    }
     job.timedOut = true;
     this.transport?.interrupt(); // Python raises KeyboardInterrupt
     job.escalation = setTimeout(() => {
@@ -379,7 +433,7 @@ export class Interpreter {
     }, this.opts.interruptGraceMs);
   }
 
-  private settle(job: Job, err?: Error, msg?: WireMessage) {
+  private settle(job: Job, err?: Error, msg?: WireMessage | LocalResult) {
     if (job.settled) return;
     job.settled = true;
     if (job.timer) clearTimeout(job.timer);

@@ -14,6 +14,9 @@ export class HandleCodec implements WireCodec {
   readonly passed: HandleRef[] = [];
   /** Engine store ids of the host tensors this call sends (the interpreter adopts them). */
   readonly tensorsPut: string[] = [];
+  /** The store id of each tensor occurrence in the message, in wire order (Python's argument order). */
+  readonly tensorArgs: string[] = [];
+  readonly #ids = new Map<Tensor, string>();
   /** The interpreter that runs the call, set once known (results are decoded after). */
   target?: Interpreter;
 
@@ -30,9 +33,15 @@ export class HandleCodec implements WireCodec {
       return { $o: ref.id };
     }
     if (v instanceof Tensor) {
-      // The data stays on the host: Python gets a handle to an engine-resident tensor.
-      const id = this.tensors.put(v, "pending");
-      this.tensorsPut.push(id);
+      // The data stays on the host: Python gets a handle to an engine-resident tensor. The same
+      // Tensor passed twice crosses once, so Python sees one tensor twice, as PyTorch would.
+      let id = this.#ids.get(v);
+      if (id === undefined) {
+        id = this.tensors.put(v, "pending");
+        this.#ids.set(v, id);
+        this.tensorsPut.push(id);
+      }
+      this.tensorArgs.push(id);
       return { $x: "tensor", storage: id, dtype: v.dtype, shape: [...v.shape] };
     }
     return undefined;

@@ -4,15 +4,16 @@
 // bridge. InterpreterManager is a façade over it; Package, ReplicatedObj, InterpreterSession
 // and PyObject reach it only through PoolPort.
 
-import { EngineHost, type EngineLike } from "../bridge/engine-host.js";
+import { EngineHost, type EngineLike, type Requester } from "../bridge/engine-host.js";
 import { CallTimeoutError, ClosedError, WasmdeployError } from "../errors.js";
-import { Interpreter, type JobSpec } from "../interpreter/interpreter.js";
+import { Interpreter, type JobSpec, LocalResult } from "../interpreter/interpreter.js";
 import type { TransportFactory } from "../interpreter/transport.js";
 import { type PyObject, refOf } from "../objects.js";
 import type { EngineName, HostRequest, ReplicatedAddress } from "../protocol.js";
 import { decode, encode } from "../wire.js";
 import { chooseInterpreter } from "./balance.js";
 import { HandleCodec } from "./codec.js";
+import { HostReplay, stripPlan } from "./host-replay.js";
 import type { CallLimits, InvokeOptions, PackageRef, PoolPort } from "./port.js";
 
 export interface PoolOptions {
@@ -29,6 +30,8 @@ export interface PoolOptions {
   engineName: EngineName;
   /** Makes the engine, at the first tensor operation. */
   createEngine: () => Promise<EngineLike>;
+  /** Answer repeat calls of replayed one-graph traces on the host (src/pool/host-replay.ts). Default true. */
+  hostReplay?: boolean;
 }
 
 /** What the pool knows of one interpreter generation. */
@@ -54,6 +57,8 @@ export class Pool implements PoolPort {
   readonly #byInterp = new Map<Interpreter, Slot>();
   readonly #opts: PoolOptions;
   readonly engineHost: EngineHost;
+  /** Undefined when host replay is off. */
+  readonly hostReplay?: HostReplay;
   #closed = false;
   #rr = 0;
   #modules: { id: number; name: string; source: string }[] = [];
@@ -70,6 +75,8 @@ export class Pool implements PoolPort {
       (id) => this.#weightBytes(id),
       () => this.#slots.reduce((n, s) => n + s.interp.pending, 0),
     );
+    if (opts.hostReplay !== false) this.hostReplay = new HostReplay(this.engineHost);
+    const hostReplay = this.hostReplay;
     this.#slots = [];
     for (let index = 0; index < opts.count; index++) {
       const interp = new Interpreter({
@@ -79,14 +86,10 @@ export class Pool implements PoolPort {
         eager: opts.eager,
         interruptGraceMs: opts.interruptGraceMs,
         onOutput: opts.onOutput,
-        bridge: (req, from, owner) =>
-          this.engineHost.handle(req, {
-            owner,
-            charge: (bytes) => from.chargeEngine(bytes),
-            mayUseWeights: (pkgId) => this.#state(from).loaded.has(pkgId),
-          }),
+        bridge: (req, from, owner) => this.engineHost.handle(req, this.#requester(from, owner)),
         onRelease: (ids, owner) => this.engineHost.release(ids, owner),
         onOwnerGone: (owner) => this.engineHost.releaseOwner(owner),
+        onSend: hostReplay ? (i) => hostReplay.invalidate(i) : undefined,
       });
       const slot: Slot = { interp, gen: { generation: interp.generation, loaded: new Set() }, sessions: 0 };
       this.#slots.push(slot);
@@ -161,6 +164,9 @@ export class Pool implements PoolPort {
     if (this.#opts.sandboxed && pkg && state.tenant === undefined && state.loaded.size === 0) state.tenant = pkg.id;
     codec.target = interp;
     const d = this.#opts.defaults;
+    const hr = this.hostReplay;
+    // Calls of replicated objects only: a handle's object is reachable from the host at any time.
+    const sig = hr && req.op === "call" && !("handle" in req.payload) ? hr.signature(msg, codec.passed.length) : undefined;
     const spec: JobSpec = {
       op: req.op,
       msg,
@@ -172,6 +178,8 @@ export class Pool implements PoolPort {
       // Inputs belong to the interpreter generation that runs the call (known only at dispatch).
       onStart: codec.tensorsPut.length ? (i) => this.engineHost.adopt(codec.tensorsPut, i.owner) : undefined,
       check: pkg ? () => (pkg.closed ? new ClosedError(`package ${pkg.label} was unloaded`) : undefined) : undefined,
+      local: hr && sig !== undefined ? (i) => hr.run(i, sig, codec.tensorArgs, this.#requester(i)) : undefined,
+      onReply: req.op !== "call" ? undefined : hr ? (m) => hr.takePlan(interp, sig, m) : stripPlan,
     };
     let result;
     try {
@@ -181,6 +189,7 @@ export class Pool implements PoolPort {
       if (e instanceof ClosedError || (e instanceof CallTimeoutError && e.how === "queued")) this.engineHost.release(codec.tensorsPut);
       throw e;
     }
+    if (result instanceof LocalResult) return result.value;
     return decode(result, codec);
   }
 
@@ -266,6 +275,15 @@ export class Pool implements PoolPort {
   #trackHandle(h: PyObject, onHandle?: (h: PyObject) => void) {
     this.#finalizer.register(h, handleKey(h), h);
     onHandle?.(h);
+  }
+
+  /** An interpreter generation as the engine host sees it: what it owns, may read, and is charged. */
+  #requester(from: Interpreter, owner = from.owner): Requester {
+    return {
+      owner,
+      charge: (bytes) => from.chargeEngine(bytes),
+      mayUseWeights: (pkgId) => this.#state(from).loaded.has(pkgId),
+    };
   }
 
   /** Bytes of a package storage "<package id>/<key>", for the engine. */

@@ -84,6 +84,7 @@ describe("wide (all-cores) runs", () => {
       (id) => (id === "p1/w" ? wBytes : undefined),
       () => load,
       0, // no minimum run time: this graph is tiny
+      0, // and a busy pool never runs it inline
     );
     closing.push(host);
     // Lone runs: 1 thread first (one compiles, three are timed: what wide has to beat).
@@ -110,9 +111,25 @@ describe("wide (all-cores) runs", () => {
     expect(seen).toEqual(["narrow", "narrow", "narrow", "narrow", "inline", "inline"]);
   });
 
+  it("graphs under inlineMaxMs on 1 thread run inline on a busy pool too; others stay narrow", async () => {
+    for (const [inlineMaxMs, then] of [[60_000, "inline"], [0, "narrow"]] as const) {
+      const seen: string[] = [];
+      const host = new EngineHost(
+        async () => noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen),
+        (id) => (id === "p1/w" ? wBytes : undefined),
+        () => 3, // busy: never lone
+        1,
+        inlineMaxMs,
+      );
+      closing.push(host);
+      for (let i = 0; i < 6; i++) await runVia(host);
+      expect(seen).toEqual(["narrow", "narrow", "narrow", "narrow", then, then]);
+    }
+  });
+
   it("a host that is not told the pool's load never goes wide", async () => {
     const seen: string[] = [];
-    const host = new EngineHost(async () => noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen), (id) => (id === "p1/w" ? wBytes : undefined), undefined, 0);
+    const host = new EngineHost(async () => noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen), (id) => (id === "p1/w" ? wBytes : undefined), undefined, 0, 0);
     closing.push(host);
     for (let i = 0; i < 3; i++) await runVia(host);
     expect(seen).toEqual(["narrow", "narrow", "narrow"]);

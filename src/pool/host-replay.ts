@@ -1,0 +1,149 @@
+// Host replay: a call the interpreter just replayed from a one-run trace (runtime/torch/_replay.py)
+// can be answered by the host alone next time, while that interpreter's Python state cannot have
+// changed: run the trace's graph on the engine with the new inputs and build the result from the
+// trace's template. No message to the interpreter, no Python, no bridge round trips.
+//
+// The contract (docs/tensor-layer.md, "Replay"):
+// - Python sends a plan with a call's reply only for a trace it would replay as one engine run
+//   with no value read and no state tensor rebound (exact or shapes mode, nothing random).
+// - A plan is keyed by the interpreter generation and the call's host signature: the call's wire
+//   text with each tensor's storage id renumbered from 0 (target, method, structure, dtypes,
+//   shapes, which arguments are the same Tensor, every non-tensor value exactly as Python will
+//   decode it).
+//   Equal host signatures decode to equal Python arguments, so Python would pick the same trace.
+// - Anything sent into an interpreter (a call, getattr, free of a dropped handle, load, unload,
+//   a prerequisite, ...) drops all its plans before it is sent; so do a respawn and an engine
+//   failure. The storages a plan names are held by Python state that only Python can change, and
+//   no Python runs while a plan lives.
+
+import type { EngineHost, Requester } from "../bridge/engine-host.js";
+import type { DType } from "../engine/graph.js";
+import { ValueConversionError } from "../errors.js";
+import { type Interpreter, LocalResult } from "../interpreter/interpreter.js";
+import type { WireMessage } from "../protocol.js";
+import { Tensor } from "../tensor.js";
+import { decode, type WireCodec } from "../wire.js";
+
+/** Where a tensor comes from: argument tensor i, graph output k, or a storage the interpreter holds. */
+type Bound = ["a", number] | ["o", number] | ["s", string, number, DType, number[]];
+
+/** What Python sends (runtime/torch/_replay.py, _host_plan). */
+export interface HostPlan {
+  /** The graph's key in the engine host's spec cache of this interpreter generation. */
+  key: string;
+  feeds: [string, ...Bound][];
+  results: Bound[];
+  /** The result as wire JSON, each tensor a {"$x": "slot", "i": n} (n indexes `results`). */
+  template: unknown;
+}
+
+interface Plans {
+  generation: number;
+  bySig: Map<string, { plan: HostPlan; template: string }>;
+}
+
+const PLAN_PREFIX = '{"$plan":';
+/** Plans kept per interpreter (one per call signature that replayed; any Python op clears them). */
+const MAX_PLANS = 64;
+const STORAGE_ID = /"storage":"t\d+"/g;
+
+/** Take a host plan off a call's reply (it precedes the result, a newline between). */
+export function stripPlan(msg: WireMessage): HostPlan | undefined {
+  if (!msg.json.startsWith(PLAN_PREFIX)) return undefined;
+  const nl = msg.json.indexOf("\n");
+  if (nl < 0) return undefined;
+  let plan: HostPlan;
+  try {
+    plan = (JSON.parse(msg.json.slice(0, nl)) as { $plan: HostPlan }).$plan;
+  } catch {
+    return undefined; // not a plan after all: the reply decodes (or fails) as it is
+  }
+  msg.json = msg.json.slice(nl + 1);
+  return plan;
+}
+
+export class HostReplay {
+  readonly #plans = new Map<Interpreter, Plans>();
+  /** Calls answered by the host, per interpreter index (ManagerStats). */
+  readonly counts: number[] = [];
+
+  constructor(private readonly engine: EngineHost) {}
+
+  /**
+   * The host signature of an encoded call, or undefined when the host cannot replay it (a
+   * Python object handle or a bytes buffer among its arguments).
+   */
+  signature(msg: WireMessage, handles: number): string | undefined {
+    if (handles > 0 || msg.buffers.length > 0) return undefined;
+    // Storage ids are numbered per message from its first tensor ("t<n>", one per distinct Tensor),
+    // so renumbering them keeps which arguments are the same tensor and nothing else.
+    const seen = new Map<string, number>();
+    return msg.json.replace(STORAGE_ID, (m) => `"storage":${seen.get(m) ?? (seen.set(m, seen.size), seen.size - 1)}`);
+  }
+
+  /** Any operation is about to reach `interp`'s Python: its plans are void. */
+  invalidate(interp: Interpreter): void {
+    this.#plans.delete(interp);
+  }
+
+  /** Take the plan off a call's reply (it precedes the result, a newline between) and keep it under `sig`. */
+  takePlan(interp: Interpreter, sig: string | undefined, msg: WireMessage): void {
+    const plan = stripPlan(msg);
+    // Python's word on storages is checked at use (owner and package access), like its bridge requests.
+    if (sig === undefined || !plan || typeof plan.key !== "string" || !Array.isArray(plan.feeds) || !Array.isArray(plan.results)) return;
+    let p = this.#plans.get(interp);
+    if (!p || p.generation !== interp.generation) this.#plans.set(interp, (p = { generation: interp.generation, bySig: new Map() }));
+    if (p.bySig.size >= MAX_PLANS) p.bySig.clear();
+    p.bySig.set(sig, { plan, template: JSON.stringify(plan.template) });
+  }
+
+  /**
+   * Answer a call on the host if `interp` holds a plan for `sig`; undefined sends it to Python.
+   * `inputs` are the engine store ids of the call's tensors, in wire order (Python's order).
+   */
+  async run(interp: Interpreter, sig: string, inputs: readonly string[], who: Requester): Promise<LocalResult | undefined> {
+    const p = this.#plans.get(interp);
+    const entry = p && p.generation === interp.generation ? p.bySig.get(sig) : undefined;
+    if (!entry) return undefined;
+    const { plan, template } = entry;
+    const feeds: Record<string, [string, number]> = {};
+    for (const [name, ...b] of plan.feeds) {
+      if (b[0] === "a") feeds[name] = [inputs[b[1]]!, 0];
+      else if (b[0] === "s") feeds[name] = [b[1], b[2]];
+      else return undefined;
+    }
+    let outs: Tensor[] | undefined;
+    try {
+      outs = await this.engine.runCached(plan.key, feeds, who);
+    } catch {
+      // Python runs the call instead and reports the failure the way it always does.
+      this.invalidate(interp);
+      return undefined;
+    }
+    if (!outs) {
+      p!.bySig.delete(sig); // the spec left the engine host's cache
+      return undefined;
+    }
+    const codec: WireCodec = {
+      encode: () => undefined,
+      decode: (tagged) => {
+        const i = tagged.i as number;
+        if (tagged.$x !== "slot") throw new ValueConversionError(`host replay: unexpected wire tag in a result template`);
+        const b = plan.results[i]!;
+        if (b?.[0] === "o") {
+          // A copy, as a result taken from the store is: two slots may name one output.
+          const t = outs[b[1]]!;
+          return new Tensor(t.dtype, t.data.slice(), [...t.shape]);
+        }
+        if (b?.[0] === "a") return this.engine.takeWhole(inputs[b[1]]!, who);
+        if (b?.[0] === "s") return this.engine.take(b[1], b[3], b[2], b[4], who);
+        throw new ValueConversionError("host replay: a result template names no tensor");
+      },
+    };
+    const value = decode({ json: template, buffers: [] }, codec);
+    // Python never saw these inputs: the host frees them.
+    this.engine.release(inputs);
+    this.counts[interp.index] = (this.counts[interp.index] ?? 0) + 1;
+    return new LocalResult(value);
+  }
+}
