@@ -19,11 +19,9 @@ export async function createOrtNodeBackend(options: BackendOptions): Promise<Eng
         executionMode: "sequential",
         graphOptimizationLevel: "all",
         logSeverityLevel: 4, // failures reach the caller as EngineErrors; keep stderr quiet
-        // A wide session's pool threads keep ORT's default of spinning between parallel
-        // sections: with them asleep, each of resnet18's ~20 parallel convolutions paid a
-        // wake-up, and a lone batch-1 call took 1.25x onnxruntime-node's defaults instead of
-        // 1.19x (same-run A/B). Wide runs happen only while the pool is idle, so the spin
-        // (bounded, after each section) does not take cores from busy engine threads.
+        // A session's pool threads spin after each run by default, taking cores from the other
+        // engine threads' runs; a wide session is idle whenever the pool is busy, so it sleeps.
+        ...(opts.wide ? { extra: { session: { intra_op: { allow_spinning: "0" } } } } : {}),
         ...(opts.externalData ? { externalData: opts.externalData } : {}),
       });
       return wrapSession(ort.Tensor, session);
