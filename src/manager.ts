@@ -11,7 +11,6 @@ import { makePackage, type Package } from "./package.js";
 import { installedPlatform } from "./platform/installed.js";
 import type { BootStats, Platform } from "./platform/platform.js";
 import { Pool } from "./pool/dispatcher.js";
-import type { CallLimits } from "./pool/port.js";
 import { pools } from "./pool/registry.js";
 import { ENGINE_NAMES, isEngineName, type EngineName } from "./protocol.js";
 import { type InterpreterSession, openSession } from "./session.js";

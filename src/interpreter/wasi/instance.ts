@@ -204,14 +204,19 @@ export class WasiInstance {
     if (useJspi) this.callPromising = jspi.promising!(instance.exports.wd_call);
   }
 
-  /** Cold start: run C constructors and start Python (the snapshot is taken after this). */
-  boot(): void {
-    // What instantiation put in memory (the data segments), for snapshot() to diff against.
-    const mem = new Uint8Array(this.memory.buffer);
-    this.fresh = new Map();
-    for (let p = 0; p < mem.byteLength / PAGE; p++) {
-      const page = mem.subarray(p * PAGE, (p + 1) * PAGE);
-      if (!isZero(page)) this.fresh.set(p, page.slice());
+  /**
+   * Cold start: run C constructors and start Python. `forSnapshot`: snapshot() will be called
+   * after this, so keep what instantiation put in memory (the data segments) to diff against;
+   * instances that merely boot cold (no snapshot shipped) skip that copy.
+   */
+  boot(opts: { forSnapshot?: boolean } = {}): void {
+    if (opts.forSnapshot) {
+      const mem = new Uint8Array(this.memory.buffer);
+      this.fresh = new Map();
+      for (let p = 0; p < mem.byteLength / PAGE; p++) {
+        const page = mem.subarray(p * PAGE, (p + 1) * PAGE);
+        if (!isZero(page)) this.fresh.set(p, page.slice());
+      }
     }
     this.guard(() => {
       this.exports._initialize();
@@ -253,7 +258,7 @@ export class WasiInstance {
    * would ship in the snapshot and be copied into every instance restored from it.
    */
   snapshot(): WasiSnapshot {
-    if (!this.fresh) throw new InstanceFault("only a cold-booted instance can be snapshotted");
+    if (!this.fresh) throw new InstanceFault("only an instance booted with forSnapshot can be snapshotted");
     this.guard(() => this.exports.wd_scrub());
     const mem = new Uint8Array(this.memory.buffer);
     const pages = mem.byteLength / PAGE;
@@ -278,19 +283,19 @@ export class WasiInstance {
     return this.memory.buffer.byteLength;
   }
 
-  /**
-   * Whether a failed call ran out of linear memory: Python said MemoryError, or its memory is
-   * within a megabyte of the cap (CPython 3.11 reports some failed allocations, e.g. a frame
-   * push in deep recursion, as "SystemError: error return without exception set"). Either way
-   * the instance is not trustworthy after it and is replaced.
-   */
-  outOfMemory(errorType: string): boolean {
-    return errorType === "MemoryError" || this.heapBytes > this.maxBytes - 2 ** 20;
+  /** Within a megabyte of the cap: what is left cannot be relied on. */
+  private get nearCap(): boolean {
+    return this.heapBytes > this.maxBytes - 2 ** 20;
   }
 
-  /** The fault that ends this instance when a failed call ran out of linear memory, else undefined. */
+  /**
+   * The fault that ends this instance when a failed call ran out of linear memory, else
+   * undefined: Python said MemoryError, or its memory is near the cap (CPython 3.11 reports some
+   * failed allocations, e.g. a frame push in deep recursion, as "SystemError: error return
+   * without exception set"). Either way the instance is not trustworthy after it.
+   */
   memoryFault(r: CallResult): InstanceFault | undefined {
-    if (r.ok || !this.outOfMemory((JSON.parse(r.json) as { type?: string }).type ?? "")) return undefined;
+    if (r.ok || ((JSON.parse(r.json) as { type?: string }).type !== "MemoryError" && !this.nearCap)) return undefined;
     return new InstanceFault(`memory limit: linear memory is capped at ${this.maxBytes} bytes (MemoryError at ${this.heapBytes})`, {
       usedBytes: this.heapBytes,
       capBytes: this.maxBytes,
@@ -352,7 +357,7 @@ export class WasiInstance {
   private takeResult(res: number): CallResult {
     if (res === 0) {
       // The runtime could not even report an error: usually it ran out of memory doing so.
-      if (this.heapBytes > this.maxBytes - 2 ** 20) {
+      if (this.nearCap) {
         throw new InstanceFault(`memory limit: linear memory is capped at ${this.maxBytes} bytes and the call used it up`, {
           usedBytes: this.heapBytes,
           capBytes: this.maxBytes,
@@ -374,37 +379,36 @@ export class WasiInstance {
   private async bridgeCallAsync(ptr: number, len: number): Promise<number> {
     const items = readFrame(new Uint8Array(this.memory.buffer), ptr, ptr + len);
     const dec = new TextDecoder();
-    const enc = new TextEncoder();
     try {
-      const [json, buffers] = await this.hooks.asyncBridge!(dec.decode(items[0]), dec.decode(items[1]), items.slice(2));
-      const reply = [enc.encode(json), ...buffers];
-      this.stash = new Uint8Array(frameSize(reply));
-      writeFrame(this.stash, 0, reply);
-      return this.stash.length;
+      return this.stashReply(await this.hooks.asyncBridge!(dec.decode(items[0]), dec.decode(items[1]), items.slice(2)));
     } catch (e) {
-      this.stash = enc.encode(e instanceof Error ? e.message : String(e));
-      return -(this.stash.length + 1);
+      return this.stashError(e instanceof Error ? e.message : String(e));
     }
   }
 
   private bridgeCall(ptr: number, len: number): number {
     const items = readFrame(new Uint8Array(this.memory.buffer), ptr, ptr + len);
     const dec = new TextDecoder();
-    const enc = new TextEncoder();
-    if (!this.hooks.bridge) {
-      this.stash = enc.encode("this interpreter has no tensor engine attached");
-      return -(this.stash.length + 1);
-    }
+    if (!this.hooks.bridge) return this.stashError("this interpreter has no tensor engine attached");
     try {
-      const [json, buffers] = this.hooks.bridge(dec.decode(items[0]), dec.decode(items[1]), items.slice(2));
-      const reply = [enc.encode(json), ...buffers];
-      this.stash = new Uint8Array(frameSize(reply));
-      writeFrame(this.stash, 0, reply);
-      return this.stash.length;
+      return this.stashReply(this.hooks.bridge(dec.decode(items[0]), dec.decode(items[1]), items.slice(2)));
     } catch (e) {
-      this.stash = enc.encode(e instanceof Error ? e.message : String(e));
-      return -(this.stash.length + 1);
+      return this.stashError(e instanceof Error ? e.message : String(e));
     }
+  }
+
+  /** Keep a bridge reply for bridge_take; its length tells Python how much to allocate. */
+  private stashReply([json, buffers]: [string, Uint8Array[]]): number {
+    const reply = [new TextEncoder().encode(json), ...buffers];
+    this.stash = new Uint8Array(frameSize(reply));
+    writeFrame(this.stash, 0, reply);
+    return this.stash.length;
+  }
+
+  /** Keep a bridge error's message; a negative length tells Python it is an error. */
+  private stashError(message: string): number {
+    this.stash = new TextEncoder().encode(message);
+    return -(this.stash.length + 1);
   }
 
   /** Anything thrown out of wasm (trap, stack overflow, proc_exit) kills the instance. */

@@ -33,7 +33,7 @@ const snapshotMaker: SnapshotMaker = {
       sleep: (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms) !== "timed-out",
     });
     try {
-      wi.boot();
+      wi.boot({ forSnapshot: true });
     } catch (e) {
       throw new Error(`${e instanceof Error ? e.message : String(e)}\n${output}`);
     }

@@ -34,7 +34,7 @@ function makeSnapshot() {
       interrupt: () => 0,
       sleep: (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms) !== "timed-out",
     });
-    wi.boot();
+    wi.boot({ forSnapshot: true });
     const snapshot = wi.snapshot();
     post({ type: "snapshot", snapshot, ms: performance.now() - started });
   } catch (e) {
