@@ -1,25 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { EngineHost, type Requester } from "../../src/bridge/engine-host.js";
-import type { GraphSpec } from "../../src/engine/graph.js";
 import { Engine } from "../../src/engine/engine.js";
 import { registerNodeBackends } from "../../src/platform/node/backends.js";
 import { Tensor } from "../../src/tensor.js";
+import { spec, wBytes } from "./mul-add-graph.js";
 
 registerNodeBackends();
 const ortNode = () => Engine.create({ backend: "ort-node" });
 
-// x * w + 1, with w a package weight "p1/w".
-const spec: GraphSpec = {
-  inputs: [{ name: "i0", dtype: "float32", shape: [2] }],
-  weights: [{ name: "w0", storage: "p1/w", dtype: "float32", shape: [2] }],
-  nodes: [
-    { op: "Mul", inputs: ["i0", "w0"], outputs: ["v0"] },
-    { op: "Constant", inputs: [], outputs: ["v1"], attrs: { value: { tensor: { dtype: "float32", shape: [], data: [1] } } } },
-    { op: "Add", inputs: ["v0", "v1"], outputs: ["v2"] },
-  ],
-  outputs: [{ name: "v2", dtype: "float32", shape: [2] }],
-};
-const wBytes = new Uint8Array(new Float32Array([2, 3]).buffer);
 
 function who(owner: string, pkgs = ["p1"]): Requester {
   return { owner, mayUseWeights: (p) => pkgs.includes(p), charge: () => {} };

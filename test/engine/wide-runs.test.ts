@@ -7,7 +7,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { InterpreterManager } from "wasmdeploy";
 import { EngineHost, type EngineLike, type Requester } from "../../src/bridge/engine-host.js";
 import { Engine } from "../../src/engine/engine.js";
-import type { GraphSpec } from "../../src/engine/graph.js";
 import { structuralKey } from "../../src/engine/structural-key.js";
 import { registerNodeBackends } from "../../src/platform/node/backends.js";
 // From the build: the engine threads load their worker script next to this module.
@@ -15,22 +14,11 @@ import { EngineThreads } from "../../dist/platform/node/engine-threads.js";
 import { registerNodeBackends as registerBuiltBackends } from "../../dist/platform/node/backends.js";
 import { Tensor as BuiltTensor } from "../../dist/tensor.js";
 import { Tensor } from "../../src/tensor.js";
+import { spec, wBytes } from "./mul-add-graph.js";
 
 registerNodeBackends();
 registerBuiltBackends();
 
-// x * w + 1, with w a package weight "p1/w".
-const spec: GraphSpec = {
-  inputs: [{ name: "i0", dtype: "float32", shape: [2] }],
-  weights: [{ name: "w0", storage: "p1/w", dtype: "float32", shape: [2] }],
-  nodes: [
-    { op: "Mul", inputs: ["i0", "w0"], outputs: ["v0"] },
-    { op: "Constant", inputs: [], outputs: ["v1"], attrs: { value: { tensor: { dtype: "float32", shape: [], data: [1] } } } },
-    { op: "Add", inputs: ["v0", "v1"], outputs: ["v2"] },
-  ],
-  outputs: [{ name: "v2", dtype: "float32", shape: [2] }],
-};
-const wBytes = new Uint8Array(new Float32Array([2, 3]).buffer);
 const who: Requester = { owner: "0:1", mayUseWeights: (p) => p === "p1", charge: () => {} };
 const x = () => new Tensor("float32", new Float32Array([1, 1]), [2]);
 
