@@ -24,39 +24,32 @@ const hostFile = path.join(tmpdir(), `wasmdeploy-wasi-${randomBytes(6).toString(
 const PROBE = String.raw`
 import gc, json, os, sys, time
 
+def attempt(fn, done=None):
+    """fn's result (or done, if given) when it succeeds, else the name of what it raised."""
+    try:
+        r = fn()
+        return r if done is None else done
+    except BaseException as e:
+        return type(e).__name__
+
 def read(paths):
-    out = {}
-    for p in paths:
-        try:
-            with open(p, "rb") as f:
-                out[p] = "read:" + f.read(200).decode("latin-1")
-        except BaseException as e:
-            out[p] = type(e).__name__
-    return out
+    def one(p):
+        with open(p, "rb") as f:
+            return "read:" + f.read(200).decode("latin-1")
+    return {p: attempt(lambda: one(p)) for p in paths}
 
 def write(paths):
-    out = {}
-    for p in paths:
-        try:
-            with open(p, "w") as f:
-                f.write("pwned")
-            out[p] = "written"
-        except BaseException as e:
-            out[p] = type(e).__name__
-    return out
+    def one(p):
+        with open(p, "w") as f:
+            f.write("pwned")
+    return {p: attempt(lambda: one(p), "written") for p in paths}
 
 def mutate():
-    out = {}
-    for name, fn in (("mkdir", lambda: os.mkdir("/runtime/x")), ("remove", lambda: os.remove("/runtime/wasmdeploy_runtime/host.py")),
-                     ("rename", lambda: os.rename("/runtime/wasmdeploy_runtime", "/runtime/y")), ("symlink", lambda: os.symlink("/etc/passwd", "/runtime/l")),
-                     ("utime", lambda: os.utime("/runtime/wasmdeploy_runtime/host.py", (0, 0))),
-                     ("truncate", lambda: os.truncate("/runtime/wasmdeploy_runtime/host.py", 0))):
-        try:
-            fn()
-            out[name] = "done"
-        except BaseException as e:
-            out[name] = type(e).__name__
-    return out
+    return {name: attempt(fn, "done") for name, fn in (
+        ("mkdir", lambda: os.mkdir("/runtime/x")), ("remove", lambda: os.remove("/runtime/wasmdeploy_runtime/host.py")),
+        ("rename", lambda: os.rename("/runtime/wasmdeploy_runtime", "/runtime/y")), ("symlink", lambda: os.symlink("/etc/passwd", "/runtime/l")),
+        ("utime", lambda: os.utime("/runtime/wasmdeploy_runtime/host.py", (0, 0))),
+        ("truncate", lambda: os.truncate("/runtime/wasmdeploy_runtime/host.py", 0)))}
 
 def sha(p):
     import hashlib
@@ -64,13 +57,7 @@ def sha(p):
         return hashlib.sha256(f.read()).hexdigest()
 
 def listing(paths):
-    out = {}
-    for p in paths:
-        try:
-            out[p] = sorted(os.listdir(p))
-        except BaseException as e:
-            out[p] = type(e).__name__
-    return out
+    return {p: attempt(lambda: sorted(os.listdir(p))) for p in paths}
 
 def chdir_up():
     try:
@@ -95,10 +82,7 @@ def fds():
             continue
         entry = {"mode": st.st_mode}
         if fd > 2:
-            try:
-                entry["list"] = sorted(os.listdir(fd))
-            except BaseException as e:
-                entry["list"] = type(e).__name__
+            entry["list"] = attempt(lambda: sorted(os.listdir(fd)))
         open_fds[fd] = entry
     return open_fds
 
@@ -106,31 +90,17 @@ def environ():
     return [dict(os.environ), os.getenv("WASMDEPLOY_CANARY"), os.getenv("PATH"), os.getenv("HOME")]
 
 def modules(names):
-    out = {}
-    for n in names:
-        try:
-            __import__(n)
-            out[n] = "imported"
-        except BaseException as e:
-            out[n] = type(e).__name__
-    return out
+    return {n: attempt(lambda: __import__(n), "imported") for n in names}
 
 def processes():
-    out = {}
-    for name, fn in (("system", lambda: os.system("touch /tmp/wasmdeploy_wasi_system")), ("fork", lambda: os.fork()),
-                     ("popen", lambda: os.popen("id").read()), ("execv", lambda: os.execv("/bin/sh", ["sh"])),
-                     ("kill", lambda: os.kill(1, 0)), ("spawn", lambda: os.posix_spawn("/bin/sh", ["sh"], {})),
-                     ("subprocess", lambda: __import__("subprocess").run(["id"])),
-                     ("thread", lambda: __import__("threading").Thread(target=lambda: None).start())):
-        try:
-            fn()
-            out[name] = "done"
-        except BaseException as e:
-            out[name] = type(e).__name__
-    return out
+    return {name: attempt(fn, "done") for name, fn in (
+        ("system", lambda: os.system("touch /tmp/wasmdeploy_wasi_system")), ("fork", lambda: os.fork()),
+        ("popen", lambda: os.popen("id").read()), ("execv", lambda: os.execv("/bin/sh", ["sh"])),
+        ("kill", lambda: os.kill(1, 0)), ("spawn", lambda: os.posix_spawn("/bin/sh", ["sh"], {})),
+        ("subprocess", lambda: __import__("subprocess").run(["id"])),
+        ("thread", lambda: __import__("threading").Thread(target=lambda: None).start()))}
 
 def sockets():
-    out = {}
     def tcp():
         import socket
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -144,33 +114,18 @@ def sockets():
     def fromfd():
         import socket
         return socket.socket(fileno=3).recv(1)
-    for name, fn in (("tcp", tcp), ("udp", udp), ("dns", dns), ("fromfd", fromfd)):
-        try:
-            fn()
-            out[name] = "done"
-        except BaseException as e:
-            out[name] = type(e).__name__
-    return out
+    return {name: attempt(fn, "done") for name, fn in (("tcp", tcp), ("udp", udp), ("dns", dns), ("fromfd", fromfd))}
 
 def clocks():
-    out = {"time": time.time(), "monotonic": time.monotonic()}
-    try:
-        time.clock_settime(time.CLOCK_REALTIME, 0)
-        out["settime"] = "done"
-    except BaseException as e:
-        out["settime"] = type(e).__name__
-    return out
+    return {"time": time.time(), "monotonic": time.monotonic(),
+            "settime": attempt(lambda: time.clock_settime(time.CLOCK_REALTIME, 0), "done")}
 
 def bridge(ids):
     import _wasmdeploy
     out = {"api": sorted(n for n in dir(_wasmdeploy) if not n.startswith("__"))}
     for storage in ids:
         body = json.dumps({"storage": storage, "dtype": "float32", "offset": 0, "numel": 4})
-        try:
-            reply = _wasmdeploy.call("read", body, [])
-            out[storage] = "read:" + repr(reply)[:200]
-        except BaseException as e:
-            out[storage] = type(e).__name__
+        out[storage] = attempt(lambda: "read:" + repr(_wasmdeploy.call("read", body, []))[:200])
     return out
 
 def scan(a, b):
