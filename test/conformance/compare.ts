@@ -4,18 +4,18 @@
 import { expect } from "vitest";
 import type { Tensor } from "wasmdeploy";
 
+/** IEEE half-precision bits (how float16 tensors hold their elements) to a number. */
+export function halfToNumber(bits: number): number {
+  const s = bits & 0x8000 ? -1 : 1;
+  const e = (bits >> 10) & 0x1f;
+  const f = bits & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
 function asNumbers(t: Tensor): number[] {
-  if (t.dtype === "float16") {
-    // Half floats travel as raw bits.
-    return Array.from(t.data as Uint16Array, (bits) => {
-      const s = bits & 0x8000 ? -1 : 1;
-      const e = (bits >> 10) & 0x1f;
-      const f = bits & 0x3ff;
-      if (e === 0) return s * 2 ** -14 * (f / 1024);
-      if (e === 31) return f ? NaN : s * Infinity;
-      return s * 2 ** (e - 15) * (1 + f / 1024);
-    });
-  }
+  if (t.dtype === "float16") return Array.from(t.data as Uint16Array, halfToNumber);
   return Array.from(t.data as ArrayLike<number | bigint>, Number);
 }
 

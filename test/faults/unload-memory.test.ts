@@ -7,11 +7,12 @@
 // round would exceed: measured as the proportional set size of this process and every process
 // it started. What remains is the native allocators' arenas settling.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { InterpreterManager, Tensor } from "wasmdeploy";
 import * as testing from "wasmdeploy/testing";
+import { pss, processTree } from "../../bench/lib/common.js";
 import { ROOT } from "../helpers.js";
 import { kind } from "../kind.js";
 
@@ -19,33 +20,8 @@ const MODELS = path.join(ROOT, "packages", "models");
 const NAMES = ["efficientnet", "squeezenet", "mobilenet_v3_small", "resnet_basic"];
 const ROUNDS = 20;
 
-/** PSS of a process and all its descendants, in bytes (Linux). */
-function treePss(root = process.pid): number {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  let total = 0;
-  const todo = [root];
-  while (todo.length) {
-    const pid = todo.pop()!;
-    try {
-      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
-      total += Number(m?.[1] ?? 0) * 1024;
-    } catch {
-      // exited meanwhile
-    }
-    todo.push(...(children.get(pid) ?? []));
-  }
-  return total;
-}
+/** PSS of a process and all its descendants, in bytes (Linux; a process gone meanwhile counts 0). */
+const treePss = (root = process.pid) => processTree(root).reduce((n, pid) => n + (pss(pid) ?? 0), 0);
 
 const settle = async () => {
   for (let i = 0; i < 3; i++) {

@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { Tensor, type DType } from "wasmdeploy";
 import { createHandler, DEFAULT_CONFIG, ModelRegistry, parseConfig } from "wasmdeploy/server";
 import { createPrometheus, nodeLoader, startNodeServer } from "wasmdeploy/server/node";
+import { halfToNumber } from "../conformance/compare.js";
 import { KIND } from "../kind.js";
 
 export const PYTHON = "/usr/bin/python3";
@@ -59,15 +60,6 @@ const DATATYPE: Record<DType, string> = {
   float64: "FP64",
 };
 const DTYPE = Object.fromEntries(Object.entries(DATATYPE).map(([k, v]) => [v, k])) as Record<string, DType>;
-
-function halfToNumber(bits: number): number {
-  const s = bits & 0x8000 ? -1 : 1;
-  const e = (bits >> 10) & 0x1f;
-  const f = bits & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
 
 /** A Tensor as an OIP JSON input. */
 export function jsonInput(name: string, t: Tensor): Record<string, unknown> {
