@@ -78,6 +78,8 @@ if [ ! -f "$B/Makefile" ]; then
       --with-build-python=/usr/bin/python3.11 --disable-test-modules >&2)
 fi
 make -C "$B" -j"$JOBS" libpython3.11.a Modules/_decimal/libmpdec/libmpdec.a Modules/expat/libexpat.a >&2
+# _sysconfigdata_*.py (sysconfig's view of the build), made by the build Python; stdlib.zip ships it.
+make -C "$B" pybuilddir.txt >&2
 
 # --- the reactor: libpython + our entry points and bridge module ---
 OBJ=$WORK/obj

@@ -1,13 +1,21 @@
 """Writes stdlib.zip: the CPython standard library .py files a WASI interpreter mounts
 read-only at /lib/python3.11. Leaves out what cannot work there (tkinter, curses, ctypes,
 multiprocessing, sqlite3, ...) or is never imported by a model (tests, IDLE, ensurepip, ...).
-Reproducible: sorted entries, fixed timestamps and permissions.
+Comments are removed (line by line, so tracebacks keep their line numbers and code lines):
+they are a fifth of the bytes every platform ships and holds, and no code reads them.
+The build's _sysconfigdata module is included, with the build directory's path replaced by
+/build (and this directory's by /wasmdeploy) (sysconfig, and zoneinfo through it, import it; the path would make the bytes depend on
+where the build ran). Reproducible: sorted entries, fixed timestamps and permissions.
 
     make-stdlib.py SRC_LIB BUILD_DIR OUT.zip
 """
 
+import io
 import os
+import pprint
+import re
 import sys
+import tokenize
 import zipfile
 
 SKIP_DIRS = {
@@ -20,7 +28,37 @@ SKIP_FILES = {"turtle.py", "pydoc.py", "antigravity.py", "this.py", "__hello__.p
               "smtplib.py", "mailbox.py", "cgi.py", "cgitb.py", "crypt.py", "pty.py", "tty.py"}
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))  # in the build's CFLAGS (-ffile-prefix-map)
+
+
+def strip_comments(source: bytes) -> bytes:
+    """The source without comments; every line stays where it was. The first two lines keep
+    theirs (an encoding declaration must survive)."""
+    lines = re.split(rb"(?<=\n)", source)  # not splitlines(): a form feed is not a line end here
+    # Token positions are in characters of the decoded line; decode each line to cut it.
+    text = [ln.decode("utf-8") for ln in lines]
+    for tok in reversed(list(tokenize.tokenize(io.BytesIO(source).readline))):
+        if tok.type == tokenize.COMMENT and tok.start[0] > 2:
+            row, col = tok.start
+            line = text[row - 1]
+            text[row - 1] = line[:col].rstrip() + ("\n" if line.endswith("\n") else "")
+    return "".join(text).encode("utf-8")
+
+
+def portable_sysconfigdata(source: bytes, work: str) -> bytes:
+    """The module again, as sysconfig writes it (pprint), with the build's paths replaced:
+    replacing them in the text would change pprint's line wrapping with the paths' lengths."""
+    namespace = {}
+    exec(source, namespace)
+    def portable(v):
+        return v.replace(work, "/build").replace(HERE, "/wasmdeploy") if isinstance(v, str) else v
+    build_time_vars = {k: portable(v) for k, v in namespace["build_time_vars"].items()}
+    head = "# system configuration generated and used by the sysconfig module\n"
+    return (head + "build_time_vars = " + pprint.pformat(build_time_vars) + "\n").encode("utf-8")
+
+
 def main(src, build, out):
+    work = os.path.dirname(os.path.dirname(os.path.abspath(src)))  # WORK/Python-X.Y.Z/Lib
     files = []
     for root, dirs, names in os.walk(src):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
@@ -42,7 +80,13 @@ def main(src, build, out):
             info.external_attr = 0o644 << 16
             info.create_system = 3
             with open(full, "rb") as f:
-                z.writestr(info, f.read())
+                data = f.read()
+            if arc.startswith("_sysconfigdata_"):
+                data = portable_sysconfigdata(data, work)
+            else:
+                data = strip_comments(data)
+            compile(data, arc, "exec")  # a stripped file must still be Python
+            z.writestr(info, data)
     os.replace(tmp, out)
 
 

@@ -3,6 +3,7 @@
 // WebAssembly alone contains them: no environment, no host files, no sockets; a trap, a
 // memory cap or a runaway loop fails only its own call and the next call works.
 
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -83,6 +84,26 @@ def slept(seconds):
 
 def rand():
     return random.random()
+
+def traceback_of_bad_json():
+    import json, traceback
+    try:
+        json.loads("{bad")
+    except ValueError:
+        return [[f.lineno, f.line] for f in traceback.extract_tb(sys.exc_info()[2])[1:]]
+
+def timezone_path():
+    import sysconfig, zoneinfo
+    return sysconfig.get_config_var("TZPATH")
+`;
+
+// What CPython itself says (Debian's 3.11.2, the version python.wasm is built from).
+const HOST_TRACEBACK = `
+import json, sys, traceback
+try:
+    json.loads("{bad")
+except ValueError:
+    print(json.dumps([(f.lineno, f.line) for f in traceback.extract_tb(sys.exc_info()[2])[1:]]))
 `;
 
 let manager: InterpreterManager;
@@ -113,6 +134,17 @@ describe("a WASI interpreter", () => {
     expect(await probe("reachable", "_wasmdeploy")).toBe(true);
     expect(await probe("reachable", "js")).toBe(false);
     expect(await probe("reachable", "pyodide")).toBe(false);
+  });
+
+  it("ships the stdlib without comments but with every code line where CPython has it", async () => {
+    const expected = JSON.parse(execFileSync("/usr/bin/python3.11", ["-c", HOST_TRACEBACK]).toString()) as [number, string][];
+    expect(expected.length).toBeGreaterThan(1);
+    // The same line numbers and code lines as CPython's: cutting the comments moved no line.
+    expect(await probe("traceback_of_bad_json")).toStrictEqual(expected);
+  });
+
+  it("has sysconfig's build data, so sysconfig and zoneinfo import", async () => {
+    expect(await probe("timezone_path")).toMatch(/zoneinfo/);
   });
 
   it("runs a conformance model through the bridge as PyTorch does", async () => {
