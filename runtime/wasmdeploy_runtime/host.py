@@ -316,3 +316,24 @@ def after_restore(eager=False):
 def pickle_loads():
     """How many pickles this interpreter has loaded (tests check lazy, once-only loading)."""
     return _pickle_loads
+
+
+# The source files of the modules imported by the end of the boot, which is where a snapshot is
+# taken: an instance restored from it never reads them to import, so a platform that ships the
+# snapshot may leave them out of the file image (the edge does; tracebacks through them then
+# show no source line). Frozen modules (os, io, codecs, ...) never read theirs: the spec names
+# the module they were frozen from.
+def _boot_sources():
+    files = set()
+    for m in list(sys.modules.values()):
+        f = getattr(m, "__file__", None)
+        spec = getattr(m, "__spec__", None)
+        if not isinstance(f, str) and getattr(spec, "origin", None) == "frozen":
+            stem = "/lib/python3.11/" + getattr(spec.loader_state, "origname", m.__name__).replace(".", "/")
+            f = stem + ("/__init__.py" if hasattr(m, "__path__") else ".py")
+        if isinstance(f, str) and f.startswith("/") and os.path.exists(f):
+            files.add(f)
+    return tuple(sorted(files))
+
+
+BOOT_SOURCES = _boot_sources()

@@ -10,6 +10,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { createRequire } from "node:module";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { InterpreterManager } from "../index.js";
 import { parseTorchPackage } from "../package/archive.js";
 import { ConfigError, DEFAULT_CONFIG, parseConfig } from "../server/config.js";
 import { PACKAGE_ROOT, runtimeFiles } from "../platform/node/assets.js";
@@ -48,6 +49,25 @@ export interface EdgeBuildResult {
   dir: string;
   files: string[];
   snapshotMs: number;
+}
+
+/**
+ * The source files the boot imported (runtime/wasmdeploy_runtime/host.py's BOOT_SOURCES, made
+ * at the snapshot point, so a restored interpreter reports the snapshot's own list).
+ */
+async function bootSources(): Promise<Set<string>> {
+  const manager = await InterpreterManager.create({ interpreters: 1, interpreter: "wasi", onOutput: () => {} });
+  try {
+    await manager.registerModuleSource("wasmdeploy_edge_boot_sources", "from wasmdeploy_runtime.host import BOOT_SOURCES\ndef get():\n    return list(BOOT_SOURCES)\n");
+    const s = await manager.acquireOne();
+    try {
+      return new Set((await (await s.global("wasmdeploy_edge_boot_sources", "get")).call()) as string[]);
+    } finally {
+      await s.release();
+    }
+  } finally {
+    await manager.close();
+  }
 }
 
 /** The snapshot as a file (src/interpreter/wasi/snapshot-file.ts), as Node's cache stores it. */
@@ -107,8 +127,6 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
   const wasm = new Uint8Array(readFileSync(path.join(WASM_DIR, "python.wasm")));
   copyFileSync(path.join(WASM_DIR, "python.wasm"), path.join(dir, "python.wasm"));
   files.push("python.wasm");
-  const image = buildFileImage(runtimeFiles(), new Uint8Array(readFileSync(path.join(WASM_DIR, "stdlib.zip"))));
-  put(`${dataDir}files.bin`, new Uint8Array(image.data));
   let snapshotMs = 0;
   const withSnapshot = opts.snapshot !== false;
   if (withSnapshot) {
@@ -121,6 +139,11 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
       await pool.close();
     }
   }
+  // Restored instances have already imported what the boot imported: with a snapshot, those
+  // sources are left out (0.45 MB gzip; a cold boot, --no-snapshot, needs them all).
+  const omit = withSnapshot ? await bootSources() : new Set<string>();
+  const image = buildFileImage(runtimeFiles(), new Uint8Array(readFileSync(path.join(WASM_DIR, "stdlib.zip"))), omit);
+  put(`${dataDir}files.bin`, new Uint8Array(image.data));
 
   // The engine: onnxruntime-web's single-file build and its (non-threaded-at-run-time) wasm.
   const ortDir = ortWebDist();

@@ -24,14 +24,20 @@ export interface WasiSnapshot {
   dataOffset?: number;
 }
 
-/** One image of the stdlib (under lib/python3.11) and runtime/ sources, in a SharedArrayBuffer every instance views. */
-export function buildFileImage(runtime: readonly { path: string; source: string }[], stdlibZip: Uint8Array): FileImage {
+/**
+ * One image of the stdlib (under lib/python3.11) and runtime/ sources, in a SharedArrayBuffer
+ * every instance views. `omit`: paths (as Python sees them, "/lib/python3.11/os.py") to leave out.
+ */
+export function buildFileImage(runtime: readonly { path: string; source: string }[], stdlibZip: Uint8Array, omit: ReadonlySet<string> = new Set()): FileImage {
   const parts: [string, Uint8Array][] = [];
+  const add = (p: string, bytes: Uint8Array) => {
+    if (!omit.has(`/${p}`)) parts.push([p, bytes]);
+  };
   for (const [name, bytes] of Object.entries(unzipSync(stdlibZip))) {
-    if (!name.endsWith("/")) parts.push([`lib/python3.11/${name}`, bytes]);
+    if (!name.endsWith("/")) add(`lib/python3.11/${name}`, bytes);
   }
   const enc = new TextEncoder();
-  for (const f of runtime) parts.push([`runtime/${f.path}`, enc.encode(f.source)]);
+  for (const f of runtime) add(`runtime/${f.path}`, enc.encode(f.source));
   parts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const total = parts.reduce((n, [, b]) => n + b.length, 0);
   const data = new SharedArrayBuffer(total);
