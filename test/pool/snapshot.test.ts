@@ -38,7 +38,7 @@ describe("boot snapshot cache", () => {
     for (const f of readdirSync(dir)) {
       const file = path.join(dir, f);
       if (WASI) {
-        // Header, length and page index intact, the last page's bytes flipped: only the
+        // Header, length and run index intact, the last 4 KiB of stored bytes flipped: only the
         // checksum can tell.
         const bytes = readFileSync(file);
         for (let i = bytes.length - 4096; i < bytes.length; i++) bytes[i]! ^= 0xff;

@@ -11,16 +11,20 @@ export interface FileImage {
 }
 
 /**
- * Linear memory after the runtime is imported, as the 64 KiB pages that differ from a freshly
- * instantiated module's memory, each stored XORed with that fresh content (WasiInstance.snapshot).
+ * Linear memory after the runtime is imported, as what differs from a freshly instantiated
+ * module's memory, XORed with that fresh content (WasiInstance.snapshot): the non-zero runs of
+ * those XORed pages, so unchanged bytes (most of a changed page) are not stored either.
  */
 export interface WasiSnapshot {
-  /** Memory size when taken, in pages. */
+  /** Memory size when taken, in 64 KiB pages. */
   pages: number;
-  /** Indices of the pages stored in `data`, ascending. */
-  index: Int32Array;
+  /**
+   * [memory offset, length] pairs, ascending; no run crosses a page boundary. Their bytes lie
+   * one after the other in `data`. Offsets and lengths are multiples of 4.
+   */
+  runs: Uint32Array;
   data: SharedArrayBuffer;
-  /** Where the first page starts in `data` (default 0): lets a snapshot file be used in place, uncopied. */
+  /** Where the first run starts in `data` (default 0): lets a snapshot file be used in place, uncopied. */
   dataOffset?: number;
 }
 

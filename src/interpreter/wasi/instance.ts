@@ -226,21 +226,23 @@ export class WasiInstance {
   }
 
   /**
-   * Warm start: lay the snapshot over fresh memory instead of booting. Stored pages are XORed
+   * Warm start: lay the snapshot over fresh memory instead of booting. Stored runs are XORed
    * with the fresh content (snapshot()): within the memory the module was instantiated with,
    * XOR them in; above it, fresh memory is zero, so they are the content itself.
    */
   restore(snap: WasiSnapshot, eager: boolean): void {
-    const initialPages = this.memory.buffer.byteLength / PAGE;
+    const initialBytes = this.memory.buffer.byteLength;
+    const initialPages = initialBytes / PAGE;
     if (snap.pages > initialPages) this.memory.grow(snap.pages - initialPages);
-    const buffer = this.memory.buffer;
-    const mem = new Uint8Array(buffer);
-    const data = new Uint8Array(snap.data, snap.dataOffset ?? 0, snap.index.length * PAGE);
-    for (let i = 0; i < snap.index.length; i++) {
-      const page = snap.index[i]!;
-      const stored = data.subarray(i * PAGE, (i + 1) * PAGE);
-      if (page >= initialPages) mem.set(stored, page * PAGE);
-      else xorInto(new Uint8Array(buffer, page * PAGE, PAGE), stored);
+    const mem = new Uint8Array(this.memory.buffer);
+    let at = snap.dataOffset ?? 0;
+    for (let r = 0; r < snap.runs.length; r += 2) {
+      const offset = snap.runs[r]!;
+      const length = snap.runs[r + 1]!;
+      const stored = new Uint8Array(snap.data, at, length);
+      at += length;
+      if (offset >= initialBytes) mem.set(stored, offset);
+      else xorInto(mem.subarray(offset, offset + length), stored);
     }
     this.afterBoot(eager);
   }
@@ -262,21 +264,29 @@ export class WasiInstance {
     this.guard(() => this.exports.wd_scrub());
     const mem = new Uint8Array(this.memory.buffer);
     const pages = mem.byteLength / PAGE;
+    const runs: number[] = [];
     const stored: Uint8Array[] = [];
-    const index: number[] = [];
+    let total = 0;
     for (let p = 0; p < pages; p++) {
       const page = mem.subarray(p * PAGE, (p + 1) * PAGE);
       const fresh = this.fresh.get(p);
       if (fresh ? equalBytes(page, fresh) : isZero(page)) continue;
       const diff = page.slice();
       if (fresh) xorInto(diff, fresh);
-      stored.push(diff);
-      index.push(p);
+      for (const [start, end] of nonZeroRuns(diff)) {
+        runs.push(p * PAGE + start, end - start);
+        stored.push(diff.subarray(start, end));
+        total += end - start;
+      }
     }
-    const data = new SharedArrayBuffer(index.length * PAGE);
+    const data = new SharedArrayBuffer(total);
     const out = new Uint8Array(data);
-    stored.forEach((d, i) => out.set(d, i * PAGE));
-    return { pages, index: Int32Array.from(index), data };
+    let at = 0;
+    for (const d of stored) {
+      out.set(d, at);
+      at += d.length;
+    }
+    return { pages, runs: Uint32Array.from(runs), data };
   }
 
   get heapBytes(): number {
@@ -432,6 +442,25 @@ function xorInto(dst: Uint8Array, src: Uint8Array): void {
   } else {
     for (let i = 0; i < dst.length; i++) dst[i]! ^= src[i]!;
   }
+}
+
+/** Zero words between two runs before they are stored apart: each run costs 8 bytes of index. */
+const RUN_GAP_WORDS = 8;
+
+/** [start, end) byte ranges of `bytes` (4-aligned, a multiple of 4 long) that hold non-zero words. */
+function nonZeroRuns(bytes: Uint8Array): [number, number][] {
+  const w = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const out: [number, number][] = [];
+  let i = 0;
+  while (i < w.length) {
+    while (i < w.length && w[i] === 0) i++;
+    if (i === w.length) break;
+    const start = i;
+    let end = ++i;
+    for (; i < w.length && i - end < RUN_GAP_WORDS; i++) if (w[i] !== 0) end = i + 1;
+    out.push([start * 4, end * 4]);
+  }
+  return out;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
