@@ -11,6 +11,9 @@
 //   before ASSETS), and no snapshot (--no-snapshot);
 // - workerd's resident memory with that model warm, ASSETS against --embed-data, and an empty
 //   worker's (baseline), plus what the isolate reports it holds (GET /edge/memory);
+// - the engine alone (baseline for all three): the same model exported to ONNX by real PyTorch,
+//   served by a minimal worker that runs onnxruntime-web directly (no Python, no handler), with
+//   the same JSON body: its cold start, warm RSS and warm latency;
 // - warm latency (sequential, after 5 warm-up calls): mobilenet_v3_small (64x64, batch 2) with
 //   JSON numbers and with the binary tensor extension, the tiny GPT, a no-op model (nn.Identity,
 //   packaged now by real PyTorch) with mobilenet's input as JSON and as binary, and a GET of model
@@ -246,6 +249,75 @@ const w :Workerd.Worker = ( modules = [ (name = "w.mjs", esModule = embed "w.mjs
   }
 }
 
+/**
+ * The engine alone: a worker that answers an OIP-shaped JSON body by running the model's ONNX
+ * export (made by real PyTorch from the same archive) in onnxruntime-web, instantiated from the
+ * imported wasm module as our edge backend does. What the target is measured against.
+ */
+async function engineAloneProject(archive: string, x: Tensor): Promise<{ dir: string; port: number }> {
+  const dir = path.join(work, "engine-alone");
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  execFileSync(PYTHON, [
+    "-c",
+    `import sys, torch\nfrom torch.package import PackageImporter\nm = PackageImporter(sys.argv[1]).load_pickle("model", "model.pkl").eval()\ntorch.onnx.export(m, torch.zeros(${JSON.stringify([...x.shape])}), sys.argv[2], input_names=["x"], output_names=["y"], opset_version=17)`,
+    archive,
+    path.join(dir, "model.onnx"),
+  ], { stdio: "pipe" });
+  const ortDist = path.join(REPO, "node_modules", "onnxruntime-web", "dist");
+  for (const f of ["ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm"]) writeFileSync(path.join(dir, f), readFileSync(path.join(ortDist, f)));
+  writeFileSync(
+    path.join(dir, "w.mjs"),
+    `import * as ort from "./ort.wasm.bundle.min.mjs";
+import ortWasm from "./ort-wasm-simd-threaded.wasm";
+import model from "./model.onnx";
+const real = WebAssembly.instantiate.bind(WebAssembly);
+WebAssembly.instantiate = (src, imports) => src && src.byteLength === 8 ? real(ortWasm, imports).then((instance) => ({ instance, module: ortWasm })) : real(src, imports);
+let session;
+export default {
+  async fetch(req) {
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.wasmBinary = new Uint8Array(8);
+    session ??= await ort.InferenceSession.create(new Uint8Array(model), { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    if (req.method !== "POST") return new Response("ok");
+    const input = (await req.json()).inputs[0];
+    const y = (await session.run({ x: new ort.Tensor("float32", Float32Array.from(input.data), input.shape) })).y;
+    return Response.json({ outputs: [{ name: "OUTPUT__0", shape: y.dims, datatype: "FP32", data: Array.from(y.data) }] });
+  },
+};
+`,
+  );
+  writeFileSync(
+    path.join(dir, "config.capnp"),
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = ( services = [ (name = "main", worker = .w) ], sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ] );
+const w :Workerd.Worker = (
+  modules = [ (name = "w.mjs", esModule = embed "w.mjs"), (name = "ort.wasm.bundle.min.mjs", esModule = embed "ort.wasm.bundle.min.mjs"),
+    (name = "ort-wasm-simd-threaded.wasm", wasm = embed "ort-wasm-simd-threaded.wasm"), (name = "model.onnx", data = embed "model.onnx") ],
+  compatibilityDate = "2025-06-01" );
+`,
+  );
+  return { dir, port };
+}
+
+/** The engine alone from spawn to its first answer (its session made by that request), ms. */
+async function engineAloneCold(e: { dir: string; port: number }, payload: Payload): Promise<{ firstInferMs: number; rssFirstAnswer: number }> {
+  const t0 = performance.now();
+  const p = spawnWorkerd(e.dir, false);
+  try {
+    const until = Date.now() + 30000;
+    while (!(await portOpen(e.port))) {
+      if (Date.now() > until || p.exitCode !== null) throw new Error(`workerd did not open port ${e.port}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const s = await post(`http://127.0.0.1:${e.port}/`, payload);
+    if (s !== 200) throw new Error(`engine alone: ${s}`);
+    return { firstInferMs: performance.now() - t0, rssFirstAnswer: rssBytes(p.pid!) };
+  } finally {
+    await stop(p);
+  }
+}
+
 function anonBytes(pid: number): number {
   const kb = /RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return kb ? Number(kb[1]) * 1024 : NaN;
@@ -278,10 +350,15 @@ async function main() {
     { name: "ASSETS, --no-snapshot", p: cold, binary: false },
   ];
   const mnv3Json = jsonBody(mnv3X);
+  const engine = await engineAloneProject(mnv3, mnv3X);
   const coldRuns: Record<string, ColdRun[]> = Object.fromEntries(layouts.map((l) => [l.name, []]));
+  const engineCold: { firstInferMs: number; rssFirstAnswer: number }[] = [];
   const coldLoad = load();
-  for (let i = 0; i < RUNS; i++) for (const l of layouts) coldRuns[l.name]!.push(await coldStart(l.p.dir, l.p.port, l.binary, "mnv3", mnv3Json));
-  results.coldStart = { loadavgBefore: coldLoad, loadavgAfter: load(), runs: coldRuns };
+  for (let i = 0; i < RUNS; i++) {
+    for (const l of layouts) coldRuns[l.name]!.push(await coldStart(l.p.dir, l.p.port, l.binary, "mnv3", mnv3Json));
+    engineCold.push(await engineAloneCold(engine, mnv3Json));
+  }
+  results.coldStart = { loadavgBefore: coldLoad, loadavgAfter: load(), runs: coldRuns, engineAlone: engineCold };
 
   // Memory: one model warm, ASSETS against embedded data, and an empty worker.
   const memory: Record<string, unknown> = { loadavg: load() };
@@ -298,6 +375,17 @@ async function main() {
     }
   }
   memory.rssEmptyWorker = await emptyWorkerRss();
+  const engineLatency: number[] = [];
+  {
+    const p = spawnWorkerd(engine.dir, false);
+    try {
+      while (!(await portOpen(engine.port))) await new Promise((r) => setTimeout(r, 5));
+      engineLatency.push(...(await warmLatency(() => post(`http://127.0.0.1:${engine.port}/`, mnv3Json))));
+      memory.engineAlone = { rssWarm: rssBytes(p.pid!), anonWarm: anonBytes(p.pid!) };
+    } finally {
+      await stop(p);
+    }
+  }
   results.memory = memory;
 
   // Warm latency: three models in one project, then the same calls in Node.
@@ -332,6 +420,7 @@ async function main() {
     latency[c.name]!.node = nodeByArchive.get(key)!;
   }
   results.latency = latency;
+  results.engineAloneLatency = { ms: engineLatency, loadavg: memory.loadavg };
 
   results.size = { assets: sizes(assets.dir), embed: sizes(embed.dir), noSnapshot: sizes(cold.dir) };
   results.loadavgEnd = load();
@@ -354,6 +443,11 @@ async function main() {
       `| ${l.name} | ${f1(med(r, "portMs"))} ms | ${f1(med(r, "healthMs"))} ms | ${f1(median(first))} ms (${f1(Math.min(...first))}-${f1(Math.max(...first))}) | ${f1(med(r, "secondInferMs"))} ms | ${f1(med(r, "rssPortOpen") / MB)} MB | ${f1(med(r, "rssFirstAnswer") / MB)} MB |`,
     );
   }
+  const engineFirst = engineCold.map((r) => r.firstInferMs);
+  lines.push(
+    `| engine alone (ort-web + ONNX export, no Python; baseline) | | | ${f1(median(engineFirst))} ms (${f1(Math.min(...engineFirst))}-${f1(Math.max(...engineFirst))}) | | | ${f1(median(engineCold.map((r) => r.rssFirstAnswer)) / MB)} MB |`,
+    `default layout ÷ engine alone, first answer: ${(median(coldRuns[layouts[0]!.name]!.map((r) => r.firstInferMs)) / median(engineFirst)).toFixed(2)}x`,
+  );
   lines.push("", "inside the isolate, first request and first /infer (median ms, GET /edge/timings)", `| phase | ${layouts.map((l) => l.name).join(" | ")} |`, `|---|${layouts.map(() => "---:").join("|")}|`);
   for (const k of Object.keys(coldRuns[layouts[0]!.name]![0]!.phases)) {
     lines.push(`| ${k} | ${layouts.map((l) => f1(median(coldRuns[l.name]!.map((r) => r.phases[k]!)))).join(" | ")} |`);
@@ -365,10 +459,15 @@ async function main() {
     lines.push(`| ${l.name} | ${f1(m.rssWarm / MB)} | ${f1(m.anonWarm / MB)} | ${f1(i.interpreterLinearMemory! / MB)} | ${f1(i.ortLinearMemory! / MB)} | ${f1(i.snapshotHeld! / MB)} | ${f1(i.fileImageModule! / MB)} | ${f1(i.archiveModules! / MB)} |`);
   }
   lines.push(`| empty worker (baseline) | ${f1((memory.rssEmptyWorker as number) / MB)} | | | | | | |`);
+  const ea = memory.engineAlone as { rssWarm: number; anonWarm: number };
+  lines.push(`| engine alone (baseline) | ${f1(ea.rssWarm / MB)} | ${f1(ea.anonWarm / MB)} | | | | | |`);
+  lines.push(`default layout ÷ engine alone, warm RSS: ${((memory[layouts[0]!.name] as { rssWarm: number }).rssWarm / ea.rssWarm).toFixed(2)}x`);
   lines.push("", `warm latency, ${CALLS} sequential calls`, "| case | edge median | edge p90 | Node same interpreter+engine, median | ratio | load average |", "|---|---:|---:|---:|---:|---|");
   for (const [k, v] of Object.entries(latency)) {
     lines.push(`| ${k} | ${f1(median(v.edge))} ms | ${f1(pct(v.edge, 0.9))} ms | ${v.node ? `${f2(median(v.node))} ms` : ""} | ${v.node ? `${(median(v.edge) / median(v.node)).toFixed(1)}x` : ""} | ${v.loadavg.join(" ")} |`);
   }
+  const mj = latency["mobilenet_v3_small, JSON"]!.edge;
+  lines.push(`| engine alone in workerd, mobilenet_v3_small JSON (baseline) | ${f1(median(engineLatency))} ms | ${f1(pct(engineLatency, 0.9))} ms | | ours ÷ it: ${(median(mj) / median(engineLatency)).toFixed(1)}x | |`);
   const sum = (rows: SizeRow[], k: "raw" | "gzip" | "brotli") => rows.reduce((n, r) => n + r[k], 0);
   const total = (label: string, rows: SizeRow[]) => `| **${label}** | ${f2(sum(rows, "raw") / MB)} | ${f2(sum(rows, "gzip") / MB)} | ${f2(sum(rows, "brotli") / MB)} |`;
   const a = sizes(assets.dir);
