@@ -30,7 +30,8 @@ export type Target = ReplicatedAddress | { handle: unknown };
 
 /** Payload of each operation. `as_handle` asks for the result as a handle, whatever its type. */
 export interface OpPayloads {
-  call: Target & { method?: string; args: unknown[]; kwargs: Record<string, unknown> };
+  /** no_plan: the host does not replay calls itself (hostReplay: false), so Python makes no plan. */
+  call: Target & { method?: string; args: unknown[]; kwargs: Record<string, unknown>; no_plan?: boolean };
   getattr: Target & { name: string; as_handle?: boolean };
   hasattr: Target & { name: string };
   global: { module: string; name: string; as_handle: true };

@@ -63,6 +63,7 @@ stats = {"recorded": 0, "replayed": 0, "refused": 0, "guard_misses": 0, "value_m
 last_refusal = None  # why the last recording was not kept (tests, debugging)
 
 plan = None  # JSON text of a host replay plan for the current operation's call (see _host_plan)
+plans_wanted = True  # False while the host replays nothing itself (its hostReplay option)
 _seq = 0  # host operations so far
 _dirty = 0  # the last operation that may have run Python other than a replay
 _prev_dirty = 0
@@ -851,7 +852,7 @@ def _insert(tree, chain, keys):
 def _host_plan(obj, trace):
     global plan
     root = trace.root
-    if root.segment is None or root.final is None or root.guards or trace.dead:
+    if not plans_wanted or root.segment is None or root.final is None or root.guards or trace.dead:
         return
     if getattr(obj, "__wasmdeploy_host_replay__", True) is not True:
         return

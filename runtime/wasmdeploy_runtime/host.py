@@ -76,6 +76,7 @@ def op_call(req):
     method = req.get("method")
     fn = getattr(obj, method) if method else obj
     args, kwargs = req.get("args", ()), req.get("kwargs", {})
+    tensors.want_plans(not req.get("no_plan"))
     # Serving is inference: calls run under torch.no_grad(), as torch::deploy users and
     # TorchServe handlers do (and some modules, e.g. TransformerEncoder, behave accordingly).
     with tensors.inference():

@@ -120,6 +120,12 @@ def begin_op():
         _replay.begin_op()
 
 
+def want_plans(on):
+    """Whether this call may make a host replay plan (not when the host replays nothing)."""
+    if torch is not None:
+        _replay.plans_wanted = on
+
+
 def take_plan():
     """The host replay plan of this operation's call (JSON text), if it made one."""
     if torch is None:

@@ -149,7 +149,9 @@ export class Pool implements PoolPort {
   async invoke(target: Interpreter | undefined, req: HostRequest, opts: InvokeOptions): Promise<unknown> {
     this.#assertOpen();
     const codec = new HandleCodec(this, this.engineHost, (h) => this.#trackHandle(h, opts.onHandle));
-    const msg = encode(req.payload, codec);
+    // With host replay off, Python need not build plans only to have them dropped.
+    const payload = req.op === "call" && !this.hostReplay ? { ...req.payload, no_plan: true } : req.payload;
+    const msg = encode(payload, codec);
     const pinned = codec.pinnedInterpreter();
     if (pinned && target && pinned !== target) {
       throw new WasmdeployError(
