@@ -272,13 +272,16 @@ async function engineAloneProject(archive: string, x: Tensor): Promise<{ dir: st
 import ortWasm from "./ort-wasm-simd-threaded.wasm";
 import model from "./model.onnx";
 const real = WebAssembly.instantiate.bind(WebAssembly);
-WebAssembly.instantiate = (src, imports) => src && src.byteLength === 8 ? real(ortWasm, imports).then((instance) => ({ instance, module: ortWasm })) : real(src, imports);
+let memory;
+const findMemory = (instance, imports) => [...Object.values(instance.exports), ...Object.values(imports ?? {}).flatMap((m) => Object.values(m))].find((v) => v instanceof WebAssembly.Memory);
+WebAssembly.instantiate = (src, imports) => src && src.byteLength === 8 ? real(ortWasm, imports).then((instance) => { memory = findMemory(instance, imports); return { instance, module: ortWasm }; }) : real(src, imports);
 let session;
 export default {
   async fetch(req) {
     ort.env.wasm.numThreads = 1;
     ort.env.wasm.wasmBinary = new Uint8Array(8);
     session ??= await ort.InferenceSession.create(new Uint8Array(model), { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    if (new URL(req.url).pathname === "/memory") return Response.json({ ortLinearMemory: memory?.buffer.byteLength ?? 0 });
     if (req.method !== "POST") return new Response("ok");
     const input = (await req.json()).inputs[0];
     const y = (await session.run({ x: new ort.Tensor("float32", Float32Array.from(input.data), input.shape) })).y;
@@ -315,6 +318,46 @@ async function engineAloneCold(e: { dir: string; port: number }, payload: Payloa
     return { firstInferMs: performance.now() - t0, rssFirstAnswer: rssBytes(p.pid!) };
   } finally {
     await stop(p);
+  }
+}
+
+interface HeapUsage {
+  /** V8's JavaScript heap: in use, and committed. */
+  usedSize: number;
+  totalSize: number;
+  /** ArrayBuffer backing stores (not the wasm linear memories: those are counted apart). */
+  backingStorageSize: number;
+}
+
+/**
+ * What the isolate itself holds, from V8 through workerd's inspector (Runtime.getHeapUsage) after
+ * the same warm-up: the number Cloudflare's per-isolate limit is about, as far as a process here
+ * can tell (code, workerd and the allocator's slack are process memory, not the isolate's).
+ */
+async function isolateHeap(dir: string, port: number, warm: (url: string) => Promise<unknown>): Promise<HeapUsage> {
+  const inspector = await freePort();
+  const p = spawn(WORKERD, ["serve", path.join(dir, "config.capnp"), `--inspector-addr=127.0.0.1:${inspector}`], { stdio: "ignore" });
+  try {
+    while (!(await portOpen(port))) await new Promise((r) => setTimeout(r, 5));
+    await warm(`http://127.0.0.1:${port}`);
+    const targets = (await (await fetch(`http://127.0.0.1:${inspector}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+    const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = reject;
+    });
+    const reply = new Promise<HeapUsage>((resolve) => {
+      ws.onmessage = (e) => resolve((JSON.parse(String(e.data)) as { result: HeapUsage }).result);
+    });
+    ws.send(JSON.stringify({ id: 1, method: "Runtime.getHeapUsage", params: {} }));
+    const usage = await reply;
+    ws.close();
+    return usage;
+  } finally {
+    // With the inspector on, workerd does not always end on SIGTERM.
+    const gone = new Promise((r) => p.once("exit", r));
+    p.kill("SIGKILL");
+    await gone;
   }
 }
 
@@ -375,6 +418,11 @@ async function main() {
     }
   }
   memory.rssEmptyWorker = await emptyWorkerRss();
+  memory.isolateHeap = await isolateHeap(assets.dir, assets.port, (url) => warmLatency(() => post(`${url}/v2/models/mnv3/infer`, mnv3Json)));
+  memory.engineAloneIsolateHeap = await isolateHeap(engine.dir, engine.port, async (url) => {
+    await warmLatency(() => post(`${url}/`, mnv3Json));
+    memory.engineAloneLinear = ((await (await fetch(`${url}/memory`)).json()) as { ortLinearMemory: number }).ortLinearMemory;
+  });
   const engineLatency: number[] = [];
   {
     const p = spawnWorkerd(engine.dir, false);
@@ -462,6 +510,18 @@ async function main() {
   const ea = memory.engineAlone as { rssWarm: number; anonWarm: number };
   lines.push(`| engine alone (baseline) | ${f1(ea.rssWarm / MB)} | ${f1(ea.anonWarm / MB)} | | | | | |`);
   lines.push(`default layout ÷ engine alone, warm RSS: ${((memory[layouts[0]!.name] as { rssWarm: number }).rssWarm / ea.rssWarm).toFixed(2)}x`);
+  const ih = memory.isolateHeap as HeapUsage;
+  const eh = memory.engineAloneIsolateHeap as HeapUsage;
+  const iw = (memory[layouts[0]!.name] as { isolate: Record<string, number> }).isolate;
+  const ours = ih.totalSize + ih.backingStorageSize + iw.interpreterLinearMemory! + iw.ortLinearMemory!;
+  lines.push(
+    "",
+    "inside the isolate (V8 through the inspector, after the same warm-up; linear memories from GET /edge/memory), MB",
+    "| | JS heap used | JS heap committed | ArrayBuffers | wasm linear memories | isolate total (committed + ArrayBuffers + linear) |",
+    "|---|---:|---:|---:|---:|---:|",
+    `| ASSETS (default) | ${f1(ih.usedSize / MB)} | ${f1(ih.totalSize / MB)} | ${f1(ih.backingStorageSize / MB)} | ${f1((iw.interpreterLinearMemory! + iw.ortLinearMemory!) / MB)} | ${f1(ours / MB)} |`,
+    `| engine alone | ${f1(eh.usedSize / MB)} | ${f1(eh.totalSize / MB)} | ${f1(eh.backingStorageSize / MB)} | ${f1((memory.engineAloneLinear as number) / MB)} | ${f1((eh.totalSize + eh.backingStorageSize + (memory.engineAloneLinear as number)) / MB)} |`,
+  );
   lines.push("", `warm latency, ${CALLS} sequential calls`, "| case | edge median | edge p90 | Node same interpreter+engine, median | ratio | load average |", "|---|---:|---:|---:|---:|---|");
   for (const [k, v] of Object.entries(latency)) {
     lines.push(`| ${k} | ${f1(median(v.edge))} ms | ${f1(pct(v.edge, 0.9))} ms | ${v.node ? `${f2(median(v.node))} ms` : ""} | ${v.node ? `${(median(v.edge) / median(v.node)).toFixed(1)}x` : ""} | ${v.loadavg.join(" ")} |`);
