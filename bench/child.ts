@@ -2,6 +2,7 @@
 //   node --import tsx bench/child.ts <task> '<json args>'
 // Progress goes to stderr; the result is one JSON line on stdout.
 
+import { edgeNodeChild } from "./experiments/edge-node.js";
 import { latencyChild } from "./experiments/latency.js";
 import { throughputChild } from "./experiments/throughput.js";
 import { poolChild } from "./experiments/coldstart.js";
@@ -17,6 +18,7 @@ const tasks: Record<string, (args: never) => Promise<unknown>> = {
   hops: hopsChild,
   "replay-ab": replayAbChild,
   "option-ab": optionAbChild,
+  "edge-node": edgeNodeChild,
 };
 
 const [task, json] = process.argv.slice(2);

@@ -18,7 +18,7 @@
 //   JSON numbers and with the binary tensor extension, the tiny GPT, a no-op model (nn.Identity,
 //   packaged now by real PyTorch) with mobilenet's input as JSON and as binary, and a GET of model
 //   metadata (HTTP only: no Python, no engine). Baseline in the same run: the same archives and
-//   inputs called in this Node process through InterpreterManager with the same interpreter and
+//   inputs called in a fresh Node process (bench/experiments/edge-node.ts) through InterpreterManager with the same interpreter and
 //   engine ("wasi", "ort-web"; no HTTP, no isolate);
 // - the project's size: raw, gzip -9 and brotli -q 11 per file, split into what Cloudflare counts
 //   toward the Worker's size limit (the modules) and the static assets (which it does not).
@@ -31,7 +31,7 @@ import { connect } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
-import { InterpreterManager, Tensor } from "../dist/index.js";
+import { Tensor } from "../dist/index.js";
 import { buildProject, freePort, rssBytes, startWorkerd, waitUntilUp, WORKERD } from "../test/edge/workerd.js";
 import { PYTHON, REPO, RESULTS_DIR } from "./lib/common.js";
 
@@ -179,17 +179,13 @@ async function warmLatency(call: () => Promise<number>): Promise<number[]> {
   return ms;
 }
 
-async function nodeBaseline(archive: string, x: Tensor): Promise<number[]> {
-  const m = await InterpreterManager.create({ interpreters: 1, interpreter: "wasi", engine: "ort-web" });
-  try {
-    const obj = (await m.loadPackage(archive)).loadPickle("model", "model.pkl");
-    return await warmLatency(async () => {
-      await obj.call(x);
-      return 200;
-    });
-  } finally {
-    await m.close();
-  }
+/** The same call in a fresh Node process (bench/experiments/edge-node.ts). */
+function nodeBaseline(archive: string, input: string): number[] {
+  const out = execFileSync("node", ["--import", "tsx", path.join(REPO, "bench", "child.ts"), "edge-node", JSON.stringify({ archive, input, calls: CALLS })], {
+    cwd: REPO,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return JSON.parse(out.toString().trim().split("\n").pop()!) as number[];
 }
 
 interface SizeRow {
@@ -374,8 +370,10 @@ async function main() {
   const results: Record<string, unknown> = { date: new Date().toISOString(), runs: RUNS, calls: CALLS, loadavgStart: load() };
   const mnv3 = path.join(MODELS, "mobilenet_v3_small.pt");
   const gpt = path.join(MODELS, "tiny_gpt.pt");
-  const mnv3X = npy(path.join(MODELS, "mobilenet_v3_small.input.npy"));
-  const gptX = npy(path.join(MODELS, "tiny_gpt.input.npy"));
+  const mnv3In = path.join(MODELS, "mobilenet_v3_small.input.npy");
+  const gptIn = path.join(MODELS, "tiny_gpt.input.npy");
+  const mnv3X = npy(mnv3In);
+  const gptX = npy(gptIn);
   // A model that does nothing (its output is its input): what serving costs without compute.
   const identity = path.join(work, "identity.pt");
   execFileSync(PYTHON, ["-c", `import sys, torch\nfrom torch.package import PackageExporter\nwith PackageExporter(sys.argv[1]) as e:\n    e.extern("sys")\n    e.save_pickle("model", "model.pkl", torch.nn.Identity())`, identity]);
@@ -440,12 +438,12 @@ async function main() {
   const all = await project("all", [["mnv3", mnv3], ["gpt", gpt], ["noop", identity]]);
   const w = startWorkerd(all.dir, all.port);
   const latency: Record<string, { edge: number[]; node?: number[]; loadavg: number[] }> = {};
-  const cases: { name: string; model: string; payload: Payload; archive: string; x: Tensor }[] = [
-    { name: "mobilenet_v3_small, JSON", model: "mnv3", payload: mnv3Json, archive: mnv3, x: mnv3X },
-    { name: "mobilenet_v3_small, binary tensors", model: "mnv3", payload: binaryBody(mnv3X), archive: mnv3, x: mnv3X },
-    { name: "tiny GPT, JSON", model: "gpt", payload: jsonBody(gptX), archive: gpt, x: gptX },
-    { name: "no-op, mobilenet's input, JSON", model: "noop", payload: jsonBody(mnv3X), archive: identity, x: mnv3X },
-    { name: "no-op, mobilenet's input, binary tensors", model: "noop", payload: binaryBody(mnv3X), archive: identity, x: mnv3X },
+  const cases: { name: string; model: string; payload: Payload; archive: string; input: string }[] = [
+    { name: "mobilenet_v3_small, JSON", model: "mnv3", payload: mnv3Json, archive: mnv3, input: mnv3In },
+    { name: "mobilenet_v3_small, binary tensors", model: "mnv3", payload: binaryBody(mnv3X), archive: mnv3, input: mnv3In },
+    { name: "tiny GPT, JSON", model: "gpt", payload: jsonBody(gptX), archive: gpt, input: gptIn },
+    { name: "no-op, mobilenet's input, JSON", model: "noop", payload: jsonBody(mnv3X), archive: identity, input: mnv3In },
+    { name: "no-op, mobilenet's input, binary tensors", model: "noop", payload: binaryBody(mnv3X), archive: identity, input: mnv3In },
   ];
   try {
     await waitUntilUp(w);
@@ -464,7 +462,7 @@ async function main() {
   const nodeByArchive = new Map<string, number[]>();
   for (const c of cases) {
     const key = c.archive;
-    if (!nodeByArchive.has(key)) nodeByArchive.set(key, await nodeBaseline(c.archive, c.x));
+    if (!nodeByArchive.has(key)) nodeByArchive.set(key, nodeBaseline(c.archive, c.input));
     latency[c.name]!.node = nodeByArchive.get(key)!;
   }
   results.latency = latency;
