@@ -34,6 +34,7 @@ import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { Tensor } from "../dist/index.js";
 import { buildProject, freePort, rssBytes, startWorkerd, waitUntilUp, WORKERD } from "../test/edge/workerd.js";
 import { PYTHON, REPO, RESULTS_DIR } from "./lib/common.js";
+import { attachInspector, type HeapUsage } from "./lib/inspector.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number) => {
@@ -317,37 +318,20 @@ async function engineAloneCold(e: { dir: string; port: number }, payload: Payloa
   }
 }
 
-interface HeapUsage {
-  /** V8's JavaScript heap: in use, and committed. */
-  usedSize: number;
-  totalSize: number;
-  /** ArrayBuffer backing stores (not the wasm linear memories: those are counted apart). */
-  backingStorageSize: number;
-}
-
 /**
  * What the isolate itself holds, from V8 through workerd's inspector (Runtime.getHeapUsage) after
  * the same warm-up: the number Cloudflare's per-isolate limit is about, as far as a process here
  * can tell (code, workerd and the allocator's slack are process memory, not the isolate's).
  */
 async function isolateHeap(dir: string, port: number, warm: (url: string) => Promise<unknown>): Promise<HeapUsage> {
-  const inspector = await freePort();
-  const p = spawn(WORKERD, ["serve", path.join(dir, "config.capnp"), `--inspector-addr=127.0.0.1:${inspector}`], { stdio: "ignore" });
+  const inspectorPort = await freePort();
+  const p = spawn(WORKERD, ["serve", path.join(dir, "config.capnp"), `--inspector-addr=127.0.0.1:${inspectorPort}`], { stdio: "ignore" });
   try {
     while (!(await portOpen(port))) await new Promise((r) => setTimeout(r, 5));
     await warm(`http://127.0.0.1:${port}`);
-    const targets = (await (await fetch(`http://127.0.0.1:${inspector}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
-    const ws = new WebSocket(targets[0]!.webSocketDebuggerUrl);
-    await new Promise((resolve, reject) => {
-      ws.onopen = resolve;
-      ws.onerror = reject;
-    });
-    const reply = new Promise<HeapUsage>((resolve) => {
-      ws.onmessage = (e) => resolve((JSON.parse(String(e.data)) as { result: HeapUsage }).result);
-    });
-    ws.send(JSON.stringify({ id: 1, method: "Runtime.getHeapUsage", params: {} }));
-    const usage = await reply;
-    ws.close();
+    const inspector = await attachInspector(inspectorPort);
+    const usage = await inspector.heapUsage();
+    inspector.close();
     return usage;
   } finally {
     // With the inspector on, workerd does not always end on SIGTERM.
