@@ -158,7 +158,7 @@ export class WasiThreadPool {
     return least;
   }
 
-  /** Boot one instance cold on a thread, import the runtime and keep its non-zero pages. */
+  /** Boot one instance cold on a thread, import the runtime and keep what differs from fresh memory (WasiInstance.snapshot). */
   ensureSnapshot(): Promise<WasiSnapshot> {
     const started = performance.now();
     const cachedSnap = this.snapshot ? undefined : this.readCached();
