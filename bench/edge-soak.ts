@@ -8,14 +8,13 @@
 // isolate leaked, the capped run would grow until V8 ended it.
 // Results: bench/results/<date>-edge-soak.json and a table on stdout.
 
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { Tensor } from "../dist/index.js";
-import { buildProject, freePort, rssBytes, WORKERD } from "../test/edge/workerd.js";
+import { buildProject, freePort, rssBytes } from "../test/edge/workerd.js";
 import { REPO, RESULTS_DIR } from "./lib/common.js";
-import { attachInspector } from "./lib/inspector.js";
+import { attachInspector, spawnInspected } from "./lib/inspector.js";
 
 const args = process.argv.slice(2);
 const at = args.indexOf("--calls");
@@ -34,8 +33,7 @@ interface Checkpoint {
 }
 
 async function soak(dir: string, config: string, port: number, body: string): Promise<Checkpoint[]> {
-  const inspectorPort = await freePort();
-  const p: ChildProcess = spawn(WORKERD, ["serve", path.join(dir, config), `--inspector-addr=127.0.0.1:${inspectorPort}`], { stdio: "ignore" });
+  const w = await spawnInspected(path.join(dir, config));
   const url = `http://127.0.0.1:${port}`;
   try {
     for (const until = Date.now() + 30000; ; ) {
@@ -47,7 +45,7 @@ async function soak(dir: string, config: string, port: number, body: string): Pr
         await new Promise((r) => setTimeout(r, 20));
       }
     }
-    const inspector = await attachInspector(inspectorPort);
+    const inspector = await attachInspector(w.inspectorPort);
     const out: Checkpoint[] = [];
     let done = 0;
     for (const target of CHECKPOINTS) {
@@ -64,17 +62,14 @@ async function soak(dir: string, config: string, port: number, body: string): Pr
         heapCommitted: heap.totalSize,
         arrayBuffers: heap.backingStorageSize,
         linearMemories: mem.interpreterLinearMemory + mem.ortLinearMemory,
-        rss: rssBytes(p.pid!),
+        rss: rssBytes(w.proc.pid!),
       });
       process.stderr.write(`${config}: ${done} calls\n`);
     }
     inspector.close();
     return out;
   } finally {
-    // With the inspector on, workerd does not always end on SIGTERM.
-    const gone = new Promise((r) => p.once("exit", r));
-    p.kill("SIGKILL");
-    await gone;
+    await w.kill();
   }
 }
 

@@ -34,7 +34,7 @@ import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { Tensor } from "../dist/index.js";
 import { buildProject, freePort, rssBytes, startWorkerd, waitUntilUp, WORKERD } from "../test/edge/workerd.js";
 import { PYTHON, REPO, RESULTS_DIR } from "./lib/common.js";
-import { attachInspector, type HeapUsage } from "./lib/inspector.js";
+import { attachInspector, type HeapUsage, spawnInspected } from "./lib/inspector.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number) => {
@@ -324,20 +324,16 @@ async function engineAloneCold(e: { dir: string; port: number }, payload: Payloa
  * can tell (code, workerd and the allocator's slack are process memory, not the isolate's).
  */
 async function isolateHeap(dir: string, port: number, warm: (url: string) => Promise<unknown>): Promise<HeapUsage> {
-  const inspectorPort = await freePort();
-  const p = spawn(WORKERD, ["serve", path.join(dir, "config.capnp"), `--inspector-addr=127.0.0.1:${inspectorPort}`], { stdio: "ignore" });
+  const w = await spawnInspected(path.join(dir, "config.capnp"));
   try {
     while (!(await portOpen(port))) await new Promise((r) => setTimeout(r, 5));
     await warm(`http://127.0.0.1:${port}`);
-    const inspector = await attachInspector(inspectorPort);
+    const inspector = await attachInspector(w.inspectorPort);
     const usage = await inspector.heapUsage();
     inspector.close();
     return usage;
   } finally {
-    // With the inspector on, workerd does not always end on SIGTERM.
-    const gone = new Promise((r) => p.once("exit", r));
-    p.kill("SIGKILL");
-    await gone;
+    await w.kill();
   }
 }
 

@@ -2,6 +2,9 @@
 // --inspector-addr): how much the isolate's V8 holds, which workerd reports nowhere else.
 // Needs a global WebSocket (Node 20: run with --experimental-websocket).
 
+import { type ChildProcess, spawn } from "node:child_process";
+import { freePort, WORKERD } from "../../test/edge/workerd.js";
+
 export interface HeapUsage {
   /** V8's JavaScript heap: in use, and committed. */
   usedSize: number;
@@ -39,5 +42,27 @@ export async function attachInspector(port: number): Promise<Inspector> {
   return {
     heapUsage: async () => (await send("Runtime.getHeapUsage")) as HeapUsage,
     close: () => ws.close(),
+  };
+}
+
+export interface InspectedWorkerd {
+  proc: ChildProcess;
+  inspectorPort: number;
+  /** SIGKILL: with the inspector on, workerd does not always end on SIGTERM. */
+  kill(): Promise<void>;
+}
+
+/** `workerd serve CONFIG` with its inspector on a free 127.0.0.1 port. */
+export async function spawnInspected(config: string): Promise<InspectedWorkerd> {
+  const inspectorPort = await freePort();
+  const proc = spawn(WORKERD, ["serve", config, `--inspector-addr=127.0.0.1:${inspectorPort}`], { stdio: "ignore" });
+  const gone = new Promise((r) => proc.once("exit", r));
+  return {
+    proc,
+    inspectorPort,
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+      await gone;
+    },
   };
 }
