@@ -319,14 +319,18 @@ def pickle_loads():
     return _pickle_loads
 
 
-# The source files of the modules imported by the end of the boot, which is where a snapshot is
-# taken: an instance restored from it never reads them to import, so a platform that ships the
-# snapshot may leave them out of the file image (the edge does; tracebacks through them then
-# show no source line). Frozen modules (os, io, codecs, ...) never read theirs: the spec names
-# the module they were frozen from.
-def _boot_sources():
+# The modules imported by the end of the boot, which is where a snapshot is taken. An instance
+# restored from it never reads their sources to import, so a platform that ships the snapshot
+# may leave them out of the file image (the edge does; tracebacks through them then show no
+# source line). Only the modules are kept here: their files are looked up when asked for.
+_BOOT_MODULES = tuple(sys.modules.values())
+
+
+def boot_sources():
+    """The source files of the boot's modules. Frozen modules (os, io, codecs, ...) never read
+    theirs: the spec names the module they were frozen from."""
     files = set()
-    for m in list(sys.modules.values()):
+    for m in _BOOT_MODULES:
         f = getattr(m, "__file__", None)
         spec = getattr(m, "__spec__", None)
         if not isinstance(f, str) and getattr(spec, "origin", None) == "frozen":
@@ -334,7 +338,4 @@ def _boot_sources():
             f = stem + ("/__init__.py" if hasattr(m, "__path__") else ".py")
         if isinstance(f, str) and f.startswith("/") and os.path.exists(f):
             files.add(f)
-    return tuple(sorted(files))
-
-
-BOOT_SOURCES = _boot_sources()
+    return sorted(files)

@@ -52,13 +52,14 @@ export interface EdgeBuildResult {
 }
 
 /**
- * The source files the boot imported (runtime/wasmdeploy_runtime/host.py's BOOT_SOURCES, made
- * at the snapshot point, so a restored interpreter reports the snapshot's own list).
+ * The source files the boot imported (runtime/wasmdeploy_runtime/host.py's boot_sources(), over
+ * the modules it recorded at the snapshot point, so a restored interpreter reports the
+ * snapshot's own list).
  */
 async function bootSources(): Promise<Set<string>> {
   const manager = await InterpreterManager.create({ interpreters: 1, interpreter: "wasi", onOutput: () => {} });
   try {
-    await manager.registerModuleSource("wasmdeploy_edge_boot_sources", "from wasmdeploy_runtime.host import BOOT_SOURCES\ndef get():\n    return list(BOOT_SOURCES)\n");
+    await manager.registerModuleSource("wasmdeploy_edge_boot_sources", "from wasmdeploy_runtime.host import boot_sources as get\n");
     const s = await manager.acquireOne();
     try {
       return new Set((await (await s.global("wasmdeploy_edge_boot_sources", "get")).call()) as string[]);
