@@ -13,7 +13,7 @@ import type { EngineName, HostRequest, ReplicatedAddress } from "../protocol.js"
 import { decode, encode } from "../wire.js";
 import { chooseInterpreter } from "./balance.js";
 import { HandleCodec } from "./codec.js";
-import { HostReplay, stripPlan } from "./host-replay.js";
+import { HostReplay } from "./host-replay.js";
 import type { CallLimits, InvokeOptions, PackageRef, PoolPort } from "./port.js";
 
 export interface PoolOptions {
@@ -181,7 +181,8 @@ export class Pool implements PoolPort {
       onStart: codec.tensorsPut.length ? (i) => this.engineHost.adopt(codec.tensorsPut, i.owner) : undefined,
       check: pkg ? () => (pkg.closed ? new ClosedError(`package ${pkg.label} was unloaded`) : undefined) : undefined,
       local: hr && sig !== undefined ? (i) => hr.run(i, sig, codec.tensorArgs, this.#requester(i)) : undefined,
-      onReply: req.op !== "call" ? undefined : hr ? (m) => hr.takePlan(interp, sig, m) : stripPlan,
+      // Only with host replay on does Python put a plan before a call's result (no_plan above).
+      onReply: hr && req.op === "call" ? (m) => hr.takePlan(interp, sig, m) : undefined,
     };
     let result;
     try {

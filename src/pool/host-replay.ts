@@ -48,7 +48,7 @@ const MAX_PLANS = 64;
 const STORAGE_ID = /"storage":"t\d+"/g;
 
 /** Take a host plan off a call's reply (it precedes the result, a newline between). */
-export function stripPlan(msg: WireMessage): HostPlan | undefined {
+function stripPlan(msg: WireMessage): HostPlan | undefined {
   if (!msg.json.startsWith(PLAN_PREFIX)) return undefined;
   const nl = msg.json.indexOf("\n");
   if (nl < 0) return undefined;
