@@ -3,9 +3,10 @@ read-only at /lib/python3.11. Leaves out what cannot work there (tkinter, curses
 multiprocessing, sqlite3, ...) or is never imported by a model (tests, IDLE, ensurepip, ...).
 Comments are removed (line by line, so tracebacks keep their line numbers and code lines):
 they are a fifth of the bytes every platform ships and holds, and no code reads them.
-The build's _sysconfigdata module is included, with the build directory's path replaced by
-/build (and this directory's by /wasmdeploy) (sysconfig, and zoneinfo through it, import it; the path would make the bytes depend on
-where the build ran). Reproducible: sorted entries, fixed timestamps and permissions.
+The build's _sysconfigdata module is included (sysconfig, and zoneinfo through it, import it),
+with the build directory's path replaced by /build and this directory's by /wasmdeploy, so its
+bytes do not depend on where the build ran. Reproducible: sorted entries, fixed timestamps and
+permissions.
 
     make-stdlib.py SRC_LIB BUILD_DIR OUT.zip
 """
