@@ -385,6 +385,46 @@ def build_hostile_import(e):
     e.close()
 
 
+def build_engine_attack(e):
+    import engine_attack_mod
+
+    e.intern("engine_attack_mod")
+    e.extern("json")
+    e.save_pickle("hostile", "engine.pkl", engine_attack_mod.EngineAttack())
+    e.close()
+
+
+def int_division_reference(dtype_name):
+    """What int_division must return: real PyTorch for every pair it computes, and numpy's
+    two's complement wrap for INT_MIN by -1, which kills a PyTorch process (SIGFPE)."""
+    import numpy as np
+    import engine_attack_mod
+
+    a_vals, b_vals = engine_attack_mod.operands(dtype_name)
+    dt = getattr(torch, dtype_name)
+    lo = min(a_vals)
+    out = {k: [] for k in ("trunc", "floor", "floordiv", "remainder", "fmod")}
+    for a, b in zip(a_vals, b_vals):
+        if a == lo and b == -1:
+            na, nb = np.array([a], dtype=dtype_name), np.array([b], dtype=dtype_name)
+            with np.errstate(all="ignore"):
+                wrapped = int(np.negative(na)[0])  # a / -1: numpy wraps INT_MIN to itself
+                out["trunc"].append(wrapped)
+                out["floor"].append(int(np.floor_divide(na, nb)[0]))
+                out["floordiv"].append(int(np.floor_divide(na, nb)[0]))
+                out["remainder"].append(int(np.remainder(na, nb)[0]))
+                out["fmod"].append(int(np.fmod(na, nb)[0]))
+            continue
+        ta, tb = torch.tensor([a], dtype=dt), torch.tensor([b], dtype=dt)
+        out["trunc"].append(torch.div(ta, tb, rounding_mode="trunc").item())
+        out["floor"].append(torch.div(ta, tb, rounding_mode="floor").item())
+        out["floordiv"].append((ta // tb).item())
+        out["remainder"].append(torch.remainder(ta, tb).item())
+        out["fmod"].append(torch.fmod(ta, tb).item())
+    # As decimal strings: JSON readers in JavaScript would round int64 values to doubles.
+    return {k: [str(x) for x in v] for k, v in out.items()}
+
+
 def build_evil_pickle(e):
     _declare_externs(e, EVIL_EXTERNS)
     for name, (data, _desc, _files) in evil_pickles().items():
@@ -400,6 +440,7 @@ ARCHIVES = [
     ("dos.pt", build_dos),
     ("hostile_import.pt", build_hostile_import),
     ("evil_pickle.pt", build_evil_pickle),
+    ("engine_attack.pt", build_engine_attack),
 ]
 
 
@@ -474,7 +515,7 @@ def _route_record(res, needles):
 
 def reference_run(out_dir):
     # Forget the sources the builders imported: packaged code must be found only in archives.
-    for name in ("escape_kit", "victim_mod", "dos_mod", "hostile_import_mod"):
+    for name in ("escape_kit", "victim_mod", "dos_mod", "hostile_import_mod", "engine_attack_mod"):
         sys.modules.pop(name, None)
     sys.path[:] = [p for p in sys.path if p != SOURCES]
     ref = {}
@@ -567,7 +608,7 @@ PROTOCOL = [
 ]
 
 
-def manifest(info, ref):
+def manifest(info, ref, division):
     routes_meta = {}
     kit_routes = ref["routes"] if ref else None
     escape_kit = _KIT_SOURCE_MODULE[0]
@@ -635,6 +676,21 @@ def manifest(info, ref):
         "release_foreign_tensors": {"args": [1000], "needs": None, "expect": ["returns", "PythonError"], "note": "asks the engine to drop tensors t1..t1000; other interpreters' tensors must survive"},
         "engine_flood": {"args": [16, 32], "needs": "engineMemoryPerCallMb", "expect": ["PythonError", "MemoryLimitError"], "note": "512 MiB of never-released engine tensors; the package's engine quota must stop it before the host suffers"},
     }
+    # What each attack on the engine must end in. "returns" carries the exact value (integers as
+    # decimal strings); an error
+    # carries a pattern its message must match (the error reaches Python as EngineError).
+    engine_methods = {
+        "int_division(int64)": {"method": "int_division", "args": ["int64"], "expect": "returns", "result": division["int64"]},
+        "int_division(int32)": {"method": "int_division", "args": ["int32"], "expect": "returns", "result": division["int32"]},
+        "handmade_div(int64)": {"method": "handmade_div", "args": ["int64"], "expect": "returns", "result": {"quotient": [str(-(2**63))] * 2, "remainder": ["0", "0"]}, "note": "numpy's two's complement wrap"},
+        "handmade_div(int32)": {"method": "handmade_div", "args": ["int32"], "expect": "returns", "result": {"quotient": [str(-(2**31))] * 2, "remainder": ["0", "0"]}, "note": "numpy's two's complement wrap"},
+        "big_intermediate()": {"method": "big_intermediate", "args": [], "expect": "PythonError", "message": "engine memory limit", "note": "a 1.6 GB intermediate behind a scalar, over engineMemoryPerCallMb"},
+        "shape_from_data()": {"method": "shape_from_data", "args": [], "expect": "PythonError", "message": "must be a Constant node"},
+        "large_constant(3000000)": {"method": "large_constant", "args": [3000000], "expect": "PythonError", "message": "over the (limit|\\d+ limit)"},
+        "padded_request(200)": {"method": "padded_request", "args": [200], "expect": "PythonError", "message": "over the \\d+ limit"},
+        "padded_request(1)": {"method": "padded_request", "args": [1], "expect": "PythonError", "message": "unknown field \"junk\""},
+        "many_graphs(300, 64)": {"method": "many_graphs", "args": [300, 64], "expect": "returns", "note": "300 compiled sessions: the tenant's share keeps its most recent ones"},
+    }
     out = {
         "generated_by": "packages/make_hostile.py (torch %s, CPython %s)" % (torch.__version__, sys.version.split()[0]),
         "canary_env": CANARY_ENV,
@@ -670,6 +726,7 @@ def manifest(info, ref):
             },
             "dos.pt": {**info["dos.pt"], "pickle": {"package": "hostile", "resource": "dos.pkl"}, "methods": dos_methods},
             "evil_pickle.pt": {**info["evil_pickle.pt"], "pickles": evil},
+            "engine_attack.pt": {**info["engine_attack.pt"], "pickle": {"package": "hostile", "resource": "engine.pkl"}, "methods": engine_methods},
         },
     }
     if ref:
@@ -694,6 +751,7 @@ def main():
     os.environ[CANARY_ENV] = REFERENCE_CANARY  # this process only (and its children)
 
     info = build_all(out_dir)
+    division = {d: int_division_reference(d) for d in ("int64", "int32")}  # while the sources are importable
     evil_root = info["evil_pickle.pt"]["root"]
     with zipfile.ZipFile(os.path.join(out_dir, "evil_pickle.pt")) as z:
         _posix_pickle_bytes = z.read(evil_root + "/evil/posix_system.pkl")
@@ -709,7 +767,7 @@ def main():
         created = _remove_markers()
         print("reference run created (and we removed) %s" % created)
         ref["created_host_files"] = created
-    m = manifest(info, ref)
+    m = manifest(info, ref, division)
     if ref:
         m["cpython_reference_created_host_files"] = ref["created_host_files"]
     write_json(os.path.join(out_dir, "manifest.json"), m)

@@ -47,8 +47,23 @@ export interface InterpreterManagerOptions {
    * trusted ones are checked after each call. Default: none.
    */
   memoryLimitMb?: number;
-  /** Engine memory a call may ask for (graph results and tensors written from Python), MB. Default: none. */
+  /**
+   * Engine memory one call may use, MB: the results it keeps, tensors Python writes, and each
+   * graph's intermediates at its peak (inferred before ONNX Runtime allocates anything; past the
+   * budget the run is refused with an EngineMemoryError). Default 1024.
+   */
   engineMemoryPerCallMb?: number;
+  /**
+   * Engine tensors one interpreter may hold across calls (results and written tensors Python
+   * keeps alive), MB. Past it, runs and writes are refused until Python releases some. Default 256.
+   */
+  engineMemoryHeldMb?: number;
+  /**
+   * An interpreter whose memory a call left above this many MB is replaced after that call
+   * (its packages load again on its next call). WebAssembly memory never shrinks, so this is how
+   * memory one large call needed goes back to the host; like uWSGI's reload-on-rss. Default 512.
+   */
+  recycleAboveMb?: number;
   /** How long interrupted Python code may take to stop before its worker is terminated. Default 1000 ms. */
   interruptGraceMs?: number;
   /** Limits applied when reading archives (per-package overrides go to loadPackage). */
@@ -122,6 +137,10 @@ export interface ManagerStats {
   engineBytes?: { weights: number; tensors: number };
 }
 
+
+const DEFAULT_ENGINE_MEMORY_PER_CALL_MB = 1024;
+const DEFAULT_ENGINE_MEMORY_HELD_MB = 256;
+const DEFAULT_RECYCLE_ABOVE_MB = 512;
 
 let createInstance: (pool: Pool, interp: Interpreter) => InterpreterInstance;
 
@@ -207,7 +226,13 @@ export class InterpreterManager {
       eager: options.debugEager ?? false,
       interruptGraceMs: options.interruptGraceMs ?? 1000,
       onOutput: options.onOutput ?? ((i, _s, text) => platform.writeStderr(`[interpreter ${i}] ${text}\n`)),
-      defaults: { timeoutMs: options.callTimeoutMs, memoryLimitMb: options.memoryLimitMb, engineMemoryPerCallMb: options.engineMemoryPerCallMb },
+      defaults: {
+        timeoutMs: options.callTimeoutMs,
+        memoryLimitMb: options.memoryLimitMb,
+        engineMemoryPerCallMb: options.engineMemoryPerCallMb ?? DEFAULT_ENGINE_MEMORY_PER_CALL_MB,
+      },
+      engineHeldBytes: (options.engineMemoryHeldMb ?? DEFAULT_ENGINE_MEMORY_HELD_MB) * 2 ** 20,
+      recycleAboveBytes: (options.recycleAboveMb ?? DEFAULT_RECYCLE_ABOVE_MB) * 2 ** 20,
       engineName,
       createEngine: () => platform.createEngine(engineName, engineSetup),
       hostReplay: options.hostReplay,

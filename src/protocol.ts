@@ -175,7 +175,9 @@ export type ToEngineThread =
       /** Run on the graph's all-cores session (a lone call on an idle pool). */
       wide?: boolean;
     }
-  | { type: "release"; storages: string[] };
+  | { type: "release"; storages: string[] }
+  /** Drop these graphs and their compiled sessions (their tenant's share is full). */
+  | { type: "forget"; keys: string[] };
 
 export type FromEngineThread =
   | { type: "ready" }

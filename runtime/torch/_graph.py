@@ -57,11 +57,33 @@ def is_eager():
     return _eager
 
 
+# The ONNX ops this layer records: the host admits graphs of these ops only (the allow-list in
+# src/engine/admission/ops.ts, which test/structure/onnx-ops.test.ts checks against this set).
+# Recording any other op is a bug in the layer, caught here rather than as a refused graph.
+ONNX_OPS = frozenset((
+    "Abs", "Acos", "Acosh", "Add", "And", "ArgMax", "ArgMin", "Asin", "Asinh", "Atan", "Atanh",
+    "AveragePool", "BatchNormalization", "BitwiseAnd", "BitwiseNot", "BitwiseOr", "BitwiseXor",
+    "Cast", "Ceil", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "ConvTranspose",
+    "Cos", "Cosh", "CumSum", "Div", "Einsum", "Elu", "Equal", "Erf", "Exp", "Expand", "Floor",
+    "Gather", "GatherElements", "Gemm", "GlobalAveragePool", "Greater", "GreaterOrEqual",
+    "GridSample", "HardSigmoid", "HardSwish", "InstanceNormalization", "IsInf", "IsNaN", "LRN",
+    "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax", "MatMul", "Max",
+    "MaxPool", "Min", "Mish", "Mod", "Mul", "Neg", "Not", "Or", "PRelu", "Pad", "Pow", "Range",
+    "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
+    "ReduceMin", "ReduceProd", "ReduceSum", "Relu", "Reshape", "Resize", "Round",
+    "ScatterElements", "Selu", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Slice", "Softmax",
+    "Softplus", "Sqrt", "Squeeze", "Sub", "Tan", "Tanh", "Tile", "TopK", "Transpose", "Trilu",
+    "Unsqueeze", "Where", "Xor",
+))
+
+
 class Node:
     __slots__ = ("op", "inputs", "attrs", "domain", "n_out", "gen", "base")
 
     def __init__(self, op, inputs, attrs, domain, n_out):
         global _counter
+        if op not in ONNX_OPS or domain:
+            raise NotImplementedError(f"the torch layer recorded ONNX op {op!r}{' in domain ' + domain if domain else ''}, which the engine does not admit")
         self.op = op
         self.inputs = inputs
         self.attrs = attrs

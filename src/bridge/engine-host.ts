@@ -12,9 +12,14 @@
 import { structuralKey } from "../engine/structural-key.js";
 import type { DType, GraphSpec } from "../engine/graph.js";
 import { dtypeInfo, shapeSize, viewAs } from "../engine/dtype.js";
+import { admitGraph } from "../engine/admission/admit.js";
+import { DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "../engine/admission/limits.js";
+import { EngineMemoryError } from "../engine/errors.js";
 import { WasmdeployError } from "../errors.js";
 import type { BridgeKind, WireMessage } from "../protocol.js";
 import { Tensor } from "../tensor.js";
+import { type BridgeLimits, DEFAULT_BRIDGE_LIMITS, type Feeds, parseBridgeBody } from "./requests.js";
+import { DEFAULT_TENANT_LIMITS, TenantLedger, type TenantLimits } from "./tenant-ledger.js";
 
 /** Supplies the bytes of a package storage, given its id "<package id>/<key>". */
 export type WeightSource = (id: string) => Uint8Array | undefined;
@@ -25,9 +30,16 @@ interface StoredTensor {
   owner: string;
 }
 
-/** Who is asking: the interpreter generation, and which packages' weights it may read. */
+/** Who is asking: the interpreter generation, its tenant, and which packages' weights it may read. */
 export interface Requester {
   owner: string;
+  /**
+   * Whose share the specs and compiled graphs it causes count against (the package a sandboxed
+   * interpreter serves). Default: the owner.
+   */
+  tenant?: string;
+  /** Bytes of engine tensors this owner may hold across calls (engineMemoryHeldMb). Default: no bound. */
+  maxHeldBytes?: number;
   /** Whether the requester may use the weights of package `pkgId` (it has that package loaded). */
   mayUseWeights(pkgId: string): boolean;
   /**
@@ -35,6 +47,18 @@ export interface Requester {
    * call's budget (engineMemoryPerCallMb), before anything is allocated.
    */
   charge(bytes: number): void;
+  /**
+   * Check that `bytes` more, held only for a moment (a run's intermediates at its peak), fit in
+   * what is left of the call's budget; throws like charge, counts nothing.
+   */
+  reserve(bytes: number): void;
+}
+
+/** Bounds the engine host enforces, whatever the interpreter asks (see each type's docs). */
+export interface EngineHostLimits {
+  bridge?: BridgeLimits;
+  admission?: AdmissionLimits;
+  tenant?: TenantLimits;
 }
 
 export interface BridgeRequest {
@@ -43,13 +67,20 @@ export interface BridgeRequest {
   buffers: Uint8Array[];
 }
 
-/** A spec an interpreter sent once, kept so later runs of it send only its key. */
+/** A spec an interpreter sent once, admitted, kept so later runs of it send only its key. */
 interface CachedSpec {
+  /** The admitted graph (integer division rewritten). */
   spec: GraphSpec;
   /** The engine's structuralKey of `spec`, computed once here. */
   structural: string;
-  /** Bytes of the graph's outputs (what a run charges). */
+  /** Bytes of the graph's outputs (what a run charges to its call). */
   outBytes: number;
+  /** Bytes a run holds at its peak (what must fit in the call's budget while it runs). */
+  peakBytes: number;
+  /** The compiled graph's estimated size: its constants and the weights it bakes in. */
+  sessionBytes: number;
+  /** Characters of the spec's JSON (its share of the tenant's spec cache). */
+  chars: number;
 }
 
 /** Timed runs a place needs before a lone run's placement compares it. */
@@ -58,8 +89,14 @@ const SAMPLES = 3;
 /** One lone run in this many (once both places are timed) re-times the place that lost. */
 const EXPLORE = 32;
 
-/** Specs kept across all interpreters (LRU). */
+/** Timings kept, by graph (cleared when full). */
 const SPEC_CACHE_MAX = 512;
+
+/**
+ * A compiled session's size against its graph: ONNX Runtime copies baked-in weights and
+ * pre-packs MatMul/Conv weights again (src/engine/engine.ts measured 2-3.5x the weight bytes).
+ */
+const SESSION_WEIGHT_FACTOR = 3;
 
 /**
  * How a run is placed: `wide` on all cores (a lone call's big graph), `inline` on the calling
@@ -77,6 +114,8 @@ export interface EngineLike {
   registerStorage(id: string, dtype: DType, data: Uint8Array): void;
   /** Forget a storage and every compiled session that reads it. */
   releaseStorage(id: string): void;
+  /** Drop the compiled sessions of graph `key` (its tenant's share is full). */
+  forget?(key: string): void;
   /** `wide`: run on all cores (see EngineHost: a lone call on an idle pool). */
   run(graph: GraphSpec, feeds: Record<string, Tensor>, key: string, opts?: RunMode): Promise<Record<string, Tensor>>;
   close(): Promise<void>;
@@ -85,9 +124,13 @@ export interface EngineLike {
 export class EngineHost {
   #engine?: Promise<EngineLike>;
   readonly #store = new Map<string, StoredTensor>();
+  /** Bytes of stored tensors per owner. */
+  readonly #held = new Map<string, number>();
   // "<owner>\n<key>" -> spec. Keyed by owner: a key names only a spec that this interpreter
   // generation sent itself, so one interpreter can never run another's cached graph.
-  readonly #specs = new Map<string, CachedSpec>();
+  readonly #specs = new Map<string, CachedSpec & { tenant: string }>();
+  readonly #ledger: TenantLedger;
+  readonly #limits: { bridge: BridgeLimits; admission: AdmissionLimits };
   /** Weight storages registered in the engine (id -> bytes), so a package's can be released with it. */
   readonly #registered = new Map<string, number>();
   #next = 1;
@@ -119,7 +162,21 @@ export class EngineHost {
      * throughput at 2 interpreters: 11.7k calls/s through engine threads, 26k inline).
      */
     private readonly inlineMaxMs = 0.2,
-  ) {}
+    limits: EngineHostLimits = {},
+  ) {
+    this.#ledger = new TenantLedger(limits.tenant ?? DEFAULT_TENANT_LIMITS);
+    this.#limits = { bridge: limits.bridge ?? DEFAULT_BRIDGE_LIMITS, admission: limits.admission ?? DEFAULT_ADMISSION_LIMITS };
+  }
+
+  /** What a tenant keeps here (specs, compiled graphs), for stats and tests. */
+  tenantUsage(tenant: string) {
+    return this.#ledger.usage(tenant);
+  }
+
+  /** Bytes of engine tensors `owner` holds. */
+  heldBy(owner: string): number {
+    return this.#held.get(owner) ?? 0;
+  }
 
   engine(): Promise<EngineLike> {
     this.#engine ??= this.createEngine();
@@ -132,7 +189,11 @@ export class EngineHost {
    */
   async releasePackage(pkgId: string): Promise<void> {
     const prefix = `${pkgId}/`;
-    for (const [k, c] of this.#specs) if (c.spec.weights.some((w) => w.storage.startsWith(prefix))) this.#specs.delete(k);
+    for (const [k, c] of this.#specs) {
+      if (!c.spec.weights.some((w) => w.storage.startsWith(prefix))) continue;
+      this.#dropSpec(k);
+      this.#ledger.dropSession(c.structural);
+    }
     if (!this.#engine) return;
     const engine = await this.#engine;
     for (const id of [...this.#registered.keys()]) {
@@ -150,7 +211,32 @@ export class EngineHost {
   put(tensor: Tensor, owner: string): string {
     const id = `t${this.#next++}`;
     this.#store.set(id, { tensor, owner });
+    this.#hold(owner, tensor.data.byteLength);
     return id;
+  }
+
+  #hold(owner: string, bytes: number): void {
+    this.#held.set(owner, (this.#held.get(owner) ?? 0) + bytes);
+  }
+
+  #unstore(id: string, t: StoredTensor): void {
+    this.#store.delete(id);
+    const left = (this.#held.get(t.owner) ?? 0) - t.tensor.data.byteLength;
+    if (left > 0) this.#held.set(t.owner, left);
+    else this.#held.delete(t.owner);
+  }
+
+  /** Refuse before allocating when `bytes` more would take `who` past what it may hold. */
+  #checkHeld(who: Requester, bytes: number): void {
+    const max = who.maxHeldBytes;
+    if (max === undefined) return;
+    const held = this.heldBy(who.owner);
+    if (held + bytes > max) {
+      throw new EngineMemoryError(
+        `engine memory held: this interpreter holds ${mib(held)} MB of engine tensors across calls and asked for ${mib(bytes)} MB more, ` +
+          `over its ${mib(max)} MB limit (engineMemoryHeldMb); release tensors it keeps (del them) or raise the limit`,
+      );
+    }
   }
 
   /** A copy of a stored tensor's elements [offset, offset + numel) under `shape` (as `who` may see them). */
@@ -170,22 +256,34 @@ export class EngineHost {
   adopt(ids: Iterable<string>, owner: string): void {
     for (const id of ids) {
       const t = this.#store.get(id);
-      if (t) t.owner = owner;
+      if (!t) continue;
+      this.#unstore(id, t);
+      t.owner = owner;
+      this.#store.set(id, t);
+      this.#hold(owner, t.tensor.data.byteLength);
     }
   }
 
   /** Release tensors; with `owner`, only those it owns (an interpreter cannot free another's). */
   release(ids: Iterable<string>, owner?: string): void {
     for (const id of ids) {
-      if (owner === undefined || this.#store.get(id)?.owner === owner) this.#store.delete(id);
+      const t = this.#store.get(id);
+      if (t && (owner === undefined || t.owner === owner)) this.#unstore(id, t);
     }
   }
 
   /** Drop every tensor an interpreter owned (it died or was respawned). */
   releaseOwner(owner: string): void {
-    for (const [id, t] of this.#store) if (t.owner === owner) this.#store.delete(id);
+    for (const [id, t] of this.#store) if (t.owner === owner) this.#unstore(id, t);
     const prefix = owner + "\n";
-    for (const k of this.#specs.keys()) if (k.startsWith(prefix)) this.#specs.delete(k);
+    for (const k of this.#specs.keys()) if (k.startsWith(prefix)) this.#dropSpec(k);
+  }
+
+  #dropSpec(cacheKey: string): void {
+    const c = this.#specs.get(cacheKey);
+    if (!c) return;
+    this.#specs.delete(cacheKey);
+    this.#ledger.dropSpec(c.tenant, cacheKey);
   }
 
   get cachedSpecs(): number {
@@ -207,24 +305,27 @@ export class EngineHost {
 
   async handle(req: BridgeRequest, who: Requester): Promise<WireMessage> {
     const { owner } = who;
-    const body = JSON.parse(req.json) as Record<string, unknown>;
-    if (Array.isArray(body.release)) this.release(body.release as string[], owner);
-    switch (req.kind) {
+    const body = parseBridgeBody(req.kind, req.json, req.buffers, this.#limits.bridge);
+    if (body.release) this.release(body.release, owner);
+    switch (body.kind) {
       case "run":
-        return this.run(body as unknown as RunRequest, who);
+        return this.run(body, req.json.length, who);
       case "read": {
-        const { storage, dtype, offset, numel } = body as { storage: string; dtype: DType; offset: number; numel: number };
+        const { storage, dtype, offset, numel } = body;
+        // The reply is a copy: it counts against the call while it exists.
+        who.reserve(numel * dtypeInfo(dtype).itemSize);
         const data = this.elements(storage, dtype, offset, numel, who);
         return { json: "{}", buffers: [new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice()] };
       }
       case "write": {
-        const { dtype, numel } = body as { dtype: DType; numel: number };
-        who.charge(req.buffers[0]!.byteLength);
+        const { dtype, numel } = body;
         const bytes = req.buffers[0]!;
         const info = dtypeInfo(dtype);
         if (bytes.byteLength !== numel * info.itemSize) {
           throw new WasmdeployError(`bridge write: ${bytes.byteLength} bytes is not ${numel} ${dtype} elements`);
         }
+        this.#checkHeld(who, bytes.byteLength);
+        who.charge(bytes.byteLength);
         const data = viewAs(dtype, bytes.slice(), 0, numel);
         return { json: JSON.stringify({ storage: this.put(new Tensor(dtype, data, [numel]), owner) }), buffers: [] };
       }
@@ -233,8 +334,9 @@ export class EngineHost {
     }
   }
 
-  private async run(req: RunRequest, who: Requester): Promise<WireMessage> {
+  private async run(req: RunRequest, chars: number, who: Requester): Promise<WireMessage> {
     const { owner } = who;
+    const tenant = who.tenant ?? owner;
     let cached: CachedSpec | undefined;
     let cacheKey: string | undefined;
     if (typeof req.key === "string") {
@@ -243,27 +345,34 @@ export class EngineHost {
         cached = this.#specs.get(cacheKey);
         // Evicted (or never sent by this interpreter): ask Python for the full spec.
         if (!cached) return { json: '{"resend":true}', buffers: [] };
-        this.#specs.delete(cacheKey); // LRU: re-inserted below, after a successful run
       }
-    } else if (req.spec === undefined) {
-      throw new WasmdeployError("bridge run: no spec");
     }
-    const graph = cached ? cached.spec : req.spec!;
-    let bytes: number;
-    if (cached) bytes = cached.outBytes;
-    else {
-      bytes = 0;
-      for (const o of graph.outputs) bytes += shapeSize(o.shape) * dtypeInfo(o.dtype).itemSize;
-    }
-    const structural = cached ? cached.structural : structuralKey(graph);
-    const out = await this.#execute(graph, structural, bytes, req.feeds, who);
+    const entry = cached ?? this.#admit(req.spec, chars);
+    const out = await this.#execute(entry, req.feeds, who);
     if (cacheKey !== undefined) {
-      // Cached only after a run succeeded: the spec passed the engine's validation.
-      this.#specs.set(cacheKey, cached ?? { spec: graph, structural, outBytes: bytes });
-      if (this.#specs.size > SPEC_CACHE_MAX) this.#specs.delete(this.#specs.keys().next().value!);
+      // Kept only after a run succeeded. LRU per tenant: a tenant filling its share evicts its own.
+      this.#specs.delete(cacheKey);
+      this.#specs.set(cacheKey, { ...entry, tenant });
+      for (const k of this.#ledger.useSpec(tenant, cacheKey, entry.chars)) if (k !== cacheKey) this.#dropSpec(k);
     }
-    const ids = graph.outputs.map((o) => this.put(out[o.name]!, owner));
+    const ids = entry.spec.outputs.map((o) => this.put(out[o.name]!, owner));
     return { json: JSON.stringify({ storages: ids }), buffers: [] };
+  }
+
+  /** Admission (engine/admission): a spec from an interpreter is hostile until it passes. */
+  #admit(raw: unknown, chars: number): CachedSpec {
+    const admitted = admitGraph(raw, this.#limits.admission);
+    const spec = admitted.spec;
+    let weightBytes = 0;
+    for (const w of spec.weights) weightBytes += shapeSize(w.shape) * dtypeInfo(w.dtype).itemSize;
+    return {
+      spec,
+      structural: structuralKey(spec),
+      outBytes: admitted.outputBytes,
+      peakBytes: admitted.peakBytes,
+      sessionBytes: admitted.constantBytes + SESSION_WEIGHT_FACTOR * weightBytes,
+      chars,
+    };
   }
 
   /**
@@ -272,26 +381,27 @@ export class EngineHost {
    * cached. Placement (inline / wide / engine threads), charging and access checks as for a run
    * Python asks for.
    */
-  async runCached(key: string, feeds: Record<string, [string, number]>, who: Requester): Promise<Tensor[] | undefined> {
+  async runCached(key: string, feeds: Feeds, who: Requester): Promise<Tensor[] | undefined> {
     const cacheKey = who.owner + "\n" + key;
     const cached = this.#specs.get(cacheKey);
     if (!cached) return undefined;
     this.#specs.delete(cacheKey); // LRU: most recently used last
     this.#specs.set(cacheKey, cached);
-    const out = await this.#execute(cached.spec, cached.structural, cached.outBytes, feeds, who);
+    this.#ledger.useSpec(cached.tenant, cacheKey, cached.chars);
+    const out = await this.#execute(cached, feeds, who);
     return cached.spec.outputs.map((o) => out[o.name]!);
   }
 
-  async #execute(
-    graph: GraphSpec,
-    structural: string,
-    bytes: number,
-    reqFeeds: Record<string, [string, number]>,
-    who: Requester,
-  ): Promise<Record<string, Tensor>> {
-    // Refuse before ONNX Runtime allocates: a graph's results are what a call keeps.
-    who.charge(bytes);
+  async #execute(entry: CachedSpec, reqFeeds: Feeds, who: Requester): Promise<Record<string, Tensor>> {
+    const { spec: graph, structural } = entry;
+    // Refuse before ONNX Runtime allocates: the run's peak must fit in what is left of the
+    // call's budget, and its results (which the call and the interpreter keep) must fit both.
+    who.reserve(entry.peakBytes);
+    this.#checkHeld(who, entry.outBytes);
+    who.charge(entry.outBytes);
     const engine = await this.engine();
+    // The compiled graph counts against its tenant's share; its least recently used graphs go.
+    for (const k of this.#ledger.useSession(who.tenant ?? who.owner, structural, entry.sessionBytes)) engine.forget?.(k);
     for (const w of graph.weights) {
       this.checkWeightAccess(w.storage, who);
       if (!engine.hasStorage(w.storage)) {
@@ -357,6 +467,7 @@ export class EngineHost {
 
   /** A view of `numel` elements of a stored tensor, or of a package weight storage. */
   private elements(id: string, dtype: DType, offset: number, numel: number, who?: Requester) {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(numel) || offset < 0 || numel < 0) throw new WasmdeployError(`invalid range of tensor ${id}`);
     const stored = this.#store.get(id);
     // Another interpreter's tensors are invisible: same answer as for an id that never existed.
     if (stored && who && stored.owner !== who.owner) throw new WasmdeployError(`tensor ${id} does not exist`);
@@ -370,6 +481,7 @@ export class EngineHost {
     const bytes = this.weights(id);
     if (!bytes) throw new WasmdeployError(`tensor ${id} does not exist (released, or its interpreter was respawned)`);
     const item = dtypeInfo(dtype).itemSize;
+    if ((offset + numel) * item > bytes.byteLength) throw new WasmdeployError(`read of ${numel} ${dtype} elements at ${offset} past the end of storage ${id}`);
     // Archive entries are not aligned for typed-array views; copy the range out.
     const range = bytes.slice(offset * item, (offset + numel) * item);
     return viewAs(dtype, range, 0, numel);
@@ -377,7 +489,9 @@ export class EngineHost {
 
   async close(): Promise<void> {
     this.#store.clear();
+    this.#held.clear();
     this.#specs.clear();
+    this.#ledger.clear();
     this.#registered.clear();
     if (this.#engine) await (await this.#engine).close();
   }
@@ -399,6 +513,9 @@ interface Timing {
 interface RunRequest {
   /** Python's key for the spec; sent alone once the host holds the spec for this interpreter. */
   key?: string;
-  spec?: GraphSpec;
-  feeds: Record<string, [string, number]>;
+  /** Untrusted until admitted. */
+  spec?: unknown;
+  feeds: Feeds;
 }
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);

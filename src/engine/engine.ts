@@ -135,6 +135,12 @@ export class Engine {
     return this.#storages.has(id);
   }
 
+  /** Drops the compiled sessions (1-thread and wide) of the graph with structural key `key`. */
+  forget(key: string): void {
+    this.#cache.evict(key);
+    this.#cache.evict(key + "\nwide");
+  }
+
   /** Forgets a storage, and evicts the compiled sessions that read it. */
   releaseStorage(id: string): void {
     if (this.#storages.release(id)) this.#cache.evictTagged(id);

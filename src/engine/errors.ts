@@ -23,3 +23,22 @@ export class EngineError extends WasmdeployError {
     return this.details.nodeIndex;
   }
 }
+
+/**
+ * Graph admission refused a graph before any engine saw it: an op or attribute outside the
+ * allow-list, a malformed spec, shapes that do not follow, or a size over a limit.
+ */
+export class GraphRefusedError extends EngineError {
+  constructor(message: string, details: { op?: string; nodeIndex?: number } = {}) {
+    super(message, details);
+    this.name = "GraphRefusedError";
+  }
+}
+
+/** A call or an interpreter asked the engine for more memory than its limits allow. */
+export class EngineMemoryError extends EngineError {
+  constructor(message: string) {
+    super(message);
+    this.name = "EngineMemoryError";
+  }
+}

@@ -58,6 +58,12 @@ export class SessionCache<V extends Releasable> {
     }
   }
 
+  /** Evicts the session of `key`, if cached (released once its runs finish). */
+  evict(key: string): void {
+    const e = this.#entries.get(key);
+    if (e) this.#evict(key, e);
+  }
+
   /** Evicts every session tagged with `tag` (e.g. those reading a released storage). */
   evictTagged(tag: string): void {
     for (const [key, e] of this.#entries) if (e.tags.has(tag)) this.#evict(key, e);

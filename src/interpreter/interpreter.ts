@@ -6,6 +6,9 @@
 import { CallTimeoutError, ClosedError, InterpreterCrashedError, MemoryLimitError, PythonError, WasmdeployError } from "../errors.js";
 import type { BridgeRequest, FromInterpreter, HostOp, PyErrorPayload, WireMessage } from "../protocol.js";
 import type { Transport, TransportFactory, TransportHandlers } from "./transport.js";
+import { EngineMemoryError } from "../engine/errors.js";
+
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -79,6 +82,11 @@ export interface InterpreterOptions {
   onOwnerGone?: (owner: string) => void;
   /** Any operation is about to reach this interpreter's Python (it may change its state). */
   onSend?: (interp: Interpreter) => void;
+  /**
+   * Replace the interpreter after a call that left its memory above this many bytes: linear
+   * memory never shrinks, so a fresh generation is how that memory goes back. Default: never.
+   */
+  recycleAboveBytes?: number;
 }
 
 export interface BootInfo {
@@ -196,10 +204,24 @@ export class Interpreter {
       onExit: (reason) => {
         if (transport === this.transport) this.onWorkerDied(reason);
       },
-      bridge: this.opts.bridge ? (req) => this.opts.bridge!(req, this, owner) : undefined,
+      bridge: this.opts.bridge
+        ? (req) => {
+            this.flushReleases();
+            return this.opts.bridge!(req, this, owner);
+          }
+        : undefined,
     };
     const transport = this.opts.spawn({ mode: "serve", index: this.index, sandboxed: this.opts.sandboxed, eager: this.opts.eager }, handlers);
     this.transport = transport;
+  }
+
+  /** Releases that arrived with results, not yet handed to the engine (see onMessage). */
+  private pendingReleases: { ids: string[]; owner: string }[] = [];
+  /** Generations replaced because a call left them too large (stats). */
+  recycled = 0;
+
+  private flushReleases(): void {
+    for (const { ids, owner } of this.pendingReleases.splice(0)) this.opts.onRelease?.(ids, owner);
   }
 
   private onMessage(msg: FromInterpreter) {
@@ -216,10 +238,11 @@ export class Interpreter {
         this.heapBytes = msg.heapBytes;
         this.onResult(msg.id, msg.ok, { json: msg.json, buffers: msg.buffers });
         if (msg.release.length) {
-          // After the result's decoding (a continuation of the promise just resolved).
-          const ids = msg.release;
-          const owner = this.owner;
-          setTimeout(() => this.opts.onRelease?.(ids, owner), 0);
+          // After the result's decoding (a continuation of the promise just resolved), and at
+          // the latest before this interpreter's next bridge request: the engine's count of
+          // what it holds must see them before it refuses that request for holding too much.
+          this.pendingReleases.push({ ids: msg.release, owner: this.owner });
+          setTimeout(() => this.flushReleases(), 0);
         }
         break;
       case "stdout":
@@ -321,14 +344,21 @@ export class Interpreter {
 
   /** Charge engine memory to the job now running; throws past its budget (engineMemoryPerCallMb). */
   chargeEngine(bytes: number): void {
+    this.reserveEngine(bytes);
+    const job = this.inFlight;
+    if (job) job.engineBytesUsed = (job.engineBytesUsed ?? 0) + bytes;
+  }
+
+  /** Throws if `bytes` more, held for a moment (a run's peak), would pass the job's budget; counts nothing. */
+  reserveEngine(bytes: number): void {
     const job = this.inFlight;
     if (!job) return;
-    job.engineBytesUsed = (job.engineBytesUsed ?? 0) + bytes;
+    const used = job.engineBytesUsed ?? 0;
     const budget = job.engineBytesPerRun;
-    if (budget !== undefined && job.engineBytesUsed > budget) {
-      throw new WasmdeployError(
-        `engine memory limit: this call has asked the engine for ${(job.engineBytesUsed / 2 ** 20).toFixed(1)} MB, over its ` +
-          `${(budget / 2 ** 20).toFixed(1)} MB budget (engineMemoryPerCallMb)`,
+    if (budget !== undefined && used + bytes > budget) {
+      throw new EngineMemoryError(
+        `engine memory limit: this call has ${mb(used)} MB of engine results and asked for ${mb(bytes)} MB more (a graph's ` +
+          `outputs and intermediates at its peak), over its ${mb(budget)} MB budget (engineMemoryPerCallMb)`,
       );
     }
   }
@@ -401,8 +431,11 @@ export class Interpreter {
         this.settle(job, new PythonError(err.type, err.message, err.traceback, job.context));
       }
     }
-    if (job.memoryLimitBytes !== undefined && this.heapBytes > job.memoryLimitBytes) {
-      // The call finished but left Python's heap past the limit: the next call gets a fresh interpreter.
+    const recycleAbove = Math.min(job.memoryLimitBytes ?? Infinity, this.opts.recycleAboveBytes ?? Infinity);
+    if (this.heapBytes > recycleAbove) {
+      // The call finished but left the heap past the limit (or past the recycling size): the
+      // next call gets a fresh interpreter, and this one's memory goes back to the host.
+      this.recycled++;
       this.respawn();
       return;
     }

@@ -32,6 +32,10 @@ export interface PoolOptions {
   createEngine: () => Promise<EngineLike>;
   /** Answer repeat calls of replayed one-graph traces on the host (src/pool/host-replay.ts). Default true. */
   hostReplay?: boolean;
+  /** Bytes of engine tensors each interpreter may hold across calls; undefined: no bound. */
+  engineHeldBytes?: number;
+  /** Replace an interpreter after a call that left its memory above this; undefined: never. */
+  recycleAboveBytes?: number;
 }
 
 /** What the pool knows of one interpreter generation. */
@@ -90,6 +94,7 @@ export class Pool implements PoolPort {
         onRelease: (ids, owner) => this.engineHost.release(ids, owner),
         onOwnerGone: (owner) => this.engineHost.releaseOwner(owner),
         onSend: hostReplay ? (i) => hostReplay.invalidate(i) : undefined,
+        recycleAboveBytes: opts.recycleAboveBytes,
       });
       const slot: Slot = { interp, gen: { generation: interp.generation, loaded: new Set() }, sessions: 0 };
       this.#slots.push(slot);
@@ -282,9 +287,15 @@ export class Pool implements PoolPort {
 
   /** An interpreter generation as the engine host sees it: what it owns, may read, and is charged. */
   #requester(from: Interpreter, owner = from.owner): Requester {
+    const state = this.#state(from);
     return {
       owner,
+      // Sandboxed, an interpreter serves one package: its specs and compiled graphs count
+      // against that package's share. Trusted interpreters each have a share of their own.
+      tenant: state.tenant ?? owner,
+      maxHeldBytes: this.#opts.engineHeldBytes,
       charge: (bytes) => from.chargeEngine(bytes),
+      reserve: (bytes) => from.reserveEngine(bytes),
       mayUseWeights: (pkgId) => this.#state(from).loaded.has(pkgId),
     };
   }

@@ -10,7 +10,7 @@ const ortNode = () => Engine.create({ backend: "ort-node" });
 
 
 function who(owner: string, pkgs = ["p1"]): Requester {
-  return { owner, mayUseWeights: (p) => pkgs.includes(p), charge: () => {} };
+  return { owner, mayUseWeights: (p) => pkgs.includes(p), charge: () => {}, reserve: () => {} };
 }
 
 describe("EngineHost spec cache", () => {

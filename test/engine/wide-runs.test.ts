@@ -19,7 +19,7 @@ import { spec, wBytes } from "./mul-add-graph.js";
 registerNodeBackends();
 registerBuiltBackends();
 
-const who: Requester = { owner: "0:1", mayUseWeights: (p) => p === "p1", charge: () => {} };
+const who: Requester = { owner: "0:1", mayUseWeights: (p) => p === "p1", charge: () => {}, reserve: () => {} };
 const x = () => new Tensor("float32", new Float32Array([1, 1]), [2]);
 
 /** A real engine that notes where the host placed each run. */

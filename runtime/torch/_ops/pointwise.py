@@ -118,10 +118,16 @@ def floor_divide(input, other, *, out=None):
         raise RuntimeError('"div_floor_cpu" not implemented for \'Bool\'')
     shape = broadcast_pair("floor_divide", shape_of(input), shape_of(other))
     if not rd.is_floating_point:
+        # Truncating quotient, one less where the remainder's sign differs from the divisor's.
+        # ((a - a mod b) / b would overflow for a near INT_MIN: INT_MIN // 3 came out positive.)
         cd = compute_dtype("Mod", rd)
         a, b = operand(input, cd), operand(other, cd)
-        m = G.record1("Mod", [a, b], shape, cd, {"fmod": 0})
-        q = G.record1("Div", [G.record1("Sub", [a, m], shape, cd), b], shape, cd)
+        q = G.record1("Div", [a, b], shape, cd)
+        r = G.record1("Mod", [a, b], shape, cd, {"fmod": 1})
+        z = scalar(0, cd)
+        r_nz = G.record1("Not", [G.record1("Equal", [r, z], shape, b8)], shape, b8)
+        signs = G.record1("Xor", [G.record1("Less", [r, z], shape, b8), G.record1("Less", [b, z], shape, b8)], shape, b8)
+        q = G.record1("Sub", [q, cast(G.record1("And", [r_nz, signs], shape, b8), cd)], shape, cd)
         return wrap(cast(q, rd))
     cd = compute_dtype("Div", rd)
     a, b = operand(input, cd), operand(other, cd)

@@ -2,6 +2,7 @@
 // maximum), its own WASI state over the thread's shared read-only file tree, and the host
 // imports of wasm/src/wasmdeploy.c. Python reaches nothing else.
 
+import { checkBridgeSize } from "../../bridge/requests.js";
 import { ConsoleStdout, Directory, File, type Inode, OpenFile, PreopenDirectory, WASI, wasi as defs } from "@bjorn3/browser_wasi_shim";
 import type { SyncBridge } from "../../protocol.js";
 import { frameSize, readFrame, writeFrame } from "./frames.js";
@@ -390,6 +391,7 @@ export class WasiInstance {
     const items = readFrame(new Uint8Array(this.memory.buffer), ptr, ptr + len);
     const dec = new TextDecoder();
     try {
+      checkFrameSize(items);
       return this.stashReply(await this.hooks.asyncBridge!(dec.decode(items[0]), dec.decode(items[1]), items.slice(2)));
     } catch (e) {
       return this.stashError(e instanceof Error ? e.message : String(e));
@@ -401,6 +403,7 @@ export class WasiInstance {
     const dec = new TextDecoder();
     if (!this.hooks.bridge) return this.stashError("this interpreter has no tensor engine attached");
     try {
+      checkFrameSize(items);
       return this.stashReply(this.hooks.bridge(dec.decode(items[0]), dec.decode(items[1]), items.slice(2)));
     } catch (e) {
       return this.stashError(e instanceof Error ? e.message : String(e));
@@ -474,4 +477,11 @@ function isZero(view: Uint8Array): boolean {
   const words = new Int32Array(view.buffer, view.byteOffset, view.byteLength / 4);
   for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
   return true;
+}
+
+/** A request over the bridge's size limits never leaves the instance's thread (nor is decoded). */
+function checkFrameSize(items: Uint8Array[]): void {
+  let buffers = 0;
+  for (let i = 2; i < items.length; i++) buffers += items[i]!.byteLength;
+  checkBridgeSize(items[1]?.byteLength ?? 0, buffers);
 }

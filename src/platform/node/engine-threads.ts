@@ -131,6 +131,15 @@ export class EngineThreads implements EngineLike {
     }
   }
 
+  /** Drop graph `key` and its sessions on every thread that holds it, and inline. */
+  forget(key: string): void {
+    void this.#inline?.then((e) => e.forget(key), () => {});
+    for (const s of this.#slots) {
+      if (!s.graphs.delete(key)) continue;
+      s.worker.postMessage({ type: "forget", keys: [key] } satisfies ToEngineThread);
+    }
+  }
+
   /** Weight bytes held (once, whatever the number of threads). */
   get weightBytes(): number {
     let n = 0;

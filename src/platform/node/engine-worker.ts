@@ -38,7 +38,20 @@ port.on("message", async (m: ToEngineThread) => {
     }, 50);
     return;
   }
-  if (m.forget) for (const k of m.forget) graphs.delete(k);
+  if (m.type === "forget") {
+    for (const k of m.keys) {
+      graphs.delete(k);
+      engine.forget(k);
+    }
+    return;
+  }
+  // Graphs the host no longer tracks for this thread: their sessions go with them.
+  if (m.forget) {
+    for (const k of m.forget) {
+      graphs.delete(k);
+      engine.forget(k);
+    }
+  }
   if (m.graph) graphs.set(m.key, m.graph);
   try {
     const graph = graphs.get(m.key);

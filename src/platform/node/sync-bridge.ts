@@ -5,6 +5,7 @@
 
 import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 import type { BridgeReply, SyncBridge } from "../../protocol.js";
+import { checkBridgeSize } from "../../bridge/requests.js";
 
 export type { SyncBridge };
 
@@ -12,6 +13,8 @@ export function makeSyncBridge(port: MessagePort, flagBuffer: SharedArrayBuffer)
   const flag = new Int32Array(flagBuffer);
   let seq = 0;
   return (kind, json, buffers) => {
+    // Refused here, before the request is copied to the host.
+    checkBridgeSize(json.length, buffers.reduce((n, b) => n + b.byteLength, 0));
     const id = ++seq;
     Atomics.store(flag, 0, 0);
     port.postMessage({ id, kind, json, buffers: [...buffers] });

@@ -2,6 +2,8 @@
 // one at a time, in arrival order; each instance has its own memory, WASI state, interrupt
 // slot and bridge port. A fault in one instance (trap, memory limit) removes only it.
 
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { faultOf, fileTree, type MemoryUse, WasiInstance } from "../../../interpreter/wasi/instance.js";
 import type { FromInterpreter } from "../../../protocol.js";
@@ -19,6 +21,23 @@ interface Slot {
   bridgePort?: MessagePort;
 }
 const instances = new Map<number, Slot>();
+
+// A dropped instance's linear memory goes back to the system only when V8 collects it, and a
+// thread that allocates little may not collect for a long time: an instance replaced for its
+// size (recycleAboveMb) would keep its hundreds of MB. Collect once when a large one goes.
+setFlagsFromString("--expose-gc");
+const collect = runInNewContext("gc") as () => void;
+const LARGE = 64 * 2 ** 20;
+let collectSoon: ReturnType<typeof setTimeout> | undefined;
+
+function dropped(slot: Slot | undefined) {
+  slot?.bridgePort?.close();
+  if (!slot || slot.wi.heapBytes < LARGE) return;
+  collectSoon ??= setTimeout(() => {
+    collectSoon = undefined;
+    collect();
+  }, 10);
+}
 
 /** Memory for the snapshot-making instance: generous, it runs only our own boot code. */
 const SNAPSHOT_MAX_BYTES = 1024 * 2 ** 20;
@@ -45,7 +64,7 @@ function makeSnapshot() {
 function fail(inst: number, reason: string, memory?: MemoryUse) {
   const slot = instances.get(inst);
   instances.delete(inst);
-  slot?.bridgePort?.close();
+  dropped(slot);
   postMsg(inst, { type: "fatal", reason, memory });
   post({ type: "exit", inst, reason });
 }
@@ -114,7 +133,7 @@ port.on("message", (m: ToThread) => {
     case "kill": {
       const slot = instances.get(m.inst);
       instances.delete(m.inst);
-      slot?.bridgePort?.close();
+      dropped(slot);
       return;
     }
   }

@@ -1,0 +1,181 @@
+// Graph admission (src/engine/admission): what a hostile spec cannot get past, integer division
+// that cannot fault in real ONNX Runtime, and peak sizes that cover intermediates.
+
+import { afterAll, describe, expect, it } from "vitest";
+import { admitGraph } from "../../src/engine/admission/admit.js";
+import { Engine } from "../../src/engine/engine.js";
+import { GraphRefusedError } from "../../src/engine/errors.js";
+import type { DType, GraphNode, GraphSpec } from "../../src/engine/graph.js";
+import { registerNodeBackends } from "../../src/platform/node/backends.js";
+import { Tensor } from "../../src/tensor.js";
+
+registerNodeBackends();
+
+const constant = (name: string, dtype: DType, shape: number[], data: (number | boolean)[]): GraphNode => ({
+  op: "Constant",
+  inputs: [],
+  outputs: [name],
+  attrs: { value: { tensor: { dtype, shape, data } } },
+});
+
+function graph(nodes: GraphNode[], outputs: GraphSpec["outputs"], inputs: GraphSpec["inputs"] = []): GraphSpec {
+  return { inputs, weights: [], nodes, outputs };
+}
+
+const refusal = (spec: unknown) => {
+  try {
+    admitGraph(spec);
+  } catch (e) {
+    expect(e).toBeInstanceOf(GraphRefusedError);
+    return (e as Error).message;
+  }
+  throw new Error("admitted");
+};
+
+describe("admission refuses what the torch layer never sends", () => {
+  const ok = graph([constant("a", "float32", [2], [1, 2]), { op: "Relu", inputs: ["a"], outputs: ["y"] }], [{ name: "y", dtype: "float32", shape: [2] }]);
+
+  it("admits a well-formed graph unchanged", () => {
+    const a = admitGraph(ok);
+    expect(a.spec).toBe(ok);
+    expect(a.outputBytes).toBe(8);
+  });
+
+  const cases: [string, (g: GraphSpec) => unknown, RegExp][] = [
+    ["an op outside the allow-list", (g) => ({ ...g, nodes: [g.nodes[0], { op: "Loop", inputs: ["a"], outputs: ["y"] }] }), /op "Loop" is not allowed/],
+    ["a contrib-domain op", (g) => ({ ...g, nodes: [g.nodes[0], { ...g.nodes[1], domain: "com.microsoft" }] }), /domain "com.microsoft" is not allowed/],
+    ["an unknown spec field", (g) => ({ ...g, padding: "x".repeat(1000) }), /unknown field "padding"/],
+    ["an unknown node field", (g) => ({ ...g, nodes: [g.nodes[0], { ...g.nodes[1], extra: [1, 2, 3] }] }), /node 1 has an unknown field "extra"/],
+    ["an unknown output field", (g) => ({ ...g, outputs: [{ ...g.outputs[0], junk: 1 }] }), /unknown field "junk"/],
+    ["an attribute the op does not take", (g) => ({ ...g, nodes: [g.nodes[0], { ...g.nodes[1], attrs: { alpha: { float: 1 } } }] }), /attribute "alpha" is not allowed/],
+    ["a value used before it is defined", (g) => ({ ...g, nodes: [g.nodes[1], g.nodes[0]] }), /input "a" is not defined before this node/],
+    ["a value defined twice", (g) => ({ ...g, nodes: [g.nodes[0], { op: "Relu", inputs: ["a"], outputs: ["a"] }] }), /redefines value "a"/],
+    ["a declared output the graph does not compute", (g) => ({ ...g, outputs: [{ name: "y", dtype: "float32", shape: [3] }] }), /declared float32 \[3\] but the graph computes float32 \[2\]/],
+    ["a constant whose data does not fit its shape", (g) => ({ ...g, nodes: [constant("a", "float32", [3], [1, 2]), g.nodes[1]] }), /holds 2 elements for shape \[3\]/],
+    ["a constant over the size limit", (g) => ({ ...g, nodes: [{ ...constant("a", "float32", [2_000_000], []), attrs: { value: { tensor: { dtype: "float32", shape: [2_000_000], data: [] } } } }, g.nodes[1]] }), /over the limit/],
+    ["a shape over the rank limit", (g) => ({ ...g, inputs: [{ name: "x", dtype: "float32", shape: new Array(40).fill(1) }] }), /invalid shape/],
+    ["a negative dim", (g) => ({ ...g, outputs: [{ name: "y", dtype: "float32", shape: [-1] }] }), /invalid shape/],
+  ];
+  for (const [what, make, message] of cases) it(`refuses ${what}`, () => expect(refusal(make(ok))).toMatch(message));
+
+  it("refuses a shape that comes from data (ConstantOfShape, Reshape, Expand fed a graph input)", () => {
+    for (const op of ["ConstantOfShape", "Reshape", "Expand", "Tile"]) {
+      const inputs = op === "ConstantOfShape" ? ["s"] : ["x", "s"];
+      const g = graph([{ op, inputs, outputs: ["y"] }], [{ name: "y", dtype: "float32", shape: [4] }], [
+        { name: "x", dtype: "float32", shape: [4] },
+        { name: "s", dtype: "int64", shape: [1] },
+      ]);
+      expect(refusal(g)).toMatch(/must be a Constant node/);
+    }
+  });
+
+  it("refuses auto_pad, training mode and a group that does not divide the channels", () => {
+    const x = { name: "x", dtype: "float32" as const, shape: [1, 4, 8, 8] };
+    const w = { name: "w", dtype: "float32" as const, shape: [4, 4, 3, 3] };
+    const conv = (attrs: Record<string, unknown>) =>
+      graph([{ op: "Conv", inputs: ["x", "w"], outputs: ["y"], attrs: attrs as GraphNode["attrs"] }], [{ name: "y", dtype: "float32", shape: [1, 4, 6, 6] }], [x, w]);
+    expect(admitGraph(conv({ kernel_shape: [3, 3] })).outputBytes).toBe(4 * 36 * 4);
+    expect(refusal(conv({ auto_pad: "SAME_UPPER" }))).toMatch(/auto_pad is not supported/);
+    expect(refusal(conv({ group: 3 }))).toMatch(/group 3 does not divide/);
+    expect(refusal(conv({ strides: [0, 1] }))).toMatch(/must be at least 1/);
+  });
+
+  it("refuses malformed JSON-shaped input of every kind without throwing anything but GraphRefusedError", () => {
+    for (const bad of [null, 1, "x", [], { inputs: 1 }, { inputs: [], weights: [], nodes: [null], outputs: [] }, { inputs: [], weights: [], nodes: [], outputs: [] }]) {
+      refusal(bad);
+    }
+  });
+});
+
+describe("peak memory covers intermediates", () => {
+  it("a scalar behind a 1.6 GB intermediate is measured at its intermediate", () => {
+    const g = graph(
+      [
+        constant("one", "float32", [], [1]),
+        constant("shape", "int64", [2], [20000, 20000]),
+        { op: "Expand", inputs: ["x", "shape"], outputs: ["big"] },
+        constant("axes", "int64", [2], [0, 1]),
+        { op: "ReduceSum", inputs: ["big", "axes"], outputs: ["y"], attrs: { keepdims: 0 } },
+      ],
+      [{ name: "y", dtype: "float32", shape: [] }],
+      [{ name: "x", dtype: "float32", shape: [1] }],
+    );
+    const a = admitGraph(g);
+    expect(a.outputBytes).toBe(4);
+    expect(a.peakBytes).toBeGreaterThanOrEqual(20000 * 20000 * 4);
+  });
+
+  it("values computed from constants alone count as the session's (ONNX Runtime folds them)", () => {
+    const g = graph(
+      [constant("shape", "int64", [1], [1000]), { op: "ConstantOfShape", inputs: ["shape"], outputs: ["c"] }, { op: "Add", inputs: ["x", "c"], outputs: ["y"] }],
+      [{ name: "y", dtype: "float32", shape: [1000] }],
+      [{ name: "x", dtype: "float32", shape: [1000] }],
+    );
+    const a = admitGraph(g);
+    expect(a.constantBytes).toBeGreaterThanOrEqual(4000);
+    expect(a.peakBytes).toBeGreaterThanOrEqual(8000);
+  });
+
+  it("intermediates freed after their last reader are not counted twice", () => {
+    // x -> 10 chained Relus of 1 MB each: at most two are alive at once.
+    const nodes: GraphNode[] = [];
+    for (let i = 0; i < 10; i++) nodes.push({ op: "Relu", inputs: [i === 0 ? "x" : `r${i - 1}`], outputs: [i === 9 ? "y" : `r${i}`] });
+    const a = admitGraph(graph(nodes, [{ name: "y", dtype: "float32", shape: [262144] }], [{ name: "x", dtype: "float32", shape: [262144] }]));
+    expect(a.peakBytes).toBe(2 * 2 ** 20);
+  });
+});
+
+describe("integer division cannot fault (real ONNX Runtime)", () => {
+  let engine: Engine | undefined;
+  afterAll(() => engine?.close());
+
+  const MIN: Record<string, bigint> = { int64: -(2n ** 63n), int32: -(2n ** 31n) };
+  const bits: Record<string, number> = { int64: 64, int32: 32 };
+  // Two's complement, as numpy computes it: the quotient wraps, the remainder of x / -1 is 0.
+  const wrap = (dtype: string, v: bigint) => BigInt.asIntN(bits[dtype]!, v);
+  const truncDiv = (a: bigint, b: bigint) => a / b;
+  const floorMod = (a: bigint, b: bigint) => ((a % b) + b) % b;
+
+  for (const dtype of ["int64", "int32"] as const) {
+    for (const [op, fmod] of [["Div", undefined], ["Mod", 0], ["Mod", 1]] as const) {
+      it(`${dtype} ${op}${fmod === undefined ? "" : ` fmod=${fmod}`}: INT_MIN and -1 among ordinary values`, async () => {
+        engine ??= await Engine.create({ backend: "ort-node" });
+        const a = [MIN[dtype]!, MIN[dtype]!, 7n, -7n, 7n, -7n, MIN[dtype]! + 1n, 0n];
+        const b = [-1n, 1n, -1n, 2n, -2n, -1n, -1n, -1n];
+        const spec = graph(
+          [{ op, inputs: ["a", "b"], outputs: ["y"], ...(fmod === undefined ? {} : { attrs: { fmod } }) }],
+          [{ name: "y", dtype, shape: [a.length] }],
+          [
+            { name: "a", dtype, shape: [a.length] },
+            { name: "b", dtype, shape: [b.length] },
+          ],
+        );
+        const admitted = admitGraph(spec);
+        expect(admitted.spec.nodes.length).toBeGreaterThan(1); // rewritten
+        const arr = (xs: bigint[]) => (dtype === "int64" ? BigInt64Array.from(xs) : Int32Array.from(xs.map(Number)));
+        const out = await engine.run(admitted.spec, { a: new Tensor(dtype, arr(a), [a.length]), b: new Tensor(dtype, arr(b), [b.length]) });
+        const got = [...out.y!.data].map((x) => BigInt(x as number | bigint));
+        const want = a.map((x, i) => {
+          const y = b[i]!;
+          if (op === "Div") return wrap(dtype, truncDiv(x, y));
+          if (y === -1n) return 0n;
+          return fmod ? x % y : floorMod(x, y);
+        });
+        expect(got).toStrictEqual(want);
+      });
+    }
+  }
+
+  it("division by zero stays ONNX Runtime's typed error", async () => {
+    engine ??= await Engine.create({ backend: "ort-node" });
+    const spec = admitGraph(
+      graph([{ op: "Div", inputs: ["a", "b"], outputs: ["y"] }], [{ name: "y", dtype: "int64", shape: [1] }], [
+        { name: "a", dtype: "int64", shape: [1] },
+        { name: "b", dtype: "int64", shape: [1] },
+      ]),
+    ).spec;
+    await expect(engine.run(spec, { a: new Tensor("int64", BigInt64Array.from([5n]), [1]), b: new Tensor("int64", BigInt64Array.from([0n]), [1]) })).rejects.toThrow(
+      /Integer division by zero/,
+    );
+  });
+});
