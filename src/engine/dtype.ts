@@ -114,7 +114,7 @@ export function typedArrayFrom(dtype: DType, values: ArrayLike<number | bigint |
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (dtype === "int64") {
-      (out as BigInt64Array)[i] = typeof v === "bigint" ? v : BigInt(typeof v === "boolean" ? Number(v) : checkInt(v, dtype));
+      (out as BigInt64Array)[i] = typeof v === "bigint" ? v : int64Of(typeof v === "boolean" ? Number(v) : checkInt(v, dtype));
     } else if (dtype === "float16") {
       (out as Uint16Array)[i] = float16Bits(Number(v));
     } else if (dtype === "bool") {
@@ -129,4 +129,19 @@ export function typedArrayFrom(dtype: DType, values: ArrayLike<number | bigint |
 function checkInt(v: number, dtype: DType): number {
   if (!Number.isInteger(v)) throw new TypeError(`${dtype} value must be an integer, got ${v}`);
   return v;
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * An int64 from a JS number. 2^63 is what INT64_MAX becomes in a JSON number (every value from
+ * 2^63 - 512 up rounds to it): it is read as INT64_MAX, not wrapped round to INT64_MIN.
+ */
+function int64Of(v: number): bigint {
+  if (v >= 2 ** 63) {
+    if (v > 2 ** 63) throw new RangeError(`int64 value out of range: ${v}`);
+    return INT64_MAX;
+  }
+  if (v < -(2 ** 63)) throw new RangeError(`int64 value out of range: ${v}`);
+  return BigInt(v);
 }

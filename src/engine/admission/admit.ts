@@ -5,7 +5,8 @@
 //   2. checks every node against the allow-list (ops.ts): its arity, its attributes and their
 //      kinds, and that shape-deciding inputs are constants;
 //   3. infers every value's dtype and shape, and refuses a graph whose declared outputs differ;
-//   4. rewrites integer division so it cannot fault (int-division.ts);
+//   4. rewrites what could fault natively: integer division (int-division.ts), and nodes with
+//      nothing to compute, which become empty constants (empty-values.ts);
 //   5. estimates the bytes a run holds at its peak (live intermediates in node order, constants
 //      and what can be folded from them, each kernel's scratch), so a call's engine budget
 //      covers intermediates and is refused before anything is allocated.
@@ -16,6 +17,7 @@ import { GraphRefusedError } from "../errors.js";
 import { DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "./limits.js";
 import { opRule, type NodeContext } from "./ops.js";
 import { rewriteIntegerDivision } from "./int-division.js";
+import { replaceEmptyNodes } from "./empty-values.js";
 import { fail, numel, sameShape, ShapeError, type ValueType } from "./shapes.js";
 
 export interface AdmittedGraph {
@@ -27,6 +29,8 @@ export interface AdmittedGraph {
   outputBytes: number;
   /** Bytes the compiled session holds for itself: inline constants and values folded from them. */
   constantBytes: number;
+  /** Every value's inferred dtype and shape. */
+  types: ReadonlyMap<string, ValueType>;
 }
 
 /** Admit a graph that arrived as untrusted data (parsed JSON). Throws GraphRefusedError. */
@@ -34,7 +38,13 @@ export function admitGraph(raw: unknown, limits: AdmissionLimits = DEFAULT_ADMIS
   const spec = checkForm(raw, limits);
   const first = infer(spec, limits);
   const taken = new Set(first.types.keys());
-  const nodes = rewriteIntegerDivision(spec.nodes, first.types, taken);
+  let nodes: GraphNode[];
+  try {
+    nodes = rewriteIntegerDivision(replaceEmptyNodes(spec.nodes, first.types, taken), first.types, taken);
+  } catch (e) {
+    if (e instanceof ShapeError) refuse(e.message);
+    throw e;
+  }
   const admitted = nodes === spec.nodes ? spec : { ...spec, nodes };
   const { types, foldable } = nodes === spec.nodes ? first : infer(admitted, limits);
   for (const o of spec.outputs) {
@@ -44,7 +54,12 @@ export function admitGraph(raw: unknown, limits: AdmissionLimits = DEFAULT_ADMIS
       refuse(`output "${o.name}" is declared ${o.dtype} [${o.shape.join(",")}] but the graph computes ${t.dtype} [${t.shape.join(",")}]`);
     }
   }
-  return { spec: admitted, ...measure(admitted, types, foldable) };
+  return { spec: admitted, types, ...measure(admitted, types, foldable) };
+}
+
+/** Every value's dtype and shape, without checking the declared outputs (the fuzzer declares them from this). */
+export function inferTypes(raw: unknown, limits: AdmissionLimits = DEFAULT_ADMISSION_LIMITS): ReadonlyMap<string, ValueType> {
+  return infer(checkForm(raw, limits), limits).types;
 }
 
 function refuse(message: string, nodeIndex?: number, op?: string): never {
@@ -139,9 +154,23 @@ function checkAttr(v: unknown, key: string, i: number, op: string, limits: Admis
   if (n > limits.maxConstantElements) refuse(`a constant of ${n} elements is over the limit of ${limits.maxConstantElements}; pass large tensors as inputs`, i, op);
   if (!Array.isArray(t.data) || t.data.length !== n) refuse(`attribute ${key}'s tensor holds ${Array.isArray(t.data) ? t.data.length : "no"} elements for shape [${(t.shape as number[]).join(",")}]`, i, op);
   const want = t.dtype === "bool" ? "boolean" : "number";
-  for (const x of t.data as unknown[]) if (typeof x !== want || (want === "number" && !Number.isFinite(x as number))) bad();
+  const range = INT_RANGE[t.dtype as string];
+  for (const x of t.data as unknown[]) {
+    if (typeof x !== want || (want === "number" && !Number.isFinite(x as number))) bad();
+    if (range && !(Number.isInteger(x) && (x as number) >= range[0] && (x as number) <= range[1])) {
+      refuse(`attribute ${key}'s ${t.dtype} tensor holds ${x}, which is not a ${t.dtype} value`, i, op);
+    }
+  }
   return n;
 }
+
+/** Integer ranges of constants (int64's top is 2^63: INT64_MAX as a JSON number). */
+const INT_RANGE: Record<string, [number, number]> = {
+  int64: [-(2 ** 63), 2 ** 63],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  int8: [-128, 127],
+  uint8: [0, 255],
+};
 
 // ----- 2, 3: allow-list and inference -----
 
@@ -261,7 +290,7 @@ const bytesOf = (t: ValueType) => numel(t.shape) * dtypeInfo(t.dtype).itemSize;
 
 
 
-function measure(spec: GraphSpec, types: Map<string, ValueType>, foldable: Set<string>): Omit<AdmittedGraph, "spec"> {
+function measure(spec: GraphSpec, types: Map<string, ValueType>, foldable: Set<string>): Omit<AdmittedGraph, "spec" | "types"> {
   const lastUse = new Map<string, number>();
   spec.nodes.forEach((n, i) => n.inputs.forEach((x) => x && lastUse.set(x, i)));
   const outputs = new Set(spec.outputs.map((o) => o.name));

@@ -68,7 +68,9 @@ export function windowOut(size: number, kernel: number, stride: number, dilation
 export function sliceLength(size: number, start: number, end: number, step: number): number {
   if (step === 0 || !Number.isFinite(step)) fail(`slice step must not be 0`);
   if (start < 0) start += size;
-  if (end < 0) end += size;
+  // ONNX Runtime reads an end of INT32_MAX or INT64_MAX as "to the end" in the step's direction.
+  if (end === 2 ** 31 - 1 || end >= 2 ** 63) end = step < 0 ? -1 : size;
+  else if (end < 0) end += size;
   if (step > 0) {
     start = Math.min(Math.max(start, 0), size);
     end = Math.min(Math.max(end, 0), size);
