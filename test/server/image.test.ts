@@ -2,9 +2,9 @@
 // (test/server/image.ts: its COPY, RUN, WORKDIR, ENV, USER, ENTRYPOINT and CMD, read strictly)
 // into a temporary root, and its entry point is started from there as the image's user, first
 // with the KServe ServingRuntime's container args, then with the image's own CMD. A committed
-// model must answer an OIP inference with PyTorch's output; the image's root-owned files must
-// stay untouched, and the boot snapshot must be cached where the image's user can write it
-// and reused by the next start.
+// model must answer an OIP inference with PyTorch's output. The image's root-owned files are
+// unwritable for that user, so the boot snapshot must be cached elsewhere (where the user can
+// write) and reused by the next start; nothing under them may change.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -80,11 +80,11 @@ function files(): Map<string, string> {
   return out;
 }
 
-/** What a run wrote, checked to be outside root's files (what COPY put in). */
+/** What a run wrote, checked to be outside root's files (what WORKDIR and COPY made). */
 function writtenSince(before: Map<string, string>): string[] {
   const after = files();
   const written = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort();
-  expect(written.filter((p) => image.copied.some((c) => p === `${c}/` || p.startsWith(`${c}/`)))).toStrictEqual([]);
+  expect(written.filter((p) => image.rootOwned.some((r) => p === `${r}/` || p.startsWith(`${r}/`)))).toStrictEqual([]);
   return written;
 }
 

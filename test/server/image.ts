@@ -34,8 +34,8 @@ export interface Image {
   cmd: string[];
   /** Debian packages the final stage installs (the machine must stand in for them). */
   packages: string[];
-  /** Image paths the final stage copied in: root's files, not the image user's. */
-  copied: string[];
+  /** Image paths made by WORKDIR and COPY: root's, so the image's user cannot write there. */
+  rootOwned: string[];
 }
 
 /** A stage while it is built; the last one becomes the Image. */
@@ -54,7 +54,10 @@ function runStep(step: string, s: StageState, at: (p: string) => string) {
   } else if ((m = /^chown ([a-z_][\w-]*):([a-z_][\w-]*) ((?:\/[\w./-]+ ?)+)$/.exec(step))) {
     const user = BASE_USERS[m[1]!];
     if (!user || m[1] !== m[2]) throw new Error(`RUN ${step}: unknown user or group (the base image has ${Object.keys(BASE_USERS).join(", ")})`);
-    if (amRoot()) for (const p of m[3]!.trim().split(" ")) chownSync(at(p), user.uid, user.gid);
+    for (const p of m[3]!.trim().split(" ")) {
+      if (amRoot()) chownSync(at(p), user.uid, user.gid);
+      s.rootOwned = s.rootOwned.filter((r) => r !== path.posix.resolve(s.workdir, p));
+    }
   } else if (/^(npm|npx) [\w .=/-]+$/.test(step)) {
     // Run as written, in the stage's WORKDIR, with packages from the local npm cache.
     execFileSync("sh", ["-c", step], {
@@ -71,7 +74,7 @@ function runStage(stage: Stage, root: string, context: string, stages: Map<strin
   const base = /^node:(\d+)-/.exec(stage.base);
   if (!base) throw new Error(`FROM ${stage.base}: only node:<major>-... base images are emulated`);
   if (process.versions.node.split(".")[0] !== base[1]) throw new Error(`FROM ${stage.base}: this machine's Node ${process.versions.node} cannot stand in for it`);
-  const s: StageState = { root, workdir: "/", env: {}, user: "root", exposed: [], entrypoint: [], cmd: [], packages: [], copied: [] };
+  const s: StageState = { root, workdir: "/", env: {}, user: "root", exposed: [], entrypoint: [], cmd: [], packages: [], rootOwned: [] };
   const at = (p: string) => path.join(root, path.posix.resolve(s.workdir, p));
   mkdirSync(root, { recursive: true });
   for (const u of Object.values(BASE_USERS)) {
@@ -87,6 +90,7 @@ function applyStep(step: Instruction, s: StageState, at: (p: string) => string, 
     case "WORKDIR":
       s.workdir = path.posix.resolve(s.workdir, step.path);
       mkdirSync(at(s.workdir), { recursive: true });
+      s.rootOwned.push(s.workdir);
       return;
     case "ENV":
       for (const [k, v] of step.vars) s.env[k] = v;
@@ -126,7 +130,7 @@ function applyStep(step: Instruction, s: StageState, at: (p: string) => string, 
         // A folder's contents go into the destination; a file goes into it, or becomes it.
         const to = statSync(from).isDirectory() || !intoDir ? dest : path.posix.join(dest, path.posix.basename(src));
         cpSync(from, at(to), { recursive: true, verbatimSymlinks: true });
-        s.copied.push(statSync(from).isDirectory() ? dest : to);
+        s.rootOwned.push(statSync(from).isDirectory() ? dest : to);
       }
       return;
     }
@@ -147,8 +151,8 @@ export function buildImage(dockerfileText: string, context: string, dir: string)
   });
   // The build stages are not part of the image.
   for (const other of stages.values()) if (other !== last) rmSync(other.root, { recursive: true, force: true });
-  // What COPY put in is root's: unwritable for the image's user, whoever runs this test.
-  for (const p of last.copied) chmodTree(path.join(last.root, p));
+  // What WORKDIR and COPY made is root's: unwritable for the image's user, whoever runs this test.
+  for (const p of last.rootOwned) chmodTree(path.join(last.root, p));
   return { ...last, at: (p) => path.join(last.root, path.posix.resolve(last.workdir, p)) };
 }
 
