@@ -10,6 +10,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { createRequire } from "node:module";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { WasmdeployError } from "../errors.js";
 import { InterpreterManager } from "../index.js";
 import { parseTorchPackage } from "../package/archive.js";
 import { ConfigError, DEFAULT_CONFIG, parseConfig } from "../server/config.js";
@@ -179,7 +180,10 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
     `  models: manifest.models,`,
     `});`,
   ].join("\n");
-  const esbuild = await import("esbuild");
+  // esbuild is an optional peer dependency: only this command needs it, and it is a build tool.
+  const esbuild = await import("esbuild").catch(() => {
+    throw new WasmdeployError("wasmdeploy edge bundles the worker with esbuild, an optional peer dependency: npm install esbuild");
+  });
   const externals = ["./ort.wasm.bundle.min.mjs", "./ort-wasm-simd-threaded.wasm", "./python.wasm", ...dataFiles.map((f) => `./${f}`), "onnxruntime-web"];
   const built = await esbuild.build({
     stdin: { contents: entry, resolveDir: dir, sourcefile: "entry.mjs", loader: "js" },

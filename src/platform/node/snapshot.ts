@@ -2,7 +2,7 @@
 // runtime, dump the wasm heap), cached on disk under a key of the Pyodide build and
 // the runtime's sources, reused by every later process.
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
@@ -12,16 +12,24 @@ import type { WorkerInit } from "./worker-init.js";
 
 export const WORKER_URL = new URL("./worker.js", import.meta.url);
 
-/** Default cache: WASMDEPLOY_CACHE_DIR, else wasm/snapshots in the package, else ~/.cache/wasmdeploy. */
+/**
+ * Default cache: WASMDEPLOY_CACHE_DIR; else, in a source checkout, wasm/snapshots if writable;
+ * else $XDG_CACHE_HOME/wasmdeploy or ~/.cache/wasmdeploy. An installed package (under
+ * node_modules) is never written to: it may be shared, read-only or root's.
+ */
 export function defaultSnapshotDir(): string {
   if (process.env.WASMDEPLOY_CACHE_DIR) return process.env.WASMDEPLOY_CACHE_DIR;
-  const inPackage = path.join(PACKAGE_ROOT, "wasm", "snapshots");
-  try {
-    mkdirSync(inPackage, { recursive: true });
-    return inPackage;
-  } catch {
-    return path.join(homedir(), ".cache", "wasmdeploy");
+  if (!PACKAGE_ROOT.split(path.sep).includes("node_modules")) {
+    const inCheckout = path.join(PACKAGE_ROOT, "wasm", "snapshots");
+    try {
+      mkdirSync(inCheckout, { recursive: true });
+      accessSync(inCheckout, constants.W_OK); // it may exist and still be someone else's
+      return inCheckout;
+    } catch {
+      // fall through to the user's cache
+    }
   }
+  return path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), ".cache"), "wasmdeploy");
 }
 
 export interface SnapshotResult {
