@@ -37,7 +37,7 @@ MODEL_SOURCES = os.path.join(HERE, "model_sources")
 DEFAULT_OUT = os.path.join(HERE, "models")
 PICKLE_PACKAGE, PICKLE_RESOURCE = "model", "model.pkl"
 # Top-level modules that a loading process must only ever see through an archive.
-PACKAGED_ONLY = ("torchvision", "PIL", "tiny_gpt", "seq_models", "dtype_zoo")
+PACKAGED_ONLY = ("torchvision", "PIL", "tiny_gpt", "seq_models", "dtype_zoo", "int_div")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -317,6 +317,18 @@ def build_dtype_zoo():
     return dtype_zoo.DtypeZoo()
 
 
+def build_int_div():
+    import int_div
+
+    return int_div.IntDiv()
+
+
+def int_div_inputs(g):
+    a = torch.randint(-1000, 1000, (2, 3), generator=g, dtype=torch.int64)
+    b = torch.randint(1, 50, (2, 3), generator=g, dtype=torch.int64) * (torch.randint(0, 2, (2, 3), generator=g) * 2 - 1)
+    return [a, b]
+
+
 def build_resnet18_full():
     from torchvision.models import resnet18
 
@@ -462,6 +474,10 @@ MODELS = [
          tolerance="Integer and bool outputs must match exactly. float64: rtol 1e-12. "
          "float16: 1 ulp (torch computes each half op in float32 and rounds). float32: "
          "rtol 1e-5; argmax must match."),
+    spec("int_div", "user code", build_int_div, int_div_inputs, package_sources("int_div"),
+         "packages/model_sources/int_div.py: torch.div(a, b, rounding_mode='floor') on int64 "
+         "[2, 3]; the server test sends it INT64_MIN and -1, which kills PyTorch itself",
+         tolerance="exact (integers)"),
     # --size bench: full size, not committed
     spec("resnet18", "torchvision", build_resnet18_full, images(1, 224), TV,
          "torchvision resnet18 (full size, random init), batch 1, 224x224",

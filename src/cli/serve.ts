@@ -13,14 +13,17 @@ import { createHandler } from "../server/handler.js";
 import type { Logger } from "../server/logger.js";
 import { startNodeServer } from "../server/node/http.js";
 import { nodeLoader, scanRepository } from "../server/node/loader.js";
+import { cellLoader } from "../server/node/cell.js";
 import { createPrometheus } from "../server/prometheus.js";
 import { ModelRegistry, type ModelSpec } from "../server/registry.js";
 
 export const SERVE_USAGE = `  wasmdeploy serve --model NAME=ARCHIVE[:PACKAGE/RESOURCE] ... [--repository DIR] [--port 8000] [--host 127.0.0.1]
         [--interpreters N] [--interpreter wasi|pyodide] [--isolation sandboxed|trusted] [--timeout-ms MS] [--memory-limit-mb MB] [--max-queue N]
-        [--max-batch-size N] [--max-queue-delay-ms MS] [--max-body-mb MB] [--debug] [--log-level info]
+        [--max-batch-size N] [--max-queue-delay-ms MS] [--max-body-mb MB] [--cells per-model|off] [--debug] [--log-level info]
       Serve models over the Open Inference Protocol v2 (REST). The pickle defaults to model/model.pkl;
-      --port 0 picks a free port. --repository DIR holds DIR/<name>/<version>/model.pt and DIR/<name>/config.json.`;
+      --port 0 picks a free port. --repository DIR holds DIR/<name>/<version>/model.pt and DIR/<name>/config.json.
+      --cells per-model (default) runs each model in a process of its own, so a native fault in one
+      model's engine fails only its own requests and the model restarts; off runs every model in this process.`;
 
 class ServeUsageError extends Error {}
 
@@ -80,6 +83,7 @@ export async function serve(args: string[]): Promise<number> {
         "max-queue-delay-ms": { type: "string" },
         "max-body-mb": { type: "string", default: "64" },
         "drain-timeout-ms": { type: "string", default: "30000" },
+        cells: { type: "string", default: "per-model" },
         debug: { type: "boolean", default: false },
         "log-level": { type: "string", default: "info" },
       },
@@ -126,6 +130,7 @@ export async function serve(args: string[]): Promise<number> {
       }
     }
     if (!specs.length) throw new ServeUsageError("serve needs at least one --model or a --repository with models");
+    if (values.cells !== "per-model" && values.cells !== "off") throw new ServeUsageError(`--cells is per-model or off, got ${JSON.stringify(values.cells)}`);
   } catch (e) {
     if (e instanceof ServeUsageError || e instanceof ConfigError) {
       process.stderr.write(`wasmdeploy serve: ${e.message}\n${SERVE_USAGE}\n`);
@@ -135,7 +140,11 @@ export async function serve(args: string[]): Promise<number> {
   }
 
   const logger = pino({ level: values["log-level"], base: { service: "wasmdeploy" } }) as unknown as Logger;
-  const registry = new ModelRegistry(nodeLoader({ repository: values.repository, defaults, logger }), logger);
+  const loader =
+    values.cells === "off"
+      ? nodeLoader({ repository: values.repository, defaults, logger })
+      : cellLoader({ repository: values.repository, defaults, logger, logLevel: values["log-level"], debug: values.debug });
+  const registry = new ModelRegistry(loader, logger);
   const prom = createPrometheus(registry);
   const state = { draining: false };
   const handler = createHandler({

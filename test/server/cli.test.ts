@@ -3,7 +3,7 @@
 // server keeps serving, 64 concurrent requests are all answered, /metrics is Prometheus text,
 // and SIGTERM under load answers every in-flight request, refuses new ones, and exits 0.
 
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,39 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Tensor } from "wasmdeploy";
 import { compare } from "../conformance/compare.js";
 import { ROOT } from "../helpers.js";
-import { getJson, hasTorch, jsonInput, outputTensor, parsePrometheus, postJson, PYTHON } from "./harness.js";
+import { getJson, hasTorch, jsonInput, outputTensor, parsePrometheus, postJson, PYTHON, serve, type Served } from "./harness.js";
 
 const CLI = path.join(ROOT, "dist", "cli", "main.js");
 const out = mkdtempSync(path.join(tmpdir(), "wasmdeploy-serve-"));
 const npy = (p: string) => Tensor.fromNpy(new Uint8Array(readFileSync(p)));
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  stdout: () => string;
-  exit: Promise<number | null>;
-}
-
-/** Starts the CLI and waits (bounded) for its "ready" line. With `logs`, info logs are kept. */
-async function serve(args: string[], logs = false): Promise<Served> {
-  const child = spawn("node", [CLI, "serve", ...args, "--port", "0", "--log-level", logs ? "info" : "warn"], { stdio: ["ignore", logs ? "pipe" : "ignore", "pipe"] });
-  let err = "";
-  let out = "";
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  const exit = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-  for (let i = 0; i < 600 && !/wasmdeploy: ready/.test(err); i++) {
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const url = /serving the Open Inference Protocol v2 on (http:\/\/[0-9.:]+)/.exec(err)?.[1];
-  if (!url || !/wasmdeploy: ready/.test(err)) {
-    child.kill("SIGKILL");
-    throw new Error(`serve did not become ready:\n${err}`);
-  }
-  return { child, url, stderr: () => err, stdout: () => out, exit };
-}
 
 const running: Served[] = [];
 beforeAll(() => {

@@ -1,12 +1,16 @@
 // An OIP v2 server on 127.0.0.1 for the server tests: the same pieces `wasmdeploy serve`
 // wires (registry, node loader, Prometheus, node:http), plus small client helpers.
 
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import path from "node:path";
 import { Tensor, type DType } from "wasmdeploy";
 import { createHandler, DEFAULT_CONFIG, ModelRegistry, parseConfig } from "wasmdeploy/server";
 import { createPrometheus, nodeLoader, startNodeServer } from "wasmdeploy/server/node";
 import { halfToNumber } from "../conformance/compare.js";
 import { KIND } from "../kind.js";
+import { ROOT } from "../helpers.js";
+
+const CLI = path.join(ROOT, "dist", "cli", "main.js");
 
 export const PYTHON = "/usr/bin/python3";
 export const hasTorch = spawnSync(PYTHON, ["-c", "import torch, torchvision"]).status === 0;
@@ -139,4 +143,34 @@ export function parsePrometheus(text: string): Map<string, number> {
     out.set(m[1]!, Number(m[2]));
   }
   return out;
+}
+
+// ----- `wasmdeploy serve` as a child process -----
+
+export interface Served {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+  stdout: () => string;
+  exit: Promise<number | null>;
+}
+
+/** Starts the CLI and waits (bounded) for its "ready" line. With `logs`, info logs are kept. */
+export async function serve(args: string[], logs = false): Promise<Served> {
+  const child = spawn("node", [CLI, "serve", ...args, "--port", "0", "--log-level", logs ? "info" : "warn"], { stdio: ["ignore", logs ? "pipe" : "ignore", "pipe"] });
+  let err = "";
+  let out = "";
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  for (let i = 0; i < 600 && !/wasmdeploy: ready/.test(err); i++) {
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const url = /serving the Open Inference Protocol v2 on (http:\/\/[0-9.:]+)/.exec(err)?.[1];
+  if (!url || !/wasmdeploy: ready/.test(err)) {
+    child.kill("SIGKILL");
+    throw new Error(`serve did not become ready:\n${err}`);
+  }
+  return { child, url, stderr: () => err, stdout: () => out, exit };
 }
