@@ -233,8 +233,8 @@ export class EngineHost {
     const held = this.heldBy(who.owner);
     if (held + bytes > max) {
       throw new EngineMemoryError(
-        `engine memory held: this interpreter holds ${mib(held)} MB of engine tensors across calls and asked for ${mib(bytes)} MB more, ` +
-          `over its ${mib(max)} MB limit (engineMemoryHeldMb); release tensors it keeps (del them) or raise the limit`,
+        `engine memory held: this interpreter holds ${mib(held)} of engine tensors across calls and asked for ${mib(bytes)} more, ` +
+          `over its ${mib(max)} limit (engineMemoryHeldMb); release tensors it keeps (del them) or raise the limit`,
       );
     }
   }
@@ -518,4 +518,5 @@ interface RunRequest {
   feeds: Feeds;
 }
 
-const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+/** "12.5 MB", or "4096 bytes" below a megabyte (where one decimal of MB would say 0.0). */
+const mib = (bytes: number) => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MB` : `${bytes} bytes`);

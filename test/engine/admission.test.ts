@@ -179,3 +179,46 @@ describe("integer division cannot fault (real ONNX Runtime)", () => {
     );
   });
 });
+
+describe("empty tensors never reach a kernel (real ONNX Runtime)", () => {
+  let engine: Engine | undefined;
+  afterAll(() => engine?.close());
+  const run = async (spec: GraphSpec, feeds: Record<string, Tensor>) => {
+    engine ??= await Engine.create({ backend: "ort-node" });
+    return engine.run(admitGraph(spec).spec, feeds);
+  };
+
+  it("a node with only empty outputs becomes empty constants (InstanceNormalization here segfaulted ORT 1.30)", async () => {
+    const spec = graph(
+      [constant("s", "float32", [1], [1]), constant("b", "float32", [1], [0]), { op: "InstanceNormalization", inputs: ["x", "s", "b"], outputs: ["y"] }],
+      [{ name: "y", dtype: "float32", shape: [1, 1, 4, 0] }],
+      [{ name: "x", dtype: "float32", shape: [1, 1, 4, 0] }],
+    );
+    expect(admitGraph(spec).spec.nodes.map((n) => n.op)).not.toContain("InstanceNormalization");
+    const out = await run(spec, { x: new Tensor("float32", new Float32Array(0), [1, 1, 4, 0]) });
+    expect([...out.y!.shape]).toStrictEqual([1, 1, 4, 0]);
+  });
+
+  it("reductions and matrix products of nothing give what torch gives (0, 1, nan, zeros); max of nothing is refused", async () => {
+    const x = { name: "x", dtype: "float32" as const, shape: [2, 0] };
+    const empty = new Tensor("float32", new Float32Array(0), [2, 0]);
+    const reduce = (op: string) =>
+      graph([constant("axes", "int64", [1], [1]), { op, inputs: ["x", "axes"], outputs: ["y"], attrs: { keepdims: 0 } }], [{ name: "y", dtype: "float32", shape: [2] }], [x]);
+    expect(Array.from((await run(reduce("ReduceSum"), { x: empty })).y!.data as Float32Array)).toStrictEqual([0, 0]);
+    expect(Array.from((await run(reduce("ReduceProd"), { x: empty })).y!.data as Float32Array)).toStrictEqual([1, 1]);
+    expect(Array.from((await run(reduce("ReduceMean"), { x: empty })).y!.data as Float32Array).every(Number.isNaN)).toBe(true);
+    expect(refusal(reduce("ReduceMax"))).toMatch(/reads an empty tensor/);
+    const mm = graph([{ op: "MatMul", inputs: ["x", "w"], outputs: ["y"] }], [{ name: "y", dtype: "float32", shape: [2, 3] }], [x, { name: "w", dtype: "float32", shape: [0, 3] }]);
+    const y = (await run(mm, { x: empty, w: new Tensor("float32", new Float32Array(0), [0, 3]) })).y!;
+    expect([...y.shape]).toStrictEqual([2, 3]);
+    expect(Array.from(y.data as Float32Array)).toStrictEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it("Einsum with ellipses of different ranks is refused (ORT 1.30 segfaults on it)", () => {
+    const g = graph([{ op: "Einsum", inputs: ["a", "b"], outputs: ["y"], attrs: { equation: "...i,...i->..." } }], [{ name: "y", dtype: "float32", shape: [1, 3, 4] }], [
+      { name: "a", dtype: "float32", shape: [4] },
+      { name: "b", dtype: "float32", shape: [1, 3, 4, 4] },
+    ]);
+    expect(refusal(g)).toMatch(/ellipses cover 0 and 3 dims/);
+  });
+});

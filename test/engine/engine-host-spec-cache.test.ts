@@ -58,3 +58,44 @@ describe("EngineHost spec cache", () => {
     expect(await run(host, a, { key: "bad", feeds: { i0: [xa, 0] } })).toEqual({ resend: true });
   });
 });
+
+describe("EngineHost per-tenant shares", () => {
+  let host: EngineHost | undefined;
+  afterEach(async () => host?.close());
+
+  async function run(h: EngineHost, r: Requester, key: string, n: number) {
+    const x = h.put(new Tensor("float32", new Float32Array(n).fill(1), [n]), r.owner);
+    const g = {
+      inputs: [{ name: "x", dtype: "float32" as const, shape: [n] }],
+      weights: [],
+      nodes: [{ op: "Relu", inputs: ["x"], outputs: ["y"] }],
+      outputs: [{ name: "y", dtype: "float32" as const, shape: [n] }],
+    };
+    const reply = await h.handle({ kind: "run", json: JSON.stringify({ key, spec: g, feeds: { x: [x, 0] } }), buffers: [] }, r);
+    return { input: x, ...(JSON.parse(reply.json) as { storages: string[] }) };
+  }
+  const cached = async (h: EngineHost, r: Requester, key: string) =>
+    JSON.parse((await h.handle({ kind: "run", json: JSON.stringify({ key, feeds: { x: [h.put(new Tensor("float32", new Float32Array(1), [1]), r.owner), 0] } }), buffers: [] }, r)).json).resend !== true;
+
+  it("a tenant filling its spec share evicts only its own least recently used specs", async () => {
+    host = new EngineHost(ortNode, () => undefined, undefined, undefined, undefined, { tenant: { specs: 2, specChars: 1e9, sessions: 100, sessionBytes: 1e12 } });
+    const a = { ...who("0:1"), tenant: "A" };
+    const b = { ...who("1:1"), tenant: "B" };
+    await run(host, b, "b1", 1);
+    for (const k of ["a1", "a2", "a3"]) await run(host, a, k, 1);
+    expect(host.tenantUsage("A").specs).toBe(2);
+    expect(await cached(host, a, "a1")).toBe(false); // evicted: the host asks for the spec again
+    expect(await cached(host, b, "b1")).toBe(true); // the other tenant's spec is untouched
+  });
+
+  it("tensors an interpreter holds across calls stop at maxHeldBytes, and count again once released", async () => {
+    host = new EngineHost(ortNode, () => undefined);
+    const a = { ...who("0:1"), maxHeldBytes: 4096 };
+    const first = await run(host, a, "k", 256); // 1 KB in, 1 KB out
+    expect(host.heldBy(a.owner)).toBe(2048);
+    await expect(run(host, a, "k", 512)).rejects.toThrow(/holds 4096 bytes .* asked for 2048 bytes more, over its 4096 bytes limit \(engineMemoryHeldMb\)/);
+    host.release([first.input, ...first.storages], a.owner);
+    expect(host.heldBy(a.owner)).toBe(2048); // the refused run's input, which its caller still holds
+    expect((await run(host, a, "k2", 256)).storages).toHaveLength(1);
+  });
+});

@@ -181,6 +181,7 @@ function addNode(r: Rng, p: Pool, op: string): void {
       const xin = operand(r, p, ["float32"], 4);
       const c = p.types.get(xin)?.shape[1] ?? 1;
       const k = r.pick([1, 2, 3]);
+      if (c > 64) return; // the generator's own arrays stay small
       const w = constant(p, "float32", new Array(Math.max(1, c) * c * k * k).fill(0.5), [Math.max(1, c), Math.max(1, c), k, k]);
       inputs = [xin, w];
       attrs = { kernel_shape: [k, k], strides: [r.pick([1, 2, 0]), 1], pads: [r.pick([0, 1, -1]), 0, 0, r.pick([0, 5])], dilations: [1, r.pick([1, 2])], group: r.pick([1, 1, 2]) };
@@ -197,6 +198,7 @@ function addNode(r: Rng, p: Pool, op: string): void {
       inputs = [operand(r, p, ["float32"], 4)];
       if (op === "InstanceNormalization") {
         const c = p.types.get(inputs[0]!)!.shape[1]!;
+        if (c > 4096) return;
         inputs.push(constant(p, "float32", new Array(c).fill(1)), constant(p, "float32", new Array(c).fill(0)));
       }
       if (op === "LRN") attrs = { size: r.pick([1, 3, 0]), alpha: floatAttr(r) };
@@ -204,6 +206,7 @@ function addNode(r: Rng, p: Pool, op: string): void {
     case "BatchNormalization": {
       const a = operand(r, p, ["float32"], r.pick([2, 4]));
       const c = p.types.get(a)!.shape[1]!;
+      if (c > 4096) return;
       const vec = (v: number) => constant(p, "float32", new Array(c).fill(v));
       inputs = [a, vec(1), vec(0), vec(0), vec(r.pick([1, 0, -1]))];
       attrs = { epsilon: floatAttr(r) };
@@ -212,6 +215,7 @@ function addNode(r: Rng, p: Pool, op: string): void {
     case "LayerNormalization": {
       const a = operand(r, p, ["float32"]);
       const last = p.types.get(a)!.shape.at(-1) ?? 1;
+      if (last > 4096) return;
       inputs = [a, constant(p, "float32", new Array(last).fill(1))];
       attrs = { axis: -1, epsilon: floatAttr(r) };
       break;
@@ -292,6 +296,7 @@ function addNode(r: Rng, p: Pool, op: string): void {
     case "GridSample": {
       const a = operand(r, p, ["float32"], 4);
       const nb = p.types.get(a)!.shape[0]!;
+      if (nb > 64) return;
       inputs = [a, constant(p, "float32", values(r, "float32", nb * 2 * 2 * 2).map(Number), [nb, 2, 2, 2])];
       attrs = { mode: r.pick(["bilinear", "nearest", "bicubic"]), padding_mode: r.pick(["zeros", "border", "reflection"]), align_corners: r.int(2) };
       break;

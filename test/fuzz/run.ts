@@ -27,6 +27,8 @@ const { values } = parseArgs({
     ops: { type: "string" },
     /** Probability that a graph input has an empty dimension. */
     empty: { type: "string", default: "0.15" },
+    /** Generate every case but send only case N (to reproduce one). */
+    only: { type: "string" },
   },
 });
 const seed = Number(values.seed);
@@ -96,6 +98,10 @@ for (let i = 0; i < count; i++) {
   attacker.used = 0;
   const c = randomGraph(r, { maxNodes: Number(values["max-nodes"]), ops: values.ops?.split(","), empty: Number(values.empty) });
   const what = `seed ${seed} case ${i}`;
+  if (values.only !== undefined && i !== Number(values.only)) {
+    if (r.chance(0.15)) mangleRequest(r, c); // the same random stream as a full run
+    continue;
+  }
   if (process.env.FUZZ_TRACE) process.stderr.write(`${what}: ${JSON.stringify(c.spec)}\n`);
   if (r.chance(0.15)) {
     // A malformed request built from this graph.
@@ -109,6 +115,7 @@ for (let i = 0; i < count; i++) {
     }
   } else {
     report.graphs++;
+    if (process.env.FUZZ_DUMP) (await import("node:fs")).writeFileSync(process.env.FUZZ_DUMP, JSON.stringify(c, (_k, v) => (typeof v === "bigint" ? `${v}n` : v)));
     const ids: Record<string, [string, number]> = {};
     let made: string[] = [];
     try {

@@ -589,6 +589,18 @@ def arith_div_modes():
 
 
 @case
+def arith_int_div_extremes():
+    # Near INT_MIN and INT_MAX, by divisors other than -1 (INT_MIN / -1 kills PyTorch itself):
+    # a composition through a - a mod b overflowed here (INT_MIN // 3 came out positive).
+    lo, hi = -(2**63), 2**63 - 1
+    a = torch.tensor([lo, lo + 5, hi, hi - 4, lo, 7, -7], dtype=torch.int64)
+    b = torch.tensor([3, 2, -3, 2, 1, -2, 2], dtype=torch.int64)
+    a32, b32 = torch.tensor([-(2**31), 2**31 - 1, -(2**31) + 3], dtype=torch.int32), torch.tensor([7, -3, 2], dtype=torch.int32)
+    return (a // b, torch.remainder(a, b), torch.fmod(a, b), torch.div(a, b, rounding_mode="trunc"),
+            a32 // b32, torch.remainder(a32, b32), torch.div(a32, b32, rounding_mode="trunc"))
+
+
+@case
 def arith_alpha():
     a, b = rf(3, seed=1), rf(3, seed=2)
     return torch.add(a, b, alpha=2), torch.sub(a, b, alpha=0.5), a.add(1, alpha=3), torch.rsub(a, 1)
@@ -838,6 +850,14 @@ def einsum_patterns():
     q, k = rf(2, 3, 5, 4, seed=3), rf(2, 3, 6, 4, seed=4)
     return (torch.einsum("bij,bjk->bik", a, b), torch.einsum("ij->ji", rf(3, 4)), torch.einsum("ii->i", rf(3, 3)), torch.einsum("i,j->ij", rf(3), rf(4)),
             torch.einsum("bhqd,bhkd->bhqk", q, k), torch.einsum("...ij,...jk", a, b), torch.einsum("bij->b", a), torch.einsum("ij,ij->", rf(2, 2), rf(2, 2, seed=5)))
+
+
+@case
+def einsum_ellipsis_ranks():
+    # Ellipses covering different numbers of dims broadcast (ORT's Einsum segfaults on them as
+    # given: the layer gives every operand the same rank first).
+    return (torch.einsum("...i,...i->...", rf(4, seed=1), rf(1, 3, 4, 4, seed=2)), torch.einsum("...ij,...jk->...ik", rf(2, 3, seed=3), rf(5, 3, 4, seed=4)),
+            torch.einsum("b...,b...->b", rf(2, 3, seed=5), rf(2, 1, 3, seed=6)))
 
 
 @case

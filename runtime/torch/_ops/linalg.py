@@ -3,7 +3,7 @@
 from .. import _dtype as D
 from .. import _graph as G
 from .core import (
-    broadcast_shapes, cast, compute_dtype, fmt_shape, reshape_value, result_type,
+    broadcast_shapes, cast, compute_dtype, expand_value, fmt_shape, reshape_value, result_type,
     transpose_value, wrap,
 )
 
@@ -233,11 +233,49 @@ def _parse_einsum(eq, shapes):
     return lhs + "->" + rhs, tuple(out)
 
 
+def _explicit_ellipses(eq, vals):
+    """The equation without "...": every ellipsis spelled out as letters the equation does not use,
+    each operand first given the same number of ellipsis dims (leading 1s, as broadcasting reads
+    them). ONNX Runtime's Einsum segfaults when ellipses cover different ranks, and refuses an
+    ellipsis that the output drops (torch sums over it)."""
+    lhs, rhs = eq.split("->")
+    terms = lhs.split(",")
+    if "..." not in lhs:
+        return eq, vals
+    ranks = [len(v.shape) - len(t.replace("...", "")) for t, v in zip(terms, vals) if "..." in t]
+    most = max(ranks)
+    free = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq][:most]
+    if len(free) < most:
+        raise RuntimeError("einsum(): too many dimensions covered by the ellipsis")
+    out_terms, out_vals = [], []
+    for t, v in zip(terms, vals):
+        if "..." in t:
+            pre = len(t.split("...")[0])
+            n = len(v.shape) - len(t.replace("...", ""))
+            if n < most:
+                v = reshape_value(v, v.shape[:pre] + (1,) * (most - n) + v.shape[pre:])
+            t = t.replace("...", "".join(free))
+        out_terms.append(t)
+        out_vals.append(v)
+    # A letter of size 1 in one operand and n in another broadcasts in torch; ONNX's shape
+    # inference does not, so such operands are expanded to the full size first.
+    size = {}
+    for t, v in zip(out_terms, out_vals):
+        for c, d in zip(t, v.shape):
+            if d != 1:
+                size[c] = d  # _parse_einsum checked the sizes agree
+            else:
+                size.setdefault(c, 1)
+    out_vals = [expand_value(v, tuple(size[c] for c in t)) for t, v in zip(out_terms, out_vals)]
+    return ",".join(out_terms) + "->" + rhs.replace("...", "".join(free)), out_vals
+
+
 def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = operands[0]
     vals = [o._value for o in operands]
     eq, out_shape = _parse_einsum(equation, [v.shape for v in vals])
+    eq, vals = _explicit_ellipses(eq, vals)
     d = vals[0].dtype
     for v in vals[1:]:
         if v.dtype is not d:

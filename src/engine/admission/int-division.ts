@@ -4,6 +4,8 @@
 // -1: where the divisor is -1 the quotient is -x (INT_MIN stays INT_MIN: two's complement wrap,
 // as numpy gives) and the remainder 0. Division by zero is left to ONNX Runtime, which checks it
 // and fails the run ("Integer division by zero").
+// ONNX Runtime computes an integer Mod with fmod=1 in doubles, which is wrong past 2^53
+// (fmod(INT64_MIN + 5, 2) gave 0, not -1): it becomes a - trunc(a / b) * b, exact in int64.
 
 import type { DType, GraphNode } from "../graph.js";
 import type { ValueType } from "./shapes.js";
@@ -42,7 +44,12 @@ export function rewriteIntegerDivision(nodes: GraphNode[], types: ReadonlyMap<st
       { ...n, inputs: [a, divisor], outputs: [raw] },
     );
     if (n.op === "Div") out.push({ op: "Neg", inputs: [a], outputs: [alt] }, { op: "Where", inputs: [isMinusOne, alt, raw], outputs: [y] });
-    else out.push({ op: "Constant", inputs: [], outputs: [zero], attrs: { value: scalar(0) } }, { op: "Where", inputs: [isMinusOne, zero, raw], outputs: [y] });
+    else if (n.attrs?.fmod === 1) {
+      // a - (a / b') * b' with the safe divisor b' (1 where b is -1: then it is a - a = 0, as it must be).
+      const [q, prod] = ["q", "qb"].map((s) => fresh(`${y}.${s}`)) as [string, string];
+      out.pop(); // no Mod kernel at all
+      out.push({ op: "Div", inputs: [a, divisor], outputs: [q] }, { op: "Mul", inputs: [q, divisor], outputs: [prod] }, { op: "Sub", inputs: [a, prod], outputs: [y] });
+    } else out.push({ op: "Constant", inputs: [], outputs: [zero], attrs: { value: scalar(0) } }, { op: "Where", inputs: [isMinusOne, zero, raw], outputs: [y] });
   }
   return out;
 }

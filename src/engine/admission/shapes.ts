@@ -109,6 +109,7 @@ export function einsum(equation: string, inputs: (readonly number[])[]): { shape
   if (terms.length !== inputs.length) fail(`Einsum equation has ${terms.length} operands for ${inputs.length} inputs`);
   const sizes = new Map<string, number>();
   let ellipsis: number[] = [];
+  let ellipsisRank: number | undefined;
   const parsed = terms.map((t, i) => {
     const parts = t.split("...");
     if (parts.length > 2 || /\./.test(parts.join(""))) fail(`Einsum term ${JSON.stringify(t)} is malformed`);
@@ -123,7 +124,12 @@ export function einsum(equation: string, inputs: (readonly number[])[]): { shape
       if (known === undefined || known === 1) sizes.set(l, d);
       else if (d !== known && d !== 1) fail(`Einsum letter ${l} is ${known} in one operand and ${d} in another`);
     });
-    if (parts.length === 2) ellipsis = broadcast(ellipsis, shape.slice(before, before + ell));
+    if (parts.length === 2) {
+      // ONNX Runtime 1.30's Einsum segfaults when ellipses cover different ranks (the fuzzer found it).
+      if (ellipsisRank !== undefined && ell !== ellipsisRank) fail(`Einsum ellipses cover ${ellipsisRank} and ${ell} dims; give the operands the same rank`);
+      ellipsisRank = ell;
+      ellipsis = broadcast(ellipsis, shape.slice(before, before + ell));
+    }
     return { letters, hasEllipsis: parts.length === 2 };
   });
   let out: string[];
