@@ -179,6 +179,8 @@ async function hostile() {
   };
   const quiet = await neighbourFor(performance.now() + windowMs);
   const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const attacks: [string, unknown[]][] = [
@@ -208,6 +210,9 @@ async function hostile() {
   attacking = false;
   await attack;
   loop.disable();
+  clearInterval(sampler);
+  // Settled: an interpreter replaced for its size is collected once its thread is idle.
+  await new Promise((r) => setTimeout(r, 2000));
   const rssAfter = process.memoryUsage().rss;
   await manager.close();
   const a = ms(quiet);
@@ -219,6 +224,9 @@ async function hostile() {
     worstEventLoopStallMs: round(loop.max / 1e6, 1),
     eventLoopP99Ms: round(loop.percentile(99) / 1e6, 1),
     hostGrowthMb: round((rssAfter - rssBefore) / MB, 1),
+    // During the attack: mostly the attacker's own interpreter memory (a 200 MB padded request
+    // needs about 800 MB of linear memory, capped by memoryLimitMb), returned once it is replaced.
+    hostPeakGrowthMb: round((rssPeak - rssBefore) / MB, 1),
     attackOutcomes: outcomes,
   };
 }
