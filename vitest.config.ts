@@ -16,6 +16,7 @@ const MATRIX = [
   // The server in-process (cheap): its models get interpreters of this run's kind.
   "test/server/server.test.ts",
   "test/server/hostile.test.ts",
+  "test/fuzz/http-fuzz.test.ts",
 ];
 
 export default defineConfig({
