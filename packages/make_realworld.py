@@ -265,8 +265,9 @@ def build_structured():
 
 
 def two_images(g):
-    """A list of two images of different sizes (the detectors' input)."""
-    return [(None, [[torch.rand(3, 96, 120, generator=g), torch.rand(3, 110, 90, generator=g)]])]
+    """The detectors' input, a list of two images of different sizes; twice, with other values
+    (the same shapes), so a replay of the first call's recording must not answer the second."""
+    return [(None, [[torch.rand(3, 64, 80, generator=g), torch.rand(3, 72, 60, generator=g)]]) for _ in range(2)]
 
 
 def image_batch(g):
@@ -513,7 +514,8 @@ def main():
             np.save(os.path.join(out_dir, fname), arr)
         calls[name] = {"archive": s["archive"], "calls": enc_calls}
         if s["detector"]:
-            check_stable(name, model, raw_calls[0][1])
+            for _, a in raw_calls:
+                check_stable(name, model, a)
         files = []
         with torch.no_grad():
             results = [model(*a) if m is None else getattr(model, m)(*a) for m, a in raw_calls]
