@@ -12,7 +12,9 @@ Writes into DIR (default packages/models/realworld/):
     NAME.out0.npy, ...      the output tensors of every call, numbered across the calls
     realworld.json          per model: the calls (method, arguments, expected result) with
                             each tensor as {"$npy": file}, a tuple as {"$tuple": [...]}, a
-                            dict, dataclass or NamedTuple as a plain object of its fields
+                            dict, dataclass or NamedTuple as a plain object of its fields;
+                            a call wasmdeploy must refuse has "wasmdeploy_error" (the Python
+                            exception type and text its message contains)
 
 The models are the shapes real code takes that packages/make_models.py does not cover:
 torchvision's detectors (SSDlite, Faster R-CNN and Mask R-CNN on MobileNetV3 backbones, at a
@@ -281,7 +283,11 @@ def mlp_calls(g):
 def scripted_calls(g):
     x = torch.randn(2, 4, 8, generator=g)
     mask = torch.tensor([[False, False, True, False], [True, False, False, False]])
-    return [(None, [x, mask])]
+    return [(None, [x, mask]), ("spectrum", [torch.randn(2, 16, generator=g)])]
+
+
+# Calls wasmdeploy must refuse with a typed error (PyTorch's result is still recorded).
+EXPECTED_ERRORS = {("scripted", "spectrum"): {"pyType": "torch.jit.UnsupportedScriptError", "contains": "aten::fft_fft"}}
 
 
 def structured_calls(g):
@@ -549,9 +555,16 @@ def main():
             assert data == saved[name][fname], "%s: not reproduced by a second load" % fname
             if np.load(os.path.join(out_dir, fname)).tobytes() != arr.tobytes():
                 raise AssertionError("%s: the loaded archive differs from the in-memory model" % fname)
+        out_calls = []
+        for c, r in zip(calls[name]["calls"], fresh[name]):
+            c = dict(c, result=r)
+            err = EXPECTED_ERRORS.get((name, c["method"]))
+            if err is not None:
+                c["wasmdeploy_error"] = err
+            out_calls.append(c)
         catalog["models"][name] = {
             "archive": s["archive"] + ".pt", "pickle": "%s/%s.pkl" % (PICKLE_PACKAGE, name), "covers": s["covers"],
-            "calls": [dict(c, result=r) for c, r in zip(calls[name]["calls"], fresh[name])]}
+            "calls": out_calls}
         print("%-24s in %s.pt, %d output tensors" % (name, s["archive"], len(files)))
     for a in archives:
         print("%-24s %8d B" % (a + ".pt", catalog["archives"][a]))

@@ -5,7 +5,7 @@ Interned into packages/models/realworld/*.pt. Everything here is plain PyTorch 1
 """
 
 import dataclasses
-from typing import List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -40,6 +40,11 @@ class Gate(nn.Module):
         self.steps = steps
         self.register_buffer("bias", torch.linspace(-0.5, 0.5, d))
 
+    @torch.jit.export
+    def spectrum(self, x: torch.Tensor) -> torch.Tensor:
+        """Complex FFT: wasmdeploy has no complex tensors, so this must fail with a typed error."""
+        return torch.fft.fft(x).abs()
+
     def _mix(self, x: torch.Tensor, alpha: float) -> torch.Tensor:
         return alpha * x + (1.0 - alpha) * torch.tanh(x)
 
@@ -69,8 +74,45 @@ class Pool(nn.Module):
         return out
 
 
+def _scale_shift(x: torch.Tensor, params: Dict[str, torch.Tensor]) -> torch.Tensor:
+    """A free function called from scripted code (compiled into the archive's TorchScript)."""
+    if "scale" in params:
+        x = x * params["scale"]
+    return x + params.get("shift", torch.zeros(1))
+
+
+class Heads(nn.Module):
+    """Scripted: nn.ModuleList unrolled, nn.Embedding / nn.LayerNorm (aten argument orders),
+    F.interpolate (torch.nn.functional's own code, compiled into the archive), dicts, tuples,
+    dtype arguments, arange, shape arithmetic, a string check and an exception path."""
+
+    def __init__(self, d=16, n=2):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(d, d) for _ in range(n)])
+        self.norm = nn.LayerNorm(d)
+        self.emb = nn.Embedding(10, d)
+        self.mode = "sum"
+
+    def forward(self, h: torch.Tensor) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        if h.dim() != 2:
+            raise ValueError("expected a 2-D input")
+        b = h.shape[0]
+        ids = torch.arange(b, dtype=torch.long) % 10
+        x = h[:, : self.norm.normalized_shape[0]] + self.emb(ids)
+        outs: Dict[str, torch.Tensor] = {}
+        for i, layer in enumerate(self.layers):
+            x = torch.relu(layer(self.norm(x)))
+            outs["layer" + str(i)] = x.mean(dim=1)
+        up = F.interpolate(x.unsqueeze(1), scale_factor=2.0, mode="linear", align_corners=False)
+        params = {"scale": torch.full([1], 0.5), "shift": outs["layer0"].unsqueeze(1)}
+        y = _scale_shift(up.squeeze(1), params)
+        if self.mode == "sum":
+            y = y + y.sum(dim=1, keepdim=True).to(torch.float64).to(torch.float32)
+        return y, outs
+
+
 class WithScripted(nn.Module):
-    """Eager model holding torch.jit.script'ed submodules."""
+    """Eager model holding torch.jit.script'ed submodules (Gate, Pool, Heads)."""
 
     def __init__(self, d=16):
         super().__init__()
@@ -78,11 +120,16 @@ class WithScripted(nn.Module):
         self.gate = torch.jit.script(Gate(d))
         self.head = nn.Linear(d * 4, 6)
         self.pool = torch.jit.script(Pool())
+        self.heads = torch.jit.script(Heads(d))
 
     def forward(self, x, mask):
         h = self.embed(x)  # [B, 4, d]
         h = self.gate(h, mask)  # [B, 4 * d]
-        return self.head(h), self.pool(h, 5)
+        y, parts = self.heads(h)
+        return self.head(h), self.pool(h, 5), y, parts
+
+    def spectrum(self, x):
+        return self.gate.spectrum(x)
 
 
 @dataclasses.dataclass

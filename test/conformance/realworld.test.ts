@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InterpreterManager, type Package, PyTuple, Tensor } from "wasmdeploy";
+import { InterpreterManager, type Package, PythonError, PyTuple, Tensor } from "wasmdeploy";
 import { ROOT } from "../helpers.js";
 import { kind } from "../kind.js";
 import { compare } from "./compare.js";
@@ -22,6 +22,8 @@ interface Call {
   method: string | null;
   args: unknown;
   result: unknown;
+  /** wasmdeploy must refuse this call with this Python exception (a construct it cannot run). */
+  wasmdeploy_error?: { pyType: string; contains: string };
 }
 interface Entry {
   archive: string;
@@ -94,8 +96,15 @@ describe("real-world models match PyTorch", () => {
       for (const round of [0, 1]) {
         for (const [i, c] of m.calls.entries()) {
           const args = decode(c.args) as unknown[];
-          const got = c.method === null ? await obj.call(...args) : await obj.callMethod(c.method, ...args);
-          check(got, c.result, `${name} call ${i}${round ? " (again)" : ""}`);
+          const run = () => (c.method === null ? obj.call(...args) : obj.callMethod(c.method, ...args));
+          if (c.wasmdeploy_error) {
+            const err = await run().then(() => undefined, (e: unknown) => e);
+            expect(err, `${name} call ${i} must fail`).toBeInstanceOf(PythonError);
+            expect((err as PythonError).pyType).toBe(c.wasmdeploy_error.pyType);
+            expect((err as PythonError).pyMessage).toContain(c.wasmdeploy_error.contains);
+            continue;
+          }
+          check(await run(), c.result, `${name} call ${i}${round ? " (again)" : ""}`);
         }
       }
     });
