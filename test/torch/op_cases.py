@@ -1559,3 +1559,156 @@ def views_of_materialized_then_inplace():
     s = a.view(3, 2)
     s[0, 0] = -1.0
     return a, r, s
+
+
+# ======================================================================== views: in-place writes (issue 19)
+# Every view op: an in-place write through the view reaches its base, a write to the base (or
+# through a sibling view) shows in the view, as in PyTorch where they share memory.
+@case
+def view_inplace_diagonal():
+    y = rf(3, 4, seed=301)
+    d = y.diagonal()
+    d.zero_()
+    z = rf(2, 3, 3, seed=302)
+    e = z.diagonal(1, 1, 2)
+    e.mul_(10)
+    w = rf(3, 3, seed=303)
+    f = torch.diagonal(w, -1)
+    w.add_(100)
+    return y, d, z, e, w, f, torch.diag(w).add_(1), w
+
+
+@case
+def view_inplace_select_narrow_slice():
+    a = rf(3, 4, seed=304)
+    a.select(1, 2).fill_(7)
+    a.narrow(0, 1, 2).mul_(2)
+    a[:, ::2].add_(1)
+    a[0][1:3].zero_()
+    r = a[2]
+    a.sub_(0.5)
+    return a, r
+
+
+@case
+def view_inplace_transpose_permute_t():
+    a = rf(2, 3, 4, seed=305)
+    a.transpose(0, 2)[1].mul_(-1)
+    a.permute(2, 0, 1)[0, 1].fill_(3)
+    b = rf(3, 2, seed=306)
+    bt = b.t()
+    bt[0] = torch.tensor([1.0, 2.0, 3.0])
+    b.T.add_(1)
+    c = rf(2, 3, seed=307)
+    m = c.mT
+    c.mul_(2)
+    return a, b, bt, c, m, torch.movedim(a, 0, 2).shape
+
+
+@case
+def view_inplace_expand_and_errors():
+    a = rf(1, 3, seed=308)
+    e = a.expand(2, 3)
+    e.zero_()
+    b = rf(3, 1, seed=309)
+    f = b.expand(3, 4)
+    b.add_(5)
+    return a, e, b, f
+
+
+@error(RuntimeError, "more than one element of the written-to tensor refers to a single memory location")
+def view_inplace_expand_add_raises():
+    a = rf(1, 3, seed=310)
+    a.expand(2, 3).add_(1)
+    return a
+
+
+@error(RuntimeError, "more than one element of the written-to tensor refers to a single memory location")
+def view_inplace_expand_copy_raises():
+    a = rf(1, 3, seed=311)
+    a.expand(2, 3).copy_(rf(2, 3, seed=312))
+    return a
+
+
+@case
+def view_inplace_reshape_view_flatten_unflatten_squeeze():
+    a = rf(2, 6, seed=313)
+    a.view(3, 4)[1].zero_()
+    a.reshape(12)[::5].add_(10)
+    a.flatten()[0] = -1.0
+    a.unflatten(1, (2, 3))[:, 1, 1].fill_(9)
+    b = rf(1, 3, 1, seed=314)
+    b.squeeze().mul_(2)
+    b.unsqueeze(0)[0, 0, 2, 0] = 4.0
+    s = b.squeeze(0)
+    b.add_(1)
+    return a, b, s, a.view_as(rf(3, 4)).shape
+
+
+@case
+def view_inplace_split_chunk_unbind():
+    a = rf(6, 2, seed=315)
+    p, q, r = a.chunk(3)
+    q.zero_()
+    s = a.split([1, 5])
+    s[1][0].fill_(8)
+    u = a.unbind(1)
+    u[0].mul_(-1)
+    t = torch.tensor_split(a, 2)
+    return a, p, q, r, u[1], t[1]
+
+
+@case
+def view_inplace_unfold_as_strided():
+    a = torch.arange(10.0)
+    w = a.unfold(0, 2, 2)  # windows that do not overlap
+    w[:, 1].mul_(10)
+    b = torch.arange(12.0).reshape(3, 4)
+    s = b.as_strided((2, 2), (4, 1), 1)
+    s.zero_()
+    c = torch.arange(6.0)
+    o = c.unfold(0, 3, 1)  # overlapping windows: fill is fine
+    o.fill_(2)
+    d = torch.arange(8.0)
+    z = d.as_strided((2, 3), (1, 2))
+    d.add_(1)
+    return a, w, b, s, c, o, d, z
+
+
+@error(NotImplementedError, "view whose elements overlap")
+def view_inplace_unfold_overlap_add_refused():
+    # PyTorch computes this element by element over memory it also reads (its loop order
+    # decides the answer); wasmdeploy refuses it rather than give another answer
+    a = torch.arange(6.0)
+    if not WASMDEPLOY:
+        raise NotImplementedError("an in-place op on a view whose elements overlap")
+    a.unfold(0, 3, 1).add_(1)
+    return a
+
+
+@case
+def view_inplace_detach_data_alias_chain():
+    a = rf(2, 3, seed=316)
+    a.detach().mul_(2)
+    a.data[0].zero_()
+    v1 = a[1]
+    v2 = v1[1:]
+    v2.fill_(5)
+    x = rf(4, seed=317)
+    y = x.view(2, 2)
+    z = y.t()
+    z[0, 1] = 100.0
+    w = x[1:3]
+    x.mul_(2)
+    return a, v1, v2, x, y, z, w
+
+
+@case
+def view_siblings_see_writes():
+    base = rf(4, 3, seed=318)
+    top, bottom = base[:2], base[2:]
+    row = base[1]
+    top.mul_(0)
+    col = base[:, 1]
+    bottom[:, 1] = torch.tensor([7.0, 8.0])
+    return base, top, bottom, row, col

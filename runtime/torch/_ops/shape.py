@@ -1,6 +1,8 @@
 """Shape and layout ops. Ops that are views in PyTorch return tensors that remember their base,
 so in-place ops on them write through to the base (see Tensor._assign)."""
 
+from weakref import ref as _weakref
+
 from .. import _graph as G
 from .core import (
     b8, cast, compute_dtype, concat_values, expand_value, fmt_shape, i64, is_tensor, norm_dim, norm_dims,
@@ -8,13 +10,22 @@ from .core import (
 )
 
 
-def make_view(src, v, fn, alias=False):
+def make_view(src, v, fn, alias=False, overlap=False):
     """Tensor over Value v that is a view of `src`: `fn` replays the view on a tensor shaped
     like src; `alias` means "the same elements in the same order" (reshapes), so a write
-    needs no index replay. In-place ops on the view write through to src (and its own
-    bases); see Tensor._assign."""
+    needs no index replay; `overlap` ("zero": expand, a zero stride; "overlap": unfold windows,
+    as_strided) means some of its elements are one element of src, so in-place ops but fill
+    raise. In-place ops on the view write through to src
+    (and its own bases), and writes to src make the view stale; see Tensor._assign."""
     t = wrap(v)
-    t._view = (src, fn, alias)
+    t._view = (src, fn, alias, overlap) if overlap else (src, fn, alias)
+    refs = src.__dict__.get("_views")
+    if refs is None:
+        src.__dict__["_views"] = [_weakref(t)]
+    else:
+        refs.append(_weakref(t))
+        if len(refs) > 64:
+            src.__dict__["_views"] = [r for r in refs if r() is not None]
     return t
 
 
@@ -225,7 +236,8 @@ def expand(input, *sizes):
             raise RuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at non-singleton dimension {i}.  Target sizes: {fmt_shape(sizes)}.  Tensor sizes: {fmt_shape(v.shape)}"
             )
-    return make_view(input, expand_value(v, out), lambda r: expand(r, out))
+    overlap = any(s != 1 for s in out[:off]) or any(v.shape[i] == 1 and out[off + i] != 1 for i in range(nd))
+    return make_view(input, expand_value(v, out), lambda r: expand(r, out), overlap="zero" if overlap else False)
 
 
 def expand_as(input, other):
@@ -575,11 +587,12 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     from .index import index_select
 
     if k == 0:
-        from .creation import zeros
-
-        return zeros(*(lead + [0]), dtype=v.dtype)
-    idx = tensor([r * m + c for r, c in zip(rows, cols)], dtype=i64)
-    return index_select(flat, len(lead), idx)
+        out = G.record1("ConstantOfShape", [G.ints(lead + [0])], tuple(lead + [0]), v.dtype,
+                        {"value": {"tensor": {"dtype": v.dtype.name, "shape": [1], "data": [False if v.dtype.name == "bool" else 0]}}})
+    else:
+        idx = tensor([r * m + c for r, c in zip(rows, cols)], dtype=i64)
+        out = index_select(flat, len(lead), idx)._value
+    return make_view(input, out, lambda r: diagonal(r, offset, dim1, dim2))
 
 
 def diag(input, diagonal=0):
@@ -598,7 +611,7 @@ def diag(input, diagonal=0):
         out = G.record1("ScatterElements", [base._value, idx._value, v], (size * size,), v.dtype, {"axis": 0})
         return reshape(wrap(out), size, size)
     if len(v.shape) == 2:
-        return diagonal_(input, diagonal)
+        return wrap(diagonal_(input, diagonal)._value)  # a copy, as in PyTorch
     raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + str(len(v.shape)) + "D")
 
 
@@ -643,7 +656,9 @@ def unfold(input, dimension, size, step):
     shape = list(v.shape)
     new = shape[:d] + [count, size] + shape[d + 1 :]
     g = reshape(g, new)
-    return movedim(g, d + 1, -1)
+    out = movedim(g, d + 1, -1)._value
+    overlap = "overlap" if step < size and count > 1 else False
+    return make_view(input, out, lambda r: unfold(r, dimension, size, step), overlap=overlap)
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -690,7 +705,31 @@ def as_strided(input, size, stride, storage_offset=None):
     from .index import strided_value
 
     off = storage_offset if storage_offset is not None else 0
-    return wrap(strided_value(reshape(input, -1)._value, tuple(size), tuple(stride), off))
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    out = strided_value(reshape(input, -1)._value, size, stride, off)
+    return make_view(input, out, lambda r: as_strided(r, size, stride, storage_offset), overlap=_strided_overlap(size, stride))
+
+
+def _strided_overlap(size, stride):
+    """"zero" if a zero stride repeats elements, "overlap" if positions repeat otherwise (or may:
+    exact for up to 2**16 elements), else False."""
+    if any(st == 0 and sz > 1 for sz, st in zip(size, stride)):
+        return "zero"
+    dims = sorted((abs(st), sz) for sz, st in zip(size, stride) if sz > 1)
+    extent = 0
+    for st, sz in dims:
+        if st <= extent:
+            break
+        extent += (sz - 1) * st
+    else:
+        return False
+    n = numel(size)
+    if n > 1 << 16:
+        return "overlap"
+    pos = {0}
+    for sz, st in zip(size, stride):
+        pos = {p + i * st for p in pos for i in range(sz)}
+    return "overlap" if len(pos) < n else False
 
 
 def cartesian_prod(*tensors):
