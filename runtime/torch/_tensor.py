@@ -368,14 +368,15 @@ class Tensor:
         return self._value.numel() * self._value.dtype.itemsize
 
     def stride(self, dim=None):
-        s = _contig_strides(self._value.shape)
+        s = _sh.layout_of(self)[0]
         return s if dim is None else s[C.norm_dim(dim, len(s))]
 
     def storage_offset(self):
-        return 0
+        return _sh.layout_of(self)[1]
 
     def is_contiguous(self, memory_format=None):
-        return True
+        lay = self.__dict__.get("_layout")
+        return lay is None or _is_contiguous(self._value.shape, lay[0])
 
     def is_floating_point(self):
         return self._value.dtype.is_floating_point
@@ -533,7 +534,8 @@ class Tensor:
         return C.wrap(self._value)
 
     def contiguous(self, memory_format=None):
-        return self
+        # a view laid out otherwise (transpose, a strided slice) gets a copy, as in PyTorch
+        return self if self.is_contiguous() else C.wrap(self._value)
 
     # ----- reading values -----
     def tolist(self):

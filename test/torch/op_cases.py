@@ -1712,3 +1712,31 @@ def view_siblings_see_writes():
     col = base[:, 1]
     bottom[:, 1] = torch.tensor([7.0, 8.0])
     return base, top, bottom, row, col
+
+
+@case
+def view_layout_contiguous_reshape_copy():
+    # contiguous() of a transposed view and reshape of a non-viewable layout are copies in
+    # PyTorch: writing to them must leave the base alone; viewable reshapes stay views
+    x = rf(3, 4, seed=320)
+    c = x.t().contiguous()
+    c.zero_()
+    r = x.t().reshape(-1)
+    r.add_(100)
+    v = x[1:].reshape(8)
+    v.mul_(-1)
+    y = rf(2, 3, 4, seed=321)
+    z = y.permute(0, 2, 1).reshape(2, 12)
+    z.fill_(0)
+    w = y[:, 1].flatten()
+    w.fill_(5)
+    strides = [x.t().stride(), x[1:].stride(), x[:, 1::2].stride(), x[:, 1::2].storage_offset(), y.permute(2, 0, 1).stride(),
+               x.unsqueeze(1).stride(), rf(3, 1).expand(3, 4).stride(), y.diagonal(0, 1, 2).stride(), x.unfold(1, 2, 1).stride()]
+    cont = [x.t().is_contiguous(), x[1:].is_contiguous(), x[:, 1:].is_contiguous(), x.t().t().is_contiguous(), x[0].is_contiguous(),
+            rf(3, 1).expand(3, 4).is_contiguous(), x.view(4, 3).is_contiguous()]
+    return x, c, r, v, y, z, w, strides, cont
+
+
+@error(RuntimeError, "view size is not compatible with input tensor's size and stride")
+def view_layout_view_of_transpose_raises():
+    return rf(3, 4, seed=322).t().view(12)

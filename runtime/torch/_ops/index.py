@@ -110,9 +110,14 @@ def getitem(t, idx):
     cur = 0  # position in the current value
     adv = []  # (position, index tensor)
     is_view = True
+    from .shape import layout_of
+
+    st, off = layout_of(t)  # the view's strides and offset, as PyTorch's
+    st = list(st)
     for it in items:
         kind = it[0]
         if kind == "none":
+            st.insert(cur, st[cur] * v.shape[cur] if cur < len(st) else 1)
             v = unsqueeze_value(v, [cur])
             cur += 1
         elif kind == "int":
@@ -122,16 +127,21 @@ def getitem(t, idx):
                 raise IndexError(f"index {i} is out of bounds for dimension {cur} with size {n}")
             if i < 0:
                 i += n
+            off += i * st[cur]
+            del st[cur]
             v = squeeze_value(slice_value(v, cur, i, i + 1), [cur])
         elif kind == "slice":
             n = v.shape[cur]
             start, stop, step = _slice_bounds(it[1], n)
+            off += start * st[cur] if stop > start else 0
+            st[cur] *= step
             v = slice_value(v, cur, start, stop, step)
             cur += 1
         elif kind == "bool":
             b = it[1]
             if is_tensor(b):
                 b = bool(b.item())
+            st.insert(cur, st[cur] * v.shape[cur] if cur < len(st) else 1)
             v = unsqueeze_value(v, [cur])
             if not b:
                 v = slice_value(v, cur, 0, 0)
@@ -164,7 +174,7 @@ def getitem(t, idx):
     # basic indexing is a view in torch
     from .shape import make_view
 
-    return make_view(t, v, lambda r: getitem(r, idx), alias=False)
+    return make_view(t, v, lambda r: getitem(r, idx), alias=False, layout=(st, off))
 
 
 def _count_true(flat):
