@@ -1740,3 +1740,44 @@ def view_layout_contiguous_reshape_copy():
 @error(RuntimeError, "view size is not compatible with input tensor's size and stride")
 def view_layout_view_of_transpose_raises():
     return rf(3, 4, seed=322).t().view(12)
+
+
+# ======================================================================== embedding_bag (issue 19)
+@case
+def embedding_bag_offsets_modes():
+    w = rf(10, 4, seed=330)
+    idx = torch.tensor([1, 2, 4, 5, 4, 3, 2, 9, 0, 7])
+    offs = torch.tensor([0, 3, 3, 7])  # bag 1 is empty
+    return [F.embedding_bag(idx, w, offs, mode=m) for m in ("sum", "mean", "max")]
+
+
+@case
+def embedding_bag_per_sample_weights_and_last_offset():
+    w = rf(8, 3, seed=331)
+    idx = torch.tensor([0, 2, 2, 5, 7, 1])
+    psw = rf(6, seed=332)
+    offs = torch.tensor([0, 2, 5, 6])
+    return (F.embedding_bag(idx, w, offs, mode="sum", per_sample_weights=psw),
+            F.embedding_bag(idx, w, offs, mode="sum", per_sample_weights=psw, include_last_offset=True),
+            F.embedding_bag(idx, w, offs, mode="mean", include_last_offset=True),
+            F.embedding_bag(idx, w, offs, mode="max", include_last_offset=True))
+
+
+@case
+def embedding_bag_padding_idx_2d_and_module():
+    w = rf(6, 3, seed=333)
+    idx2 = torch.tensor([[1, 0, 3], [0, 0, 0], [5, 2, 0]])
+    outs = [F.embedding_bag(idx2, w, mode=m, padding_idx=0) for m in ("sum", "mean", "max")]
+    outs.append(F.embedding_bag(idx2, w, mode="mean"))
+    bag = torch.nn.EmbeddingBag(6, 3, mode="mean", padding_idx=2)
+    with torch.no_grad():
+        bag.weight.copy_(rf(6, 3, seed=334))
+    outs.append(bag(torch.tensor([2, 1, 2, 4, 5]), torch.tensor([0, 2])))
+    bag_sum = torch.nn.EmbeddingBag.from_pretrained(rf(6, 3, seed=335), mode="sum")
+    outs.append(bag_sum(torch.tensor([[1, 2], [3, 3]]), per_sample_weights=rf(2, 2, seed=336)))
+    return outs
+
+
+@error(NotImplementedError, "per_sample_weights is only supported for mode='sum'")
+def embedding_bag_psw_needs_sum():
+    return F.embedding_bag(torch.tensor([0, 1]), rf(3, 2), torch.tensor([0]), mode="max", per_sample_weights=rf(2))
