@@ -1781,3 +1781,22 @@ def embedding_bag_padding_idx_2d_and_module():
 @error(NotImplementedError, "per_sample_weights is only supported for mode='sum'")
 def embedding_bag_psw_needs_sum():
     return F.embedding_bag(torch.tensor([0, 1]), rf(3, 2), torch.tensor([0]), mode="max", per_sample_weights=rf(2))
+
+
+# ======================================================================== interpolate antialias (issue 19)
+@case
+def interpolate_antialias_bilinear_bicubic():
+    x = rf(2, 3, 17, 23, seed=340)
+    return (F.interpolate(x, size=(8, 10), mode="bilinear", antialias=True),
+            F.interpolate(x, size=(5, 31), mode="bilinear", antialias=True, align_corners=False),
+            F.interpolate(x, scale_factor=0.4, mode="bilinear", antialias=True),
+            F.interpolate(x, size=(9, 7), mode="bicubic", antialias=True),
+            F.interpolate(x, scale_factor=(0.5, 1.5), mode="bicubic", antialias=True),
+            F.interpolate(x, size=(6, 6), mode="bilinear", antialias=True, align_corners=True),
+            F.interpolate(x, size=(6, 30), mode="bicubic", antialias=True, align_corners=True),
+            F.interpolate(x.double(), size=(4, 5), mode="bilinear", antialias=True))
+
+
+@error(ValueError, "Anti-alias option is only supported for bilinear and bicubic modes")
+def interpolate_antialias_nearest_raises():
+    return F.interpolate(rf(1, 1, 4, 4), size=(2, 2), mode="nearest", antialias=True)

@@ -744,8 +744,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     nd = len(x.shape) - 2
     if nd < 1:
         raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {len(x.shape)}D) for the modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact (got {mode})")
-    if antialias:
-        raise NotImplementedError("torch.nn.functional.interpolate: antialias=True is not supported by wasmdeploy")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError("Anti-alias option is only supported for bilinear and bicubic modes")
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")
     if size is not None and scale_factor is not None:
@@ -766,6 +766,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("either size or scale_factor should be defined")
     if mode == "area":
         return _adaptive_avg("interpolate", nd, input, out)
+    if antialias:
+        if nd != 2:
+            raise NotImplementedError(f"Got {len(x.shape)}D input, but {mode} mode needs 4D input")
+        return _interpolate_aa(input, out, use_scales, bool(align_corners), mode)
     dims = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
     if mode in dims and dims[mode] != nd:
         raise NotImplementedError(f"Got {len(x.shape)}D input, but {mode} mode needs {dims[mode] + 2}D input")
@@ -798,6 +802,68 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         ins = [cast(x, cd), None, None, G.ints(list(x.shape[:2]) + out)]
     r = G.record1("Resize", ins, shape, cd, attrs)
     return wrap(cast(r, dt))
+
+
+def _aa_weights(in_size, out_size, align_corners, opt_scale, bicubic):
+    """ATen's antialiased resampling weights for one dim (UpSampleKernel.cpp,
+    _compute_weights_aa): a [out, in] matrix whose row i holds filter((j - center + 0.5) *
+    invscale) over the input window around center = scale * (i + 0.5), normalized; support
+    and filter widen with the downscale factor. Bilinear: a triangle; bicubic: Keys' cubic with
+    a = -0.5 (PIL's, not the -0.75 of plain bicubic)."""
+    if align_corners:
+        scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    else:
+        scale = 1.0 / opt_scale if opt_scale is not None and opt_scale > 0 else in_size / out_size
+    interp = 4 if bicubic else 2
+    support = interp * 0.5 * scale if scale >= 1.0 else interp * 0.5
+    invscale = 1.0 / scale if scale >= 1.0 else 1.0
+
+    def filt(x):
+        x = abs(x)
+        if bicubic:
+            a = -0.5
+            if x < 1.0:
+                return ((a + 2.0) * x - (a + 3.0)) * x * x + 1
+            if x < 2.0:
+                return (((x - 5) * x + 8) * x - 4) * a
+            return 0.0
+        return 1.0 - x if x < 1.0 else 0.0
+
+    rows = []
+    for i in range(out_size):
+        center = scale * (i + 0.5)
+        xmin = max(int(center - support + 0.5), 0)
+        xsize = min(int(center + support + 0.5), in_size) - xmin
+        w = [filt((j + xmin - center + 0.5) * invscale) for j in range(xsize)]
+        total = sum(w)
+        if total != 0.0:
+            w = [v / total for v in w]
+        row = [0.0] * in_size
+        row[xmin : xmin + xsize] = w
+        rows.append(row)
+    return rows
+
+
+def _interpolate_aa(input, out, scales, align_corners, mode):
+    """interpolate(antialias=True) for bilinear / bicubic on 4-D input, as PyTorch computes it:
+    separable passes, the last dim first, each a matrix product with ATen's weights."""
+    from .creation import from_values
+
+    x = input._value
+    dt = x.dtype
+    if not dt.is_floating_point:
+        raise RuntimeError(f'"upsample_{mode}2d_aa" not implemented for \'{dtype_name(dt)}\'')
+    cd = D.float64 if dt is D.float64 else f32
+    (h, w), (oh, ow) = x.shape[2:], out
+    s_h, s_w = (scales or [None, None])[:2]
+    mh = _aa_weights(h, oh, align_corners, s_h, mode == "bicubic")
+    mw = _aa_weights(w, ow, align_corners, s_w, mode == "bicubic")
+    wt = from_values([mw[i][j] for j in range(w) for i in range(ow)], (w, ow), cd)._value  # Mw transposed
+    wv = from_values([v for row in mh for v in row], (oh, h), cd)._value
+    n, c = x.shape[:2]
+    y = G.record1("MatMul", [cast(x, cd), wt], (n, c, h, ow), cd)
+    y = G.record1("MatMul", [wv, y], (n, c, oh, ow), cd)
+    return wrap(cast(y, dt))
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
