@@ -228,6 +228,35 @@ def build_maskrcnn():
     return m.eval()
 
 
+def build_lraspp():
+    """torchvision's lraspp_mobilenet_v3_large structure (LRASPP head on the C2/C5 features via
+    IntermediateLayerGetter, bilinear upsampling, an OrderedDict result) on the shared
+    MobileNetV3 backbone, 5 classes: a segmentation model as a regression check."""
+    from torchvision.models._utils import IntermediateLayerGetter
+    from torchvision.models.segmentation.lraspp import LRASPP
+
+    feats = mobilenet_features()
+    stages = [0] + [i for i, b in enumerate(feats) if getattr(b, "_is_cn", False)] + [len(feats) - 1]
+    low, high = stages[-4], stages[-1]
+    backbone = IntermediateLayerGetter(feats, return_layers={str(low): "low", str(high): "high"})
+    m = LRASPP(backbone, feats[low].out_channels, feats[high].out_channels, 5, inter_channels=32)
+    reinit([m.classifier], 0.2)
+    return m
+
+
+def build_preprocess():
+    """torchvision.transforms on tensors: Resize with antialias (bilinear, then bicubic),
+    CenterCrop, Normalize, as an nn.Sequential."""
+    from torchvision import transforms as T
+
+    return nn.Sequential(
+        T.Resize((40, 52), antialias=True),
+        T.Resize(30, interpolation=T.InterpolationMode.BICUBIC, antialias=True),
+        T.CenterCrop(28),
+        T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+    )
+
+
 def build_fx_mlp():
     import realworld_models
 
@@ -307,17 +336,24 @@ MODELS = [
          "classes) on MobileNetV3-Large x0.25, 128x128, 5 classes: GeneralizedRCNNTransform (resize, "
          "batch), DefaultBoxGenerator, per-class score threshold (boolean mask indexing), topk with k "
          "from data, batched_nms (torch.ops.torchvision.nms), list of dicts", detector=True,
-         archive="detectors"),
+         archive="vision"),
     spec("fasterrcnn", build_fasterrcnn, two_images, package_torchvision,
          "torchvision FasterRCNN as fasterrcnn_mobilenet_v3_large_320_fpn builds it (MobileNetV3-Large "
          "x0.25 + FPN 32 ch, AnchorGenerator, RPN with pre/post NMS top-n and score threshold, "
          "MultiScaleRoIAlign (torch.ops.torchvision.roi_align), TwoMLPHead), images resized to "
-         "128..160, 5 classes", detector=True, archive="detectors"),
+         "128..160, 5 classes", detector=True, archive="vision"),
     spec("maskrcnn", build_maskrcnn, two_images, package_torchvision,
          "torchvision MaskRCNN on the same MobileNetV3-FPN backbone: mask RoIAlign 14x14, "
          "MaskRCNNHeads, ConvTranspose2d predictor, paste_masks_in_image (per-box interpolate into "
          "the image), masks [N, 1, H, W]; shares the Faster R-CNN's backbone, RPN and box branch",
-         detector=True, archive="detectors"),
+         detector=True, archive="vision"),
+    spec("lraspp", build_lraspp, image_batch, package_torchvision,
+         "torchvision LRASPP (lraspp_mobilenet_v3_large's structure) on the shared MobileNetV3 "
+         "backbone: IntermediateLayerGetter, bilinear F.interpolate, OrderedDict {'out': ...} result",
+         archive="vision"),
+    spec("preprocess", build_preprocess, image_batch, package_torchvision,
+         "torchvision.transforms on a tensor batch: Resize(antialias=True) bilinear then bicubic, "
+         "CenterCrop, Normalize (nn.Sequential)", archive="vision"),
     spec("fx_mlp", build_fx_mlp, mlp_calls, package_user,
          "torch.fx.symbolic_trace of a user MLP (Linear, LayerNorm, gelu, buffer, cat, softmax, "
          "tuple result): a GraphModule pickled through reduce_package_graph_module"),
