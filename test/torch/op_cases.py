@@ -1800,3 +1800,82 @@ def interpolate_antialias_bilinear_bicubic():
 @error(ValueError, "Anti-alias option is only supported for bilinear and bicubic modes")
 def interpolate_antialias_nearest_raises():
     return F.interpolate(rf(1, 1, 4, 4), size=(2, 2), mode="nearest", antialias=True)
+
+
+# ======================================================================== torch.ops (issue 19)
+def _tv_ops():
+    if not WASMDEPLOY:
+        import torchvision  # noqa: F401  (registers torch.ops.torchvision)
+    return torch.ops.torchvision
+
+
+def _boxes(n, seed, size=40.0):
+    xy = rf(n, 2, seed=seed, lo=-4.0, hi=size)
+    wh = rf(n, 2, seed=seed + 1, lo=0.5, hi=size / 2)
+    return torch.cat([xy, xy + wh], 1)
+
+
+@case
+def ops_torchvision_nms():
+    tv = _tv_ops()
+    b = _boxes(60, 350)
+    s = rf(60, seed=352, lo=0.0, hi=1.0)
+    s[7] = s[3]  # a tie: the lower index first, as torchvision's stable sort
+    clustered = torch.cat([b[:20], b[:20] + 0.5, b[:20] * 1.01])
+    sc = torch.cat([s[:20], s[:20] * 0.9, s[:20] * 0.8])
+    return (tv.nms(b, s, 0.5), tv.nms(b, s, 0.0), tv.nms(b, s, 1.0), tv.nms(clustered, sc, 0.7),
+            tv.nms(b.double(), s.double(), 0.3), tv.nms(torch.zeros(0, 4), torch.zeros(0), 0.5))
+
+
+@case
+def ops_torchvision_roi_align():
+    tv = _tv_ops()
+    x = rf(2, 3, 12, 15, seed=353)
+    b = _boxes(7, 354, size=14.0)
+    rois = torch.cat([torch.tensor([[0.0], [1.0], [1.0], [0.0], [1.0], [0.0], [0.0]]), b], 1)
+    rois[2, 1:] = torch.tensor([-3.0, -2.0, 30.0, 20.0])  # partly outside the image
+    return (tv.roi_align(x, rois, 1.0, 3, 4, -1, False), tv.roi_align(x, rois, 0.5, 2, 2, 2, True),
+            tv.roi_align(x, rois, 0.75, 5, 3, 0, False), tv.roi_align(x.double(), rois.double(), 1.0, 2, 3, 1, True))
+
+
+@case
+def ops_torchvision_roi_pool_ps_ops():
+    tv = _tv_ops()
+    x = rf(2, 8, 10, 9, seed=355)
+    b = _boxes(5, 356, size=9.0)
+    rois = torch.cat([torch.tensor([[1.0], [0.0], [1.0], [0.0], [1.0]]), b], 1)
+    out, arg = tv.roi_pool(x, rois, 0.8, 3, 2)
+    pa, pam = tv.ps_roi_align(x, rois, 1.0, 2, 2, -1)
+    pp, ppm = tv.ps_roi_pool(x, rois, 0.9, 2, 2)
+    return out, arg, pa, pam, pp, ppm, tv.ps_roi_align(x, rois, 0.5, 2, 1, 2)[0]
+
+
+@case
+def ops_torchvision_deform_conv2d():
+    tv = _tv_ops()
+    x = rf(2, 4, 7, 6, seed=357)
+    w = rf(6, 2, 3, 3, seed=358)
+    off = rf(2, 2 * 2 * 9, 4, 3, seed=359, lo=-2.0, hi=2.0)
+    mask = rf(2, 2 * 9, 4, 3, seed=360, lo=0.0, hi=1.0)
+    bias = rf(6, seed=361)
+    a = tv.deform_conv2d(x, w, off, mask, bias, 2, 2, 1, 1, 1, 1, 2, 2, True)
+    w2 = rf(5, 4, 2, 2, seed=362)
+    off2 = rf(2, 2 * 4, 6, 3, seed=363, lo=-1.5, hi=1.5)
+    b2 = tv.deform_conv2d(x, w2, off2, torch.zeros(2, 1), torch.zeros(5), 1, 2, 0, 1, 1, 2, 1, 1, False)
+    return a, b2
+
+
+@case
+def ops_aten_namespace():
+    x = rf(2, 3, seed=363)
+    y = rf(2, 3, seed=364)
+    aten = torch.ops.aten
+    return (aten.add.Tensor(x, y), aten.add(x, y, alpha=2), aten.relu.default(x), aten._softmax(x, 1, False),
+            aten.mm(x, y.t()), aten.view(x, [3, 2]), aten.sum.dim_IntList(x, [1]), aten.linear(x, rf(4, 3), rf(4)),
+            aten.convolution(rf(1, 2, 5, 5), rf(3, 2, 3, 3), None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1),
+            aten.cat([x, y], 1), aten.t(x), aten.clone(x), aten.slice.Tensor(x, 1, 0, 2))
+
+
+@error(AttributeError, "torch.ops.torchvision.no_such_op is not supported by wasmdeploy")
+def ops_unknown_op_raises():
+    return _tv_ops().no_such_op

@@ -92,13 +92,13 @@ class OpOverloadPacket:
         return hash(self._qualified_op_name)
 
 
+_TORCHVISION_OPS = ("nms", "roi_align", "roi_pool", "ps_roi_align", "ps_roi_pool", "deform_conv2d", "_cuda_version")
+
+
 def _resolve_torchvision(name):
     from . import vision
 
-    if name.startswith("_") and name != "_cuda_version":
-        return None
-    fn = getattr(vision, name, None)
-    return fn if callable(fn) else None
+    return getattr(vision, name) if name in _TORCHVISION_OPS else None
 
 
 def _aten_extra():
@@ -137,8 +137,12 @@ def _aten_extra():
     def upsample_bilinear2d(x, output_size, align_corners, scales_h=None, scales_w=None):
         return F.interpolate(x, size=list(output_size), mode="bilinear", align_corners=align_corners)
 
+    def slice_(x, dim=0, start=None, end=None, step=1):
+        dim = dim + x.dim() if dim < 0 else dim
+        return x[(slice(None),) * dim + (slice(start, end, step),)]
+
     return {
-        "_softmax": _softmax, "_log_softmax": _log_softmax, "convolution": convolution, "_convolution": convolution,
+        "slice": slice_, "_softmax": _softmax, "_log_softmax": _log_softmax, "convolution": convolution, "_convolution": convolution,
         "_to_copy": _to_copy, "_unsafe_view": _unsafe_view, "native_layer_norm": native_layer_norm,
         "upsample_nearest2d": upsample_nearest2d, "upsample_bilinear2d": upsample_bilinear2d,
         "linear": F.linear, "mm": torch.mm, "size": lambda x, dim=None: x.size(dim), "sym_size": lambda x, dim: x.size(dim),

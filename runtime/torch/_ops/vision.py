@@ -9,8 +9,9 @@ torchvision 0.14's Python code (interned in archives) calls these through `torch
   only reads are n*n/8 bytes.
 - roi_align: ONNX RoiAlign (opset 16: aligned -> half_pixel, else output_half_pixel; sampling
   ratio <= 0 -> adaptive), which computes what torchvision's kernel computes.
-- roi_pool: ONNX MaxRoiPool, plus the argmax PyTorch returns beside it.
-- ps_roi_align / ps_roi_pool / deform_conv2d: composed from RoiAlign, masks and GridSample.
+- roi_pool: ONNX MaxRoiPool, plus the argmax PyTorch returns beside it (composed, lazy).
+- ps_roi_align: RoiAlign over all channels, then each bin's channel; ps_roi_pool: masked sums;
+  deform_conv2d: deformable im2col (Gather of the four neighbours) and a grouped MatMul.
 """
 
 import math
@@ -145,6 +146,180 @@ def roi_align(input, rois, spatial_scale, pooled_height, pooled_width, sampling_
         },
     )
     return wrap(cast(out, input.dtype))
+
+
+def _round_half_away(t):
+    """std::round on a tensor: halves away from zero (ONNX Round rounds them to even)."""
+    torch = _tensor_mod()
+    return torch.sign(t) * torch.floor(t.abs() + 0.5)
+
+
+def _bin_masks(start, end, ph, size):
+    """[K, P, size] bool: position i lies in bin p of roi k, bins [floor(p * bin) + start,
+    ceil((p + 1) * bin) + start) clipped to [0, size], bin = (end - start) / P in float32."""
+    torch = _tensor_mod()
+    p = torch.arange(ph, dtype=torch.float32)
+    length = end - start
+    bin_size = length / ph  # [K, 1]
+    lo = torch.clamp(torch.floor(p * bin_size) + start, 0, size)
+    hi = torch.clamp(torch.ceil((p + 1) * bin_size) + start, 0, size)
+    i = torch.arange(size, dtype=torch.float32)
+    return (i >= lo[..., None]) & (i < hi[..., None]), lo, hi
+
+
+def _roi_boxes(rois, spatial_scale, plus_one, clip):
+    """torchvision's integer roi corners (std::round of the scaled corners, float32), the
+    lengths max(end - start (+ 1), 1), as [K, 1] float tensors, and the batch indices."""
+    torch = _tensor_mod()
+    r = rois.to(torch.float32)
+    sc = torch.tensor(float(struct.unpack("<f", struct.pack("<f", spatial_scale))[0]), dtype=torch.float32)
+    x1, y1, x2, y2 = [_round_half_away(r[:, i : i + 1] * sc) for i in (1, 2, 3, 4)]
+    extra = 1.0 if plus_one else 0.0
+    w = torch.clamp_min(x2 - x1 + extra, 1.0)
+    h = torch.clamp_min(y2 - y1 + extra, 1.0)
+    return x1, y1, w, h, r[:, 0].to(torch.int64)
+
+
+def roi_pool(input, rois, spatial_scale, pooled_height, pooled_width):
+    """torchvision::roi_pool -> (output, argmax): output is ONNX MaxRoiPool (the same bins as
+    torchvision's kernel: rounded corners, max(end - start + 1, 1) lengths, empty bins 0);
+    argmax (the flat h * W + w of each bin's first maximum, -1 for an empty bin) is composed
+    in the graph and only computed when used (it compares K*C*PH*PW*H*W elements)."""
+    torch = _tensor_mod()
+    ph, pw = int(pooled_height), int(pooled_width)
+    n, c, h, w = input.shape
+    k = rois.shape[0] if rois.dim() == 2 else 0
+    if k == 0:
+        _check_rois(rois, "roi_pool")
+        return torch.zeros(0, c, ph, pw, dtype=input.dtype), torch.zeros(0, c, ph, pw, dtype=torch.int32)
+    _check_rois(rois, "roi_pool")
+    wd = _work_dtype(input.dtype, "roi_pool")
+    r = rois.to(wd)
+    out = G.record1("MaxRoiPool", [cast(input._value, wd), r._value], (k, c, ph, pw), wd,
+                    {"pooled_shape": [ph, pw], "spatial_scale": {"float": float(spatial_scale)}})
+    out = wrap(cast(out, input.dtype))
+    x1, y1, bw, bh, b = _roi_boxes(rois, spatial_scale, True, False)
+    rows, _, _ = _bin_masks(y1, y1 + bh, ph, h)  # [K, PH, H]
+    cols, _, _ = _bin_masks(x1, x1 + bw, pw, w)  # [K, PW, W]
+    xb = input.to(wd).index_select(0, b)  # [K, C, H, W]
+    eq = xb[:, :, None, None, :, :] == out.to(wd)[:, :, :, :, None, None]
+    win = rows[:, None, :, None, :, None] & cols[:, None, None, :, None, :]
+    pos = torch.arange(h * w, dtype=torch.int64).reshape(h, w)
+    big = h * w
+    cand = torch.where(eq & win, pos, torch.tensor(big, dtype=torch.int64))
+    arg = cand.reshape(k, c, ph, pw, h * w).amin(-1)
+    arg = torch.where(arg == big, torch.tensor(-1, dtype=torch.int64), arg)
+    return out, arg.to(torch.int32)
+
+
+def ps_roi_align(input, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio):
+    """torchvision::ps_roi_align -> (output, channel_mapping): RoiAlign in half_pixel mode (the
+    -0.5 offset, no minimum size, as torchvision's kernel) over every channel, then for output
+    channel c and bin (ph, pw) input channel c * PH * PW + ph * PW + pw."""
+    torch = _tensor_mod()
+    ph, pw = int(pooled_height), int(pooled_width)
+    c = input.shape[1]
+    if c % (ph * pw):
+        raise RuntimeError("input channels must be a multiple of pooling height * pooling width")
+    co = c // (ph * pw)
+    k = rois.shape[0] if rois.dim() == 2 else 0
+    mapping = (torch.arange(co * ph * pw, dtype=torch.int32).reshape(1, co, ph, pw)).expand(k, co, ph, pw).clone()
+    if k == 0:
+        _check_rois(rois, "ps_roi_align")
+        return torch.zeros(0, co, ph, pw, dtype=input.dtype), mapping
+    all_ch = roi_align(input, rois, spatial_scale, ph, pw, sampling_ratio, True)  # [K, C, PH, PW]
+    eye = torch.eye(ph * pw, dtype=all_ch.dtype).reshape(1, 1, ph * pw, ph, pw)
+    out = (all_ch.reshape(k, co, ph * pw, ph, pw) * eye).sum(2)
+    return out, mapping
+
+
+def ps_roi_pool(input, rois, spatial_scale, pooled_height, pooled_width):
+    """torchvision::ps_roi_pool -> (output, channel_mapping): the mean of input channel
+    c * PH * PW + ph * PW + pw over bin (ph, pw) of each roi, with torchvision's bins (rounded
+    corners, max(end - start, 1) lengths, clipped to [0, size - 1]; empty bins 0), as masked
+    sums in the graph."""
+    torch = _tensor_mod()
+    ph, pw = int(pooled_height), int(pooled_width)
+    n, c, h, w = input.shape
+    if c % (ph * pw):
+        raise RuntimeError("input channels must be a multiple of pooling height * pooling width")
+    co = c // (ph * pw)
+    k = rois.shape[0] if rois.dim() == 2 else 0
+    mapping = (torch.arange(co * ph * pw, dtype=torch.int32).reshape(1, co, ph, pw)).expand(k, co, ph, pw).clone()
+    if k == 0:
+        _check_rois(rois, "ps_roi_pool")
+        return torch.zeros(0, co, ph, pw, dtype=input.dtype), mapping
+    _check_rois(rois, "ps_roi_pool")
+    wd = f64 if input.dtype is f64 else f32
+    x1, y1, bw, bh, b = _roi_boxes(rois, spatial_scale, False, True)
+    p = torch.arange(ph, dtype=torch.float32)
+    q = torch.arange(pw, dtype=torch.float32)
+    hs = torch.clamp(torch.floor(p * (bh / ph)) + y1, 0, h - 1)
+    he = torch.clamp(torch.ceil((p + 1) * (bh / ph)) + y1, 0, h - 1)
+    ws = torch.clamp(torch.floor(q * (bw / pw)) + x1, 0, w - 1)
+    we = torch.clamp(torch.ceil((q + 1) * (bw / pw)) + x1, 0, w - 1)
+    ih = torch.arange(h, dtype=torch.float32)
+    iw = torch.arange(w, dtype=torch.float32)
+    rows = ((ih >= hs[..., None]) & (ih < he[..., None])).to(_dtype_obj(wd))  # [K, PH, H]
+    cols = ((iw >= ws[..., None]) & (iw < we[..., None])).to(_dtype_obj(wd))  # [K, PW, W]
+    area = ((he - hs)[:, :, None] * (we - ws)[:, None, :]).to(_dtype_obj(wd))  # [K, PH, PW]
+    xb = input.to(_dtype_obj(wd)).index_select(0, b).reshape(k, co, ph, pw, h, w)
+    sums = torch.einsum("kcpqhw,kph,kqw->kcpq", xb, rows, cols)
+    out = torch.where(area[:, None] > 0, sums / area[:, None].clamp_min(1), torch.zeros((), dtype=_dtype_obj(wd)))
+    return out.to(input.dtype), mapping
+
+
+def _dtype_obj(d):
+    return d
+
+
+def deform_conv2d(input, weight, offset, mask, bias, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
+                  groups, offset_groups, use_mask):
+    """torchvision::deform_conv2d: deformable im2col (torchvision's bilinear sampling: zero
+    outside (-1, size), neighbours outside the image count 0), times the mask, then the grouped
+    matrix product with the weights, plus bias; all in the graph."""
+    torch = _tensor_mod()
+    b, cin, h, w = input.shape
+    cout, cin_g, kh, kw = weight.shape
+    og = int(offset_groups)
+    ho = (h + 2 * pad_h - (dilation_h * (kh - 1) + 1)) // stride_h + 1
+    wo = (w + 2 * pad_w - (dilation_w * (kw - 1) + 1)) // stride_w + 1
+    if tuple(offset.shape) != (b, 2 * og * kh * kw, ho, wo):
+        raise RuntimeError(f"offset shape {list(offset.shape)} does not match the expected [{b}, {2 * og * kh * kw}, {ho}, {wo}]")
+    wd = torch.float64 if input.dtype is f64 else torch.float32
+    x = input.to(wd)
+    kk = kh * kw
+    off = offset.to(wd).reshape(b, og, kk, 2, ho, wo)
+    ki = torch.arange(kh, dtype=wd).repeat_interleave(kw) * dilation_h  # [kk]
+    kj = torch.arange(kw, dtype=wd).repeat(kh) * dilation_w
+    base_y = (torch.arange(ho, dtype=wd) * stride_h - pad_h)[None, :, None] + ki[:, None, None]  # [kk, ho, 1]
+    base_x = (torch.arange(wo, dtype=wd) * stride_w - pad_w)[None, None, :] + kj[:, None, None]  # [kk, 1, wo]
+    y = base_y + off[:, :, :, 0]  # [b, og, kk, ho, wo]
+    xx = base_x + off[:, :, :, 1]
+    inside = (y > -1) & (y < h) & (xx > -1) & (xx < w)
+    y0 = torch.floor(y)
+    x0 = torch.floor(xx)
+    ly, lx = y - y0, xx - x0
+    hy, hx = 1 - ly, 1 - lx
+    cg = cin // og
+    xg = x.reshape(b, og, cg, h * w)
+    n = kk * ho * wo
+    vals = None
+    for dy, dx, wt in ((0, 0, hy * hx), (0, 1, hy * lx), (1, 0, ly * hx), (1, 1, ly * lx)):
+        yy, xc = y0 + dy, x0 + dx
+        ok = inside & (yy >= 0) & (yy <= h - 1) & (xc >= 0) & (xc <= w - 1)
+        idx = (yy.clamp(0, h - 1) * w + xc.clamp(0, w - 1)).to(torch.int64).reshape(b, og, 1, n).expand(b, og, cg, n)
+        v = torch.gather(xg, 3, idx) * (wt * ok.to(wd)).reshape(b, og, 1, n)
+        vals = v if vals is None else vals + v
+    cols = vals.reshape(b, og, cg, kk, ho * wo)
+    if use_mask:
+        cols = cols * mask.to(wd).reshape(b, og, 1, kk, ho * wo)
+    cols = cols.reshape(b, groups, (cin // groups) * kk, ho * wo)
+    wmat = weight.to(wd).reshape(groups, cout // groups, cin_g * kk)
+    out = torch.matmul(wmat, cols).reshape(b, cout, ho, wo)
+    if bias is not None:
+        out = out + bias.to(wd).reshape(1, cout, 1, 1)
+    return out.to(input.dtype)
 
 
 def _cuda_version():
