@@ -77,6 +77,19 @@ def package_torchvision(e):
     e.intern("torchvision.**")
 
 
+# torchaudio 0.13: its models are pure Python; what loads its C++ extension, I/O and the rest
+# of the library is mocked (the model never reaches it)
+TA_MOCK = ["numpy", "numpy.**"] + ["torchaudio.%s.**" % m for m in (
+    "_extension", "io", "backend", "datasets", "sox_effects", "utils", "compliance", "_internal", "transforms",
+    "functional", "pipelines", "prototype")] + ["torchaudio._extension", "torchaudio.io", "torchaudio.kaldi_io"]
+
+
+def package_torchaudio(e):
+    e.extern(["sys"])
+    e.mock(TA_MOCK)
+    e.intern("torchaudio.**")
+
+
 def package_user(e):
     e.intern("realworld_models")
 
@@ -257,6 +270,24 @@ def build_preprocess():
     )
 
 
+def build_wav2vec2():
+    """torchaudio's wav2vec2_model (group-norm feature extractor, convolutional positional
+    embedding, 2 post-norm transformer layers, aux head), small: a torchaudio regression check
+    with a padded batch (lengths)."""
+    from torchaudio.models import wav2vec2_model
+
+    return wav2vec2_model(
+        extractor_mode="group_norm", extractor_conv_layer_config=[(32, 10, 5), (32, 3, 2), (32, 2, 2)],
+        extractor_conv_bias=False, encoder_embed_dim=32, encoder_projection_dropout=0.0, encoder_pos_conv_kernel=16,
+        encoder_pos_conv_groups=4, encoder_num_layers=2, encoder_num_heads=2, encoder_attention_dropout=0.0,
+        encoder_ff_interm_features=64, encoder_ff_interm_dropout=0.0, encoder_dropout=0.0,
+        encoder_layer_norm_first=False, encoder_layer_drop=0.0, aux_num_out=10)
+
+
+def waveforms(g):
+    return [(None, [torch.randn(2, 1600, generator=g), torch.tensor([1600, 1200])])]
+
+
 def build_fx_mlp():
     import realworld_models
 
@@ -354,6 +385,9 @@ MODELS = [
     spec("preprocess", build_preprocess, image_batch, package_torchvision,
          "torchvision.transforms on a tensor batch: Resize(antialias=True) bilinear then bicubic, "
          "CenterCrop, Normalize (nn.Sequential)", archive="vision"),
+    spec("wav2vec2", build_wav2vec2, waveforms, package_torchaudio,
+         "torchaudio wav2vec2_model, small (group-norm conv extractor, conv positional embedding, 2 "
+         "transformer layers, aux head) on a padded batch with lengths: returns (logits, lengths)"),
     spec("fx_mlp", build_fx_mlp, mlp_calls, package_user,
          "torch.fx.symbolic_trace of a user MLP (Linear, LayerNorm, gelu, buffer, cat, softmax, "
          "tuple result): a GraphModule pickled through reduce_package_graph_module"),
@@ -535,6 +569,7 @@ def main():
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     sys.path.insert(0, MODEL_SOURCES)
+    import torchaudio  # noqa: F401
     import torchvision
 
     out_dir = os.path.abspath(args.out or DEFAULT_OUT)
@@ -579,7 +614,7 @@ def main():
     finally:
         os.remove(tmp)
     catalog = {"made_with": {"torch": torch.__version__, "torchvision": torchvision.__version__,
-                             "python": sys.version.split()[0]},
+                             "torchaudio": torchaudio.__version__, "python": sys.version.split()[0]},
                "archives": {a: os.path.getsize(os.path.join(out_dir, a + ".pt")) for a in archives},
                "models": {}}
     for s in MODELS:
