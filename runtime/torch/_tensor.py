@@ -868,6 +868,10 @@ class Tensor:
     def masked_fill_(self, mask, value):
         if tuple(mask.shape) != tuple(self.shape):
             C.broadcast_pair("masked_fill_", tuple(mask.shape), tuple(self.shape))
+        view = self.__dict__.get("_view")
+        if view is not None and len(view) > 3 and view[3]:  # expanded: PyTorch writes the aliased memory
+            _ix.setitem(self, _sh.expand(mask, *self.shape).to(D.bool_), value)
+            return self
         return self._inplace(_pw.masked_fill(self, mask, value), "masked_fill_")
 
     def copy_(self, src, non_blocking=False):

@@ -1879,3 +1879,22 @@ def ops_aten_namespace():
 @error(AttributeError, "torch.ops.torchvision.no_such_op is not supported by wasmdeploy")
 def ops_unknown_op_raises():
     return _tv_ops().no_such_op
+
+
+@case
+def view_setitem_on_expanded():
+    # PyTorch writes the shared memory (with a deprecation warning): the base changes and every
+    # row of the expanded view shows it
+    a = torch.zeros(1, 3)
+    e = a.expand(2, 3)
+    e[0] = torch.tensor([1.0, 2.0, 3.0])
+    b = torch.zeros(1, 3)
+    f = b.expand(2, 3)
+    f[1, 2] = 5.0
+    c = rf(3, 1, seed=370)
+    g = c.expand(3, 4)
+    g[g > 0] = 9.0
+    d = torch.zeros(2, 1)
+    h = d.expand(2, 3)
+    h.masked_fill_(torch.tensor([[True, False, False], [False, False, False]]), 4.0)
+    return a, e, b, f, c, g, d, h

@@ -312,7 +312,29 @@ def _value_for(value, d, shape, what="value"):
     return expand_value(scalar(value, d), shape)
 
 
+def _setitem_overlapping(t, idx, value):
+    """t[idx] = value on a view whose elements alias each other (expand, overlapping windows):
+    write only the selected elements, at their positions in the base, in order (the last write
+    to an element wins, as in PyTorch's loop), then t is derived again from its base."""
+    from .creation import arange
+
+    parent, fn = t._view[0], t._view[1]
+    pos = _flat_positions(t, idx)
+    shape = tuple(pos.shape)
+    n = numel(shape)
+    upd = _value_for(value, t.dtype, shape)
+    pv = parent._value
+    total = numel(pv.shape)
+    where = fn(arange(total).reshape(pv.shape))._value  # for each element of t, its position in the base
+    bpos = G.record1("Gather", [reshape_value(where, (numel(where.shape),)), reshape_value(pos._value, (n,))], (n,), i64, {"axis": 0})
+    out = G.record1("ScatterElements", [reshape_value(pv, (total,)), bpos, reshape_value(upd, (n,))], (total,), pv.dtype, {"axis": 0})
+    parent._assign(reshape_value(out, pv.shape))
+
+
 def setitem(t, idx, value):
+    view = t.__dict__.get("_view")
+    if view is not None and len(view) > 3 and view[3]:
+        return _setitem_overlapping(t, idx, value)
     v = t._value
     d = v.dtype
     nd = len(v.shape)
