@@ -156,7 +156,8 @@ def _round_half_away(t):
 
 def _bin_masks(start, end, ph, size):
     """[K, P, size] bool: position i lies in bin p of roi k, bins [floor(p * bin) + start,
-    ceil((p + 1) * bin) + start) clipped to [0, size], bin = (end - start) / P in float32."""
+    ceil((p + 1) * bin) + start) clipped to [0, size], bin = (end - start) / P in float32
+    (roi_pool's bins)."""
     torch = _tensor_mod()
     p = torch.arange(ph, dtype=torch.float32)
     length = end - start
@@ -164,10 +165,10 @@ def _bin_masks(start, end, ph, size):
     lo = torch.clamp(torch.floor(p * bin_size) + start, 0, size)
     hi = torch.clamp(torch.ceil((p + 1) * bin_size) + start, 0, size)
     i = torch.arange(size, dtype=torch.float32)
-    return (i >= lo[..., None]) & (i < hi[..., None]), lo, hi
+    return (i >= lo[..., None]) & (i < hi[..., None])
 
 
-def _roi_boxes(rois, spatial_scale, plus_one, clip):
+def _roi_boxes(rois, spatial_scale, plus_one):
     """torchvision's integer roi corners (std::round of the scaled corners, float32), the
     lengths max(end - start (+ 1), 1), as [K, 1] float tensors, and the batch indices."""
     torch = _tensor_mod()
@@ -198,9 +199,9 @@ def roi_pool(input, rois, spatial_scale, pooled_height, pooled_width):
     out = G.record1("MaxRoiPool", [cast(input._value, wd), r._value], (k, c, ph, pw), wd,
                     {"pooled_shape": [ph, pw], "spatial_scale": {"float": float(spatial_scale)}})
     out = wrap(cast(out, input.dtype))
-    x1, y1, bw, bh, b = _roi_boxes(rois, spatial_scale, True, False)
-    rows, _, _ = _bin_masks(y1, y1 + bh, ph, h)  # [K, PH, H]
-    cols, _, _ = _bin_masks(x1, x1 + bw, pw, w)  # [K, PW, W]
+    x1, y1, bw, bh, b = _roi_boxes(rois, spatial_scale, True)
+    rows = _bin_masks(y1, y1 + bh, ph, h)  # [K, PH, H]
+    cols = _bin_masks(x1, x1 + bw, pw, w)  # [K, PW, W]
     xb = input.to(wd).index_select(0, b)  # [K, C, H, W]
     eq = xb[:, :, None, None, :, :] == out.to(wd)[:, :, :, :, None, None]
     win = rows[:, None, :, None, :, None] & cols[:, None, None, :, None, :]
@@ -251,7 +252,7 @@ def ps_roi_pool(input, rois, spatial_scale, pooled_height, pooled_width):
         return torch.zeros(0, co, ph, pw, dtype=input.dtype), mapping
     _check_rois(rois, "ps_roi_pool")
     wd = f64 if input.dtype is f64 else f32
-    x1, y1, bw, bh, b = _roi_boxes(rois, spatial_scale, False, True)
+    x1, y1, bw, bh, b = _roi_boxes(rois, spatial_scale, False)
     p = torch.arange(ph, dtype=torch.float32)
     q = torch.arange(pw, dtype=torch.float32)
     hs = torch.clamp(torch.floor(p * (bh / ph)) + y1, 0, h - 1)
@@ -260,17 +261,13 @@ def ps_roi_pool(input, rois, spatial_scale, pooled_height, pooled_width):
     we = torch.clamp(torch.ceil((q + 1) * (bw / pw)) + x1, 0, w - 1)
     ih = torch.arange(h, dtype=torch.float32)
     iw = torch.arange(w, dtype=torch.float32)
-    rows = ((ih >= hs[..., None]) & (ih < he[..., None])).to(_dtype_obj(wd))  # [K, PH, H]
-    cols = ((iw >= ws[..., None]) & (iw < we[..., None])).to(_dtype_obj(wd))  # [K, PW, W]
-    area = ((he - hs)[:, :, None] * (we - ws)[:, None, :]).to(_dtype_obj(wd))  # [K, PH, PW]
-    xb = input.to(_dtype_obj(wd)).index_select(0, b).reshape(k, co, ph, pw, h, w)
+    rows = ((ih >= hs[..., None]) & (ih < he[..., None])).to(wd)  # [K, PH, H]
+    cols = ((iw >= ws[..., None]) & (iw < we[..., None])).to(wd)  # [K, PW, W]
+    area = ((he - hs)[:, :, None] * (we - ws)[:, None, :]).to(wd)  # [K, PH, PW]
+    xb = input.to(wd).index_select(0, b).reshape(k, co, ph, pw, h, w)
     sums = torch.einsum("kcpqhw,kph,kqw->kcpq", xb, rows, cols)
-    out = torch.where(area[:, None] > 0, sums / area[:, None].clamp_min(1), torch.zeros((), dtype=_dtype_obj(wd)))
+    out = torch.where(area[:, None] > 0, sums / area[:, None].clamp_min(1), torch.zeros((), dtype=wd))
     return out.to(input.dtype), mapping
-
-
-def _dtype_obj(d):
-    return d
 
 
 def deform_conv2d(input, weight, offset, mask, bias, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
