@@ -76,6 +76,24 @@ describe("wasmdeploy run", () => {
     expect(d.stderr).toMatch(/--interpreters/);
   });
 
+  it("writes a dataclass result field by field (Y.<field>.npy) and names the fields that are not tensors", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-cli-"));
+    const rw = path.join(ROOT, "packages", "models", "realworld");
+    try {
+      const out = path.join(dir, "y.npy");
+      const r = spawnSync("node", [CLI, "run", ...kindArgs, path.join(rw, "structured.pt"), "--pickle", "model/structured.pkl", "--input", path.join(rw, "structured.in0.npy"), "--output", out], { encoding: "utf8" });
+      expect(r.stderr).toMatch(/item attention is None, not a tensor: not written/);
+      expect(r.stderr).toMatch(/item n_tokens is number, not a tensor: not written/);
+      expect(r.status).toBe(0);
+      const load = (p: string) => Tensor.fromNpy(new Uint8Array(readFileSync(p)));
+      compare(load(path.join(dir, "y.logits.npy")), load(path.join(rw, "structured.out0.npy")), "logits");
+      compare(load(path.join(dir, "y.hidden.npy")), load(path.join(rw, "structured.out1.npy")), "hidden");
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   // torchaudio's wav2vec2 returns (logits, None): run writes the tensors and names the rest.
   it.runIf(hasTorch)("writes the tensors of a tuple result that holds None, and says which items were not tensors", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-cli-"));

@@ -26,6 +26,7 @@ from ._ops import nn as _nnops
 from ._ops import pointwise as _pointwise
 from ._ops import reduce as _reduce
 from ._ops import shape as _shape
+from ._ops.registry import ops
 from ._storage import TypedStorage, UntypedStorage
 from ._tensor import (
     CPU as _CPU,

@@ -11,6 +11,7 @@ See docs/tensor-layer.md for the GraphSpec format and the materialization points
 
 import math
 import os
+import sys
 from time import perf_counter as _perf
 
 from . import _dtype
@@ -369,17 +370,59 @@ def build_spec(values, leaves=None):
     return spec, feeds, final, node_names
 
 
-def materialize(items):
-    """Turn every lazy Tensor/Value in `items` concrete with one engine run."""
-    materialize_traced([_as_value(x) for x in items])
+def materialize(items, keep_shared=False):
+    """Turn every lazy Tensor/Value in `items` concrete with one engine run. With keep_shared,
+    also every lazy value of that graph that something outside it still holds (see
+    shared_values)."""
+    materialize_traced([_as_value(x) for x in items], keep_shared)
 
 
-def materialize_traced(values):
+# References to a Value while shared_values() looks at it: its key in `uses`, the loop
+# variable, and getrefcount's argument.
+_BASE_REFS = 3
+
+
+def shared_values(lazy):
+    """The lazy values inside the graph of `lazy` (not those themselves, nor constants) that
+    something besides that graph's own nodes references: a live Tensor, or a node recorded
+    outside this graph (code that will run again on it). Reading a value mid-forward (an
+    .item(), a mask's count, NMS) would otherwise leave them lazy, so every later run would
+    compute the whole graph behind them again (a detector's backbone once per read). CPython's
+    reference counts say it exactly: each use by a node of the graph is one reference."""
+    targets = set(lazy)
+    uses = {}
+    seen = set()
+    stack = [v.node for v in lazy]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        for v in n.inputs:
+            if v is None:
+                continue
+            m = v.node
+            if m is None or m.gen == 0 or m.op == "Constant":
+                continue
+            uses[v] = uses.get(v, 0) + 1
+            if m not in seen:
+                stack.append(m)
+    del stack, seen
+    out = []
+    for v in uses:
+        if v not in targets and sys.getrefcount(v) > uses[v] + _BASE_REFS:
+            out.append(v)
+    return out
+
+
+def materialize_traced(values, keep_shared=False):
     """materialize() for Values, returning what torch._replay keeps of the run:
     (spec, leaves, out_index) where leaves maps input names to the leaf Values fed and
     out_index maps each Value that was lazy to its position in spec["outputs"].
     None when nothing was lazy."""
     lazy = [v for v in values if v.node is not None]
+    if keep_shared and lazy:
+        lazy += shared_values(lazy)
     for v in lazy:
         if v.node.gen == 0:  # a shared constant is turning concrete: stop sharing it
             for k, cv in list(_const_cache.items()):
@@ -422,7 +465,7 @@ def read_bytes(v):
     """Raw little-endian bytes of a Value (materializing it first)."""
     stats["reads"] += 1
     if v.node is not None:
-        materialize([v])
+        materialize([v], keep_shared=True)
     n = v.numel()
     data = bytes(_backend().read(v.storage, v.dtype.name, v.offset, n)) if n else b""
     if recorder is not None:

@@ -29,7 +29,8 @@ A recording is refused (the call still returns its normal, recorded result) when
   object or a tensor;
 - the call changed the fingerprint (a Python attribute, counter, list append, a new buffer...);
 - the result holds something other than tensors, None, bool, int, float, str, bytes, lists,
-  tuples and dicts;
+  tuples, dicts, dataclasses and NamedTuples (the last two are replayed as the dicts of their
+  fields the wire sends);
 - the state is too large or too deep to fingerprint (MAX_ITEMS, MAX_DEPTH).
 In-place updates of tensors in the state (a step buffer, running statistics) are replayed:
 their new values are outputs of the recorded graph and are rebound after each replay.
@@ -479,7 +480,28 @@ def _template(x, tensors, depth=0):
             if type(k) not in _PRIMS:
                 raise _Refuse(f"a result dict key of type {type(k).__name__}")
         return (dict, [(k, _template(e, tensors, depth + 1)) for k, e in x.items()])
+    fields = _record_fields(x)
+    if fields is not None:  # the wire sends it as a dict of its fields: so does a replay
+        return (dict, [(k, _template(e, tensors, depth + 1)) for k, e in fields])
+    if isinstance(x, tuple) and t.__module__ == "torch.return_types":
+        return (tuple, [_template(e, tensors, depth + 1) for e in x])
     raise _Refuse(f"the result holds a {t.__name__} (a Python object, not a value)")
+
+
+def _record_fields(x):
+    """[(name, value)] of a dataclass instance or a NamedTuple (not torch.return_types), else
+    None: what wasmdeploy_runtime.wire sends as a dict."""
+    t = type(x)
+    if isinstance(x, tuple):
+        fields = getattr(t, "_fields", None)
+        if fields is None or t.__module__ == "torch.return_types":
+            return None
+        return [(f, getattr(x, f)) for f in fields]
+    if hasattr(t, "__dataclass_fields__") and not isinstance(x, type):
+        import dataclasses
+
+        return [(f.name, getattr(x, f.name)) for f in dataclasses.fields(x)]
+    return None
 
 
 class _Slot:

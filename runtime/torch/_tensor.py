@@ -241,16 +241,19 @@ class Tensor:
 
     def _assign(self, v):
         """Rebind to Value v (same shape and dtype) after an in-place op; write through to the
-        tensors this one is a view of (iteratively: chains of views can be long). Other views
-        of those bases keep their values (unlike PyTorch, where they share memory)."""
+        tensors this one is a view of (iteratively: chains of views can be long). Every other
+        view of a tensor that changed goes stale and is derived again from it when next used
+        (Tensor.__getattr__), so views see writes to their bases and to each other, as in
+        PyTorch where they share memory."""
         v = G.fresh(v)
         self._value = v
+        self._stale_views(None)
         child = self
         while True:
             view = child.__dict__.get("_view")
             if view is None:
                 break
-            parent, fn, alias = view
+            parent, fn, alias = view[:3]
             pv = parent._value
             if alias:
                 nv = C.reshape_value(v, pv.shape)
@@ -265,11 +268,50 @@ class Tensor:
                 )
                 nv = C.reshape_value(out, pv.shape)
             parent._value = nv
+            parent._stale_views(child)
             G.after_op(nv)
             child, v = parent, nv
         G.after_op(self._value)
 
+    def _stale_views(self, keep):
+        """Mark every live view of this tensor (but `keep`) and their views stale."""
+        refs = self.__dict__.get("_views")
+        if not refs:
+            return
+        live = []
+        for r in refs:
+            w = r()
+            if w is None:
+                continue
+            live.append(r)
+            if w is keep:
+                continue
+            d = w.__dict__
+            if "_value" in d:
+                del d["_value"]
+                w._stale_views(None)
+        self.__dict__["_views"] = live
+
+    def _check_writable(self):
+        """In-place ops other than fill on a view whose elements alias each other: with a zero
+        stride (expand) they fail, as in PyTorch; with overlapping windows (unfold, as_strided)
+        PyTorch's answer depends on its loop order, so they are refused."""
+        view = self.__dict__.get("_view")
+        if view is None or len(view) < 4:
+            return
+        if view[3] == "zero":
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation."
+            )
+        # PyTorch runs such a write element by element over memory it also reads (unfold windows
+        # that overlap): the result depends on its loop order, which one graph does not have
+        raise NotImplementedError(
+            "torch.Tensor: an in-place op (other than fill_/zero_) on a view whose elements overlap "
+            "(unfold with step < size, as_strided) is not supported by wasmdeploy; clone() it first"
+        )
     def _inplace(self, res, name):
+        self._check_writable()
         v = res._value
         sv = self._value
         if v.shape != sv.shape:
@@ -326,14 +368,15 @@ class Tensor:
         return self._value.numel() * self._value.dtype.itemsize
 
     def stride(self, dim=None):
-        s = _contig_strides(self._value.shape)
+        s = _sh.layout_of(self)[0]
         return s if dim is None else s[C.norm_dim(dim, len(s))]
 
     def storage_offset(self):
-        return 0
+        return _sh.layout_of(self)[1]
 
     def is_contiguous(self, memory_format=None):
-        return True
+        lay = self.__dict__.get("_layout")
+        return lay is None or _is_contiguous(self._value.shape, lay[0])
 
     def is_floating_point(self):
         return self._value.dtype.is_floating_point
@@ -491,7 +534,8 @@ class Tensor:
         return C.wrap(self._value)
 
     def contiguous(self, memory_format=None):
-        return self
+        # a view laid out otherwise (transpose, a strided slice) gets a copy, as in PyTorch
+        return self if self.is_contiguous() else C.wrap(self._value)
 
     # ----- reading values -----
     def tolist(self):
@@ -579,22 +623,33 @@ class Tensor:
 
         t = object.__new__(type(self))
         memo[id(self)] = t
+        self._value  # a stale view: derive it first
         for k, v in self.__dict__.items():
-            if k == "_view":
+            if k in ("_view", "_views"):
                 continue
             t.__dict__[k] = v if k == "_value" else _copy.deepcopy(v, memo)
         return t
 
     def __copy__(self):
         t = object.__new__(type(self))
-        t.__dict__.update({k: v for k, v in self.__dict__.items() if k != "_view"})
+        self._value  # a stale view: derive it first
+        t.__dict__.update({k: v for k, v in self.__dict__.items() if k not in ("_view", "_views")})
         return t
 
     def __reduce_ex__(self, proto):
         raise NotImplementedError("torch.Tensor.__reduce_ex__: pickling tensors is not supported by wasmdeploy")
 
     def __getattr__(self, name):
-        if name.startswith("__") or name in ("_value",):
+        if name == "_value":
+            # a view whose base changed since (see _assign): derive it again from the base
+            view = self.__dict__.get("_view")
+            if view is None:
+                raise AttributeError(name)
+            parent, fn = view[0], view[1]
+            v = fn(parent)._value
+            self.__dict__["_value"] = v
+            return v
+        if name.startswith("__"):
             raise AttributeError(name)
         raise _Unsupported(f"torch.Tensor.{name} is not supported by wasmdeploy")
 
@@ -813,11 +868,16 @@ class Tensor:
     def masked_fill_(self, mask, value):
         if tuple(mask.shape) != tuple(self.shape):
             C.broadcast_pair("masked_fill_", tuple(mask.shape), tuple(self.shape))
+        view = self.__dict__.get("_view")
+        if view is not None and len(view) > 3 and view[3]:  # expanded: PyTorch writes the aliased memory
+            _ix.setitem(self, _sh.expand(mask, *self.shape).to(D.bool_), value)
+            return self
         return self._inplace(_pw.masked_fill(self, mask, value), "masked_fill_")
 
     def copy_(self, src, non_blocking=False):
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        self._check_writable()
         sv = self._value
         shape = C.broadcast_pair("copy_", src._value.shape, sv.shape)
         if shape != sv.shape:

@@ -83,6 +83,11 @@ def _collect(value, out, depth=0):
         return
     if isinstance(value, _Tensor):
         out.append(value)
+        return
+    fields = wire.record_fields(value)
+    if fields is not None:
+        for _, v in fields:
+            _collect(v, out, depth + 1)
     elif isinstance(value, (list, tuple)):
         for v in value:
             _collect(v, out, depth + 1)

@@ -12,11 +12,16 @@ one-key object tagged with "$":
   {"$o": id, "t": type}  a handle to a Python object that stays in this interpreter
   {"$x": kind, ...}      an extension value (tensors), see register_extension
 
+A dataclass instance or a NamedTuple (any tuple class with `_fields`, but torch.return_types,
+which are tuples in PyTorch) travels as a dict of its fields, in order: the host gets a plain
+object, as for a model returning a `ModelOutput`-style dataclass.
+
 JSON is used because both ends parse it in C/C++ and it keeps the walk simple.
 """
 
 import json
 import math
+import sys
 
 MAX_SAFE_INT = 2**53 - 1
 MAX_DEPTH = 200
@@ -29,6 +34,20 @@ class WireError(ValueError):
 # Extension codecs (tensors register here): type -> encoder, kind -> decoder.
 _ext_encoders = {}
 _ext_decoders = {}
+
+
+def record_fields(v):
+    """[(name, value), ...] of a dataclass instance or a NamedTuple, else None."""
+    t = type(v)
+    if isinstance(v, tuple):
+        fields = getattr(t, "_fields", None)
+        if fields is None or t.__module__ == "torch.return_types":
+            return None
+        return [(f, getattr(v, f)) for f in fields]
+    if hasattr(t, "__dataclass_fields__") and not isinstance(v, type):
+        dataclasses = sys.modules["dataclasses"]
+        return [(f.name, getattr(v, f.name)) for f in dataclasses.fields(v)]
+    return None
 
 
 def register_extension(kind, cls, encoder, decoder):
@@ -80,7 +99,14 @@ class Encoder:
                 fields = enc(v, self.buffers)
                 fields["$x"] = kind
                 return fields
-        # Subclasses of plain types (IntEnum, namedtuple, OrderedDict, str enums) travel as their base.
+        fields = record_fields(v)
+        if fields is not None:
+            flat = []
+            for name, x in fields:
+                flat.append(name)
+                flat.append(self.encode(x, depth + 1))
+            return {"$d": flat}
+        # Subclasses of plain types (IntEnum, OrderedDict, str enums, torch.return_types) travel as their base.
         if isinstance(v, bool):
             return bool(v)
         if isinstance(v, int):

@@ -16,7 +16,8 @@ const USAGE = `usage:
   wasmdeploy inspect ARCHIVE [--json]
       List an archive's interned, extern and mocked modules, pickles, resources and storages.
   wasmdeploy run ARCHIVE --pickle PACKAGE/RESOURCE --input X.npy [--input X2.npy ...] --output Y.npy [--interpreters N] [--interpreter wasi|pyodide] [--engine ort-node|ort-web]
-      Call a pickled model on .npy inputs; writes its tensor result to Y.npy (a tuple or list: Y.npy, Y.1.npy, Y.2.npy, ...).
+      Call a pickled model on .npy inputs; writes its tensor result to Y.npy (a tuple or list: Y.npy, Y.1.npy, Y.2.npy, ...;
+      a dict, dataclass or NamedTuple: Y.<field>.npy; nested: Y.0.boxes.npy, ...).
   wasmdeploy call ARCHIVE --pickle PACKAGE/RESOURCE [--method NAME] [--args JSON] [--kwargs JSON] [--interpreters N] [--interpreter wasi|pyodide] [--timeout-ms MS]
       Load the pickled object and call it (or its method) with JSON arguments; prints the JSON result.
       Example: wasmdeploy call packages/archives/tokenizer.pt --pickle tok/tok.pkl --method encode --args '["the lazy fox"]'
@@ -146,10 +147,35 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
-/** y.npy -> y.npy, y.1.npy, y.2.npy ... */
-function outputPaths(first: string, n: number): string[] {
+/**
+ * The tensors of a result and the files they go to, depth first. A tensor: Y.npy. A tuple or
+ * list: item i to Y.i.npy (item 0 to Y.npy). A dict, dataclass or NamedTuple (a plain object
+ * here): field k to Y.k.npy. Nested containers add to the name (a detector's list of dicts:
+ * Y.0.boxes.npy, Y.1.labels.npy). Other leaves (None, numbers) are named and skipped.
+ */
+function outputFiles(result: unknown, first: string): { written: { path: string; tensor: Tensor }[]; skipped: string[] } {
   const stem = first.endsWith(".npy") ? first.slice(0, -4) : first;
-  return Array.from({ length: n }, (_, i) => (i === 0 ? first : `${stem}.${i}.npy`));
+  const written: { path: string; tensor: Tensor }[] = [];
+  const skipped: string[] = [];
+  const safe = (k: string) => k.replace(/[^A-Za-z0-9_-]/g, "_");
+  const walk = (v: unknown, parts: string[], inSequence: boolean) => {
+    if (v instanceof Tensor) {
+      const isFirst = parts.length === 0 || (inSequence && parts.length === 1 && parts[0] === "0");
+      written.push({ path: isFirst ? first : `${stem}.${parts.join(".")}.npy`, tensor: v });
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(x, [...parts, String(i)], parts.length === 0));
+    } else if (v instanceof Map || isRecord(v)) {
+      for (const [k, x] of v instanceof Map ? [...v.entries()] : Object.entries(v)) walk(x, [...parts, safe(String(k))], false);
+    } else {
+      skipped.push(`${parts.length ? `item ${parts.join(".")}` : "the result"} is ${describe(v)}, not a tensor: not written`);
+    }
+  };
+  walk(result, [], false);
+  return { written, skipped };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 }
 
 async function run(args: string[]) {
@@ -194,19 +220,11 @@ async function run(args: string[]) {
     const booted = performance.now();
     const result = await model.call(...inputs);
     const done = performance.now();
-    // A tuple or list result: item i goes to Y.i.npy (item 0 to Y.npy); items that are not
-    // tensors (torchaudio's wav2vec2 returns (logits, None)) are named and skipped.
-    const items: unknown[] = result instanceof Tensor ? [result] : Array.isArray(result) ? result : [result];
-    const paths = outputPaths(values.output, items.length);
-    const written: { path: string; tensor: Tensor }[] = [];
-    const skipped: string[] = [];
-    items.forEach((t, i) => {
-      if (t instanceof Tensor) written.push({ path: paths[i]!, tensor: t });
-      else skipped.push(`item ${i} is ${describe(t)}, not a tensor: not written`);
-    });
+    // Items that are not tensors (torchaudio's wav2vec2 returns (logits, None)) are named and skipped.
+    const { written, skipped } = outputFiles(result, values.output);
     if (written.length === 0) {
       throw new UsageError(
-        `the model returned ${Array.isArray(result) ? `a sequence of ${items.length} with no tensor in it` : describe(result)}, not a tensor; ` +
+        `the model returned ${Array.isArray(result) ? `a sequence of ${result.length} with no tensor in it` : describe(result)}, not a tensor; ` +
           `run writes tensors only (use call for other results)`,
       );
     }

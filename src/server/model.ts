@@ -107,9 +107,8 @@ export class ServedModel {
     const specs = this.config.outputs;
     const nameAt = (i: number) => specs?.[i]?.name ?? `OUTPUT__${i}`;
     let items: [string, unknown][];
-    if (value instanceof Map) items = [...value.entries()].map(([k, v]) => [String(k), v]);
-    else if (isPlainObject(value)) items = Object.entries(value);
-    else items = flattenSequence(value).map((v, i) => [nameAt(i), v]);
+    if (value instanceof Map || isPlainObject(value)) items = flattenRecord(value, "");
+    else items = flattenSequence(value).flatMap((v, i): [string, unknown][] => (v instanceof Map || isPlainObject(v) ? flattenRecord(v, `${nameAt(i)}.`) : [[nameAt(i), v]]));
     const out: IoTensor[] = [];
     for (const [name, v] of items) {
       if (v === null || v === undefined) continue; // None: nothing to send
@@ -160,6 +159,23 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function flattenSequence(v: unknown): unknown[] {
   if (!Array.isArray(v) || !v.length || bytesShape(v) || (v.length && v.every((x) => typeof x === "number"))) return [v];
   return v.flatMap((x) => flattenSequence(x));
+}
+
+/**
+ * A dict's outputs (a dataclass or NamedTuple arrives as one): one per key; a nested dict
+ * names its outputs key.subkey, a nested tuple or list of outputs key.0, key.1, ... A list of
+ * dicts (a detector's per-image results) gives OUTPUT__0.boxes, OUTPUT__1.boxes, ...
+ */
+function flattenRecord(v: Map<unknown, unknown> | Record<string, unknown>, prefix: string): [string, unknown][] {
+  const entries = v instanceof Map ? [...v.entries()].map(([k, x]) => [String(k), x] as const) : Object.entries(v);
+  return entries.flatMap(([k, x]): [string, unknown][] => {
+    if (x instanceof Map || isPlainObject(x)) return flattenRecord(x, `${prefix}${k}.`);
+    const seq = flattenSequence(x);
+    if (Array.isArray(x) && (seq.length !== 1 || seq[0] !== x)) {
+      return seq.flatMap((e, i): [string, unknown][] => (e instanceof Map || isPlainObject(e) ? flattenRecord(e, `${prefix}${k}.${i}.`) : [[`${prefix}${k}.${i}`, e]]));
+    }
+    return [[`${prefix}${k}`, x]];
+  });
 }
 
 /** A request input as the model receives it: a Tensor, or str/bytes (lists of them for BYTES tensors). */

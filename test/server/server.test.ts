@@ -28,6 +28,7 @@ import {
 } from "./harness.js";
 
 const MODELS = path.join(ROOT, "packages", "models");
+const REALWORLD = path.join(MODELS, "realworld");
 const npy = (p: string) => Tensor.fromNpy(new Uint8Array(readFileSync(p)));
 const manifest = JSON.parse(readFileSync(path.join(MODELS, "models.json"), "utf8")) as {
   models: { name: string; file: string; inputs: { file: string }[]; outputs: { file: string }[] }[];
@@ -52,6 +53,7 @@ beforeAll(async () => {
   const models = CONFORMANCE.map((n) => ({ name: n, source: path.join(MODELS, `${n}.pt`) }));
   models.push({ name: "tok", source: path.join(ROOT, "packages", "archives", "tokenizer.pt"), config: { pickle: "tok/tok.pkl", method: "encode" } } as never);
   models.push({ name: "resnet_batched", source: path.join(MODELS, "resnet_basic.pt"), config: { max_batch_size: 8, max_queue_delay_ms: 200 } } as never);
+  models.push({ name: "structured", source: path.join(REALWORLD, "structured.pt"), config: { pickle: "model/structured.pkl" } } as never);
   if (hasTorch) {
     models.push({ name: "probe", source: path.join(out, "probe.pt") });
     models.push({ name: "text", source: path.join(out, "text.pt"), config: { pickle: "text/text.pkl" } } as never);
@@ -126,6 +128,21 @@ describe("health and metadata", () => {
     const m = (await getJson(`${url}/v2/models/strict`)).json;
     expect(m.inputs).toStrictEqual([{ name: "x", datatype: "FP32", shape: [-1, 3] }]);
     expect(m.outputs.map((o: OipOutput) => o.name)).toStrictEqual(["doubled", "dtype"]);
+  });
+});
+
+describe("structured results", () => {
+  it("a dataclass result (ModelOutput style) gives one output per field; None fields are left out", async () => {
+    const call = (JSON.parse(readFileSync(path.join(REALWORLD, "realworld.json"), "utf8")) as {
+      models: Record<string, { calls: { args: { $npy: string }[]; result: Record<string, { $npy: string } | number | null> }[] }>;
+    }).models.structured!.calls[0]!;
+    const r = await inferJson("structured", [jsonInput("INPUT__0", npy(path.join(REALWORLD, call.args[0]!.$npy)))]);
+    expect(r.status, JSON.stringify(r.json).slice(0, 300)).toBe(200);
+    expect(r.json.outputs.map((o: OipOutput) => `${o.name}:${o.datatype}`)).toStrictEqual(["logits:FP32", "hidden:FP32", "n_tokens:INT64"]);
+    for (const k of ["logits", "hidden"] as const) {
+      compare(outputTensor(r.json.outputs.find((o: OipOutput) => o.name === k)), npy(path.join(REALWORLD, (call.result[k] as { $npy: string }).$npy)), k);
+    }
+    expect(r.json.outputs[2].data).toStrictEqual([call.result.n_tokens]);
   });
 });
 

@@ -1579,3 +1579,342 @@ def views_of_materialized_then_inplace():
     s = a.view(3, 2)
     s[0, 0] = -1.0
     return a, r, s
+
+
+# ======================================================================== views: in-place writes (issue 19)
+# Every view op: an in-place write through the view reaches its base, a write to the base (or
+# through a sibling view) shows in the view, as in PyTorch where they share memory.
+@case
+def view_inplace_diagonal():
+    y = rf(3, 4, seed=301)
+    d = y.diagonal()
+    d.zero_()
+    z = rf(2, 3, 3, seed=302)
+    e = z.diagonal(1, 1, 2)
+    e.mul_(10)
+    w = rf(3, 3, seed=303)
+    f = torch.diagonal(w, -1)
+    w.add_(100)
+    return y, d, z, e, w, f, torch.diag(w).add_(1), w
+
+
+@case
+def view_inplace_select_narrow_slice():
+    a = rf(3, 4, seed=304)
+    a.select(1, 2).fill_(7)
+    a.narrow(0, 1, 2).mul_(2)
+    a[:, ::2].add_(1)
+    a[0][1:3].zero_()
+    r = a[2]
+    a.sub_(0.5)
+    return a, r
+
+
+@case
+def view_inplace_transpose_permute_t():
+    a = rf(2, 3, 4, seed=305)
+    a.transpose(0, 2)[1].mul_(-1)
+    a.permute(2, 0, 1)[0, 1].fill_(3)
+    b = rf(3, 2, seed=306)
+    bt = b.t()
+    bt[0] = torch.tensor([1.0, 2.0, 3.0])
+    b.T.add_(1)
+    c = rf(2, 3, seed=307)
+    m = c.mT
+    c.mul_(2)
+    return a, b, bt, c, m, torch.movedim(a, 0, 2).shape
+
+
+@case
+def view_inplace_expand_and_errors():
+    a = rf(1, 3, seed=308)
+    e = a.expand(2, 3)
+    e.zero_()
+    b = rf(3, 1, seed=309)
+    f = b.expand(3, 4)
+    b.add_(5)
+    return a, e, b, f
+
+
+@error(RuntimeError, "more than one element of the written-to tensor refers to a single memory location")
+def view_inplace_expand_add_raises():
+    a = rf(1, 3, seed=310)
+    a.expand(2, 3).add_(1)
+    return a
+
+
+@error(RuntimeError, "more than one element of the written-to tensor refers to a single memory location")
+def view_inplace_expand_copy_raises():
+    a = rf(1, 3, seed=311)
+    a.expand(2, 3).copy_(rf(2, 3, seed=312))
+    return a
+
+
+@case
+def view_inplace_reshape_view_flatten_unflatten_squeeze():
+    a = rf(2, 6, seed=313)
+    a.view(3, 4)[1].zero_()
+    a.reshape(12)[::5].add_(10)
+    a.flatten()[0] = -1.0
+    a.unflatten(1, (2, 3))[:, 1, 1].fill_(9)
+    b = rf(1, 3, 1, seed=314)
+    b.squeeze().mul_(2)
+    b.unsqueeze(0)[0, 0, 2, 0] = 4.0
+    s = b.squeeze(0)
+    b.add_(1)
+    return a, b, s, a.view_as(rf(3, 4)).shape
+
+
+@case
+def view_inplace_split_chunk_unbind():
+    a = rf(6, 2, seed=315)
+    p, q, r = a.chunk(3)
+    q.zero_()
+    s = a.split([1, 5])
+    s[1][0].fill_(8)
+    u = a.unbind(1)
+    u[0].mul_(-1)
+    t = torch.tensor_split(a, 2)
+    return a, p, q, r, u[1], t[1]
+
+
+@case
+def view_inplace_unfold_as_strided():
+    a = torch.arange(10.0)
+    w = a.unfold(0, 2, 2)  # windows that do not overlap
+    w[:, 1].mul_(10)
+    b = torch.arange(12.0).reshape(3, 4)
+    s = b.as_strided((2, 2), (4, 1), 1)
+    s.zero_()
+    c = torch.arange(6.0)
+    o = c.unfold(0, 3, 1)  # overlapping windows: fill is fine
+    o.fill_(2)
+    d = torch.arange(8.0)
+    z = d.as_strided((2, 3), (1, 2))
+    d.add_(1)
+    return a, w, b, s, c, o, d, z
+
+
+@error(NotImplementedError, "view whose elements overlap")
+def view_inplace_unfold_overlap_add_refused():
+    # PyTorch computes this element by element over memory it also reads (its loop order
+    # decides the answer); wasmdeploy refuses it rather than give another answer
+    a = torch.arange(6.0)
+    if not WASMDEPLOY:
+        raise NotImplementedError("an in-place op on a view whose elements overlap")
+    a.unfold(0, 3, 1).add_(1)
+    return a
+
+
+@case
+def view_inplace_detach_data_alias_chain():
+    a = rf(2, 3, seed=316)
+    a.detach().mul_(2)
+    a.data[0].zero_()
+    v1 = a[1]
+    v2 = v1[1:]
+    v2.fill_(5)
+    x = rf(4, seed=317)
+    y = x.view(2, 2)
+    z = y.t()
+    z[0, 1] = 100.0
+    w = x[1:3]
+    x.mul_(2)
+    return a, v1, v2, x, y, z, w
+
+
+@case
+def view_siblings_see_writes():
+    base = rf(4, 3, seed=318)
+    top, bottom = base[:2], base[2:]
+    row = base[1]
+    top.mul_(0)
+    col = base[:, 1]
+    bottom[:, 1] = torch.tensor([7.0, 8.0])
+    return base, top, bottom, row, col
+
+
+@case
+def view_layout_contiguous_reshape_copy():
+    # contiguous() of a transposed view and reshape of a non-viewable layout are copies in
+    # PyTorch: writing to them must leave the base alone; viewable reshapes stay views
+    x = rf(3, 4, seed=320)
+    c = x.t().contiguous()
+    c.zero_()
+    r = x.t().reshape(-1)
+    r.add_(100)
+    v = x[1:].reshape(8)
+    v.mul_(-1)
+    y = rf(2, 3, 4, seed=321)
+    z = y.permute(0, 2, 1).reshape(2, 12)
+    z.fill_(0)
+    w = y[:, 1].flatten()
+    w.fill_(5)
+    strides = [x.t().stride(), x[1:].stride(), x[:, 1::2].stride(), x[:, 1::2].storage_offset(), y.permute(2, 0, 1).stride(),
+               x.unsqueeze(1).stride(), rf(3, 1).expand(3, 4).stride(), y.diagonal(0, 1, 2).stride(), x.unfold(1, 2, 1).stride()]
+    cont = [x.t().is_contiguous(), x[1:].is_contiguous(), x[:, 1:].is_contiguous(), x.t().t().is_contiguous(), x[0].is_contiguous(),
+            rf(3, 1).expand(3, 4).is_contiguous(), x.view(4, 3).is_contiguous()]
+    return x, c, r, v, y, z, w, strides, cont
+
+
+@error(RuntimeError, "view size is not compatible with input tensor's size and stride")
+def view_layout_view_of_transpose_raises():
+    return rf(3, 4, seed=322).t().view(12)
+
+
+# ======================================================================== embedding_bag (issue 19)
+@case
+def embedding_bag_offsets_modes():
+    w = rf(10, 4, seed=330)
+    idx = torch.tensor([1, 2, 4, 5, 4, 3, 2, 9, 0, 7])
+    offs = torch.tensor([0, 3, 3, 7])  # bag 1 is empty
+    return [F.embedding_bag(idx, w, offs, mode=m) for m in ("sum", "mean", "max")]
+
+
+@case
+def embedding_bag_per_sample_weights_and_last_offset():
+    w = rf(8, 3, seed=331)
+    idx = torch.tensor([0, 2, 2, 5, 7, 1])
+    psw = rf(6, seed=332)
+    offs = torch.tensor([0, 2, 5, 6])
+    return (F.embedding_bag(idx, w, offs, mode="sum", per_sample_weights=psw),
+            F.embedding_bag(idx, w, offs, mode="sum", per_sample_weights=psw, include_last_offset=True),
+            F.embedding_bag(idx, w, offs, mode="mean", include_last_offset=True),
+            F.embedding_bag(idx, w, offs, mode="max", include_last_offset=True))
+
+
+@case
+def embedding_bag_padding_idx_2d_and_module():
+    w = rf(6, 3, seed=333)
+    idx2 = torch.tensor([[1, 0, 3], [0, 0, 0], [5, 2, 0]])
+    outs = [F.embedding_bag(idx2, w, mode=m, padding_idx=0) for m in ("sum", "mean", "max")]
+    outs.append(F.embedding_bag(idx2, w, mode="mean"))
+    bag = torch.nn.EmbeddingBag(6, 3, mode="mean", padding_idx=2)
+    with torch.no_grad():
+        bag.weight.copy_(rf(6, 3, seed=334))
+    outs.append(bag(torch.tensor([2, 1, 2, 4, 5]), torch.tensor([0, 2])))
+    bag_sum = torch.nn.EmbeddingBag.from_pretrained(rf(6, 3, seed=335), mode="sum")
+    outs.append(bag_sum(torch.tensor([[1, 2], [3, 3]]), per_sample_weights=rf(2, 2, seed=336)))
+    return outs
+
+
+@error(NotImplementedError, "per_sample_weights is only supported for mode='sum'")
+def embedding_bag_psw_needs_sum():
+    return F.embedding_bag(torch.tensor([0, 1]), rf(3, 2), torch.tensor([0]), mode="max", per_sample_weights=rf(2))
+
+
+# ======================================================================== interpolate antialias (issue 19)
+@case
+def interpolate_antialias_bilinear_bicubic():
+    x = rf(2, 3, 17, 23, seed=340)
+    return (F.interpolate(x, size=(8, 10), mode="bilinear", antialias=True),
+            F.interpolate(x, size=(5, 31), mode="bilinear", antialias=True, align_corners=False),
+            F.interpolate(x, scale_factor=0.4, mode="bilinear", antialias=True),
+            F.interpolate(x, size=(9, 7), mode="bicubic", antialias=True),
+            F.interpolate(x, scale_factor=(0.5, 1.5), mode="bicubic", antialias=True),
+            F.interpolate(x, size=(6, 6), mode="bilinear", antialias=True, align_corners=True),
+            F.interpolate(x, size=(6, 30), mode="bicubic", antialias=True, align_corners=True),
+            F.interpolate(x.double(), size=(4, 5), mode="bilinear", antialias=True))
+
+
+@error(ValueError, "Anti-alias option is only supported for bilinear and bicubic modes")
+def interpolate_antialias_nearest_raises():
+    return F.interpolate(rf(1, 1, 4, 4), size=(2, 2), mode="nearest", antialias=True)
+
+
+# ======================================================================== torch.ops (issue 19)
+def _tv_ops():
+    if not WASMDEPLOY:
+        import torchvision  # noqa: F401  (registers torch.ops.torchvision)
+    return torch.ops.torchvision
+
+
+def _boxes(n, seed, size=40.0):
+    xy = rf(n, 2, seed=seed, lo=-4.0, hi=size)
+    wh = rf(n, 2, seed=seed + 1, lo=0.5, hi=size / 2)
+    return torch.cat([xy, xy + wh], 1)
+
+
+@case
+def ops_torchvision_nms():
+    tv = _tv_ops()
+    b = _boxes(60, 350)
+    s = rf(60, seed=352, lo=0.0, hi=1.0)
+    s[7] = s[3]  # a tie: the lower index first, as torchvision's stable sort
+    clustered = torch.cat([b[:20], b[:20] + 0.5, b[:20] * 1.01])
+    sc = torch.cat([s[:20], s[:20] * 0.9, s[:20] * 0.8])
+    return (tv.nms(b, s, 0.5), tv.nms(b, s, 0.0), tv.nms(b, s, 1.0), tv.nms(clustered, sc, 0.7),
+            tv.nms(b.double(), s.double(), 0.3), tv.nms(torch.zeros(0, 4), torch.zeros(0), 0.5))
+
+
+@case
+def ops_torchvision_roi_align():
+    tv = _tv_ops()
+    x = rf(2, 3, 12, 15, seed=353)
+    b = _boxes(7, 354, size=14.0)
+    rois = torch.cat([torch.tensor([[0.0], [1.0], [1.0], [0.0], [1.0], [0.0], [0.0]]), b], 1)
+    rois[2, 1:] = torch.tensor([-3.0, -2.0, 30.0, 20.0])  # partly outside the image
+    return (tv.roi_align(x, rois, 1.0, 3, 4, -1, False), tv.roi_align(x, rois, 0.5, 2, 2, 2, True),
+            tv.roi_align(x, rois, 0.75, 5, 3, 0, False), tv.roi_align(x.double(), rois.double(), 1.0, 2, 3, 1, True))
+
+
+@case
+def ops_torchvision_roi_pool_ps_ops():
+    tv = _tv_ops()
+    x = rf(2, 8, 10, 9, seed=355)
+    b = _boxes(5, 356, size=9.0)
+    rois = torch.cat([torch.tensor([[1.0], [0.0], [1.0], [0.0], [1.0]]), b], 1)
+    out, arg = tv.roi_pool(x, rois, 0.8, 3, 2)
+    pa, pam = tv.ps_roi_align(x, rois, 1.0, 2, 2, -1)
+    pp, ppm = tv.ps_roi_pool(x, rois, 0.9, 2, 2)
+    return out, arg, pa, pam, pp, ppm, tv.ps_roi_align(x, rois, 0.5, 2, 1, 2)[0]
+
+
+@case
+def ops_torchvision_deform_conv2d():
+    tv = _tv_ops()
+    x = rf(2, 4, 7, 6, seed=357)
+    w = rf(6, 2, 3, 3, seed=358)
+    off = rf(2, 2 * 2 * 9, 4, 3, seed=359, lo=-2.0, hi=2.0)
+    mask = rf(2, 2 * 9, 4, 3, seed=360, lo=0.0, hi=1.0)
+    bias = rf(6, seed=361)
+    a = tv.deform_conv2d(x, w, off, mask, bias, 2, 2, 1, 1, 1, 1, 2, 2, True)
+    w2 = rf(5, 4, 2, 2, seed=362)
+    off2 = rf(2, 2 * 4, 6, 3, seed=363, lo=-1.5, hi=1.5)
+    b2 = tv.deform_conv2d(x, w2, off2, torch.zeros(2, 1), torch.zeros(5), 1, 2, 0, 1, 1, 2, 1, 1, False)
+    return a, b2
+
+
+@case
+def ops_aten_namespace():
+    x = rf(2, 3, seed=363)
+    y = rf(2, 3, seed=364)
+    aten = torch.ops.aten
+    return (aten.add.Tensor(x, y), aten.add(x, y, alpha=2), aten.relu.default(x), aten._softmax(x, 1, False),
+            aten.mm(x, y.t()), aten.view(x, [3, 2]), aten.sum.dim_IntList(x, [1]), aten.linear(x, rf(4, 3), rf(4)),
+            aten.convolution(rf(1, 2, 5, 5), rf(3, 2, 3, 3), None, [1, 1], [1, 1], [1, 1], False, [0, 0], 1),
+            aten.cat([x, y], 1), aten.t(x), aten.clone(x), aten.slice.Tensor(x, 1, 0, 2))
+
+
+@error(AttributeError, "torch.ops.torchvision.no_such_op is not supported by wasmdeploy")
+def ops_unknown_op_raises():
+    return _tv_ops().no_such_op
+
+
+@case
+def view_setitem_on_expanded():
+    # PyTorch writes the shared memory (with a deprecation warning): the base changes and every
+    # row of the expanded view shows it
+    a = torch.zeros(1, 3)
+    e = a.expand(2, 3)
+    e[0] = torch.tensor([1.0, 2.0, 3.0])
+    b = torch.zeros(1, 3)
+    f = b.expand(2, 3)
+    f[1, 2] = 5.0
+    c = rf(3, 1, seed=370)
+    g = c.expand(3, 4)
+    g[g > 0] = 9.0
+    d = torch.zeros(2, 1)
+    h = d.expand(2, 3)
+    h.masked_fill_(torch.tensor([[True, False, False], [False, False, False]]), 4.0)
+    return a, e, b, f, c, g, d, h

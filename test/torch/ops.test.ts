@@ -99,7 +99,7 @@ function checkAgainstTorch(name: string, got: Outcome | undefined): string | und
     if (!("error" in got)) return `expected ${want.error}, got a result`;
     const [type, message] = got.error;
     // wasmdeploy's "unsupported attribute" error subclasses NotImplementedError (and AttributeError)
-    const typeOk = type === want.error || (want.error === "NotImplementedError" && type === "_Unsupported");
+    const typeOk = type === want.error || ((want.error === "NotImplementedError" || want.error === "AttributeError") && type === "_Unsupported");
     if (!typeOk) return `expected ${want.error}, got ${type}: ${message}`;
     if (!message.includes(want.contains!)) return `message ${JSON.stringify(message)} lacks ${JSON.stringify(want.contains)}`;
     return undefined;

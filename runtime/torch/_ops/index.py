@@ -110,9 +110,14 @@ def getitem(t, idx):
     cur = 0  # position in the current value
     adv = []  # (position, index tensor)
     is_view = True
+    from .shape import layout_of
+
+    st, off = layout_of(t)  # the view's strides and offset, as PyTorch's
+    st = list(st)
     for it in items:
         kind = it[0]
         if kind == "none":
+            st.insert(cur, st[cur] * v.shape[cur] if cur < len(st) else 1)
             v = unsqueeze_value(v, [cur])
             cur += 1
         elif kind == "int":
@@ -122,16 +127,21 @@ def getitem(t, idx):
                 raise IndexError(f"index {i} is out of bounds for dimension {cur} with size {n}")
             if i < 0:
                 i += n
+            off += i * st[cur]
+            del st[cur]
             v = squeeze_value(slice_value(v, cur, i, i + 1), [cur])
         elif kind == "slice":
             n = v.shape[cur]
             start, stop, step = _slice_bounds(it[1], n)
+            off += start * st[cur] if stop > start else 0
+            st[cur] *= step
             v = slice_value(v, cur, start, stop, step)
             cur += 1
         elif kind == "bool":
             b = it[1]
             if is_tensor(b):
                 b = bool(b.item())
+            st.insert(cur, st[cur] * v.shape[cur] if cur < len(st) else 1)
             v = unsqueeze_value(v, [cur])
             if not b:
                 v = slice_value(v, cur, 0, 0)
@@ -146,11 +156,13 @@ def getitem(t, idx):
                     raise IndexError(
                         f"The shape of the mask {fmt_shape(ms)} at index {j} does not match the shape of the indexed tensor {fmt_shape(v.shape)} at index {cur + j}"
                     )
-            idx_lists = _nonzero_lists(m)
-            from .creation import from_values
-
+            cnt, pos = _true_positions(m)
+            if cnt == 0:
+                coords = [_empty((0,), i64)] * k
+            else:
+                coords = _unravel(pos, cnt, ms)
             for j in range(k):
-                adv.append((cur + j, from_values(idx_lists[j], (len(idx_lists[j]),), i64)))
+                adv.append((cur + j, wrap(coords[j])))
             cur += k
         else:  # integer tensor
             adv.append((cur, it[1]))
@@ -162,26 +174,67 @@ def getitem(t, idx):
     # basic indexing is a view in torch
     from .shape import make_view
 
-    return make_view(t, v, lambda r: getitem(r, idx), alias=False)
+    return make_view(t, v, lambda r: getitem(r, idx), alias=False, layout=(st, off))
 
 
-def _nonzero_lists(m):
-    """Python lists of indices (one per dim) where the tensor m is nonzero."""
+def _count_true(flat):
+    """How many elements of the bool 1-D Value `flat` are true: one int read (a guard when a
+    replay runs the call again), where a read of the mask itself would cost n bytes and make
+    every different mask a new recording."""
+    from .core import wrap as _wrap
+
+    n = flat.shape[0]
+    cnt = G.record1("ReduceSum", [cast(flat, i64), G.ints([0])], (), i64, {"keepdims": 0})
+    return int(_wrap(cnt).item()) if n else 0
+
+
+def _true_positions(m):
+    """(count, int64 Value [count]): the flat positions, ascending, where the tensor m (bool or
+    numeric; any shape) is nonzero. The count is read; the positions are computed in the graph:
+    a stable partition of 0..n-1 (true positions first, in order) by CumSum and a
+    ScatterElements whose indices are a permutation, cut to the count. Shapes stay static."""
     shape = tuple(m.shape)
-    flat = m.reshape(-1).tolist()
-    k = len(shape)
-    lists = [[] for _ in range(k)]
-    strides = []
-    s = 1
-    for d in reversed(shape):
-        strides.append(s)
-        s *= d
-    strides.reverse()
-    for pos, x in enumerate(flat):
-        if x:
-            for j in range(k):
-                lists[j].append((pos // strides[j]) % shape[j])
-    return lists
+    n = numel(shape)
+    mv = m._value
+    if mv.dtype is not b8:
+        from .core import compute_dtype
+
+        cd = compute_dtype("Equal", mv.dtype)
+        mv = G.record1("Not", [G.record1("Equal", [cast(mv, cd), G.const(0, cd)], mv.shape, b8)], mv.shape, b8)
+    flat = reshape_value(mv, (n,))
+    cnt = _count_true(flat)
+    if cnt == 0:
+        return 0, None
+    ar = G.record1("Range", [G.const(0, i64), G.const(n, i64), G.const(1, i64)], (n,), i64)
+    if cnt == n:
+        return n, ar
+    cs = G.record1("CumSum", [cast(flat, i64), G.const(0, i64)], (n,), i64)
+    first = G.record1("Sub", [cs, G.const(1, i64)], (n,), i64)  # slot of a true element
+    rest = G.record1("Sub", [G.record1("Add", [ar, G.const(cnt, i64)], (n,), i64), cs], (n,), i64)  # of a false one
+    target = G.record1("Where", [flat, first, rest], (n,), i64)
+    perm = G.record1("ScatterElements", [ar, target, ar], (n,), i64, {"axis": 0})
+    return cnt, slice_value(perm, 0, 0, cnt)
+
+
+def _empty(shape, d):
+    """An empty Value (some dim 0) of dtype d."""
+    return G.record1("ConstantOfShape", [G.ints(shape)], tuple(shape), d,
+                     {"value": {"tensor": {"dtype": d.name, "shape": [1], "data": [False if d is b8 else (0.0 if d.is_floating_point else 0)]}}})
+
+
+def _unravel(pos, cnt, shape):
+    """Per-dim int64 Values [cnt] of the flat positions `pos` in a tensor of `shape`."""
+    out = []
+    stride = numel(shape)
+    for d in shape:
+        stride //= d
+        c = pos
+        if stride != 1:
+            c = G.record1("Div", [c, G.const(stride, i64)], (cnt,), i64)
+        if out:
+            c = G.record1("Mod", [c, G.const(d, i64)], (cnt,), i64, {"fmod": 0})
+        out.append(c)
+    return out
 
 
 def _index_value(t, size):
@@ -259,7 +312,29 @@ def _value_for(value, d, shape, what="value"):
     return expand_value(scalar(value, d), shape)
 
 
+def _setitem_overlapping(t, idx, value):
+    """t[idx] = value on a view whose elements alias each other (expand, overlapping windows):
+    write only the selected elements, at their positions in the base, in order (the last write
+    to an element wins, as in PyTorch's loop), then t is derived again from its base."""
+    from .creation import arange
+
+    parent, fn = t._view[0], t._view[1]
+    pos = _flat_positions(t, idx)
+    shape = tuple(pos.shape)
+    n = numel(shape)
+    upd = _value_for(value, t.dtype, shape)
+    pv = parent._value
+    total = numel(pv.shape)
+    where = fn(arange(total).reshape(pv.shape))._value  # for each element of t, its position in the base
+    bpos = G.record1("Gather", [reshape_value(where, (numel(where.shape),)), reshape_value(pos._value, (n,))], (n,), i64, {"axis": 0})
+    out = G.record1("ScatterElements", [reshape_value(pv, (total,)), bpos, reshape_value(upd, (n,))], (total,), pv.dtype, {"axis": 0})
+    parent._assign(reshape_value(out, pv.shape))
+
+
 def setitem(t, idx, value):
+    view = t.__dict__.get("_view")
+    if view is not None and len(view) > 3 and view[3]:
+        return _setitem_overlapping(t, idx, value)
     v = t._value
     d = v.dtype
     nd = len(v.shape)
@@ -463,18 +538,11 @@ def masked_select(input, mask):
     shape = broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     x = expand_value(input._value, shape)
     m = expand_value(cast(mask._value, b8), shape)
-    lists = _nonzero_lists(wrap(m))
-    from .creation import from_values
-
-    strides, s = [], 1
-    for dd in reversed(shape):
-        strides.append(s)
-        s *= dd
-    strides.reverse()
-    flat_idx = [sum(l[i] * strides[j] for j, l in enumerate(lists)) for i in range(len(lists[0]) if lists else 0)] if shape else ([0] if m and wrap(m).item() else [])
-    idx = from_values(flat_idx, (len(flat_idx),), i64)
+    cnt, pos = _true_positions(wrap(m))
     flat = reshape_value(x, (numel(shape),))
-    return wrap(G.record1("Gather", [flat, idx._value], (len(flat_idx),), x.dtype, {"axis": 0}))
+    if cnt == 0:
+        return wrap(_empty((0,), x.dtype))
+    return wrap(G.record1("Gather", [flat, pos], (cnt,), x.dtype, {"axis": 0}))
 
 
 def masked_scatter(input, mask, source):
@@ -482,23 +550,22 @@ def masked_scatter(input, mask, source):
 
 
 def nonzero(input, *, as_tuple=False):
-    from .creation import from_values
-
     shape = tuple(input.shape)
     if not shape:
-        nz = bool(input.item())
+        cnt, _ = _true_positions(input)
         if as_tuple:
-            return (from_values([0] if nz else [], (1 if nz else 0,), i64),)
-        return from_values([], (1 if nz else 0, 0), i64)
-    lists = _nonzero_lists(input)
-    count = len(lists[0])
+            return (wrap(_empty((0,), i64) if cnt == 0 else G.const([0], i64)),)
+        return wrap(_empty((cnt, 0), i64))
+    cnt, pos = _true_positions(input)
+    if cnt == 0:
+        if as_tuple:
+            return tuple(wrap(_empty((0,), i64)) for _ in shape)
+        return wrap(_empty((0, len(shape)), i64))
+    coords = _unravel(pos, cnt, shape)
     if as_tuple:
-        return tuple(from_values(l, (count,), i64) for l in lists)
-    flat = []
-    for i in range(count):
-        for l in lists:
-            flat.append(l[i])
-    return from_values(flat, (count, len(shape)), i64)
+        return tuple(wrap(c) for c in coords)
+    cols = [reshape_value(c, (cnt, 1)) for c in coords]
+    return wrap(G.record1("Concat", cols, (cnt, len(shape)), i64, {"axis": 1}) if len(cols) > 1 else cols[0])
 
 
 def argwhere(input):

@@ -599,17 +599,95 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
-    if input.dim() == 2 and offsets is None and per_sample_weights is None:
-        e = embedding(input, weight)
-        from .reduce import amax, mean, sum
+    """F.embedding_bag (PyTorch 1.13 / ATen CPU): the bag of position j is (#offsets <= j) - 1
+    (ATen's offset2bag), computed in the graph; sums accumulate in order with ScatterElements
+    (add), max with ScatterElements (max) over the lowest float (empty bags give 0); entries equal to
+    padding_idx are left out, also from a mean's count."""
+    from .creation import arange
 
-        if mode == "sum":
-            return sum(e, 1)
-        if mode == "mean":
-            return mean(e, 1)
-        if mode == "max":
-            return amax(e, 1)
-    raise NotImplementedError("torch.nn.functional.embedding_bag: offsets / per_sample_weights are not supported by wasmdeploy")
+    if weight.dtype is i64 and input.is_floating_point():
+        weight, input = input, weight
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it must have the same shape as the input ({input.shape})"
+        )
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a mini-batch of fixed length sequences. "
+                f"However, found offsets of type {type(offsets)}"
+            )
+        offsets = arange(0, input.numel(), input.shape[1], dtype=input.dtype)
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    if max_norm is not None:
+        raise NotImplementedError("torch.nn.functional.embedding_bag: max_norm (in-place weight renormalization) is not supported by wasmdeploy")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only supported for mode='sum' "
+            f"(got mode='{mode}'). Please open a feature request on GitHub."
+        )
+    w = weight._value
+    n_emb, dim = w.shape[0], w.shape[1]
+    L = input.shape[0]
+    nb = offsets.shape[0] - (1 if include_last_offset else 0)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n_emb
+    cd = compute_dtype("ScatterElements", w.dtype) if w.dtype.is_floating_point else w.dtype
+    cd = f32 if cd is D.float16 else cd
+    out_shape = (max(nb, 0), dim)
+    fill = -3.4028234663852886e38 if cd is f32 else -1.7976931348623157e308  # the lowest finite value
+    init = G.record1("ConstantOfShape", [G.ints(out_shape)], out_shape, cd, {"value": {"tensor": {"dtype": cd.name, "shape": [1], "data": [0.0]}}})
+    if nb <= 0 or L == 0:
+        return wrap(cast(init, w.dtype))
+    idx = cast(input._value, i64)
+    e = cast(G.record1("Gather", [w, idx], (L, dim), w.dtype, {"axis": 0}), cd)
+    if per_sample_weights is not None:
+        psw = reshape_value(cast(per_sample_weights._value, cd), (L, 1))
+        e = G.record1("Mul", [e, psw], (L, dim), cd)
+    # bag of each position: (#starts <= j) - 1
+    starts = cast(offsets._value, i64)
+    if include_last_offset:
+        starts = slice_value(starts, 0, 0, nb)
+    pos = G.record1("Range", [G.const(0, i64), G.const(L, i64), G.const(1, i64)], (L,), i64)
+    le = G.record1("LessOrEqual", [reshape_value(starts, (nb, 1)), reshape_value(pos, (1, L))], (nb, L), b8)
+    bag = G.record1("Sub", [reduce_value("ReduceSum", cast(le, i64), [0], False, i64), G.const(1, i64)], (L,), i64)
+    valid = G.record1("GreaterOrEqual", [bag, G.const(0, i64)], (L,), b8)
+    if padding_idx is not None:
+        valid = G.record1("And", [valid, G.record1("Not", [G.record1("Equal", [idx, G.const(int(padding_idx), i64)], (L,), b8)], (L,), b8)], (L,), b8)
+    # positions outside every bag or padding go to a spare row nb, dropped after
+    target = G.record1("Where", [valid, bag, G.const(nb, i64)], (L,), i64)
+    tgt = G.record1("Expand", [reshape_value(target, (L, 1)), G.ints([L, dim])], (L, dim), i64)
+    big = (nb + 1, dim)
+    base = G.record1("ConstantOfShape", [G.ints(big)], big, cd, {"value": {"tensor": {"dtype": cd.name, "shape": [1], "data": [fill]}}}) if mode == "max" else \
+        G.record1("ConstantOfShape", [G.ints(big)], big, cd, {"value": {"tensor": {"dtype": cd.name, "shape": [1], "data": [0.0]}}})
+    red = "max" if mode == "max" else "add"
+    acc = slice_value(G.record1("ScatterElements", [base, tgt, e], big, cd, {"axis": 0, "reduction": red}), 0, 0, nb)
+    if mode != "sum":
+        cnt = G.record1("ScatterElements", [
+            G.record1("ConstantOfShape", [G.ints([nb + 1])], (nb + 1,), cd, {"value": {"tensor": {"dtype": cd.name, "shape": [1], "data": [0.0]}}}),
+            target, cast(valid, cd)], (nb + 1,), cd, {"axis": 0, "reduction": "add"})
+        cnt = reshape_value(slice_value(cnt, 0, 0, nb), (nb, 1))
+        if mode == "max":  # an empty bag is 0
+            has = G.record1("Greater", [cnt, G.const(0.0, cd)], (nb, 1), b8)
+            acc = G.record1("Where", [has, acc, G.const(0.0, cd)], acc.shape, cd)
+        else:
+            acc = G.record1("Div", [acc, G.record1("Max", [cnt, G.const(1.0, cd)], (nb, 1), cd)], acc.shape, cd)
+    return wrap(cast(acc, w.dtype))
 
 
 # ----- padding -----
@@ -666,8 +744,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     nd = len(x.shape) - 2
     if nd < 1:
         raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {len(x.shape)}D) for the modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact (got {mode})")
-    if antialias:
-        raise NotImplementedError("torch.nn.functional.interpolate: antialias=True is not supported by wasmdeploy")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError("Anti-alias option is only supported for bilinear and bicubic modes")
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")
     if size is not None and scale_factor is not None:
@@ -688,6 +766,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("either size or scale_factor should be defined")
     if mode == "area":
         return _adaptive_avg("interpolate", nd, input, out)
+    if antialias:
+        if nd != 2:
+            raise NotImplementedError(f"Got {len(x.shape)}D input, but {mode} mode needs 4D input")
+        return _interpolate_aa(input, out, use_scales, bool(align_corners), mode)
     dims = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
     if mode in dims and dims[mode] != nd:
         raise NotImplementedError(f"Got {len(x.shape)}D input, but {mode} mode needs {dims[mode] + 2}D input")
@@ -720,6 +802,68 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         ins = [cast(x, cd), None, None, G.ints(list(x.shape[:2]) + out)]
     r = G.record1("Resize", ins, shape, cd, attrs)
     return wrap(cast(r, dt))
+
+
+def _aa_weights(in_size, out_size, align_corners, opt_scale, bicubic):
+    """ATen's antialiased resampling weights for one dim (UpSampleKernel.cpp,
+    _compute_weights_aa): a [out, in] matrix whose row i holds filter((j - center + 0.5) *
+    invscale) over the input window around center = scale * (i + 0.5), normalized; support
+    and filter widen with the downscale factor. Bilinear: a triangle; bicubic: Keys' cubic with
+    a = -0.5 (PIL's, not the -0.75 of plain bicubic)."""
+    if align_corners:
+        scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    else:
+        scale = 1.0 / opt_scale if opt_scale is not None and opt_scale > 0 else in_size / out_size
+    interp = 4 if bicubic else 2
+    support = interp * 0.5 * scale if scale >= 1.0 else interp * 0.5
+    invscale = 1.0 / scale if scale >= 1.0 else 1.0
+
+    def filt(x):
+        x = abs(x)
+        if bicubic:
+            a = -0.5
+            if x < 1.0:
+                return ((a + 2.0) * x - (a + 3.0)) * x * x + 1
+            if x < 2.0:
+                return (((x - 5) * x + 8) * x - 4) * a
+            return 0.0
+        return 1.0 - x if x < 1.0 else 0.0
+
+    rows = []
+    for i in range(out_size):
+        center = scale * (i + 0.5)
+        xmin = max(int(center - support + 0.5), 0)
+        xsize = min(int(center + support + 0.5), in_size) - xmin
+        w = [filt((j + xmin - center + 0.5) * invscale) for j in range(xsize)]
+        total = sum(w)
+        if total != 0.0:
+            w = [v / total for v in w]
+        row = [0.0] * in_size
+        row[xmin : xmin + xsize] = w
+        rows.append(row)
+    return rows
+
+
+def _interpolate_aa(input, out, scales, align_corners, mode):
+    """interpolate(antialias=True) for bilinear / bicubic on 4-D input, as PyTorch computes it:
+    separable passes, the last dim first, each a matrix product with ATen's weights."""
+    from .creation import from_values
+
+    x = input._value
+    dt = x.dtype
+    if not dt.is_floating_point:
+        raise RuntimeError(f'"upsample_{mode}2d_aa" not implemented for \'{dtype_name(dt)}\'')
+    cd = D.float64 if dt is D.float64 else f32
+    (h, w), (oh, ow) = x.shape[2:], out
+    s_h, s_w = (scales or [None, None])[:2]
+    mh = _aa_weights(h, oh, align_corners, s_h, mode == "bicubic")
+    mw = _aa_weights(w, ow, align_corners, s_w, mode == "bicubic")
+    wt = from_values([mw[i][j] for j in range(w) for i in range(ow)], (w, ow), cd)._value  # Mw transposed
+    wv = from_values([v for row in mh for v in row], (oh, h), cd)._value
+    n, c = x.shape[:2]
+    y = G.record1("MatMul", [cast(x, cd), wt], (n, c, h, ow), cd)
+    y = G.record1("MatMul", [wv, y], (n, c, oh, ow), cd)
+    return wrap(cast(y, dt))
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

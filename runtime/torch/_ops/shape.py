@@ -1,6 +1,8 @@
 """Shape and layout ops. Ops that are views in PyTorch return tensors that remember their base,
 so in-place ops on them write through to the base (see Tensor._assign)."""
 
+from weakref import ref as _weakref
+
 from .. import _graph as G
 from .core import (
     b8, cast, compute_dtype, concat_values, expand_value, fmt_shape, i64, is_tensor, norm_dim, norm_dims,
@@ -8,13 +10,72 @@ from .core import (
 )
 
 
-def make_view(src, v, fn, alias=False):
+def _contig(shape):
+    strides, st = [], 1
+    for d in reversed(shape):
+        strides.append(st)
+        st *= max(d, 1)
+    return tuple(reversed(strides))
+
+
+def layout_of(t):
+    """(strides, storage offset) of t as PyTorch would have them: a view's from its base's, a
+    tensor that is no view contiguous at 0."""
+    lay = t.__dict__.get("_layout")
+    return lay if lay is not None else (_contig(t.shape), 0)
+
+
+def compute_stride(oldshape, oldstride, newshape):
+    """ATen's computeStride: the strides of `newshape` viewing memory laid out as
+    (oldshape, oldstride), or None when a view is impossible (reshape then copies)."""
+    oldshape, oldstride, newshape = list(oldshape), list(oldstride), list(newshape)
+    if not oldshape:
+        return list(_contig(newshape))
+    if numel(oldshape) == 0:
+        return oldstride if oldshape == newshape else list(_contig(newshape))
+    newstride = [0] * len(newshape)
+    view_d = len(newshape) - 1
+    chunk_base_stride = oldstride[-1]
+    tensor_numel = 1
+    view_numel = 1
+    for tensor_d in range(len(oldshape) - 1, -1, -1):
+        tensor_numel *= oldshape[tensor_d]
+        if tensor_d == 0 or (oldshape[tensor_d - 1] != 1 and oldstride[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or newshape[view_d] == 1):
+                newstride[view_d] = view_numel * chunk_base_stride
+                view_numel *= newshape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = oldstride[tensor_d - 1]
+                tensor_numel = 1
+                view_numel = 1
+    if view_d != -1:
+        return None
+    return newstride
+
+
+def make_view(src, v, fn, alias=False, overlap=False, layout=None):
     """Tensor over Value v that is a view of `src`: `fn` replays the view on a tensor shaped
     like src; `alias` means "the same elements in the same order" (reshapes), so a write
-    needs no index replay. In-place ops on the view write through to src (and its own
-    bases); see Tensor._assign."""
+    needs no index replay; `overlap` ("zero": expand, a zero stride; "overlap": unfold windows,
+    as_strided) means some of its elements are one element of src, so in-place ops but fill
+    raise. In-place ops on the view write through to src
+    (and its own bases), and writes to src make the view stale; see Tensor._assign."""
     t = wrap(v)
-    t._view = (src, fn, alias)
+    t._view = (src, fn, alias, overlap) if overlap else (src, fn, alias)
+    if layout is not None:
+        t._layout = (tuple(layout[0]), layout[1])
+    elif "_layout" in src.__dict__:
+        t._layout = src.__dict__["_layout"]
+    refs = src.__dict__.get("_views")
+    if refs is None:
+        src.__dict__["_views"] = [_weakref(t)]
+    else:
+        refs.append(_weakref(t))
+        if len(refs) > 64:
+            src.__dict__["_views"] = [r for r in refs if r() is not None]
     return t
 
 
@@ -52,11 +113,23 @@ def infer_shape(shape, n, name="view"):
     return tuple(shape)
 
 
-def reshape(input, *shape):
-    shape = _ints(shape, "reshape")
+def _reshape(input, shape, strict):
     v = input._value
     new = infer_shape(shape, v.numel())
-    return make_view(input, reshape_value(v, new), lambda r: reshape(r, new), alias=True)
+    st, off = layout_of(input)
+    new_st = compute_stride(v.shape, st, new)
+    if new_st is None:
+        if strict:
+            raise RuntimeError(
+                "view size is not compatible with input tensor's size and stride (at least one dimension spans across "
+                "two contiguous subspaces). Use .reshape(...) instead."
+            )
+        return wrap(reshape_value(v, new))  # not viewable: a copy, as PyTorch's reshape makes
+    return make_view(input, reshape_value(v, new), lambda r: _reshape(r, new, strict), alias=True, layout=(new_st, off))
+
+
+def reshape(input, *shape):
+    return _reshape(input, _ints(shape, "reshape"), False)
 
 
 def view(input, *shape):
@@ -67,11 +140,11 @@ def view(input, *shape):
         if d is input.dtype:
             return input
         raise NotImplementedError("torch.Tensor.view(dtype): reinterpreting bytes is not supported by wasmdeploy")
-    return reshape(input, *shape)
+    return _reshape(input, _ints(shape, "view"), True)
 
 
 def view_as(input, other):
-    return reshape(input, tuple(other.shape))
+    return view(input, tuple(other.shape))
 
 
 def reshape_as(input, other):
@@ -118,13 +191,18 @@ def squeeze(input, dim=None):
         axes = [d for d in dims if v.shape[d] == 1]
     if not axes:
         return make_view(input, v, lambda r: r, alias=True)
-    return make_view(input, squeeze_value(v, axes), lambda r: squeeze(r, dim), alias=True)
+    st, off = layout_of(input)
+    return make_view(input, squeeze_value(v, axes), lambda r: squeeze(r, dim), alias=True,
+                     layout=([x for i, x in enumerate(st) if i not in axes], off))
 
 
 def unsqueeze(input, dim):
     v = input._value
     d = norm_dim(dim, len(v.shape) + 1)
-    return make_view(input, unsqueeze_value(v, [d]), lambda r: unsqueeze(r, dim), alias=True)
+    st, off = layout_of(input)
+    new_st = list(st)
+    new_st.insert(d, st[d] * v.shape[d] if d < len(st) else 1)
+    return make_view(input, unsqueeze_value(v, [d]), lambda r: unsqueeze(r, dim), alias=True, layout=(new_st, off))
 
 
 def permute(input, *dims):
@@ -138,7 +216,8 @@ def permute(input, *dims):
     perm = [norm_dim(d, nd) for d in dims]
     if len(set(perm)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return make_view(input, transpose_value(v, perm), lambda r: permute(r, perm))
+    st, off = layout_of(input)
+    return make_view(input, transpose_value(v, perm), lambda r: permute(r, perm), layout=([st[p] for p in perm], off))
 
 
 def transpose(input, dim0, dim1):
@@ -149,7 +228,8 @@ def transpose(input, dim0, dim1):
     a, b = norm_dim(dim0, nd), norm_dim(dim1, nd)
     perm = list(range(nd))
     perm[a], perm[b] = perm[b], perm[a]
-    return make_view(input, transpose_value(v, perm), lambda r: transpose(r, a, b))
+    st, off = layout_of(input)
+    return make_view(input, transpose_value(v, perm), lambda r: transpose(r, a, b), layout=([st[p] for p in perm], off))
 
 
 swapaxes = swapdims = transpose
@@ -197,7 +277,7 @@ moveaxis = movedim
 
 
 def contiguous(input, memory_format=None):
-    return input
+    return input.contiguous()
 
 
 def expand(input, *sizes):
@@ -225,7 +305,11 @@ def expand(input, *sizes):
             raise RuntimeError(
                 f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at non-singleton dimension {i}.  Target sizes: {fmt_shape(sizes)}.  Tensor sizes: {fmt_shape(v.shape)}"
             )
-    return make_view(input, expand_value(v, out), lambda r: expand(r, out))
+    overlap = any(s != 1 for s in out[:off]) or any(v.shape[i] == 1 and out[off + i] != 1 for i in range(nd))
+    st, soff = layout_of(input)
+    new_st = [0] * off + [0 if v.shape[i] == 1 and out[off + i] != 1 else st[i] for i in range(nd)]
+    return make_view(input, expand_value(v, out), lambda r: expand(r, out), overlap="zero" if overlap else False,
+                     layout=(new_st, soff))
 
 
 def expand_as(input, other):
@@ -373,7 +457,9 @@ def narrow(input, dim, start, length):
         start += n
     if start < 0 or start + length > n or length < 0:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    return make_view(input, slice_value(v, d, start, start + length), lambda r: narrow(r, d, start, length))
+    st, off = layout_of(input)
+    return make_view(input, slice_value(v, d, start, start + length), lambda r: narrow(r, d, start, length),
+                     layout=(st, off + start * st[d]))
 
 
 def select(input, dim, index):
@@ -390,7 +476,9 @@ def select(input, dim, index):
     if index < 0:
         index += n
     s = slice_value(v, d, index, index + 1)
-    return make_view(input, squeeze_value(s, [d]), lambda r: select(r, d, index))
+    st, off = layout_of(input)
+    return make_view(input, squeeze_value(s, [d]), lambda r: select(r, d, index),
+                     layout=([x for i, x in enumerate(st) if i != d], off + index * st[d]))
 
 
 def flip(input, *dims):
@@ -575,11 +663,15 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     from .index import index_select
 
     if k == 0:
-        from .creation import zeros
-
-        return zeros(*(lead + [0]), dtype=v.dtype)
-    idx = tensor([r * m + c for r, c in zip(rows, cols)], dtype=i64)
-    return index_select(flat, len(lead), idx)
+        out = G.record1("ConstantOfShape", [G.ints(lead + [0])], tuple(lead + [0]), v.dtype,
+                        {"value": {"tensor": {"dtype": v.dtype.name, "shape": [1], "data": [False if v.dtype.name == "bool" else 0]}}})
+    else:
+        idx = tensor([r * m + c for r, c in zip(rows, cols)], dtype=i64)
+        out = index_select(flat, len(lead), idx)._value
+    st, off = layout_of(input)
+    doff = off + (offset * st[b] if offset >= 0 else -offset * st[a]) if k else off
+    return make_view(input, out, lambda r: diagonal(r, offset, dim1, dim2),
+                     layout=([st[i] for i in rest] + [st[a] + st[b]], doff))
 
 
 def diag(input, diagonal=0):
@@ -598,7 +690,7 @@ def diag(input, diagonal=0):
         out = G.record1("ScatterElements", [base._value, idx._value, v], (size * size,), v.dtype, {"axis": 0})
         return reshape(wrap(out), size, size)
     if len(v.shape) == 2:
-        return diagonal_(input, diagonal)
+        return wrap(diagonal_(input, diagonal)._value)  # a copy, as in PyTorch
     raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + str(len(v.shape)) + "D")
 
 
@@ -643,7 +735,13 @@ def unfold(input, dimension, size, step):
     shape = list(v.shape)
     new = shape[:d] + [count, size] + shape[d + 1 :]
     g = reshape(g, new)
-    return movedim(g, d + 1, -1)
+    out = movedim(g, d + 1, -1)._value
+    overlap = "overlap" if step < size and count > 1 else False
+    st, off = layout_of(input)
+    new_st = list(st)
+    new_st[d] = st[d] * step
+    new_st.append(st[d] if st else 1)
+    return make_view(input, out, lambda r: unfold(r, dimension, size, step), overlap=overlap, layout=(new_st, off))
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -690,7 +788,32 @@ def as_strided(input, size, stride, storage_offset=None):
     from .index import strided_value
 
     off = storage_offset if storage_offset is not None else 0
-    return wrap(strided_value(reshape(input, -1)._value, tuple(size), tuple(stride), off))
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    out = strided_value(reshape(input, -1)._value, size, stride, off)
+    return make_view(input, out, lambda r: as_strided(r, size, stride, storage_offset), overlap=_strided_overlap(size, stride),
+                     layout=(stride, off))
+
+
+def _strided_overlap(size, stride):
+    """"zero" if a zero stride repeats elements, "overlap" if positions repeat otherwise (or may:
+    exact for up to 2**16 elements), else False."""
+    if any(st == 0 and sz > 1 for sz, st in zip(size, stride)):
+        return "zero"
+    dims = sorted((abs(st), sz) for sz, st in zip(size, stride) if sz > 1)
+    extent = 0
+    for st, sz in dims:
+        if st <= extent:
+            break
+        extent += (sz - 1) * st
+    else:
+        return False
+    n = numel(size)
+    if n > 1 << 16:
+        return "overlap"
+    pos = {0}
+    for sz, st in zip(size, stride):
+        pos = {p + i * st for p in pos for i in range(sz)}
+    return "overlap" if len(pos) < n else False
 
 
 def cartesian_prod(*tensors):

@@ -1,6 +1,7 @@
-"""torch.fx for wasmdeploy: import-time names only. ``torch.fx.wrap`` (used at module level by
-torchvision) registers nothing and returns its argument; symbolic tracing is not supported.
-``Proxy`` exists for isinstance checks and never matches a real value here."""
+"""torch.fx for wasmdeploy. ``torch.fx.wrap`` (used at module level by torchvision) registers
+nothing and returns its argument; symbolic tracing is not supported. GraphModules that PyTorch
+traced and pickled load and run their generated code (graph_module.py). ``Proxy`` exists for
+isinstance checks and never matches a real value here."""
 
 from typing import Any, Callable, Union
 
@@ -39,11 +40,6 @@ class Tracer:
         raise _unsupported("Tracer")
 
 
-class GraphModule:
-    def __new__(cls, *args, **kwargs):
-        raise _unsupported("GraphModule")
-
-
 class Interpreter:
     def __init__(self, *args, **kwargs):
         raise _unsupported("Interpreter")
@@ -67,3 +63,6 @@ def has_side_effect(fn):
 
 def _is_fx_tracing():
     return False
+
+
+from .graph_module import GraphModule  # noqa: E402

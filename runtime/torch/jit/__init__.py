@@ -91,15 +91,66 @@ class _ScriptMeta(type):
     pass
 
 
-class ScriptModule:
-    """Never instantiated here; exists for isinstance checks (``isinstance(m, torch.jit.ScriptModule)``)."""
+def _nn():
+    import torch.nn
+
+    return torch.nn
+
+
+class ScriptModule(_nn().Module):
+    """Base of TorchScript modules loaded from archives (see RecursiveScriptModule)."""
 
     def __init__(self, *args, **kwargs):
         raise _unsupported("ScriptModule")
 
 
 class RecursiveScriptModule(ScriptModule):
-    pass
+    """A scripted module an archive carries as TorchScript (torch.jit._serialization): its class
+    is made from the serialized code (`Module` there), the instance from its pickled attributes.
+    It is an nn.Module: parameters, buffers and submodules are registered as such."""
+
+    __parameters__ = ()
+    __buffers__ = ()
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        _nn().Module.__init__(obj)
+        return obj
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __setstate__(self, state):
+        nn = _nn()
+        params = set(type(self).__parameters__)
+        buffers = set(type(self).__buffers__)
+        for k, v in state.items():
+            if k in params:
+                self._parameters[k] = v if v is None or isinstance(v, nn.Parameter) else nn.Parameter(v, requires_grad=False)
+            elif k in buffers:
+                self._buffers[k] = v
+            elif isinstance(v, nn.Module):
+                self._modules[k] = v
+            else:
+                object.__setattr__(self, k, v)
+
+    @property
+    def original_name(self):
+        return type(self).__name__
+
+    @property
+    def code(self):
+        return getattr(type(self), "_ts_source", "")
+
+    @property
+    def graph(self):
+        raise _unsupported("ScriptModule.graph")
+
+    def save(self, *args, **kwargs):
+        raise _unsupported("ScriptModule.save")
+
+    def _get_method(self, name):
+        return getattr(self, name)
 
 
 class TracedModule(ScriptModule):
@@ -293,6 +344,8 @@ class _ScriptProfile:
     def dump(self):
         pass
 
+
+from ._serialization import UnsupportedScriptError  # noqa: E402,F401
 
 # torch.jit.isinstance (defined last so the builtin stays usable in this module)
 isinstance = _jit_isinstance

@@ -12,3 +12,4 @@ from . import (  # noqa: F401
     script,
     script_method,
 )
+from ._serialization import unpackage_script_module  # noqa: E402,F401
