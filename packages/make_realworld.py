@@ -551,6 +551,24 @@ def write_json(path, value):
         f.write("\n")
 
 
+def import_with_stable_path(name):
+    """Import packages/model_sources/NAME.py under the file name "packages/model_sources/NAME.py":
+    TorchScript's debug info records a scripted function's source file, and the archives must
+    come out byte for byte the same wherever the repository is checked out."""
+    import linecache
+    import types
+
+    stable = "packages/model_sources/%s.py" % name
+    with open(os.path.join(MODEL_SOURCES, name + ".py"), encoding="utf-8") as f:
+        source = f.read()
+    module = types.ModuleType(name)
+    module.__file__ = stable
+    linecache.cache[stable] = (len(source), None, source.splitlines(True), stable)
+    sys.modules[name] = module
+    exec(compile(source, stable, "exec"), module.__dict__)
+    return module
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", help="output folder (default packages/models/realworld/)")
@@ -569,6 +587,7 @@ def main():
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
     sys.path.insert(0, MODEL_SOURCES)
+    import_with_stable_path("realworld_models")
     import torchaudio  # noqa: F401
     import torchvision
 

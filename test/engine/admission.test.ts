@@ -222,3 +222,39 @@ describe("empty tensors never reach a kernel (real ONNX Runtime)", () => {
     expect(refusal(g)).toMatch(/ellipses cover 0 and 3 dims/);
   });
 });
+
+describe("adaptive RoiAlign is bounded by the rois it is given (real ONNX Runtime)", () => {
+  let engine: Engine | undefined;
+  afterAll(() => engine?.close());
+  const spec = graph(
+    [{ op: "RoiAlign", inputs: ["x", "rois", "b"], outputs: ["y"], attrs: { output_height: 2, output_width: 2, sampling_ratio: 0, spatial_scale: { float: 1 }, mode: "avg", coordinate_transformation_mode: "half_pixel" } }],
+    [{ name: "y", dtype: "float32", shape: [1, 2, 2, 2] }],
+    [
+      { name: "x", dtype: "float32", shape: [1, 2, 8, 8] },
+      { name: "rois", dtype: "float32", shape: [1, 4] },
+      { name: "b", dtype: "int64", shape: [1] },
+    ],
+  );
+  const feeds = (extent: number) => ({
+    x: new Tensor("float32", new Float32Array(128).fill(1), [1, 2, 8, 8]),
+    rois: new Tensor("float32", Float32Array.from([0, 0, extent, extent]), [1, 4]),
+    b: new Tensor("int64", BigInt64Array.from([0n]), [1]),
+  });
+
+  it("a roi of ordinary size runs; one 30,000 pixels wide (gigabytes of samples) or NaN is refused before ORT allocates", async () => {
+    engine ??= await Engine.create({ backend: "ort-node" });
+    const admitted = admitGraph(spec).spec;
+    expect((await engine.run(admitted, feeds(4))).y!.shape).toStrictEqual([1, 2, 2, 2]);
+    await expect(engine.run(admitted, feeds(30_000))).rejects.toThrow(/batch_indices value -1/);
+    await expect(engine.run(admitted, feeds(Number.NaN))).rejects.toThrow(/batch_indices value -1/);
+  });
+
+  it("fixed sampling beyond the sample limit is refused at admission", () => {
+    const big = structuredClone(spec);
+    big.nodes[0]!.attrs!.sampling_ratio = 64;
+    big.inputs[1]!.shape = [200_000, 4];
+    big.inputs[2]!.shape = [200_000];
+    big.outputs[0]!.shape = [200_000, 2, 2, 2];
+    expect(refusal(big)).toMatch(/samples is over/);
+  });
+});

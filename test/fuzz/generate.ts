@@ -301,6 +301,19 @@ function addNode(r: Rng, p: Pool, op: string): void {
       attrs = { mode: r.pick(["bilinear", "nearest", "bicubic"]), padding_mode: r.pick(["zeros", "border", "reflection"]), align_corners: r.int(2) };
       break;
     }
+    case "RoiAlign": case "MaxRoiPool": {
+      const a = operand(r, p, ["float32"], 4);
+      const k = r.pick([1, 2, 3, 0]);
+      const box = () => r.pick([0, 1, 2, 7, -3, 1e4, 3e4, 1e9, Number.NaN, -1e9]);
+      if (op === "RoiAlign") {
+        inputs = [a, constant(p, "float32", Array.from({ length: 4 * k }, box).map((v) => (Number.isNaN(v) ? 0 : v)), [k, 4]), constant(p, "int64", Array.from({ length: k }, () => r.pick([0, 0, 1, -1, 5])), [k])];
+        attrs = { output_height: r.pick([1, 2, 7]), output_width: r.pick([1, 2, 7]), sampling_ratio: r.pick([0, 0, 1, 2, 64]), spatial_scale: floatAttr(r), mode: r.pick(["avg", "max"]), coordinate_transformation_mode: r.pick(["half_pixel", "output_half_pixel"]) };
+      } else {
+        inputs = [a, constant(p, "float32", Array.from({ length: 5 * k }, () => r.pick([0, 0, 1, 2, 7, -3, 1e9, 5])), [k, 5])];
+        attrs = { pooled_shape: [r.pick([1, 2, 7]), r.pick([1, 2])], spatial_scale: floatAttr(r) };
+      }
+      break;
+    }
     case "IsNaN": case "IsInf":
       inputs = [f()];
       break;

@@ -5,8 +5,9 @@
 //   2. checks every node against the allow-list (ops.ts): its arity, its attributes and their
 //      kinds, and that shape-deciding inputs are constants;
 //   3. infers every value's dtype and shape, and refuses a graph whose declared outputs differ;
-//   4. rewrites what could fault natively: integer division (int-division.ts), and nodes with
-//      nothing to compute, which become empty constants (empty-values.ts);
+//   4. rewrites what could fault natively or exhaust the host: integer division
+//      (int-division.ts), nodes with nothing to compute, which become empty constants
+//      (empty-values.ts), adaptive RoiAlign, whose scratch comes from data (roi-guard.ts);
 //   5. estimates the bytes a run holds at its peak (live intermediates in node order, constants
 //      and what can be folded from them, each kernel's scratch), so a call's engine budget
 //      covers intermediates and is refused before anything is allocated.
@@ -18,6 +19,7 @@ import { DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "./limits.js";
 import { opRule, type NodeContext } from "./ops.js";
 import { rewriteIntegerDivision } from "./int-division.js";
 import { replaceEmptyNodes } from "./empty-values.js";
+import { guardAdaptiveRoiAlign } from "./roi-guard.js";
 import { fail, numel, sameShape, ShapeError, type ValueType } from "./shapes.js";
 
 export interface AdmittedGraph {
@@ -40,7 +42,7 @@ export function admitGraph(raw: unknown, limits: AdmissionLimits = DEFAULT_ADMIS
   const taken = new Set(first.types.keys());
   let nodes: GraphNode[];
   try {
-    nodes = rewriteIntegerDivision(replaceEmptyNodes(spec.nodes, first.types, taken), first.types, taken);
+    nodes = guardAdaptiveRoiAlign(rewriteIntegerDivision(replaceEmptyNodes(spec.nodes, first.types, taken), first.types, taken), first.types, taken);
   } catch (e) {
     if (e instanceof ShapeError) refuse(e.message);
     throw e;
@@ -253,6 +255,12 @@ function context(n: GraphNode, types: Map<string, ValueType>, constData: Map<str
       const c = constData.get(n.inputs[i]!);
       if (!c) fail(`input ${i} must be a constant`);
       if (c.shape.length > 1) fail(`input ${i} must be a scalar or a 1-D list`);
+      return c.data.map(Number);
+    },
+    vector(i) {
+      const c = constData.get(n.inputs[i]!);
+      if (!c) fail(`input ${i} must be a constant`);
+      if (c.shape.length !== 1) fail(`input ${i} must be a 1-D list, not of shape [${c.shape.join(",")}]`);
       return c.data.map(Number);
     },
     hasAttr: (name) => Object.hasOwn(attrs, name),

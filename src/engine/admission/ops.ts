@@ -16,8 +16,10 @@ export interface NodeContext {
   input(i: number): ValueType;
   /** Whether input i is given (not omitted with "" nor past the end). */
   has(i: number): boolean;
-  /** The elements of constant input i (a Constant node's data), as numbers. */
+  /** The elements of constant input i (a Constant node's data, a scalar or 1-D), as numbers. */
   constant(i: number): number[];
+  /** The same, where ONNX wants a 1-D tensor (shapes, axes, starts, pads). */
+  vector(i: number): number[];
   int(name: string, fallback?: number): number;
   ints(name: string, fallback?: number[]): number[];
   float(name: string, fallback?: number): number;
@@ -41,6 +43,9 @@ export interface OpRule {
 }
 
 const FLOATS: readonly DType[] = ["float32", "float64", "float16"];
+/** RoI ops: samples (one bilinear read or compare each) one node may take, and per roi. */
+export const ROI_MAX_SAMPLES = 2 ** 32;
+export const ROI_MAX_SAMPLES_PER_ROI = 2 ** 20;
 const INDEX: readonly DType[] = ["int64", "int32"];
 const ONNX_DTYPE: Record<number, DType> = { 1: "float32", 11: "float64", 10: "float16", 7: "int64", 6: "int32", 3: "int8", 2: "uint8", 9: "bool" };
 
@@ -105,7 +110,7 @@ function reduce(): OpRule {
     infer: (c) => {
       const x = c.input(0);
       const keep = c.int("keepdims", 1) !== 0;
-      const given = c.has(1) ? c.constant(1) : [];
+      const given = c.has(1) ? c.vector(1) : [];
       if (given.length === 0 && c.int("noop_with_empty_axes", 0) !== 0) return [{ ...x }];
       const axes = given.length ? new Set(given.map((a) => axis(a, x.shape.length))) : new Set(x.shape.map((_, i) => i));
       if (axes.size !== (given.length || x.shape.length)) fail("axes repeat an axis");
@@ -467,7 +472,7 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
     attrs: { value: "tensor" },
     constant: [0],
     infer: (c) => {
-      const shape = c.constant(0).map((d, i) => dim(d, `dim ${i} of the shape`));
+      const shape = c.vector(0).map((d, i) => dim(d, `dim ${i} of the shape`));
       const t = c.hasAttr("value") ? c.tensor("value") : { dtype: "float32" as DType, shape: [1], data: [0] };
       if (t.data.length !== 1) fail(`value must hold one element`);
       return [{ dtype: t.dtype, shape }];
@@ -494,7 +499,7 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
     outputs: [1, 1],
     attrs: { allowzero: "int" },
     constant: [1],
-    infer: (c) => [{ dtype: c.input(0).dtype, shape: reshapeTarget(c.input(0).shape, c.constant(1), c.int("allowzero", 0) !== 0) }],
+    infer: (c) => [{ dtype: c.input(0).dtype, shape: reshapeTarget(c.input(0).shape, c.vector(1), c.int("allowzero", 0) !== 0) }],
   },
   Expand: {
     inputs: [2, 2],
@@ -502,7 +507,7 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
     attrs: {},
     constant: [1],
     infer: (c) => {
-      const target = c.constant(1).map((d, i) => dim(d, `dim ${i} of the shape`));
+      const target = c.vector(1).map((d, i) => dim(d, `dim ${i} of the shape`));
       return [{ dtype: c.input(0).dtype, shape: broadcast(c.input(0).shape, target) }];
     },
   },
@@ -513,7 +518,7 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
     constant: [1],
     infer: (c) => {
       const x = c.input(0);
-      const r = c.constant(1);
+      const r = c.vector(1);
       if (r.length !== x.shape.length) fail(`repeats has ${r.length} values for rank ${x.shape.length}`);
       return [{ dtype: x.dtype, shape: x.shape.map((d, i) => dim(d * r[i]!, `dim ${i}`)) }];
     },
@@ -538,7 +543,7 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
     constant: [1],
     infer: (c) => {
       const x = c.input(0);
-      const axes = c.has(1) ? new Set(c.constant(1).map((a) => axis(a, x.shape.length))) : new Set(x.shape.flatMap((d, i) => (d === 1 ? [i] : [])));
+      const axes = c.has(1) ? new Set(c.vector(1).map((a) => axis(a, x.shape.length))) : new Set(x.shape.flatMap((d, i) => (d === 1 ? [i] : [])));
       for (const a of axes) if (x.shape[a] !== 1) fail(`dim ${a} is ${x.shape[a]}, not 1`);
       return [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !axes.has(i)) }];
     },
@@ -550,7 +555,7 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
     constant: [1],
     infer: (c) => {
       const x = c.input(0);
-      const given = c.constant(1);
+      const given = c.vector(1);
       const rank = x.shape.length + given.length;
       const axes = new Set(given.map((a) => axis(a, rank)));
       if (axes.size !== given.length) fail(`axes repeat an axis`);
@@ -584,10 +589,10 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
     constant: [1, 2, 3, 4],
     infer: (c) => {
       const x = c.input(0);
-      const starts = c.constant(1);
-      const ends = c.constant(2);
-      const axes = c.has(3) ? c.constant(3).map((a) => axis(a, x.shape.length)) : starts.map((_, i) => i);
-      const steps = c.has(4) ? c.constant(4) : starts.map(() => 1);
+      const starts = c.vector(1);
+      const ends = c.vector(2);
+      const axes = c.has(3) ? c.vector(3).map((a) => axis(a, x.shape.length)) : starts.map((_, i) => i);
+      const steps = c.has(4) ? c.vector(4) : starts.map(() => 1);
       if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) fail(`starts, ends, axes and steps differ in length`);
       if (new Set(axes).size !== axes.length) fail(`axes repeat an axis`);
       const shape = [...x.shape];
@@ -605,8 +610,8 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
       const mode = c.string("mode", "constant");
       if (!["constant", "reflect", "edge"].includes(mode)) fail(`mode ${JSON.stringify(mode)} is not supported`);
       const rank = x.shape.length;
-      const axes = c.has(3) ? c.constant(3).map((a) => axis(a, rank)) : x.shape.map((_, i) => i);
-      const pads = c.constant(1);
+      const axes = c.has(3) ? c.vector(3).map((a) => axis(a, rank)) : x.shape.map((_, i) => i);
+      const pads = c.vector(1);
       if (pads.length !== 2 * axes.length) fail(`pads has ${pads.length} values for ${axes.length} axes`);
       if (c.has(2) && (numel(c.input(2).shape) !== 1 || c.input(2).dtype !== x.dtype)) fail(`constant_value must be one ${x.dtype}`);
       const shape = [...x.shape];
@@ -675,7 +680,7 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
     infer: (c) => {
       const x = c.input(0);
       const a = axis(c.int("axis", -1), x.shape.length);
-      const k = c.constant(1);
+      const k = c.vector(1);
       if (k.length !== 1 || !(k[0]! >= 0 && k[0]! <= x.shape[a]!)) fail(`k ${k.join(",")} is out of range for a dim of ${x.shape[a]}`);
       const shape = [...x.shape];
       shape[a] = k[0]!;
@@ -695,15 +700,55 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
       if (!["nearest", "linear", "cubic"].includes(c.string("mode", "nearest"))) fail(`mode ${c.string("mode")} is not supported`);
       let shape: number[];
       if (c.has(3)) {
-        shape = c.constant(3).map((d, i) => dim(d, `size ${i}`));
+        shape = c.vector(3).map((d, i) => dim(d, `size ${i}`));
         if (c.has(2)) fail(`give scales or sizes, not both`);
       } else if (c.has(2)) {
-        const scales = c.constant(2);
+        const scales = c.vector(2);
         if (scales.length !== x.shape.length || scales.some((s) => !(s > 0) || !Number.isFinite(s))) fail(`scales must be ${x.shape.length} positive numbers`);
         shape = x.shape.map((d, i) => dim(Math.floor(d * scales[i]!), `output dim ${i}`));
       } else fail(`Resize needs scales or sizes`);
       if (shape.length !== x.shape.length) fail(`sizes has ${shape.length} values for rank ${x.shape.length}`);
       return [{ dtype: x.dtype, shape }];
+    },
+  },
+  RoiAlign: {
+    inputs: [3, 3],
+    outputs: [1, 1],
+    attrs: { coordinate_transformation_mode: "string", mode: "string", output_height: "int", output_width: "int", sampling_ratio: "int", spatial_scale: "float" },
+    infer: (c) => {
+      const x = c.input(0);
+      const rois = c.input(1);
+      const k = rois.shape[0]!;
+      dtypeIn(x, ["float32", "float64"], "the input");
+      if (x.shape.length !== 4 || rois.shape.length !== 2 || rois.shape[1] !== 4 || rois.dtype !== x.dtype) fail(`RoiAlign takes [N,C,H,W] and [K,4] rois of the same dtype`);
+      dtypeIn(c.input(2), ["int64"], "batch_indices");
+      if (!sameShape(c.input(2).shape, [k])) fail(`batch_indices must be [${k}]`);
+      if (!["half_pixel", "output_half_pixel"].includes(c.string("coordinate_transformation_mode", "half_pixel")) || c.string("mode", "avg") !== "avg") fail(`only mode "avg" and the half_pixel modes are supported`);
+      const oh = c.int("output_height", 1);
+      const ow = c.int("output_width", 1);
+      const sr = c.int("sampling_ratio", 0);
+      if (!(oh >= 1 && ow >= 1 && sr >= 0 && sr <= 64)) fail(`output sizes must be at least 1 and sampling_ratio 0-64`);
+      // Fixed sampling: the work is known now. Adaptive (0) is bounded at run time (roi-guard.ts).
+      if (sr > 0 && k * x.shape[1]! * oh * ow * sr * sr > ROI_MAX_SAMPLES) fail(`${k} rois x ${x.shape[1]} channels x ${oh}x${ow} bins x ${sr * sr} samples is over ${ROI_MAX_SAMPLES} samples`);
+      return [{ dtype: x.dtype, shape: [k, x.shape[1]!, oh, ow] }];
+    },
+    // ORT precomputes each roi's sample positions and weights (about 48 bytes a sample).
+    scratch: (c) => 48 * c.int("output_height", 1) * c.int("output_width", 1) * Math.max(c.int("sampling_ratio", 0) ** 2, ROI_MAX_SAMPLES_PER_ROI / (c.int("output_height", 1) * c.int("output_width", 1))),
+  },
+  MaxRoiPool: {
+    inputs: [2, 2],
+    outputs: [1, 1],
+    attrs: { pooled_shape: "ints", spatial_scale: "float" },
+    infer: (c) => {
+      const x = c.input(0);
+      const rois = c.input(1);
+      dtypeIn(x, ["float32", "float64"], "the input");
+      if (x.shape.length !== 4 || rois.shape.length !== 2 || rois.shape[1] !== 5 || rois.dtype !== x.dtype) fail(`MaxRoiPool takes [N,C,H,W] and [K,5] rois of the same dtype`);
+      const [ph, pw] = c.ints("pooled_shape");
+      if (c.ints("pooled_shape").length !== 2 || !(ph! >= 1 && pw! >= 1)) fail(`pooled_shape must be two sizes of at least 1`);
+      // Bins are clipped to the image: at most every pixel of every channel per roi.
+      if (rois.shape[0]! * numel(x.shape.slice(1)) > ROI_MAX_SAMPLES) fail(`${rois.shape[0]} rois over [${x.shape.join(",")}] is over ${ROI_MAX_SAMPLES} samples`);
+      return [{ dtype: x.dtype, shape: [rois.shape[0]!, x.shape[1]!, ph!, pw!] }];
     },
   },
   GridSample: {
