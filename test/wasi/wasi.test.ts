@@ -106,24 +106,34 @@ except ValueError:
     print(json.dumps([(f.lineno, f.line) for f in traceback.extract_tb(sys.exc_info()[2])[1:]]))
 `;
 
+// A limit that is not under test must not decide an outcome, or the result depends on the
+// machine's speed: `manager` has the memory cap and no deadline (a slow machine cannot turn a
+// MemoryLimitError or a model's answer into a CallTimeoutError); `timed`, for the deadline tests
+// only, has a deadline, no cap, and an interrupt grace so long that only code ignoring the
+// interrupt could outlast it (none here), so "interrupted" cannot become "terminated".
 let manager: InterpreterManager;
+let timed: InterpreterManager;
 
-async function probe(fn: string, ...args: unknown[]): Promise<unknown> {
-  const s = await manager.acquireOne();
+async function probeOn(m: InterpreterManager, fn: string, ...args: unknown[]): Promise<unknown> {
+  const s = await m.acquireOne();
   try {
     return await (await s.global("probe", fn)).call(...args);
   } finally {
     await s.release();
   }
 }
+const probe = (fn: string, ...args: unknown[]) => probeOn(manager, fn, ...args);
 
 beforeAll(async () => {
   process.env.WASMDEPLOY_CANARY = "wasi-canary-secret";
-  manager = await InterpreterManager.create({ interpreters: 2, interpreter: "wasi", callTimeoutMs: 5000, memoryLimitMb: 96, onOutput: () => {} });
+  manager = await InterpreterManager.create({ interpreters: 2, interpreter: "wasi", memoryLimitMb: 96, onOutput: () => {} });
   await manager.registerModuleSource("probe", PROBE);
+  timed = await InterpreterManager.create({ interpreters: 1, interpreter: "wasi", callTimeoutMs: 1000, interruptGraceMs: 60_000, onOutput: () => {} });
+  await timed.registerModuleSource("probe", PROBE);
 });
 afterAll(async () => {
   await manager?.close();
+  await timed?.close();
   delete process.env.WASMDEPLOY_CANARY;
 });
 
@@ -210,23 +220,27 @@ describe("faults end only their own call", () => {
   });
 
   it("a busy loop is interrupted at its deadline; the same instance serves the next call", async () => {
-    const err = await probe("spin").then(
+    const generation = timed.stats().interpreters[0]!.generation;
+    const err = await probeOn(timed, "spin").then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(CallTimeoutError);
     expect((err as Error).message).toContain("interrupted");
-    expect(await probe("platform")).toBe("wasi");
+    expect(await probeOn(timed, "platform")).toBe("wasi");
+    expect(timed.stats().interpreters[0]!.generation).toBe(generation);
   });
 
   it("time.sleep sleeps, and a deadline cuts it short without replacing the instance", async () => {
     expect(await probe("slept", 0.05)).toBeGreaterThanOrEqual(0.05);
-    const err = await probe("nap").then(
+    const generation = timed.stats().interpreters[0]!.generation;
+    const err = await probeOn(timed, "nap").then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(CallTimeoutError);
     expect((err as Error).message).toContain("interrupted");
-    expect(await probe("platform")).toBe("wasi");
+    expect(await probeOn(timed, "platform")).toBe("wasi");
+    expect(timed.stats().interpreters[0]!.generation).toBe(generation);
   });
 });
