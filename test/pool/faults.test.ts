@@ -57,6 +57,15 @@ describe.each(["sandboxed", "trusted"] as const)("%s interpreters", (isolation) 
       expect(await faults.callMethod("ok")).toBe("ok");
     });
 
+    it("interrupts a call whose deadline passes before its interpreter has read it", async () => {
+      // Loaded on every interpreter that may take the call, so it starts as it is submitted.
+      expect(await Promise.all([faults.callMethod("ok"), faults.callMethod("ok")])).toStrictEqual(["ok", "ok"]);
+      const r = await settle(faults.withOptions({ timeoutMs: 1 }).callMethod("loop_forever"));
+      expect((r as { e: CallTimeoutError }).e).toBeInstanceOf(CallTimeoutError);
+      // The interrupt was not wiped by the call arriving after it (which left the loop to the grace).
+      expect((r as { e: CallTimeoutError }).e.how).toBe("interrupted");
+    });
+
     it("terminates and respawns an interpreter whose code swallows the interrupt", async () => {
       const m = await InterpreterManager.create({ ...kind, isolation, interpreters: 1, interruptGraceMs: 200, onOutput: () => {} });
       try {
