@@ -46,7 +46,7 @@ beforeAll(async () => {
 });
 afterAll(() => manager?.close());
 
-describe("denial of service is contained by the package's limits", () => {
+describe("denial of service is contained by its limits", () => {
   for (const name of order) {
     const spec = methods[name]!;
     it(`${name}(${spec.args.map((a) => JSON.stringify(a)).join(", ")}) ends in ${spec.expect.join(" or ")}`, async () => {
