@@ -134,7 +134,13 @@ export interface ManagerStats {
     hostReplays?: number;
   }[];
   /** Bytes the engine holds for this manager: weights registered once, and live tensors (inputs, results, intermediates Python keeps). */
-  engineBytes?: { weights: number; tensors: number };
+  engineBytes?: {
+    weights: number;
+    tensors: number;
+    /** Compiled graphs (ONNX Runtime sessions) the tenants hold, and their estimated bytes (mostly weights copied in). */
+    compiledGraphs: number;
+    compiledGraphBytes: number;
+  };
 }
 
 
@@ -267,6 +273,8 @@ export class InterpreterManager {
     this.#assertOpen();
     let bytes: Uint8Array;
     let label: string;
+    /** Bytes read here, which nothing else holds: the archive may copy its entries out and let them go. */
+    let ours = true;
     if (typeof Response !== "undefined" && source instanceof Response) {
       label = source.url || "<response>";
       if (!source.ok) throw new PackageFormatError(`the response has status ${source.status} ${source.statusText}`.trim(), label);
@@ -285,10 +293,14 @@ export class InterpreterManager {
     } else if (source instanceof Uint8Array) {
       label = "<bytes>";
       bytes = source;
+      ours = false; // the caller holds them: copying the weights out would hold them twice
     } else {
       throw new TypeError("loadPackage takes a file path, a URL, a Response or a Uint8Array of the archive's bytes");
     }
-    const archive = parseTorchPackage(bytes, label, { ...this.#options.archiveLimits, ...options.limits });
+    const parsed = parseTorchPackage(bytes, label, { ...this.#options.archiveLimits, ...options.limits });
+    // The file's bytes go once the entries are copied out: the weights are then held once
+    // (in shared memory the engine threads adopt), not in the file's bytes and again in the engine.
+    const archive = ours ? parsed.detached() : parsed;
     this.#assertOpen();
     const { pkg, ref } = makePackage(this.#pool, `p${this.#nextPackageId++}`, archive, {
       timeoutMs: options.callTimeoutMs,

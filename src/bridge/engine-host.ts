@@ -79,6 +79,8 @@ interface CachedSpec {
   peakBytes: number;
   /** The compiled graph's estimated size: its constants and the weights it bakes in. */
   sessionBytes: number;
+  /** Bytes of the weights it reads. */
+  weightBytes: number;
   /** Characters of the spec's JSON (its share of the tenant's spec cache). */
   chars: number;
 }
@@ -91,6 +93,9 @@ const EXPLORE = 32;
 
 /** Timings kept, by graph (cleared when full). */
 const SPEC_CACHE_MAX = 512;
+
+/** Graphs reading at least this many weight bytes are compiled once per process (see #execute). */
+const SHARED_SESSION_MIN_WEIGHT_BYTES = 16 * 2 ** 20;
 
 /**
  * A compiled session's size against its graph: ONNX Runtime copies baked-in weights and
@@ -111,7 +116,8 @@ export interface RunMode {
 /** What the host needs of an engine: one Engine on this thread, or a pool of engine threads. */
 export interface EngineLike {
   hasStorage(id: string): boolean;
-  registerStorage(id: string, dtype: DType, data: Uint8Array): void;
+  /** `adoptShared`: bytes in shared memory nobody writes (a detached package's storages) are adopted, not copied. */
+  registerStorage(id: string, dtype: DType, data: Uint8Array, opts?: { adoptShared?: boolean }): void;
   /** Forget a storage and every compiled session that reads it. */
   releaseStorage(id: string): void;
   /** Drop the compiled sessions of graph `key` (its tenant's share is full). */
@@ -294,13 +300,17 @@ export class EngineHost {
     return this.#store.size;
   }
 
-  /** Bytes the engine holds: weight storages registered once per process, and live tensors. */
-  memory(): { weights: number; tensors: number } {
+  /**
+   * Bytes the engine holds: weight storages registered once per process, live tensors, and the
+   * compiled graphs (their count, and the bytes estimated for them: ONNX Runtime copies the
+   * weights a session bakes in and pre-packs some again; it reports no sizes of its own).
+   */
+  memory(): { weights: number; tensors: number; compiledGraphs: number; compiledGraphBytes: number } {
     let weights = 0;
     for (const b of this.#registered.values()) weights += b;
     let tensors = 0;
     for (const t of this.#store.values()) tensors += t.tensor.data.byteLength;
-    return { weights, tensors };
+    return { weights, tensors, ...this.#ledger.sessionTotals() };
   }
 
   async handle(req: BridgeRequest, who: Requester): Promise<WireMessage> {
@@ -371,6 +381,7 @@ export class EngineHost {
       outBytes: admitted.outputBytes,
       peakBytes: admitted.peakBytes,
       sessionBytes: admitted.constantBytes + SESSION_WEIGHT_FACTOR * weightBytes,
+      weightBytes,
       chars,
     };
   }
@@ -407,7 +418,7 @@ export class EngineHost {
       if (!engine.hasStorage(w.storage)) {
         const bytes = this.weights(w.storage);
         if (!bytes) throw new WasmdeployError(`graph reads weight storage ${w.storage}, which no loaded package holds`);
-        engine.registerStorage(w.storage, w.dtype, bytes);
+        engine.registerStorage(w.storage, w.dtype, bytes, { adoptShared: true });
         this.#registered.set(w.storage, bytes.byteLength);
       }
     }
@@ -424,7 +435,11 @@ export class EngineHost {
     }
     const lone = this.#running === 0 && this.poolLoad() <= 1;
     const tiny = timing.runs.narrow > SAMPLES && timing.narrow! < this.inlineMaxMs;
-    const mode: RunPlace = lone ? this.#loneMode(timing) : tiny ? "inline" : "narrow";
+    // A graph with large weights keeps one compiled session per process, since each session holds
+    // its own copy of them (about 100 MB for resnet18): all its runs go to its wide session, on one
+    // engine thread, using every core. Busy, its runs queue there instead of each engine thread
+    // compiling a copy; every other graph is placed as below.
+    const mode: RunPlace = entry.weightBytes >= SHARED_SESSION_MIN_WEIGHT_BYTES ? "wide" : lone ? this.#loneMode(timing) : tiny ? "inline" : "narrow";
     this.#running++;
     let out: Record<string, Tensor>;
     const t0 = performance.now();

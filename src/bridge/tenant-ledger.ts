@@ -80,6 +80,15 @@ export class TenantLedger {
     return this.#usage(tenant).sessions.use(key, bytes, this.limits.sessions, this.limits.sessionBytes);
   }
 
+  /** Distinct compiled graphs over all tenants, and their estimated bytes (a shared graph once). */
+  sessionTotals(): { compiledGraphs: number; compiledGraphBytes: number } {
+    const seen = new Map<string, number>();
+    for (const u of this.#tenants.values()) for (const [k, b] of u.sessions.entries) seen.set(k, b);
+    let bytes = 0;
+    for (const b of seen.values()) bytes += b;
+    return { compiledGraphs: seen.size, compiledGraphBytes: bytes };
+  }
+
   /** Forget a graph for every tenant (its weights were released). */
   dropSession(key: string): void {
     for (const u of this.#tenants.values()) u.sessions.drop(key);

@@ -15,7 +15,46 @@
 //   <root>/<pkg path>/<file>        other resources (text, binary)
 
 import { PackageFormatError, ResourceNotFoundError } from "../errors.js";
-import { readZip, type ZipArchive, type ZipLimits } from "./zip.js";
+import { readZip, type ZipEntry, type ZipLimits } from "./zip.js";
+
+/** What an archive reads its entries through: the zip itself, or the entries copied out of it. */
+export interface EntrySource {
+  readonly entries: readonly ZipEntry[];
+  read(name: string): Uint8Array;
+}
+
+/**
+ * An archive's entries copied out of its zip, so the zip's bytes can go: each storage (the
+ * weights, nearly all of a model's bytes) into memory of its own, shared when the platform has
+ * SharedArrayBuffer (engine threads then adopt it without copying), everything else as is.
+ */
+class CopiedEntries implements EntrySource {
+  readonly #bytes = new Map<string, Uint8Array>();
+
+  constructor(
+    readonly entries: readonly ZipEntry[],
+    read: (name: string) => Uint8Array,
+    isStorage: (name: string) => boolean,
+  ) {
+    for (const e of entries) {
+      if (e.name.endsWith("/")) continue;
+      const bytes = read(e.name);
+      if (!isStorage(e.name)) {
+        this.#bytes.set(e.name, bytes.slice());
+        continue;
+      }
+      const shared = typeof SharedArrayBuffer === "function" ? new Uint8Array(new SharedArrayBuffer(bytes.byteLength)) : new Uint8Array(bytes.byteLength);
+      shared.set(bytes);
+      this.#bytes.set(e.name, shared);
+    }
+  }
+
+  read(name: string): Uint8Array {
+    const b = this.#bytes.get(name);
+    if (!b) throw new PackageFormatError(`no entry ${q(name)}`);
+    return b;
+  }
+}
 
 export interface ModuleInfo {
   /** Dotted module name, e.g. "mypkg.mod" or "mypkg" (for mypkg/__init__.py). */
@@ -131,14 +170,14 @@ export class TorchPackageArchive {
   /** Sum of the storage sizes. */
   readonly storageBytes: number;
 
-  readonly #zip: ZipArchive;
+  readonly #zip: EntrySource;
   /** Every file entry: path relative to root -> full zip entry name. */
   readonly #paths: ReadonlyMap<string, string>;
   readonly #storageByKey: ReadonlyMap<string, StorageInfo>;
   readonly #pickleSet: ReadonlySet<string>;
 
   /** @internal Use parseTorchPackage. */
-  constructor(zip: ZipArchive, label: string) {
+  constructor(zip: EntrySource, label: string) {
     this.#zip = zip;
     this.label = label;
     const fail: (msg: string) => never = (msg) => {
@@ -332,6 +371,17 @@ export class TorchPackageArchive {
   }
 
   /** The raw bytes of storage `key` (the key the pickles' persistent ids name, e.g. "0"). */
+  /**
+   * The same archive with its entries copied out of the zip (storages into shared memory where
+   * there is SharedArrayBuffer), so the zip's bytes can be let go: a package read from a file
+   * then holds its weights once, not once in the file's bytes and again in the engine.
+   */
+  detached(): TorchPackageArchive {
+    const storagePaths = new Set(this.storages.map((s) => `${this.root}/${s.path}`));
+    const zip = this.#zip;
+    return new TorchPackageArchive(new CopiedEntries(zip.entries, (n) => zip.read(n), (n) => storagePaths.has(n)), this.label);
+  }
+
   storageBytesOf(key: string): Uint8Array {
     const s = this.#storageByKey.get(key);
     if (s === undefined) {

@@ -115,6 +115,35 @@ describe("wide (all-cores) runs", () => {
     }
   });
 
+  it("a graph with 16 MB of weights or more always runs on its one wide session, busy or not (one copy of its weights in ONNX Runtime)", async () => {
+    const seen: string[] = [];
+    const n = 4 * 2 ** 20; // 16 MB of float32 (zeros) the graph sums and adds: x * w + 1 + 0
+    const big = new Float32Array(n + 2);
+    big.set([2, 3], n);
+    const bigSpec = {
+      ...spec,
+      weights: [{ ...spec.weights[0]!, offset: n }, { name: "w1", storage: "p1/w", dtype: "float32" as const, shape: [n] }],
+      nodes: [
+        ...spec.nodes.slice(0, 2),
+        { op: "ReduceSum", inputs: ["w1"], outputs: ["s"], attrs: { keepdims: 0 } },
+        { op: "Add", inputs: ["v0", "s"], outputs: ["v0s"] },
+        { op: "Add", inputs: ["v0s", "v1"], outputs: ["v2"] },
+      ],
+    };
+    let load = 3;
+    const host = new EngineHost(async () => noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen), (id) => (id === "p1/w" ? new Uint8Array(big.buffer) : undefined), () => load);
+    closing.push(host);
+    const runBig = async () => {
+      const id = host.put(x(), who.owner);
+      const reply = await host.handle({ kind: "run", json: JSON.stringify({ key: "big", spec: bigSpec, feeds: { i0: [id, 0] } }), buffers: [] }, who);
+      return Array.from(host.take((JSON.parse(reply.json) as { storages: string[] }).storages[0]!, "float32", 0, [2]).data);
+    };
+    for (let i = 0; i < 3; i++) expect(await runBig()).toEqual([3, 4]);
+    load = 1;
+    for (let i = 0; i < 5; i++) expect(await runBig()).toEqual([3, 4]);
+    expect(seen).toEqual(new Array(8).fill("wide"));
+  });
+
   it("a host that is not told the pool's load never goes wide", async () => {
     const seen: string[] = [];
     const host = new EngineHost(async () => noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen), (id) => (id === "p1/w" ? wBytes : undefined), undefined, 0, 0);

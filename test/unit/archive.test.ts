@@ -417,3 +417,22 @@ describe.skipIf(!haveArchives)("real torch 1.13 archives", () => {
     expect(a.resources.find((r) => r.path === "assets/bomb.bin")?.size).toBe(300 * 1024 * 1024);
   });
 });
+
+describe("detached archives (weights held once)", () => {
+  it("read every entry as the zip does, with the storages in shared memory of their own", () => {
+    const bytes = new Uint8Array(readFileSync(fileURLToPath(new URL("../../packages/models/resnet_basic.pt", import.meta.url))));
+    const zipped = parseTorchPackage(bytes, "resnet_basic.pt");
+    const detached = zipped.detached();
+    expect(detached.storages).toStrictEqual(zipped.storages);
+    expect(detached.pickles).toStrictEqual(zipped.pickles);
+    expect([...detached.codeAndData().keys()]).toStrictEqual([...zipped.codeAndData().keys()]);
+    for (const [k, v] of zipped.codeAndData()) expect(Buffer.compare(detached.codeAndData().get(k)!, v), k).toBe(0);
+    expect(zipped.storages.length).toBeGreaterThan(10);
+    for (const s of zipped.storages) {
+      const b = detached.storageBytesOf(s.key);
+      expect(b.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(b.byteLength).toBe(b.buffer.byteLength); // a buffer of its own: adopted whole, never a view into the file
+      expect(Buffer.compare(b, zipped.storageBytesOf(s.key)), s.key).toBe(0);
+    }
+  });
+});

@@ -113,11 +113,17 @@ export class EngineThreads implements EngineLike {
     return this.#weights.has(id);
   }
 
-  /** Keep the weight's bytes once, in shared memory every thread reads. */
+  /**
+   * Keep the weight's bytes once, in shared memory every thread reads: adopted when they are
+   * already shared (a package detached from its file), copied into shared memory otherwise.
+   */
   registerStorage(id: string, dtype: DType, bytes: Uint8Array): void {
     if (this.#weights.has(id)) return;
-    const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
-    shared.set(bytes);
+    let shared = bytes;
+    if (!(bytes.buffer instanceof SharedArrayBuffer)) {
+      shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+      shared.set(bytes);
+    }
     this.#weights.set(id, { dtype, bytes: shared });
   }
 

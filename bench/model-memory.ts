@@ -1,0 +1,115 @@
+// Memory per model (`npm run bench:model-memory`): what serving one model adds to a process,
+// against onnxruntime-node alone running the same model's ONNX export, and what each additional
+// interpreter serving it adds. Every figure comes from a fresh child process: PSS of the process
+// (its threads included) after the model has run, less its PSS with the libraries imported and
+// nothing loaded. Writes bench/results/<date>-model-memory.json.
+//
+//   npm run bench:model-memory -- [--models resnet18,tinygpt] [--counts 1,2,4]
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { findModel, log, type Manifest, MODELS_DIR, pss, repoPath, REPO, RESULTS_DIR, round } from "./lib/common.js";
+
+const MB = 2 ** 20;
+const settle = async () => {
+  for (let i = 0; i < 3; i++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((r) => setTimeout(r, 300));
+  }
+};
+
+interface Point {
+  system: string;
+  model: string;
+  interpreters?: number;
+  addedMb: number;
+  readyMs?: number;
+  breakdown?: unknown;
+}
+
+async function child(mode: string, model: string, n: number): Promise<Point> {
+  const manifest = JSON.parse(readFileSync(path.join(MODELS_DIR, "bench.json"), "utf8")) as Manifest;
+  const e = findModel(manifest, model, model === "tinygpt" ? 2 : 1)!;
+  if (mode === "ort") {
+    const ort = await import("onnxruntime-node");
+    const { Tensor } = await import("../dist/index.js");
+    await settle();
+    const base = pss(process.pid)!;
+    const s = await ort.InferenceSession.create(readFileSync(repoPath(e.onnx!)), { logSeverityLevel: 4 });
+    const feeds = Object.fromEntries(
+      e.inputs.map((f, i) => {
+        const t = Tensor.fromNpy(new Uint8Array(readFileSync(repoPath(f.file))));
+        return [s.inputNames[i]!, new ort.Tensor(t.dtype as "float32", t.data as Float32Array, t.shape as number[])];
+      }),
+    );
+    await s.run(feeds);
+    await settle();
+    return { system: "onnxruntime-node alone (its ONNX export, default options)", model, addedMb: round((pss(process.pid)! - base) / MB, 1) };
+  }
+  const { InterpreterManager, Tensor } = await import("../dist/index.js");
+  await settle();
+  const base = pss(process.pid)!;
+  const t0 = performance.now();
+  const m = await InterpreterManager.create({ interpreters: n });
+  const obj = (await m.loadPackage(repoPath(e.archive))).loadPickle(e.pickle[0], e.pickle[1]);
+  const inputs = e.inputs.map((f) => Tensor.fromNpy(new Uint8Array(readFileSync(repoPath(f.file)))));
+  // One call per interpreter, at once: each unpickles the model and runs it.
+  await Promise.all(Array.from({ length: n }, () => obj.call(...inputs)));
+  const readyMs = performance.now() - t0;
+  await settle();
+  const added = pss(process.pid)! - base;
+  const stats = m.stats();
+  await m.close();
+  const breakdown = {
+    engine: stats.engineBytes,
+    interpreterHeapBytes: stats.interpreters.reduce((s, i) => s + i.heapBytes, 0),
+  };
+  return { system: "wasmdeploy (default manager)", model, interpreters: n, addedMb: round(added / MB, 1), readyMs: round(readyMs, 1), breakdown };
+}
+
+const { values } = parseArgs({ options: { child: { type: "string" }, models: { type: "string", default: "resnet18,tinygpt" }, counts: { type: "string", default: "1,2,4" } }, allowPositionals: true, strict: false });
+if (values.child) {
+  const [mode, model, n] = String(values.child).split(":");
+  process.stdout.write(JSON.stringify(await child(mode!, model!, Number(n))) + "\n");
+  process.exit(0);
+}
+
+const run = (spec: string): Point => {
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", path.join(REPO, "bench", "model-memory.ts"), "--child", spec], { encoding: "utf8", cwd: REPO, timeout: 600_000 });
+  const line = r.stdout.trim().split("\n").at(-1);
+  if (r.status !== 0 || !line) throw new Error(`child ${spec} failed: ${r.stderr.slice(-1000)}`);
+  return JSON.parse(line) as Point;
+};
+
+const points: Point[] = [];
+const summary: Record<string, unknown> = {};
+for (const model of String(values.models).split(",")) {
+  log(`${model}: onnxruntime-node alone`);
+  const ort = run(`ort:${model}:1`);
+  points.push(ort);
+  const ours: Point[] = [];
+  for (const n of String(values.counts).split(",").map(Number)) {
+    log(`${model}: wasmdeploy, ${n} interpreter${n > 1 ? "s" : ""}`);
+    const p = run(`ours:${model}:${n}`);
+    points.push(p);
+    ours.push(p);
+  }
+  const one = ours.find((p) => p.interpreters === 1)!;
+  const last = ours.at(-1)!;
+  summary[model] = {
+    ortAloneMb: ort.addedMb,
+    oursOneInterpreterMb: one.addedMb,
+    oursOverOrt: round(one.addedMb / ort.addedMb, 2),
+    perAdditionalInterpreterMb: last.interpreters! > 1 ? round((last.addedMb - one.addedMb) / (last.interpreters! - 1), 1) : undefined,
+    perAdditionalInterpreterReadyMs: last.interpreters! > 1 ? round((last.readyMs! - one.readyMs!) / (last.interpreters! - 1), 1) : undefined,
+  };
+  log(`${model}: ${JSON.stringify(summary[model])}`);
+}
+const result = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, load: os.loadavg(), node: process.version }, summary, points };
+mkdirSync(RESULTS_DIR, { recursive: true });
+const file = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-model-memory.json`);
+writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
+log(`wrote ${path.relative(REPO, file)}`);
