@@ -37,6 +37,27 @@ STRIP=llvm-strip$LLVM_SUFFIX
 
 # --- source ---
 mkdir -p "$WORK"
+# clang runs binaryen's wasm-opt after every optimizing link when it finds one. That changes
+# configure's answers (wasm-opt's validator rejects configure's deliberately loose test programs,
+# so e.g. clock() looked missing and timemodule.c failed to compile) and python.wasm's bytes. A
+# wasm-opt of our own, found first through COMPILER_PATH, leaves the output as the link made it,
+# so the build is the same with or without binaryen installed.
+mkdir -p "$WORK/no-wasm-opt"
+cat > "$WORK/no-wasm-opt/wasm-opt" <<'SHIM'
+#!/bin/sh
+# clang calls this as: wasm-opt IN [options] -o OUT (usually IN = OUT). Leave the module unchanged.
+in=""; out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -o) out="$2"; shift 2 ;;
+    -*) shift ;;
+    *) in="$1"; shift ;;
+  esac
+done
+if [ -n "$in" ] && [ -n "$out" ] && [ "$in" != "$out" ]; then cp "$in" "$out"; fi
+SHIM
+chmod +x "$WORK/no-wasm-opt/wasm-opt"
+export COMPILER_PATH="$WORK/no-wasm-opt"
 if [ ! -f "$WORK/$TARBALL" ]; then
   # The Debian patch files may 404 (security pocket); the pristine .orig tarball is all we need.
   (cd "$WORK" && apt-get source --download-only python3.11="${PYVER}*" >&2 || apt-get source --download-only python3.11 >&2 || true)
