@@ -26,7 +26,7 @@ export interface TestModel {
 }
 
 export async function startServer(models: TestModel[], opts: { maxBodyBytes?: number; debug?: boolean; repository?: string } = {}) {
-  const registry = new ModelRegistry(nodeLoader({ repository: opts.repository, defaults: DEFAULTS }));
+  const registry = new ModelRegistry(nodeLoader({ repository: opts.repository, defaults: DEFAULTS }), undefined, DEFAULTS);
   const prom = createPrometheus(registry, { processMetrics: false });
   const state = { draining: false };
   const maxBodyBytes = opts.maxBodyBytes ?? 64 * 2 ** 20;
