@@ -108,8 +108,10 @@ export class Scheduler {
     return this.opts.concurrency;
   }
 
+  /** One error for every refusal: a refusal should cost no allocation it can avoid (a stack trace). */
+  #fullError?: HttpError;
   #full(): HttpError {
-    return new HttpError(429, `the model's queue is full (${this.opts.maxQueue} waiting); retry later`);
+    return (this.#fullError ??= new HttpError(429, `the model's queue is full (${this.opts.maxQueue} waiting); retry later`));
   }
 
   /**

@@ -41,6 +41,9 @@ export interface NodeServer {
   close(): void;
 }
 
+/** How often paused connections are looked at (a connection waits pauseMs to pauseMs + this). */
+const PACE_TICK_MS = 50;
+
 /** Bytes of an unwanted body (over the limit, or refused) read and dropped before the connection is cut. */
 const DISCARD_LIMIT = 256 * 2 ** 20;
 
@@ -54,8 +57,9 @@ export async function startNodeServer(
   const quietMs = opts.drainQuietMs ?? 1000;
   let inFlight = 0;
   let lastArrival = performance.now();
-  /** Connections paused after a 429, and the timers that resume them. */
-  const paused = new Map<Socket, ReturnType<typeof setTimeout>>();
+  /** Connections paused after a 429, and when to read them again. */
+  const paused = new Map<Socket, number>();
+  let ticker: ReturnType<typeof setInterval> | undefined;
 
   const server = http.createServer((req, res) => {
     inFlight++;
@@ -107,26 +111,35 @@ export async function startNodeServer(
     if (reply.status === 429 && !state.draining && pauseMs > 0) pace(req, res);
   }
 
-  /** Read this connection's next request only after `pauseMs`: its client was told to retry later. */
+  /**
+   * Read this connection's next request only after `pauseMs`: its client was told to retry
+   * later. Paused connections are resumed by one coarse tick rather than a timer each, so a
+   * refusal costs no wake-up of its own.
+   */
   function pace(req: http.IncomingMessage, res: http.ServerResponse): void {
     const socket = req.socket;
     const pause = () =>
       setImmediate(() => {
         if (socket.destroyed || state.draining || paused.has(socket)) return;
         socket.pause();
-        const timer = setTimeout(() => {
-          paused.delete(socket);
-          socket.resume();
-        }, pauseMs);
-        timer.unref();
-        paused.set(socket, timer);
-        socket.once("close", () => {
-          clearTimeout(timer);
-          paused.delete(socket);
-        });
+        paused.set(socket, performance.now() + pauseMs);
+        ticker ??= setInterval(resumeDue, PACE_TICK_MS);
       });
     // After the response is out and the request's body is read (node drops what nobody read).
     res.once("finish", () => (req.complete ? pause() : req.once("end", pause)));
+  }
+
+  function resumeDue(all = false): void {
+    const now = performance.now();
+    for (const [socket, until] of paused) {
+      if (!all && until > now) continue;
+      paused.delete(socket);
+      if (!socket.destroyed) socket.resume();
+    }
+    if (!paused.size && ticker) {
+      clearInterval(ticker);
+      ticker = undefined;
+    }
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -147,11 +160,7 @@ export async function startNodeServer(
     async drain() {
       state.draining = true;
       // Paced connections are read again now: their next requests get the 503 at once.
-      for (const [socket, timer] of paused) {
-        clearTimeout(timer);
-        socket.resume();
-      }
-      paused.clear();
+      resumeDue(true);
       await new Promise<void>((resolve) => {
         const check = () => {
           if (inFlight > 0 || performance.now() - lastArrival < quietMs) return false;
