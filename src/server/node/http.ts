@@ -95,7 +95,11 @@ export async function startNodeServer(
         ctx.ticket = got;
       }
     }
-    send(req, res, await oip.serve(request, ctx));
+    try {
+      send(req, res, await oip.serve(request, ctx));
+    } finally {
+      ctx.ticket?.release(); // a no-op once the request was queued; never leave a place taken
+    }
   }
 
   function send(req: http.IncomingMessage, res: http.ServerResponse, reply: Reply): void {
@@ -181,7 +185,29 @@ export async function startNodeServer(
   };
 }
 
-/** The core's view of a node:http request. */
+/**
+ * Waiting for a turn of the event loop: resolves in a later check phase, one waiter per turn,
+ * so the I/O that is ready (answers from interpreters and the engine, with --cells off on this
+ * very loop; results to write back) is handled between two new requests' parses.
+ */
+const turns: (() => void)[] = [];
+let turning = false;
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    turns.push(resolve);
+    if (!turning) {
+      turning = true;
+      setImmediate(step);
+    }
+  });
+}
+function step(): void {
+  turns.shift()?.();
+  if (turns.length) setImmediate(step);
+  else turning = false;
+}
+
+/** The core's view of a node:http request. Its body is handed over (to be parsed) one request per loop turn. */
 function nodeRequest(req: http.IncomingMessage): OipRequest & { raw: http.IncomingMessage } {
   return {
     raw: req,
@@ -191,7 +217,11 @@ function nodeRequest(req: http.IncomingMessage): OipRequest & { raw: http.Incomi
       const v = req.headers[name];
       return Array.isArray(v) ? v.join(", ") : v;
     },
-    body: (limit) => readLimited(req, limit),
+    body: async (limit) => {
+      const body = await readLimited(req, limit);
+      await nextTurn();
+      return body;
+    },
   };
 }
 
