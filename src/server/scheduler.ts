@@ -122,8 +122,8 @@ export class Scheduler {
    */
   admit(deadline: number | undefined, arrived = performance.now()): Admission {
     if (this.#closed !== undefined) throw this.#closed;
-    if (this.queued >= this.opts.maxQueue) throw this.#full();
-    if (!this.#waiters.length && this.#queue.length + this.#reserved < this.#readAhead) return { ticket: this.#ticket(arrived, deadline) };
+    if (this.#waiting() >= this.opts.maxQueue) throw this.#full();
+    if (!this.#waiters.length && this.#canRead()) return { ticket: this.#ticket(arrived, deadline) };
     let waiter!: Waiter;
     const wait = new Promise<Ticket>((resolve, reject) => {
       waiter = { arrived, deadline, timer: undefined, resolve, reject };
@@ -174,9 +174,24 @@ export class Scheduler {
     return ticket;
   }
 
+  /** Interpreters with nothing to run yet: requests read for them start at once. */
+  #free(): number {
+    return Math.max(0, this.opts.concurrency - this.#inFlight);
+  }
+
+  /** Requests that will have to wait for an interpreter (those that will start at once are not waiting). */
+  #waiting(): number {
+    return Math.max(0, this.queued - this.#free());
+  }
+
+  /** May one more request be read now: fewer than `readAhead` read ahead of the interpreters. */
+  #canRead(): boolean {
+    return this.#queue.length + this.#reserved < this.#readAhead + this.#free();
+  }
+
   /** Admit waiting requests while the read-ahead has room, oldest first. */
   #wake(): void {
-    while (this.#waiters.length && this.#queue.length + this.#reserved < this.#readAhead) {
+    while (this.#waiters.length && this.#canRead()) {
       const w = this.#waiters.shift()!;
       if (w.timer) clearTimeout(w.timer);
       w.resolve(this.#ticket(w.arrived, w.deadline));
@@ -194,7 +209,7 @@ export class Scheduler {
       if (placed) this.#wake();
       return Promise.reject(this.#closed);
     }
-    if (!placed && this.queued >= this.opts.maxQueue) return Promise.reject(this.#full());
+    if (!placed && this.#waiting() >= this.opts.maxQueue) return Promise.reject(this.#full());
     const { key, rows } = this.opts.maxBatch > 0 ? batchKey(args) : { key: undefined, rows: 0 };
     return new Promise<CallOutcome>((resolve, reject) => {
       this.#queue.push({ args, key, rows, deadline, enqueued: ticket?.arrived ?? performance.now(), resolve, reject });
@@ -259,6 +274,8 @@ export class Scheduler {
       // Places freed in the read-ahead: the next waiting requests may be read now.
       this.#wake();
     }
+    // An interpreter that came free with nothing read for it: read the next waiting request.
+    this.#wake();
     this.#checkIdle();
   }
 

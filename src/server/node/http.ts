@@ -81,7 +81,7 @@ export async function startNodeServer(
     const ctx: ServeContext = { arrived };
     const pre = oip.preflight(request, arrived);
     if (pre) {
-      if ("reply" in pre) return send(req, res, pre.reply);
+      if ("reply" in pre) return send(req, res, pre.reply, await received(req));
       ctx.requestId = pre.requestId;
       if ("ticket" in pre) ctx.ticket = pre.ticket;
       else {
@@ -90,29 +90,32 @@ export async function startNodeServer(
         res.once("close", gone);
         const got = await pre.wait;
         res.off("close", gone);
-        if ("status" in got) return send(req, res, got);
+        if ("status" in got) return send(req, res, got, await received(req));
         if (res.destroyed) return got.release();
         ctx.ticket = got;
       }
     }
     try {
-      send(req, res, await oip.serve(request, ctx));
+      const reply = await oip.serve(request, ctx);
+      send(req, res, reply, await received(req));
     } finally {
       ctx.ticket?.release(); // a no-op once the request was queued; never leave a place taken
     }
   }
 
-  function send(req: http.IncomingMessage, res: http.ServerResponse, reply: Reply): void {
+  /** `whole`: the request's body has been received (false: too much of it was left to drop; the connection is cut after the answer). */
+  function send(req: http.IncomingMessage, res: http.ServerResponse, reply: Reply, whole = true): void {
     if (res.headersSent || res.destroyed) {
       res.end();
       return;
     }
     const body = typeof reply.body === "string" ? Buffer.from(reply.body) : reply.body;
     const headers: Record<string, string> = { ...reply.headers, "content-length": String(body.byteLength) };
-    if (state.draining) headers.connection = "close";
+    if (state.draining || !whole) headers.connection = "close";
     res.writeHead(reply.status, headers);
     res.end(body);
-    if (reply.status === 429 && !state.draining && pauseMs > 0) pace(req, res);
+    if (!whole) res.once("finish", () => req.socket.destroy());
+    else if (reply.status === 429 && !state.draining && pauseMs > 0) pace(req, res);
   }
 
   /**
@@ -207,6 +210,37 @@ function step(): void {
   else turning = false;
 }
 
+/**
+ * Resolves once the request's body has been received, reading and dropping what nobody read,
+ * with false when more than DISCARD_LIMIT bytes of it were left. An answer goes out only after
+ * its request is whole: a client still writing a large body when its answer (a 429) comes
+ * drops the connection (Go's HTTP client does), which would both lose the answer's pacing and
+ * make it reconnect; answered after its body, it keeps the connection.
+ */
+function received(req: http.IncomingMessage): Promise<boolean> {
+  if (req.complete) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    let dropped = 0;
+    const done = (whole: boolean) => {
+      req.off("data", count);
+      req.off("end", end);
+      req.off("close", end);
+      req.off("error", end);
+      resolve(whole);
+    };
+    const count = (c: Buffer) => {
+      dropped += c.length;
+      if (dropped > DISCARD_LIMIT) done(false);
+    };
+    const end = () => done(req.complete);
+    req.on("data", count);
+    req.once("end", end);
+    req.once("close", end);
+    req.once("error", end);
+    req.resume();
+  });
+}
+
 /** The core's view of a node:http request. Its body is handed over (to be parsed) one request per loop turn. */
 function nodeRequest(req: http.IncomingMessage): OipRequest & { raw: http.IncomingMessage } {
   return {
@@ -228,7 +262,8 @@ function nodeRequest(req: http.IncomingMessage): OipRequest & { raw: http.Incomi
 /**
  * The whole body, or HttpError 400 as soon as it goes over `limit` bytes. Past the limit the
  * rest is read and dropped (so the client, which is still sending, gets the 400 and not a
- * reset), up to DISCARD_LIMIT, past which the connection is cut.
+ * reset); the answer waits for it (received()), up to DISCARD_LIMIT, past which the connection
+ * is cut after the answer.
  */
 function readLimited(req: http.IncomingMessage, limit: number): Promise<Uint8Array> {
   const over = () => new HttpError(400, `the request body is over the ${limit}-byte limit`);
@@ -244,11 +279,8 @@ function readLimited(req: http.IncomingMessage, limit: number): Promise<Uint8Arr
     };
     if (Number.isFinite(declared) && declared > limit) drop();
     req.on("data", (c: Buffer) => {
+      if (dropping) return; // the rest is dropped; received() decides when to stop
       size += c.length;
-      if (dropping) {
-        if (size > DISCARD_LIMIT) req.socket.destroy();
-        return;
-      }
       if (size > limit) return drop();
       chunks.push(c);
     });
