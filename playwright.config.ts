@@ -1,9 +1,11 @@
-// The browser suite (test/browser/*.spec.ts): Debian's Chromium, headless, against
-// `wasmdeploy web` serving the test archives that test/browser/global-setup.ts makes with real
-// PyTorch. WebGPU here is SwiftShader (a CPU implementation), so the WebGPU tests use small models.
+// The browser suite (test/browser/*.spec.ts): a Chromium (test/browser/chromium.ts finds it),
+// headless, against `wasmdeploy web` serving the committed test archives that
+// test/browser/global-setup.ts puts in place. WebGPU here is SwiftShader (a CPU implementation),
+// so the WebGPU tests use small models.
 
 import { mkdirSync } from "node:fs";
-import { defineConfig } from "@playwright/test";
+import { chromium, defineConfig } from "@playwright/test";
+import { findChromium } from "./test/browser/chromium.js";
 import { FILES, PORT } from "./test/browser/paths.js";
 
 mkdirSync(FILES, { recursive: true }); // the server's --root must exist when it starts
@@ -25,7 +27,8 @@ export default defineConfig({
     headless: true,
     screenshot: "only-on-failure",
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      // None found: Playwright's own error says to run `npx playwright install` (`npm test` does that first).
+      executablePath: findChromium(process.env, chromium.executablePath())?.path,
       // --no-sandbox: Chromium's sandbox cannot start as root (CI); WebGPU is behind a flag on Linux.
       args: ["--no-sandbox", "--enable-unsafe-webgpu"],
     },

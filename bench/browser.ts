@@ -20,6 +20,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chromium, type Page } from "@playwright/test";
+import { findChromium } from "../test/browser/chromium.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({ options: { runs: { type: "string", default: "5" }, "gpu-runs": { type: "string", default: "2" } } });
@@ -40,7 +41,7 @@ const origin = await new Promise<string>((resolve) => server.stdout!.on("data", 
   if (m) resolve(m[0]);
 }));
 const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
+  executablePath: findChromium(process.env, chromium.executablePath())?.path, // as the browser suite finds it
   args: ["--no-sandbox", "--enable-unsafe-webgpu", "--enable-blink-features=ForceEagerMeasureMemory"],
 });
 

@@ -69,7 +69,7 @@ const result = {
   neighbourFailures: runs.flatMap((r) => r.neighbour),
 };
 mkdirSync(RESULTS_DIR, { recursive: true });
-const file = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-fuzz.json`);
+const file = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-fuzz-seed${first}.json`);
 writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
 log(
   `fuzz: ${result.graphs} graphs + ${result.malformedRequests} malformed requests in ${result.processes} processes, ${result.seconds} s: ` +

@@ -1,6 +1,6 @@
 // Conformance in Chromium: models pickled by real PyTorch run in the page (WASI CPython in Web
 // Workers, ONNX Runtime Web in the page) and give PyTorch eager's outputs, on the WebGPU
-// provider and on the wasm one. mobilenet_v3_small is packaged at test time (global-setup.ts).
+// provider and on the wasm one (committed files, packages/models/; global-setup.ts serves them).
 
 import { test } from "@playwright/test";
 import { compare, npy, openPage, type PageTensor } from "./helpers.js";

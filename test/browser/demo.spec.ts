@@ -3,8 +3,28 @@
 // archive first: the error shows in the page and the page keeps working.
 
 import path from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 import { FILES } from "./paths.js";
+
+/** A photo-like PNG, 160x120: smooth colour gradients with a disc, drawn by the browser's canvas. */
+async function photoLikePng(page: Page): Promise<Buffer> {
+  const bytes = await page.evaluate(async () => {
+    const [w, h] = [160, 120];
+    const canvas = new OffscreenCanvas(w, h);
+    const ctx = canvas.getContext("2d")!;
+    const img = ctx.createImageData(w, h);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) img.data.set([Math.floor((x * 255) / (w - 1)), Math.floor((y * 255) / (h - 1)), 128, 255], 4 * (y * w + x));
+    }
+    ctx.putImageData(img, 0, 0);
+    ctx.fillStyle = "rgb(240, 200, 40)";
+    ctx.beginPath();
+    ctx.arc(80, 60, 30, 0, 2 * Math.PI);
+    ctx.fill();
+    return Array.from(new Uint8Array(await (await canvas.convertToBlob({ type: "image/png" })).arrayBuffer()));
+  });
+  return Buffer.from(bytes);
+}
 
 test("demo: upload an archive and an image, run on WebGPU, see the top 5", async ({ page }, testInfo) => {
   test.setTimeout(120_000);
@@ -24,7 +44,7 @@ test("demo: upload an archive and an image, run on WebGPU, see the top 5", async
   await expect(page.getByLabel("Pickle")).toHaveValue("model/model.pkl");
 
   await page.getByLabel(/Image size/).fill("64");
-  await page.getByLabel(/Input: an image/).setInputFiles(path.join(FILES, "image.png"));
+  await page.getByLabel(/Input: an image/).setInputFiles({ name: "image.png", mimeType: "image/png", buffer: await photoLikePng(page) });
   await expect(page.getByRole("status")).toHaveText("input: float32 [1, 3, 64, 64]");
   await page.getByLabel("WebGPU").check();
 

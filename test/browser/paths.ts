@@ -5,7 +5,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-/** Served at /files/: archives, inputs and PyTorch's outputs, made by global-setup.ts. */
+/** Served at /files/: archives, inputs and PyTorch's outputs, put there by global-setup.ts. */
 export const FILES = path.join(tmpdir(), "wasmdeploy-browser-tests");
 export const PORT = Number(process.env.WASMDEPLOY_BROWSER_PORT ?? 8391);
-export const PYTHON = "/usr/bin/python3";

@@ -59,5 +59,5 @@ describe("soak", () => {
     } finally {
       await m.close();
     }
-  });
+  }, 900_000); // a hang detector only: 100 s (Pyodide) on 2 cores at load average 10, too near vitest's default 120 s
 });

@@ -19,7 +19,10 @@ describe.each(["sandboxed", "trusted"] as const)("%s interpreters", (isolation) 
   let tok: ReplicatedObj;
 
   beforeAll(async () => {
-    manager = await InterpreterManager.create({ ...kind, isolation, interpreters: 2, interruptGraceMs: 2000, onOutput: () => {} });
+    // The interrupt's grace is long enough never to decide an outcome here: interruptible code
+    // stops when it runs, however loaded the machine. The test of code that ignores the interrupt
+    // has its own manager with a short grace.
+    manager = await InterpreterManager.create({ ...kind, isolation, interpreters: 2, interruptGraceMs: 60_000, onOutput: () => {} });
     faults = (await manager.loadPackage(archive("faults.pt"))).loadPickle("faults", "obj.pkl");
     tok = (await manager.loadPackage(archive("tokenizer.pt"))).loadPickle("tok", "tok.pkl");
   });
@@ -54,13 +57,28 @@ describe.each(["sandboxed", "trusted"] as const)("%s interpreters", (isolation) 
       expect(await faults.callMethod("ok")).toBe("ok");
     });
 
-    it("terminates and respawns an interpreter whose code swallows the interrupt", async () => {
-      const r = await settle(faults.withOptions({ timeoutMs: 200 }).callMethod("loop_ignoring_interrupt"));
-      const e = (r as { e: CallTimeoutError }).e;
-      expect(e).toBeInstanceOf(CallTimeoutError);
-      expect(e.how).toBe("terminated");
-      expect(manager.stats().interpreters[e.interpreter]!.generation).toBeGreaterThan(0);
+    it("interrupts a call whose deadline passes before its interpreter has read it", async () => {
+      // Loaded on every interpreter that may take the call, so it starts as it is submitted.
       expect(await Promise.all([faults.callMethod("ok"), faults.callMethod("ok")])).toStrictEqual(["ok", "ok"]);
+      const r = await settle(faults.withOptions({ timeoutMs: 1 }).callMethod("loop_forever"));
+      expect((r as { e: CallTimeoutError }).e).toBeInstanceOf(CallTimeoutError);
+      // The interrupt was not wiped by the call arriving after it (which left the loop to the grace).
+      expect((r as { e: CallTimeoutError }).e.how).toBe("interrupted");
+    });
+
+    it("terminates and respawns an interpreter whose code swallows the interrupt", async () => {
+      const m = await InterpreterManager.create({ ...kind, isolation, interpreters: 1, interruptGraceMs: 200, onOutput: () => {} });
+      try {
+        const obj = (await m.loadPackage(archive("faults.pt"))).loadPickle("faults", "obj.pkl");
+        const r = await settle(obj.withOptions({ timeoutMs: 200 }).callMethod("loop_ignoring_interrupt"));
+        const e = (r as { e: CallTimeoutError }).e;
+        expect(e).toBeInstanceOf(CallTimeoutError);
+        expect(e.how).toBe("terminated");
+        expect(m.stats().interpreters[e.interpreter]!.generation).toBeGreaterThan(0);
+        expect(await Promise.all([obj.callMethod("ok"), obj.callMethod("ok")])).toStrictEqual(["ok", "ok"]);
+      } finally {
+        await m.close();
+      }
     });
 
     it("fails only the crashing call; calls on the other interpreter are untouched", async () => {
@@ -83,7 +101,8 @@ describe.each(["sandboxed", "trusted"] as const)("%s interpreters", (isolation) 
     it("a worker killed mid-call fails its in-flight call; queued calls run after the respawn, once each", async () => {
       const s = faults.acquireSession(1);
       const h = await s.fromMovable(faults);
-      const inFlight = settle(h.callMethod("sleep", 400));
+      // A sleep far longer than the test: only the kill can end it, however late the kill comes.
+      const inFlight = settle(h.callMethod("sleep", 600_000));
       await new Promise((r) => setTimeout(r, 100));
       // Queued behind the sleeping call, on the same interpreter, through the replicated object.
       const queued = Array.from({ length: 6 }, (_, k) => settle(tok.acquireSession(1).fromMovable(tok).then(() => k)));

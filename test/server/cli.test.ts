@@ -125,7 +125,13 @@ describe.runIf(hasTorch)("wasmdeploy serve --model a=X.pt --model b=Y.pt (archiv
       await new Promise((r) => setTimeout(r, 20));
     }
     s.child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 50));
+    // Until the server has seen the signal (ready turns 503, or the port closes): a fixed wait
+    // could end before a loaded machine delivers it, and the late request would then be served.
+    for (let i = 0; i < 600; i++) {
+      const ready = await fetch(`${s.url}/v2/health/ready`).then((r) => r.status, () => 0);
+      if (ready !== 200) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const late = await a().then((r) => r.status, (e: Error) => (e.cause as { code?: string })?.code ?? e.message);
     expect(late).toBe(503);
     const results = await Promise.all(inflight);

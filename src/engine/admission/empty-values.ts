@@ -12,6 +12,7 @@
 import type { DType, GraphNode } from "../graph.js";
 import { opRule } from "./ops.js";
 import { fail, numel, type ValueType } from "./shapes.js";
+import { nameMaker } from "./names.js";
 
 /** Ops that only copy: an empty input just contributes nothing. */
 const COPIES = new Set(["Concat", "Pad", "ScatterElements", "Clip", "Cast"]);
@@ -50,14 +51,7 @@ export function replaceEmptyNodes(nodes: GraphNode[], types: ReadonlyMap<string,
   const emptyData = (n: GraphNode) => n.inputs.some((x, j) => isEmpty(x) && !opRule(n.op)?.constant?.includes(j));
   const touches = (n: GraphNode) => n.op !== "Constant" && (n.outputs.every(isEmpty) || emptyData(n));
   if (!nodes.some(touches)) return nodes;
-  let counter = 0;
-  const fresh = (base: string) => {
-    let name: string;
-    do name = `${base}.empty${counter++}`;
-    while (taken.has(name));
-    taken.add(name);
-    return name;
-  };
+  const fresh = nameMaker(taken, "empty");
   return nodes.flatMap((n, i): GraphNode[] => {
     if (!touches(n)) return [n];
     if (n.outputs.every(isEmpty)) return n.outputs.map((o) => constantNode(o, types.get(o)!));

@@ -9,20 +9,14 @@
 
 import type { DType, GraphNode } from "../graph.js";
 import type { ValueType } from "./shapes.js";
+import { nameMaker } from "./names.js";
 
 const FAULTING: ReadonlySet<DType> = new Set(["int32", "int64"]);
 
 /** The nodes, with every int32/int64 Div and Mod made safe; the same array if there are none. */
 export function rewriteIntegerDivision(nodes: GraphNode[], types: ReadonlyMap<string, ValueType>, taken: Set<string>): GraphNode[] {
   if (!nodes.some((n) => (n.op === "Div" || n.op === "Mod") && FAULTING.has(types.get(n.outputs[0]!)!.dtype))) return nodes;
-  let counter = 0;
-  const fresh = (base: string) => {
-    let name: string;
-    do name = `${base}.safe${counter++}`;
-    while (taken.has(name));
-    taken.add(name);
-    return name;
-  };
+  const fresh = nameMaker(taken, "safe");
   const out: GraphNode[] = [];
   for (const n of nodes) {
     const dtype = types.get(n.outputs[0]!)?.dtype;

@@ -10,18 +10,12 @@
 import type { DType, GraphNode } from "../graph.js";
 import { ROI_MAX_SAMPLES, ROI_MAX_SAMPLES_PER_ROI } from "./ops.js";
 import type { ValueType } from "./shapes.js";
+import { nameMaker } from "./names.js";
 
 export function guardAdaptiveRoiAlign(nodes: GraphNode[], types: ReadonlyMap<string, ValueType>, taken: Set<string>): GraphNode[] {
   const adaptive = (n: GraphNode) => n.op === "RoiAlign" && ((n.attrs?.sampling_ratio as number | undefined) ?? 0) === 0;
   if (!nodes.some(adaptive)) return nodes;
-  let counter = 0;
-  const fresh = (base: string) => {
-    let name: string;
-    do name = `${base}.roi${counter++}`;
-    while (taken.has(name));
-    taken.add(name);
-    return name;
-  };
+  const fresh = nameMaker(taken, "roi");
   return nodes.flatMap((n): GraphNode[] => {
     if (!adaptive(n)) return [n];
     const [x, rois, batch] = n.inputs as [string, string, string];

@@ -109,6 +109,8 @@ export class WasiInstance {
   readonly memory: WebAssembly.Memory;
   private readonly exports: Exports;
   private callLimit = 0;
+  /** Set as a call enters wd_call: its first interrupt poll is wd_call's own (see `interrupt`). */
+  private callStarting = false;
   private stash?: Uint8Array;
   /** Non-zero pages as instantiation left them (set by boot(); snapshot() stores the difference). */
   private fresh?: Map<number, Uint8Array>;
@@ -191,7 +193,17 @@ export class WasiInstance {
         if (this.stash) new Uint8Array(this.memory.buffer).set(this.stash, dst);
         this.stash = undefined;
       },
-      interrupt: () => hooks.interrupt(),
+      interrupt: () => {
+        // wd_call begins with PyErr_CheckSignals, to drop a signal CPython took as the previous
+        // call ended; that check must not take the host's slot as well, or a deadline that fired
+        // before this call started running is lost (the host clears the slot as it sends a call).
+        // Skipping a poll only defers what the slot holds to the next one.
+        if (this.callStarting) {
+          this.callStarting = false;
+          return 0;
+        }
+        return hooks.interrupt();
+      },
       memory_exceeded: (pages: number) => {
         // Unwinds the wasm stack: the instance is ended (InstanceFault via guard) and replaced.
         throw new InstanceFault(`memory limit: the call grew linear memory to ${pages * PAGE} bytes, over its limit of ${this.callLimit} bytes`, {
@@ -324,6 +336,7 @@ export class WasiInstance {
       const req = this.exports.wd_alloc(len);
       if (req === 0) throw new InstanceFault("out of linear memory for the request");
       writeFrame(new Uint8Array(this.memory.buffer), req, items);
+      this.callStarting = true;
       const res = this.exports.wd_call(req, len);
       this.exports.wd_free(req);
       return this.takeResult(res);
@@ -343,6 +356,7 @@ export class WasiInstance {
     if (req === 0) throw new InstanceFault("out of linear memory for the request");
     writeFrame(new Uint8Array(this.memory.buffer), req, items);
     let res: number;
+    this.callStarting = true;
     try {
       res = await this.callPromising(req, len);
     } catch (e) {

@@ -35,6 +35,9 @@ process.on("message", (msg: FromHost) => {
       Atomics.notify(new Int32Array(flag), 0);
       break;
     default:
+      // Cleared here, in order with the host's interrupts: a deadline of an earlier call must not
+      // hit this one, and one of this call must not be lost however late the worker reads it.
+      if (msg.type === "call") Atomics.store(new Int32Array(interrupt), 0, 0);
       worker?.postMessage(msg);
   }
 });

@@ -68,7 +68,10 @@ export function spawnThread(boot: InterpreterBoot, assets: NodeInterpreterAssets
     if (!terminated) h.onExit(fatal ?? `worker exited with code ${code}`);
   });
   return {
-    send: (msg) => worker.postMessage(msg),
+    send: (msg) => {
+      Atomics.store(new Int32Array(interrupt), 0, 0); // a deadline of an earlier call must not hit this one
+      worker.postMessage(msg);
+    },
     interrupt: () => Atomics.store(new Int32Array(interrupt), 0, 2),
     terminate: async () => {
       terminated = true;
