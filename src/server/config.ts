@@ -29,7 +29,11 @@ export interface ModelConfig {
   engine_memory_mb?: number;
   /** Deadline of a request, queue wait included, ms. */
   timeout_ms?: number;
-  /** Requests that may wait for an interpreter; past it, 429. Default 64. */
+  /**
+   * Requests that may wait for an interpreter, read or unread; past it, 429 (before the body is
+   * read). Default 1024: waiting requests beyond a few read ahead are held unread (a socket each,
+   * no parse), so the bound is on latency, not memory.
+   */
   max_queue: number;
   /** Dynamic batching: largest batch (sum of dim 0) a call may get. 0 = off (default). */
   max_batch_size: number;
@@ -47,7 +51,7 @@ export const DEFAULT_CONFIG: ModelConfig = {
   pickle: "model/model.pkl",
   interpreters: 1,
   isolation: "sandboxed",
-  max_queue: 64,
+  max_queue: 1024,
   max_batch_size: 0,
   max_queue_delay_ms: 2,
   bytes_as: "bytes",
