@@ -11,7 +11,8 @@
 // Options: --baseline PATH (another build's dist/cli/main.js, measured in the same rounds, e.g.
 // main's), --models tiny_gpt,resnet_basic, --cells per-model,off, --clients 16,64,256,512,
 // --window S (seconds per point, default 5), --rounds N (default 2), --extra "ARGS" (more serve
-// flags, e.g. "--max-queue 1024"). Writes bench/results/<date>-serve-overload.json.
+// flags for both servers, e.g. "--max-queue 64"), --tag NAME (results file suffix). Writes
+// bench/results/<date>-serve-overload[-NAME].json.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -172,7 +173,8 @@ export async function overload(): Promise<void> {
   }
   const date = new Date().toISOString().slice(0, 10);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, `${date}-serve-overload.json`);
+  const tag = argValue("--tag");
+  const file = path.join(RESULTS_DIR, `${date}-serve-overload${tag ? `-${tag}` : ""}.json`);
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, node: process.version, window, rounds, clients, extra, baseline: baseline ?? null, summary, points }, null, 2)}\n`);
   log(`wrote ${path.relative(REPO, file)}`);
   process.stdout.write(`\n| model | cells | server | clients | 200/s (median) | vs ${base} clients | 429/s | errors, other | load avg |\n|---|---|---|---|---|---|---|---|---|\n${rows.join("\n")}\n`);
