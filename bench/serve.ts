@@ -9,7 +9,8 @@
 //
 // Writes bench/results/<date>-serve[-quick].json and prints a Markdown table.
 // Options: --quick, --models resnet18,mobilenet_v2,tiny_gpt, --interpreters 1,2 (a narrowed run
-// writes ...-partial.json).
+// writes ...-partial.json). --overload runs the goodput-under-overload benchmark instead
+// (bench/overload.ts: hey at 1x, 4x, 16x and 32x capacity, optionally against a --baseline build).
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import http from "node:http";
@@ -213,6 +214,7 @@ async function viaServer(url: string, m: Model, n: number, batching: boolean): P
 }
 
 async function main() {
+  if (process.argv.includes("--overload")) return (await import("./overload.js")).overload();
   const dir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-bench-serve-"));
   const points: Point[] = [];
   try {

@@ -8,10 +8,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { ConfigError, DEFAULT_CONFIG, type ModelConfig, parseConfig } from "../server/config.js";
+import { ConfigError, DEFAULT_CONFIG, type ModelConfig, parseConfig, parseTensorFlag, type TensorSpec } from "../server/config.js";
 import { createHandler } from "../server/handler.js";
 import type { Logger } from "../server/logger.js";
 import { startNodeServer } from "../server/node/http.js";
+import { nodeCodec } from "../server/node/compression.js";
 import { nodeLoader, scanRepository } from "../server/node/loader.js";
 import { cellLoader } from "../server/node/cell.js";
 import { createPrometheus } from "../server/prometheus.js";
@@ -20,10 +21,14 @@ import { ModelRegistry, type ModelSpec } from "../server/registry.js";
 export const SERVE_USAGE = `  wasmdeploy serve --model NAME=ARCHIVE[:PACKAGE/RESOURCE] ... [--repository DIR] [--port 8000] [--host 127.0.0.1]
         [--interpreters N] [--interpreter wasi|pyodide] [--isolation sandboxed|trusted] [--timeout-ms MS] [--memory-limit-mb MB] [--max-queue N]
         [--max-batch-size N] [--max-queue-delay-ms MS] [--max-body-mb MB] [--cells per-model|off] [--debug] [--log-level info]
+        [--input NAME:DATATYPE:SHAPE ...] [--bytes-as bytes|str] [--drain-timeout-ms MS] [--drain-quiet-ms MS]
       Serve models over the Open Inference Protocol v2 (REST). The pickle defaults to model/model.pkl;
       --port 0 picks a free port. --repository DIR holds DIR/<name>/<version>/model.pt and DIR/<name>/config.json.
       --cells per-model (default) runs each model in a process of its own, so a native fault in one
-      model's engine fails only its own requests and the model restarts; off runs every model in this process.`;
+      model's engine fails only its own requests and the model restarts; off runs every model in this process.
+      --input (repeatable, after the --model it describes) names that model's inputs in order, e.g.
+      --input INPUT__0:INT64:-1,16; they are its metadata and are enforced, as a config's "inputs".
+      --bytes-as: BYTES inputs reach Python as bytes (default, as Triton's Python backend) or str.`;
 
 class ServeUsageError extends Error {}
 
@@ -65,9 +70,11 @@ function version(): string {
 
 export async function serve(args: string[]): Promise<number> {
   let values;
+  let tokens;
   try {
-    values = parseArgs({
+    ({ values, tokens } = parseArgs({
       args,
+      tokens: true,
       options: {
         model: { type: "string", multiple: true },
         repository: { type: "string" },
@@ -83,11 +90,14 @@ export async function serve(args: string[]): Promise<number> {
         "max-queue-delay-ms": { type: "string" },
         "max-body-mb": { type: "string", default: "64" },
         "drain-timeout-ms": { type: "string", default: "30000" },
+        "drain-quiet-ms": { type: "string", default: "1000" },
         cells: { type: "string", default: "per-model" },
+        input: { type: "string", multiple: true },
+        "bytes-as": { type: "string" },
         debug: { type: "boolean", default: false },
         "log-level": { type: "string", default: "info" },
       },
-    }).values;
+    }));
   } catch (e) {
     process.stderr.write(`wasmdeploy serve: ${(e as Error).message}\n${SERVE_USAGE}\n`);
     return 2;
@@ -97,6 +107,7 @@ export async function serve(args: string[]): Promise<number> {
   let port: number;
   let maxBodyBytes: number;
   let drainTimeoutMs: number;
+  let drainQuietMs: number;
   try {
     const overrides: Record<string, unknown> = {
       interpreters: num("interpreters", values.interpreters, 1),
@@ -107,15 +118,28 @@ export async function serve(args: string[]): Promise<number> {
       max_queue: num("max-queue", values["max-queue"], 1),
       max_batch_size: num("max-batch-size", values["max-batch-size"], 0),
       max_queue_delay_ms: num("max-queue-delay-ms", values["max-queue-delay-ms"], 0, false),
+      bytes_as: values["bytes-as"],
     };
     defaults = parseConfig(Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)), DEFAULT_CONFIG, "options");
     port = num("port", values.port, 0)!;
     if (port > 65535) throw new ServeUsageError(`--port must be at most 65535`);
     maxBodyBytes = num("max-body-mb", values["max-body-mb"], 0, false)! * 2 ** 20;
     drainTimeoutMs = num("drain-timeout-ms", values["drain-timeout-ms"], 0)!;
-    specs = (values.model ?? []).map((flag) => {
+    drainQuietMs = num("drain-quiet-ms", values["drain-quiet-ms"], 0)!;
+    // Each --input describes the --model before it.
+    const inputs: TensorSpec[][] = [];
+    for (const t of tokens) {
+      if (t.kind !== "option") continue;
+      if (t.name === "model") inputs.push([]);
+      else if (t.name === "input") {
+        if (!inputs.length) throw new ServeUsageError("--input describes the --model given before it; put it after that --model");
+        inputs.at(-1)!.push(parseTensorFlag(t.value!));
+      }
+    }
+    specs = (values.model ?? []).map((flag, i) => {
       const m = parseModelFlag(flag);
-      return { name: m.name, version: "1", source: m.source, config: m.pickle ? parseConfig({ pickle: m.pickle }, defaults, `--model ${m.name}`) : defaults };
+      const own: Record<string, unknown> = { ...(m.pickle ? { pickle: m.pickle } : {}), ...(inputs[i]!.length ? { inputs: inputs[i] } : {}) };
+      return { name: m.name, version: "1", source: m.source, config: Object.keys(own).length ? parseConfig(own, defaults, `--model ${m.name}`) : defaults };
     });
     const names = new Set<string>();
     for (const s of specs) {
@@ -144,7 +168,7 @@ export async function serve(args: string[]): Promise<number> {
     values.cells === "off"
       ? nodeLoader({ repository: values.repository, defaults, logger })
       : cellLoader({ repository: values.repository, defaults, logger, logLevel: values["log-level"], debug: values.debug });
-  const registry = new ModelRegistry(loader, logger);
+  const registry = new ModelRegistry(loader, logger, defaults);
   const prom = createPrometheus(registry);
   const state = { draining: false };
   const handler = createHandler({
@@ -156,13 +180,14 @@ export async function serve(args: string[]): Promise<number> {
     metrics: () => prom.render(),
     draining: () => state.draining,
     serverVersion: version(),
+    codec: nodeCodec,
   });
   // Models start loading now (so /v2/health/ready is 503 from the first request on) while
   // the listener comes up.
   const loading = Promise.allSettled(specs.map((s) => registry.loadSpec(s)));
   let server;
   try {
-    server = await startNodeServer(handler, { host: values.host!, port, maxBodyBytes }, state);
+    server = await startNodeServer(handler, { host: values.host!, port, maxBodyBytes, drainQuietMs }, state);
   } catch (e) {
     process.stderr.write(`wasmdeploy: cannot listen on ${values.host}:${port}: ${(e as Error).message}\n`);
     await registry.close();
@@ -176,8 +201,12 @@ export async function serve(args: string[]): Promise<number> {
     (stopping ??= (async () => {
       logger.info({ signal, in_flight: server.inFlight }, "draining");
       const forced = setTimeout(() => {
-        logger.error({ drain_timeout_ms: drainTimeoutMs }, "drain timed out; exiting");
-        process.exit(code || 1);
+        // Requests still in flight: they are lost (exit 1). None, only clients still arriving
+        // (to be told 503): the drain did its work.
+        const lost = server.inFlight;
+        logger.error({ drain_timeout_ms: drainTimeoutMs, in_flight: lost }, lost ? "drain timed out with requests in flight; exiting" : "drain timed out while clients kept arriving; exiting");
+        server.close();
+        process.exit(lost ? code || 1 : code);
       }, drainTimeoutMs);
       forced.unref();
       await server.drain();

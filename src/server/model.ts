@@ -7,13 +7,87 @@ import { Tensor } from "../tensor.js";
 import { type BytesData, type InferRequest, type IoTensor, tensorOutput } from "./codec.js";
 import type { ModelConfig, TensorSpec } from "./config.js";
 import { badRequest, HttpError } from "./errors.js";
-import { type CallOutcome, Scheduler } from "./scheduler.js";
+import { type Admission, type CallOutcome, Scheduler, type Ticket } from "./scheduler.js";
 
 /** What a platform hands the server for a loaded model: a call, public stats, and close. */
 export interface ModelRuntime {
   call(args: unknown[], timeoutMs: number | undefined): Promise<unknown>;
   stats(): ManagerStats;
   close(): Promise<void>;
+  /**
+   * The inputs as far as the model's signature tells (INPUT__0..N-1; -1 for unknown dims),
+   * read when it loaded: metadata before the first call.
+   */
+  readonly signature?: TensorSpec[];
+}
+
+/** Triton's duration statistic: how many, and their total in nanoseconds. */
+export interface DurationStat {
+  count: number;
+  ns: number;
+}
+
+const stat = (): DurationStat => ({ count: 0, ns: 0 });
+const add = (s: DurationStat, ms: number) => {
+  s.count++;
+  s.ns += Math.round(ms * 1e6);
+};
+
+/** What the statistics extension reports for a model (Triton's model_stats entry). */
+export class ModelStatistics {
+  lastInference = 0;
+  inferenceCount = 0;
+  executionCount = 0;
+  readonly success = stat();
+  readonly fail = stat();
+  readonly queue = stat();
+  readonly computeInput = stat();
+  readonly computeInfer = stat();
+  readonly computeOutput = stat();
+  /** Per batch size (requests in one model call): executions and their compute time. */
+  readonly batches = new Map<number, DurationStat>();
+
+  /** A request answered: `ok` with `rows` inferences, or failed. */
+  request(ok: boolean, ms: number, rows = 1): void {
+    if (ok) {
+      add(this.success, ms);
+      this.inferenceCount += rows;
+      this.lastInference = Date.now();
+    } else add(this.fail, ms);
+  }
+
+  execution(requests: number, ms: number, ok: boolean): void {
+    if (!ok) return;
+    this.executionCount++;
+    let b = this.batches.get(requests);
+    if (!b) this.batches.set(requests, (b = stat()));
+    add(b, ms);
+  }
+
+  json(name: string, version: string): Record<string, unknown> {
+    const zero = stat();
+    return {
+      name,
+      version,
+      last_inference: this.lastInference,
+      inference_count: this.inferenceCount,
+      execution_count: this.executionCount,
+      inference_stats: {
+        success: this.success,
+        fail: this.fail,
+        queue: this.queue,
+        compute_input: this.computeInput,
+        compute_infer: this.computeInfer,
+        compute_output: this.computeOutput,
+        cache_hit: zero,
+        cache_miss: zero,
+      },
+      batch_stats: [...this.batches.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([size, s]) => ({ batch_size: size, compute_input: { count: s.count, ns: 0 }, compute_infer: s, compute_output: { count: s.count, ns: 0 } })),
+      memory_usage: [],
+    };
+  }
 }
 
 export type ModelState = "LOADING" | "READY" | "UNAVAILABLE" | "UNLOADING";
@@ -21,6 +95,10 @@ export type ModelState = "LOADING" | "READY" | "UNAVAILABLE" | "UNLOADING";
 export interface InferResult {
   outputs: IoTensor[];
   outcome: CallOutcome;
+  /** Time spent turning the request's tensors into the call's arguments, ms. */
+  inputMs: number;
+  /** Inferences in the request (dim 0 of its first tensor, else 1). */
+  rows: number;
 }
 
 const INPUT_N = /^INPUT__(\d+)$/;
@@ -30,6 +108,7 @@ export class ServedModel {
   reason = "";
   runtime?: ModelRuntime;
   scheduler?: Scheduler;
+  readonly statistics = new ModelStatistics();
   // Without a config, metadata is what the calls so far showed: reported, not enforced (a
   // model may well take several dtypes), so the first client does not fix the signature.
   #learnedInputs?: TensorSpec[];
@@ -52,24 +131,44 @@ export class ServedModel {
       maxDelayMs: this.config.max_queue_delay_ms,
       invoke: (args, timeoutMs) => runtime.call(args, timeoutMs),
       onUnsplittable,
+      onCall: (requests, ms, ok) => this.statistics.execution(requests, ms, ok),
     });
     this.state = "READY";
   }
 
+  /**
+   * Metadata: the config's tensors when it names them; otherwise what the calls so far showed
+   * (the batch dim and any dim that varied as -1), and before the first call what the model's
+   * signature tells.
+   */
   metadata(): Record<string, unknown> {
     return {
       name: this.name,
       versions: [this.version],
       platform: "wasmdeploy_torch_package",
-      inputs: this.config.inputs ?? this.#learnedInputs ?? [],
+      inputs: this.config.inputs ?? this.#learnedInputs ?? this.runtime?.signature ?? [],
       outputs: this.config.outputs ?? this.#learnedOutputs ?? [],
     };
   }
 
-  async infer(req: InferRequest, deadline: number | undefined): Promise<InferResult> {
+  /**
+   * A place in the model's queue for a request whose body is not read yet (HttpError 429 when
+   * the line is full, 503 when the model is not serving). See Scheduler.admit.
+   */
+  admit(deadline: number | undefined, arrived?: number): Admission {
     if (this.state !== "READY" || !this.scheduler) throw new HttpError(503, `model ${this.name} is not ready (${this.state.toLowerCase()})`);
+    return this.scheduler.admit(deadline, arrived);
+  }
+
+  async infer(req: InferRequest, deadline: number | undefined, ticket?: Ticket): Promise<InferResult> {
+    if (this.state !== "READY" || !this.scheduler) throw new HttpError(503, `model ${this.name} is not ready (${this.state.toLowerCase()})`);
+    const t0 = performance.now();
     const ordered = this.#order(req.inputs);
-    const outcome = await this.scheduler.submit(ordered.map(toPython), deadline);
+    const args = ordered.map((t) => toPython(t, this.config.bytes_as));
+    const inputMs = performance.now() - t0;
+    const first = ordered[0];
+    const rows = first && first.value instanceof Tensor && first.shape.length > 0 ? first.shape[0]! : 1;
+    const outcome = await this.scheduler.submit(args, deadline, ticket);
     let outputs = this.#outputs(outcome.value);
     this.#learn(ordered, outputs);
     if (req.outputs) {
@@ -80,7 +179,7 @@ export class ServedModel {
         return o;
       });
     }
-    return { outputs, outcome };
+    return { outputs, outcome, inputMs, rows };
   }
 
   /** The request's inputs in the order of the model's positional arguments, checked. */
@@ -128,8 +227,12 @@ export class ServedModel {
   }
 }
 
-/** Shapes seen so far: a dim that differed between calls becomes -1 (dynamic). */
-function merge(old: TensorSpec[] | undefined, now: TensorSpec[]): TensorSpec[] {
+/**
+ * Shapes seen so far: the batch dim (dim 0) is -1, and so is a dim that differed between
+ * calls (dynamic).
+ */
+function merge(old: TensorSpec[] | undefined, seen: TensorSpec[]): TensorSpec[] {
+  const now = seen.map((n) => ({ ...n, shape: n.shape.map((d, k) => (k === 0 ? -1 : d)) }));
   if (!old || old.length !== now.length) return now;
   return now.map((n, i) => {
     const o = old[i]!;
@@ -178,10 +281,25 @@ function flattenRecord(v: Map<unknown, unknown> | Record<string, unknown>, prefi
   });
 }
 
-/** A request input as the model receives it: a Tensor, or str/bytes (lists of them for BYTES tensors). */
-function toPython(t: IoTensor): unknown {
+const utf8Encoder = new TextEncoder();
+const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A request input as the model receives it: a Tensor, or for BYTES one value per element
+ * (nested lists by shape), `bytes` or `str` as the model's `bytes_as` says, the same whether it
+ * came as a JSON string or as binary data.
+ */
+function toPython(t: IoTensor, bytesAs: "bytes" | "str"): unknown {
   if (t.value instanceof Tensor) return t.value;
-  const items = (t.value as BytesData).items;
+  const items = (t.value as BytesData).items.map((v, i) => {
+    if (bytesAs === "bytes") return typeof v === "string" ? utf8Encoder.encode(v) : v;
+    if (typeof v === "string") return v;
+    try {
+      return utf8Strict.decode(v);
+    } catch {
+      throw badRequest(`input ${t.name}: BYTES element ${i} is not UTF-8, and this model takes its BYTES as str (bytes_as)`);
+    }
+  });
   if (t.shape.length === 0) return items[0];
   let k = 0;
   const build = (dim: number): unknown[] =>

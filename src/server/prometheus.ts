@@ -74,7 +74,8 @@ export function createPrometheus(models: ModelRegistry, opts: { processMetrics?:
     });
   const stats = (m: ReturnType<ModelRegistry["list"]>[number]) => (m.state === "READY" ? m.runtime?.stats() : undefined);
   perModel("wasmdeploy_model_ready", "1 when the model is loaded and serving.", (m) => (m.state === "READY" ? 1 : 0));
-  perModel("wasmdeploy_queue_length", "Requests waiting in the model's queue.", (m) => m.scheduler?.queued);
+  perModel("wasmdeploy_queue_length", "Requests waiting in the model's queue (read or not yet read).", (m) => m.scheduler?.queued);
+  perModel("wasmdeploy_queue_unread", "Requests in the model's queue whose bodies are not read yet (held until the read-ahead has room).", (m) => m.scheduler?.unread);
   perModel("wasmdeploy_calls_in_flight", "Model calls running now.", (m) => m.scheduler?.inFlight);
   perModel("wasmdeploy_interpreters", "Interpreters serving the model.", (m) => m.scheduler?.concurrency);
   perModel("wasmdeploy_interpreter_utilization", "Running calls over interpreters, now (0..1).", (m) =>

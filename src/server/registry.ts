@@ -2,7 +2,7 @@
 // the model repository extension's index / load / unload. Platform work (reading archives,
 // starting interpreters) is behind ModelLoader, so this module runs wherever Fetch does.
 
-import type { ModelConfig } from "./config.js";
+import { ConfigError, DEFAULT_CONFIG, type ModelConfig, parseLoadConfig } from "./config.js";
 import { HttpError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { type ModelRuntime, ServedModel } from "./model.js";
@@ -38,6 +38,8 @@ export class ModelRegistry {
   constructor(
     private readonly loader: ModelLoader,
     private readonly logger?: Logger,
+    /** The server's defaults, on which a load request's config applies. */
+    private readonly defaults: ModelConfig = DEFAULT_CONFIG,
   ) {}
 
   get(name: string): ServedModel | undefined {
@@ -53,10 +55,14 @@ export class ModelRegistry {
     return !this.#closed && this.list().every((m) => m.state === "READY" || m.state === "UNAVAILABLE");
   }
 
-  /** Load (or reload) a model from its spec. Throws HttpError 400 with the reason when it fails. */
-  async loadSpec(spec: ModelSpec): Promise<ServedModel> {
+  /**
+   * Load (or reload) a model from its spec. Throws HttpError 400 with the reason when it fails.
+   * `override` marks a spec made from a load request's config: it is served, but a later load
+   * without a config goes back to the model's own.
+   */
+  async loadSpec(spec: ModelSpec, override = false): Promise<ServedModel> {
     if (this.#closed) throw new HttpError(503, "the server is shutting down");
-    this.#specs.set(spec.name, spec);
+    if (!override) this.#specs.set(spec.name, spec);
     const old = this.#models.get(spec.name);
     if (old?.state === "LOADING") throw new HttpError(409, `model ${spec.name} is already loading`);
     const model = new ServedModel(spec.name, spec.version, spec.config, spec.source);
@@ -82,12 +88,26 @@ export class ModelRegistry {
     }
   }
 
-  /** Repository extension: load NAME from the repository (rescanned), or reload a model given at start. */
-  async load(name: string): Promise<ServedModel> {
+  /**
+   * Repository extension: load NAME from the repository (rescanned), or reload a model given at
+   * start. With `config` (the load request's, a config.json document or Triton's model config),
+   * the model is served with that configuration instead of its own, as Triton does; a config
+   * that cannot be applied is a 400 and the model is left as it was.
+   */
+  async load(name: string, config?: unknown): Promise<ServedModel> {
     const scanned = this.loader.scan ? (await this.loader.scan()).find((s) => s.name === name) : undefined;
     const spec = scanned ?? this.#specs.get(name);
     if (!spec) throw new HttpError(404, `no model ${name} in the repository`);
-    return this.loadSpec(spec);
+    if (config === undefined) return this.loadSpec(spec);
+    let applied: ModelConfig;
+    try {
+      applied = parseLoadConfig(config, this.defaults, spec.config, name);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new HttpError(400, `cannot apply the config to model ${name}: ${e.message}`);
+      throw e;
+    }
+    this.#specs.set(name, spec);
+    return this.loadSpec({ name, version: spec.version, source: spec.source, config: applied }, true);
   }
 
   async unload(name: string): Promise<void> {

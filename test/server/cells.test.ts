@@ -52,6 +52,13 @@ describe("models in cells", () => {
     expect([...cells().keys()].sort()).toStrictEqual(["div", "resnet", "slow"]);
   });
 
+  it("reports each model's inputs before its first call: the signature read in the cell travels back with its ready message", async () => {
+    const meta = await (await fetch(`${server.url}/v2/models/resnet`)).json();
+    expect(meta.inputs).toStrictEqual([{ name: "INPUT__0", datatype: "FP32", shape: [-1, 3, -1, -1] }]);
+    const div = await (await fetch(`${server.url}/v2/models/div`)).json();
+    expect(div.inputs.map((t: { name: string }) => t.name)).toStrictEqual(["INPUT__0", "INPUT__1"]);
+  });
+
   it("INT64_MIN floor-divided by -1 (which kills PyTorch) is answered over JSON and binary, and every model keeps serving", async () => {
     // PyTorch's inputs and outputs, with element [0, 0] made INT64_MIN / -1: numpy's wrap gives INT64_MIN.
     const a = npy("int_div.input.npy");

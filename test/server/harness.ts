@@ -25,8 +25,8 @@ export interface TestModel {
   config?: Record<string, unknown>;
 }
 
-export async function startServer(models: TestModel[], opts: { maxBodyBytes?: number; debug?: boolean; repository?: string } = {}) {
-  const registry = new ModelRegistry(nodeLoader({ repository: opts.repository, defaults: DEFAULTS }));
+export async function startServer(models: TestModel[], opts: { maxBodyBytes?: number; debug?: boolean; repository?: string; refusalPauseMs?: number } = {}) {
+  const registry = new ModelRegistry(nodeLoader({ repository: opts.repository, defaults: DEFAULTS }), undefined, DEFAULTS);
   const prom = createPrometheus(registry, { processMetrics: false });
   const state = { draining: false };
   const maxBodyBytes = opts.maxBodyBytes ?? 64 * 2 ** 20;
@@ -38,7 +38,7 @@ export async function startServer(models: TestModel[], opts: { maxBodyBytes?: nu
     metrics: () => prom.render(),
     draining: () => state.draining,
   });
-  const server = await startNodeServer(handler, { host: "127.0.0.1", port: 0, maxBodyBytes }, state);
+  const server = await startNodeServer(handler, { host: "127.0.0.1", port: 0, maxBodyBytes, drainQuietMs: 50, refusalPauseMs: opts.refusalPauseMs }, state);
   await Promise.all(
     models.map((m) => registry.loadSpec({ name: m.name, version: "1", source: m.source, config: parseConfig(m.config ?? {}, DEFAULTS) })),
   );
@@ -105,6 +105,20 @@ export function binaryBody(header: Record<string, unknown>, blobs: Uint8Array[])
 }
 
 export const bytesOf = (t: Tensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+
+/** BYTES elements in the binary extension: each a 4-byte little-endian length, then its UTF-8 bytes. */
+export function bytesElements(items: string[]): Uint8Array {
+  const parts = items.map((x) => new TextEncoder().encode(x));
+  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0));
+  const view = new DataView(out.buffer);
+  let off = 0;
+  for (const p of parts) {
+    view.setUint32(off, p.length, true);
+    out.set(p, off + 4);
+    off += 4 + p.length;
+  }
+  return out;
+}
 
 /** Splits a binary response into its JSON header and the outputs' bytes, by name. */
 export async function readBinaryResponse(res: Response): Promise<{ json: { outputs: OipOutput[] }; blobs: Map<string, Uint8Array> }> {

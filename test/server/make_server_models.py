@@ -6,7 +6,8 @@ OUT_DIR/probe.pt   model/model.pkl: forward(x) -> (torch.cat([x, x]), str(x.dtyp
                    dtype an OIP datatype maps to, OUT_DIR/probe.<dtype>.input.npy and
                    .expected.npy, and probe.json {dtype: str(x.dtype)} from PyTorch itself.
 OUT_DIR/text.pt    text/text.pkl: upper-cases a str, bytes or nested lists of them, raises
-                   ValueError on "boom"; text.json holds PyTorch-side results.
+                   ValueError on "boom"; text.json holds PyTorch-side results (of str and of
+                   bytes). text/kind.pkl: the Python type name of each element it is given.
 """
 
 import json
@@ -39,6 +40,13 @@ with open(os.path.join(src, "srv_models.py"), "w") as f:
                 if s in ("boom", b"boom"):
                     raise ValueError("boom is not a word")
                 return s.upper()
+
+
+        class Kind:
+            def __call__(self, s):
+                if isinstance(s, (list, tuple)):
+                    return [self(x) for x in s]
+                return type(s).__name__ + ":" + (s.decode() if isinstance(s, bytes) else s)
     '''))
 sys.path.insert(0, src)
 import srv_models  # noqa: E402
@@ -49,6 +57,7 @@ with PackageExporter(os.path.join(out, "probe.pt")) as e:
 with PackageExporter(os.path.join(out, "text.pt")) as e:
     e.intern("srv_models")
     e.save_pickle("text", "text.pkl", srv_models.Text())
+    e.save_pickle("text", "kind.pkl", srv_models.Kind())
 
 rng = np.random.default_rng(3)
 inputs = {
@@ -75,7 +84,12 @@ with open(os.path.join(out, "probe.json"), "w") as f:
 
 text = PackageImporter(os.path.join(out, "text.pt")).load_pickle("text", "text.pkl")
 with open(os.path.join(out, "text.json"), "w") as f:
-    json.dump({"one": text("héllo"), "list": text([["ab", "cd"], ["ef", "gh"]]), "bytes": text(b"abc").decode()}, f)
+    json.dump({
+        "one": text("héllo"),
+        "one_bytes": text("héllo".encode()).decode(),
+        "list": text([["ab", "cd"], ["ef", "gh"]]),
+        "bytes": text(b"abc").decode(),
+    }, f)
 try:
     text("boom")
 except ValueError as err:

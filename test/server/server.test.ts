@@ -4,6 +4,9 @@
 // serving; 64 concurrent requests; batching gives the results of no batching; metrics.
 
 import { execFileSync } from "node:child_process";
+import http from "node:http";
+import net from "node:net";
+import zlib from "node:zlib";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,6 +17,7 @@ import { compare } from "../conformance/compare.js";
 import { ROOT } from "../helpers.js";
 import {
   binaryBody,
+  bytesElements,
   bytesOf,
   getJson,
   hasTorch,
@@ -51,7 +55,10 @@ beforeAll(async () => {
     JSON.stringify({ inputs: [{ name: "x", datatype: "FP32", shape: [-1, 3] }], outputs: [{ name: "doubled", datatype: "FP32", shape: [-1, 3] }, { name: "dtype", datatype: "BYTES", shape: [1] }] }),
   );
   const models = CONFORMANCE.map((n) => ({ name: n, source: path.join(MODELS, `${n}.pt`) }));
-  models.push({ name: "tok", source: path.join(ROOT, "packages", "archives", "tokenizer.pt"), config: { pickle: "tok/tok.pkl", method: "encode" } } as never);
+  models.push({ name: "tok", source: path.join(ROOT, "packages", "archives", "tokenizer.pt"), config: { pickle: "tok/tok.pkl", method: "encode", bytes_as: "str" } } as never);
+  models.push({ name: "tok_bytes", source: path.join(ROOT, "packages", "archives", "tokenizer.pt"), config: { pickle: "tok/tok.pkl", method: "encode" } } as never);
+  models.push({ name: "gpt_fresh", source: path.join(MODELS, "tiny_gpt.pt") });
+  models.push({ name: "gpt_stats", source: path.join(MODELS, "tiny_gpt.pt") });
   // The batching test's 8 requests fill a batch, which then runs at once; the long delay only
   // keeps a loaded machine, slow to deliver them, from running them one by one.
   models.push({ name: "resnet_batched", source: path.join(MODELS, "resnet_basic.pt"), config: { max_batch_size: 8, max_queue_delay_ms: 5000 } } as never);
@@ -59,6 +66,8 @@ beforeAll(async () => {
   if (hasTorch) {
     models.push({ name: "probe", source: path.join(out, "probe.pt") });
     models.push({ name: "text", source: path.join(out, "text.pt"), config: { pickle: "text/text.pkl" } } as never);
+    models.push({ name: "kind", source: path.join(out, "text.pt"), config: { pickle: "text/kind.pkl" } } as never);
+    models.push({ name: "kind_str", source: path.join(out, "text.pt"), config: { pickle: "text/kind.pkl", bytes_as: "str" } } as never);
     models.push({ name: "probe_batched", source: path.join(out, "probe.pt"), config: { max_batch_size: 4, max_queue_delay_ms: 100 } } as never);
     models.push({
       name: "strict",
@@ -107,14 +116,32 @@ describe("health and metadata", () => {
     expect((await getJson(`${url}/v2/models/nope/ready`)).status).toBe(404);
   });
 
-  it("learns INPUT__n / OUTPUT__n names, datatypes and shapes at the first call; a dim that varies becomes -1", async () => {
+  it("names the inputs before the first call, from the signature: INPUT__n, the first layer's datatype and what it tells of the shape", async () => {
+    // Nothing has called these models yet.
+    const inputs = async (m: string) => (await getJson(`${url}/v2/models/${m}`)).json.inputs;
+    // The tiny GPT's first layer is an Embedding: token ids; resnet's is Conv2d(3, ...).
+    expect(await inputs("gpt_fresh")).toStrictEqual([{ name: "INPUT__0", datatype: "INT64", shape: [-1, -1] }]);
+    expect(await inputs("resnet_batched")).toStrictEqual([{ name: "INPUT__0", datatype: "FP32", shape: [-1, 3, -1, -1] }]);
+    // forward(self, x, memory): both inputs named, datatypes a guess where nothing tells.
+    expect((await inputs("mha")).map((t: OipOutput) => t.name)).toStrictEqual(["INPUT__0", "INPUT__1"]);
+    // A plain Python method (tok.encode(self, text)): one value.
+    expect(await inputs("tok_bytes")).toStrictEqual([{ name: "INPUT__0", datatype: "BYTES", shape: [] }]);
+    // Clients that read metadata first can call with it.
+    const x = npy(path.join(MODELS, "tiny_gpt.input.npy"));
+    const [meta] = await inputs("gpt_fresh");
+    const r = await inferJson("gpt_fresh", [{ ...jsonInput(meta.name, x), datatype: meta.datatype }]);
+    expect(r.status).toBe(200);
+    compare(outputTensor(r.json.outputs[0]), npy(path.join(MODELS, "tiny_gpt.expected.npy")), "gpt_fresh from its metadata");
+  });
+
+  it("learns INPUT__n / OUTPUT__n names, datatypes and shapes at the first call; the batch dim and a dim that varies are -1", async () => {
     const x = npy(path.join(MODELS, "dtype_zoo.input.npy"));
     const x1 = npy(path.join(MODELS, "dtype_zoo.input1.npy"));
     expect((await inferJson("dtype_zoo", [jsonInput("INPUT__1", x1), jsonInput("INPUT__0", x)])).status).toBe(200);
     const m = (await getJson(`${url}/v2/models/dtype_zoo`)).json;
     expect(m.inputs).toStrictEqual([
-      { name: "INPUT__0", datatype: "FP32", shape: [4, 8] },
-      { name: "INPUT__1", datatype: "INT32", shape: [4, 8] },
+      { name: "INPUT__0", datatype: "FP32", shape: [-1, 8] },
+      { name: "INPUT__1", datatype: "INT32", shape: [-1, 8] },
     ]);
     expect(m.outputs.map((o: OipOutput) => `${o.name}:${o.datatype}`)).toStrictEqual([
       "OUTPUT__0:FP64", "OUTPUT__1:FP16", "OUTPUT__2:INT32", "OUTPUT__3:UINT8", "OUTPUT__4:BOOL", "OUTPUT__5:FP32", "OUTPUT__6:INT64", "OUTPUT__7:INT64",
@@ -123,7 +150,8 @@ describe("health and metadata", () => {
     await inferJson("tiny_gpt", [jsonInput("INPUT__0", tok)]);
     const short = new Tensor("int64", (tok.data as BigInt64Array).slice(0, 2 * 8), [2, 8]);
     expect((await inferJson("tiny_gpt", [jsonInput("INPUT__0", short)])).status).toBe(200);
-    expect((await getJson(`${url}/v2/models/tiny_gpt`)).json.inputs).toStrictEqual([{ name: "INPUT__0", datatype: "INT64", shape: [2, -1] }]);
+    expect((await getJson(`${url}/v2/models/tiny_gpt`)).json.inputs).toStrictEqual([{ name: "INPUT__0", datatype: "INT64", shape: [-1, -1] }]);
+    expect((await getJson(`${url}/v2/models/tiny_gpt`)).json.outputs).toStrictEqual([{ name: "OUTPUT__0", datatype: "FP32", shape: [-1, -1, 64] }]);
   });
 
   // "strict" is probe.pt, packaged in beforeAll by real PyTorch: there is no such model without it.
@@ -240,10 +268,10 @@ describe.runIf(hasTorch)("every OIP datatype with a torch dtype, into a model pa
     expect((await res.json()).outputs[0].data).toStrictEqual([...values, ...values]);
   });
 
-  it("BYTES: strings reach Python as str (nested by shape), binary elements as bytes, results as PyTorch's Python gave them", async () => {
+  it("BYTES: elements reach Python as bytes (nested by shape) over JSON and binary alike, results as PyTorch's Python gave them", async () => {
     const want = JSON.parse(readFileSync(path.join(out, "text.json"), "utf8"));
     let r = await inferJson("text", [{ name: "INPUT__0", datatype: "BYTES", shape: [1], data: ["héllo"] }]);
-    expect(r.json.outputs).toStrictEqual([{ name: "OUTPUT__0", datatype: "BYTES", shape: [1], data: [want.one] }]);
+    expect(r.json.outputs).toStrictEqual([{ name: "OUTPUT__0", datatype: "BYTES", shape: [1], data: [want.one_bytes] }]);
     r = await inferJson("text", [{ name: "INPUT__0", datatype: "BYTES", shape: [2, 2], data: [["ab", "cd"], ["ef", "gh"]] }]);
     expect(r.json.outputs).toStrictEqual([{ name: "OUTPUT__0", datatype: "BYTES", shape: [2, 2], data: want.list.flat() }]);
     const el = new TextEncoder().encode("abc");
@@ -253,6 +281,29 @@ describe.runIf(hasTorch)("every OIP datatype with a torch dtype, into a model pa
     const { body, headerLength } = binaryBody({ inputs: [{ name: "INPUT__0", datatype: "BYTES", shape: [], parameters: { binary_data_size: bin.length } }] }, [bin]);
     const res = await fetch(`${url}/v2/models/text/infer`, { method: "POST", body, headers: { "inference-header-content-length": String(headerLength) } });
     expect((await res.json()).outputs[0].data).toStrictEqual([want.bytes]);
+  });
+
+  it("BYTES has one meaning whatever the transport: the same strings as JSON and as binary reach Python as the same type and value", async () => {
+    const strings = [["héllo", "a"], ["", "ünï"]];
+    const viaJson = (model: string) => inferJson(model, [{ name: "INPUT__0", datatype: "BYTES", shape: [2, 2], data: strings }]);
+    const viaBinary = async (model: string) => {
+      const bin = bytesElements(strings.flat());
+      const { body, headerLength } = binaryBody({ inputs: [{ name: "INPUT__0", datatype: "BYTES", shape: [2, 2], parameters: { binary_data_size: bin.length } }] }, [bin]);
+      const res = await fetch(`${url}/v2/models/${model}/infer`, { method: "POST", body, headers: { "inference-header-content-length": String(headerLength) } });
+      return { status: res.status, json: await res.json() };
+    };
+    for (const [model, type] of [["kind", "bytes"], ["kind_str", "str"]] as const) {
+      const [j, b] = [await viaJson(model), await viaBinary(model)];
+      expect(j.status).toBe(200);
+      expect(b.json).toStrictEqual(j.json);
+      expect(j.json.outputs[0]).toStrictEqual({ name: "OUTPUT__0", datatype: "BYTES", shape: [2, 2], data: strings.flat().map((x) => `${type}:${x}`) });
+    }
+    // Not UTF-8, for a model that takes str: a 400 naming the element.
+    const bad = new Uint8Array([1, 0, 0, 0, 0xff]);
+    const { body, headerLength } = binaryBody({ inputs: [{ name: "INPUT__0", datatype: "BYTES", shape: [1], parameters: { binary_data_size: bad.length } }] }, [bad]);
+    const res = await fetch(`${url}/v2/models/kind_str/infer`, { method: "POST", body, headers: { "inference-header-content-length": String(headerLength) } });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatch(/element 0 is not UTF-8/);
   });
 
   it("a Python exception is a 400 with the Python message and no traceback", async () => {
@@ -388,13 +439,22 @@ describe("load", () => {
 });
 
 describe("Python values as outputs", () => {
-  it("a pure-Python model (config method) answers as CPython + torch.package did; a list of ints is INT64", async () => {
+  it("a pure-Python model (config method, bytes_as str) answers as CPython + torch.package did, over JSON and binary; a list of ints is INT64", async () => {
     const calls = (JSON.parse(readFileSync(path.join(ROOT, "packages", "archives", "expected.json"), "utf8"))["tokenizer.pt"].calls as { method: string; args: unknown[]; result: number[] }[]).filter((c) => c.method === "encode");
     for (const c of calls) {
       const r = await inferJson("tok", [{ name: "INPUT__0", datatype: "BYTES", shape: [], data: c.args }]);
       expect(r.status).toBe(200);
       const want = c.result.length ? [{ name: "OUTPUT__0", datatype: "INT64", shape: [c.result.length], data: c.result }] : [{ name: "OUTPUT__0", datatype: "BYTES", shape: [0], data: [] }];
       expect(r.json.outputs, JSON.stringify(c.args)).toStrictEqual(want);
+      // The same string in the binary extension, and the default (bytes) model: one answer per model whatever the transport.
+      for (const model of ["tok", "tok_bytes"]) {
+        const bin = bytesElements([c.args[0] as string]);
+        const { body, headerLength } = binaryBody({ inputs: [{ name: "INPUT__0", datatype: "BYTES", shape: [], parameters: { binary_data_size: bin.length } }] }, [bin]);
+        const res = await fetch(`${url}/v2/models/${model}/infer`, { method: "POST", body, headers: { "inference-header-content-length": String(headerLength) } });
+        const viaJson = await inferJson(model, [{ name: "INPUT__0", datatype: "BYTES", shape: [], data: c.args }]);
+        expect((await res.json()).outputs, `${model} ${JSON.stringify(c.args)}`).toStrictEqual(viaJson.json.outputs);
+        if (model === "tok") expect(viaJson.json.outputs).toStrictEqual(want);
+      }
     }
   });
 });
@@ -446,5 +506,190 @@ describe("metrics and the repository extension", () => {
     expect((await inferJson("probe_repo", [{ name: "x", datatype: "FP32", shape: [1, 3], data: [1, 2, 3] }])).status).toBe(404);
     expect((await postJson(`${url}/v2/repository/models/missing/load`, {})).status).toBe(404);
     await stillServing();
+  });
+});
+
+/** A raw request over node:http (no transparent decompression): status, headers and body bytes. */
+function rawRequest(target: string, opts: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}${target}`, { method: opts.method ?? "POST", headers: opts.headers ?? {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(opts.body);
+  });
+}
+
+describe("compression", () => {
+  const x = () => npy(path.join(MODELS, "tiny_gpt.input.npy"));
+  const y = () => npy(path.join(MODELS, "tiny_gpt.expected.npy"));
+  const request = () => Buffer.from(JSON.stringify({ inputs: [jsonInput("INPUT__0", x())] }));
+
+  it("takes gzip, deflate (zlib) and raw deflate request bodies, JSON and binary", async () => {
+    for (const [coding, body] of [["gzip", zlib.gzipSync(request())], ["deflate", zlib.deflateSync(request())], ["deflate", zlib.deflateRawSync(request())], ["x-gzip", zlib.gzipSync(request())]] as const) {
+      const r = await rawRequest("/v2/models/tiny_gpt/infer", { headers: { "content-encoding": coding, "content-type": "application/json" }, body });
+      expect(r.status, `${coding}: ${r.body.toString().slice(0, 200)}`).toBe(200);
+      compare(outputTensor(JSON.parse(r.body.toString()).outputs[0]), y(), `tiny_gpt, ${coding} request`);
+    }
+    // Binary extension: Inference-Header-Content-Length counts the decompressed JSON.
+    const t = x();
+    const { body, headerLength } = binaryBody({ inputs: [{ name: "INPUT__0", datatype: "INT64", shape: t.shape, parameters: { binary_data_size: t.data.byteLength } }] }, [bytesOf(t)]);
+    const r = await rawRequest("/v2/models/tiny_gpt/infer", { headers: { "content-encoding": "gzip", "inference-header-content-length": String(headerLength) }, body: zlib.gzipSync(body) });
+    expect(r.status, r.body.toString().slice(0, 200)).toBe(200);
+    compare(outputTensor(JSON.parse(r.body.toString()).outputs[0]), y(), "tiny_gpt, gzip binary request");
+  });
+
+  it("applies the body limit after decompression: a compression bomb is a 400, and an unknown coding a 415", async () => {
+    const bomb = zlib.gzipSync(Buffer.alloc(MAX_BODY + 1024, 32));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const r = await rawRequest("/v2/models/tiny_gpt/infer", { headers: { "content-encoding": "gzip" }, body: bomb });
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.body.toString()).error).toMatch(/decompresses to more than the 4194304-byte limit/);
+    const garbage = await rawRequest("/v2/models/tiny_gpt/infer", { headers: { "content-encoding": "gzip" }, body: request() });
+    expect(garbage.status).toBe(400);
+    expect(JSON.parse(garbage.body.toString()).error).toMatch(/not valid gzip data/);
+    const br = await rawRequest("/v2/models/tiny_gpt/infer", { headers: { "content-encoding": "br" }, body: request() });
+    expect(br.status).toBe(415);
+    expect(br.headers["accept-encoding"]).toBe("gzip, deflate");
+    expect(Object.keys(JSON.parse(br.body.toString()))).toStrictEqual(["error"]);
+    await stillServing();
+  });
+
+  it("compresses responses when Accept-Encoding asks (q-values honoured), binary ones too", async () => {
+    const cases: [string | undefined, string | undefined][] = [["gzip", "gzip"], ["deflate", "deflate"], ["gzip;q=0, deflate", "deflate"], ["br, *;q=0.5", "gzip"], ["identity", undefined], [undefined, undefined]];
+    for (const [accept, coding] of cases) {
+      const r = await rawRequest("/v2/models/tiny_gpt/infer", { headers: accept ? { "accept-encoding": accept } : {}, body: request() });
+      expect(r.status).toBe(200);
+      expect(r.headers["content-encoding"], String(accept)).toBe(coding);
+      const text = coding === "gzip" ? zlib.gunzipSync(r.body) : coding === "deflate" ? zlib.inflateSync(r.body) : r.body;
+      compare(outputTensor(JSON.parse(text.toString()).outputs[0]), y(), `response with Accept-Encoding ${accept}`);
+    }
+    const bin = await rawRequest("/v2/models/tiny_gpt/infer", { headers: { "accept-encoding": "gzip" }, body: JSON.stringify({ inputs: [jsonInput("INPUT__0", x())], parameters: { binary_data_output: true } }) });
+    expect(bin.headers["content-encoding"]).toBe("gzip");
+    const plain = zlib.gunzipSync(bin.body);
+    const n = Number(bin.headers["inference-header-content-length"]);
+    const head = JSON.parse(plain.subarray(0, n).toString()) as { outputs: OipOutput[] };
+    const data = plain.subarray(n);
+    compare(new Tensor("float32", new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)), head.outputs[0]!.shape), y(), "binary gzip response");
+    // Small answers are not worth it.
+    const live = await rawRequest("/v2/health/live", { method: "GET", headers: { "accept-encoding": "gzip" } });
+    expect(live.headers["content-encoding"]).toBeUndefined();
+  });
+});
+
+describe("statistics extension", () => {
+  it("counts per model successes, failures, inferences, executions, queue and compute time, in Triton's shape", async () => {
+    expect((await getJson(`${url}/v2`)).json.extensions).toContain("statistics");
+    const x = npy(path.join(MODELS, "tiny_gpt.input.npy"));
+    for (let i = 0; i < 3; i++) expect((await inferJson("gpt_stats", [jsonInput("INPUT__0", x)])).status).toBe(200);
+    expect((await inferJson("gpt_stats", [{ name: "INPUT__0", datatype: "INT64", shape: [1], data: [1.5] }])).status).toBe(400);
+    for (const p of ["/v2/models/gpt_stats/stats", "/v2/models/gpt_stats/versions/1/stats"]) {
+      const r = await getJson(url + p);
+      expect(r.status).toBe(200);
+      expect(r.json.model_stats).toHaveLength(1);
+      const m = r.json.model_stats[0];
+      expect(m).toMatchObject({ name: "gpt_stats", version: "1", inference_count: 6, execution_count: 3 });
+      expect(Date.now() - m.last_inference).toBeLessThan(60_000);
+      const s = m.inference_stats;
+      expect(Object.keys(s).sort()).toStrictEqual(["cache_hit", "cache_miss", "compute_infer", "compute_input", "compute_output", "fail", "queue", "success"]);
+      expect(s.success.count).toBe(3);
+      expect(s.fail.count).toBe(1);
+      for (const k of ["queue", "compute_input", "compute_infer", "compute_output"]) expect(s[k].count, k).toBe(3);
+      for (const k of ["success", "fail", "compute_infer"]) expect(s[k].ns, k).toBeGreaterThan(0);
+      expect(s.success.ns).toBeGreaterThanOrEqual(s.compute_infer.ns);
+      expect(m.batch_stats).toStrictEqual([{ batch_size: 1, compute_input: { count: 3, ns: 0 }, compute_infer: { count: 3, ns: s.compute_infer.ns > 0 ? expect.any(Number) : 0 }, compute_output: { count: 3, ns: 0 } }]);
+    }
+    const all = (await getJson(`${url}/v2/models/stats`)).json.model_stats.map((m: { name: string }) => m.name);
+    expect(all).toContain("gpt_stats");
+    expect(all).toContain("tiny_gpt");
+    expect((await getJson(`${url}/v2/models/gpt_stats/versions/9/stats`)).status).toBe(404);
+    expect((await getJson(`${url}/v2/models/nope/stats`)).status).toBe(404);
+  });
+});
+
+describe("bodies over the limit", () => {
+  it("a client that sends the whole oversized body gets the 400 and keeps its connection (no reset)", async () => {
+    const size = MAX_BODY + 2 ** 20;
+    const { hostname, port } = new URL(url);
+    const socket = net.connect(Number(port), hostname);
+    await new Promise<void>((r, j) => socket.once("connect", () => r()).once("error", j));
+    let received = "";
+    let failed: Error | undefined;
+    socket.on("data", (d: Buffer) => (received += d.toString("latin1")));
+    socket.on("error", (e) => (failed = e));
+    // As tritonclient does: the headers, then the whole body, and only then read the answer.
+    socket.write(`POST /v2/models/tiny_gpt/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`);
+    const chunk = Buffer.alloc(2 ** 16, 32);
+    for (let sent = 0; sent < size; sent += chunk.length) {
+      const part = chunk.subarray(0, Math.min(chunk.length, size - sent));
+      if (!socket.write(part)) await new Promise((r) => socket.once("drain", r));
+    }
+    for (let i = 0; i < 200 && !/\r\n\r\n\{.*\}/s.test(received); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(failed).toBeUndefined();
+    expect(received).toMatch(/^HTTP\/1\.1 400 /);
+    expect(received).toMatch(/over the 4194304-byte limit/);
+    // The connection still serves.
+    received = "";
+    socket.write("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (let i = 0; i < 200 && !/"live":true/.test(received); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(failed).toBeUndefined();
+    socket.destroy();
+  });
+});
+
+describe.runIf(hasTorch)("repository load with a config", () => {
+  const load = (body: unknown) => postJson(`${url}/v2/repository/models/probe_repo/load`, body);
+  const meta = async () => (await getJson(`${url}/v2/models/probe_repo`)).json;
+
+  it("applies Triton's model config (input/output dims, max_batch_size, dynamic_batching, instance_group) or a config.json document", async () => {
+    const triton = {
+      name: "probe_repo",
+      backend: "pytorch",
+      max_batch_size: 4,
+      input: [{ name: "x", data_type: "TYPE_FP32", dims: [3] }],
+      output: [{ name: "twice", data_type: "TYPE_FP32", dims: [3] }, { name: "kind", data_type: "TYPE_STRING", dims: [1] }],
+      dynamic_batching: { max_queue_delay_microseconds: 2000, default_queue_policy: { max_queue_size: 16 } },
+      instance_group: [{ count: 1, kind: "KIND_CPU" }],
+    };
+    const r = await load({ parameters: { config: JSON.stringify(triton) } });
+    expect(r.json).toStrictEqual({ name: "probe_repo", load: true });
+    const m = await meta();
+    expect(m.inputs).toStrictEqual([{ name: "x", datatype: "FP32", shape: [-1, 3] }]);
+    expect(m.outputs).toStrictEqual([{ name: "twice", datatype: "FP32", shape: [-1, 3] }, { name: "kind", datatype: "BYTES", shape: [-1, 1] }]);
+    const out = await inferJson("probe_repo", [{ name: "x", datatype: "FP32", shape: [1, 3], data: [1, 2, 3] }]);
+    expect(out.json.outputs.map((o: OipOutput) => o.name)).toStrictEqual(["twice", "kind"]);
+    // The config is enforced, as the repository's would be.
+    expect((await inferJson("probe_repo", [{ name: "y", datatype: "FP32", shape: [1, 3], data: [1, 2, 3] }])).status).toBe(400);
+    // A config.json document works the same way.
+    expect((await load({ parameters: { config: { inputs: [{ name: "z", datatype: "FP32", shape: [-1, 3] }] } } })).status).toBe(200);
+    expect((await meta()).inputs).toStrictEqual([{ name: "z", datatype: "FP32", shape: [-1, 3] }]);
+  });
+
+  it("refuses (400) a config it cannot apply, leaving the model as it was; files in the request are refused too", async () => {
+    const before = await meta();
+    const cases: [unknown, RegExp][] = [
+      [{ parameters: { config: JSON.stringify({ instance_group: [{ count: 1, kind: "KIND_GPU" }] }) } }, /KIND_GPU.*not supported/],
+      [{ parameters: { config: JSON.stringify({ input: [{ name: "x", data_type: "TYPE_BF16", dims: [3] }] }) } }, /TYPE_BF16.*not supported/],
+      [{ parameters: { config: JSON.stringify({ sequence_batching: {} }) } }, /unknown key "sequence_batching"/],
+      [{ parameters: { config: JSON.stringify({ name: "other" }) } }, /names model "other"/],
+      [{ parameters: { config: "{not json" } }, /not valid JSON/],
+      [{ parameters: { config: "{}", "file:1/model.pt": "AAAA" } }, /not supported/],
+      [{ parameters: { colour: "blue" } }, /does not take the parameter "colour"/],
+    ];
+    for (const [body, message] of cases) {
+      const r = await load(body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.json.error).toMatch(message);
+      expect(await meta()).toStrictEqual(before);
+    }
+    // Without a config, the repository's own comes back.
+    expect((await load({})).status).toBe(200);
+    expect((await meta()).inputs).toStrictEqual([{ name: "x", datatype: "FP32", shape: [-1, 3] }]);
+    expect((await meta()).outputs[0].name).toBe("doubled");
+    expect((await postJson(`${url}/v2/repository/models/probe_repo/unload`, { parameters: { unload_dependents: false } })).status).toBe(200);
   });
 });

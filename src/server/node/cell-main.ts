@@ -32,7 +32,7 @@ process.on("message", async (m: ToCell) => {
       const logger = pino({ level: logLevel, base: { service: "wasmdeploy", cell: spec.name, pid: process.pid } }) as unknown as Logger;
       try {
         runtime = await nodeLoader({ defaults, manager, logger }).open(spec);
-        send({ type: "ready", stats: runtime.stats() });
+        send({ type: "ready", stats: runtime.stats(), ...(runtime.signature ? { signature: runtime.signature } : {}) });
       } catch (e) {
         send({ type: "open-failed", error: errorOf(e) });
         process.exit(1);

@@ -7,7 +7,7 @@ import type { ManagerStats } from "../../manager.js";
 import { PyTuple } from "../../wire.js";
 import { Tensor } from "../../tensor.js";
 import type { ModelSpec } from "../registry.js";
-import type { ModelConfig } from "../config.js";
+import type { ModelConfig, TensorSpec } from "../config.js";
 import type { InterpreterManagerOptions } from "../../index.js";
 
 /** What a cell needs to open its model: the spec, and the server's manager options. */
@@ -29,7 +29,8 @@ export interface CellError {
 }
 
 export type FromCell =
-  | { type: "ready"; stats: ManagerStats }
+  /** Opened: its stats, and the inputs its signature tells (metadata before the first call). */
+  | { type: "ready"; stats: ManagerStats; signature?: TensorSpec[] }
   | { type: "open-failed"; error: CellError }
   | { type: "result"; id: number; ok: true; value: Encoded; stats: ManagerStats }
   | { type: "result"; id: number; ok: false; error: CellError; stats: ManagerStats }

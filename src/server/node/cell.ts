@@ -10,7 +10,7 @@ import { HttpError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { ModelRuntime } from "../model.js";
 import type { ModelLoader, ModelSpec } from "../registry.js";
-import type { ModelConfig } from "../config.js";
+import type { ModelConfig, TensorSpec } from "../config.js";
 import { scanRepository } from "./loader.js";
 import { type CellError, type CellInit, decodeValue, encodeValue, type FromCell, type ToCell } from "./cell-protocol.js";
 
@@ -42,6 +42,7 @@ class Cell implements ModelRuntime {
   #child?: ChildProcess;
   #ready?: Promise<void>;
   #stats!: ManagerStats;
+  #signature?: TensorSpec[];
   #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   #next = 1;
   #closed = false;
@@ -78,6 +79,7 @@ class Cell implements ModelRuntime {
         switch (m.type) {
           case "ready":
             this.#stats = m.stats;
+            this.#signature = m.signature;
             resolve();
             return;
           case "open-failed":
@@ -148,6 +150,10 @@ class Cell implements ModelRuntime {
 
   stats(): ManagerStats {
     return this.#stats;
+  }
+
+  get signature(): TensorSpec[] | undefined {
+    return this.#signature;
   }
 
   /** The cell's process id (tests kill it to stand for a native fault). */

@@ -2,5 +2,6 @@
 // Prometheus metrics).
 
 export { type NodeServer, type NodeServerOptions, startNodeServer } from "./http.js";
+export { nodeCodec } from "./compression.js";
 export { nodeLoader, type NodeLoaderOptions, scanRepository } from "./loader.js";
 export { createPrometheus, type Prometheus } from "../prometheus.js";

@@ -10,6 +10,7 @@ import { ConfigError, type ModelConfig, parseConfig, splitPickle } from "../conf
 import type { Logger } from "../logger.js";
 import type { ModelRuntime } from "../model.js";
 import type { ModelLoader, ModelSpec } from "../registry.js";
+import { describeInputs } from "./signature.js";
 
 export interface NodeLoaderOptions {
   repository?: string;
@@ -40,7 +41,18 @@ export function nodeLoader(opts: NodeLoaderOptions): ModelLoader {
         const [pkgName, resource] = splitPickle(c.pickle);
         const obj = pkg.loadPickle(pkgName, resource);
         const method = c.method;
+        // Metadata before the first call (a config naming the inputs makes it moot).
+        let signature: Awaited<ReturnType<typeof describeInputs>>;
+        if (!c.inputs) {
+          try {
+            signature = await describeInputs(manager, obj, method);
+          } catch (e) {
+            // A pickle that fails to load fails the first call as before; metadata waits for a call.
+            log?.warn({ err: e instanceof Error ? e.message : String(e) }, "could not read the model's signature");
+          }
+        }
         return {
+          signature,
           call(args, timeoutMs) {
             const o = timeoutMs === undefined ? obj : obj.withOptions({ timeoutMs });
             return method ? o.callMethod(method, ...args) : o.call(...args);
