@@ -7,6 +7,8 @@ Sources: packages/model_sources/np_pipe.py and numpy_head.py.
   (normalize, softmax, top-k by argsort, a histogram, a cumulative sum, a matrix solve).
 - np_forward.pt: `model/model.pkl`, an nn.Module whose forward goes through numpy
   (`np.asarray(x.tolist())`, numpy math, `torch.tensor(...)` back) around a Linear layer.
+- np_interop.pt: `model/model.pkl`, a forward that uses Tensor.numpy(), np.asarray(tensor),
+  torch.from_numpy, torch.as_tensor and torch.tensor of arrays (packages/model_sources/numpy_interop.py).
 
 expected.json holds what real PyTorch and Debian's numpy return for each call, run from the saved
 archives with torch.package's PackageImporter (numpy is the process's own, as externed).
@@ -28,6 +30,7 @@ def main(out_dir):
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "model_sources"))
     import np_pipe
     import numpy_head
+    import numpy_interop
 
     path = os.path.join(out_dir, "np_prepost.pt")
     pipe = np_pipe.Pipeline([1.0, 2.0, 3.0], [0.5, 1.0, 2.0], ["cat", "dog", "fox", "owl"])
@@ -56,6 +59,29 @@ def main(out_dir):
     with torch.no_grad():
         y = loaded(x)
     expected["calls"].append({"archive": "np_forward.pt", "pickle": ["model", "model.pkl"], "method": "__call__", "input": x.tolist(), "result": y.tolist()})
+
+    path = os.path.join(out_dir, "np_interop.pt")
+    model = numpy_interop.Interop().eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    with PackageExporter(path) as e:
+        e.extern("numpy.**")
+        e.intern("numpy_interop")
+        e.save_pickle("model", "model.pkl", model)
+    ids = torch.tensor([5, 7, 9, 11], dtype=torch.int64)
+    loaded = PackageImporter(path).load_pickle("model", "model.pkl")
+    with torch.no_grad():
+        y = loaded(x, ids)
+    expected["calls"].append(
+        {
+            "archive": "np_interop.pt",
+            "pickle": ["model", "model.pkl"],
+            "method": "__call__",
+            "input": x.tolist(),
+            "ids": ids.tolist(),
+            "result": [y[0].tolist(), y[1].tolist(), y[2].tolist(), *y[3:]],
+        }
+    )
 
     with open(os.path.join(out_dir, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, sort_keys=True)

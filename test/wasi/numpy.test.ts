@@ -68,6 +68,22 @@ describe.skipIf(!BUILD)("numpy in the WASI interpreter (WASMDEPLOY_NUMPY_BUILD)"
     expect(close(rows, c.result, 1e-5), `${JSON.stringify(rows)} vs ${JSON.stringify(c.result)}`).toBe(true);
   });
 
+  it("np_interop.pt: Tensor.numpy(), np.asarray(tensor), torch.from_numpy, torch.as_tensor/tensor of arrays match PyTorch", async () => {
+    const c = expected.calls.find((x) => x.archive === "np_interop.pt")! as Call & { ids: number[] };
+    const model = (await manager.loadPackage(path.join(ARCHIVES, c.archive))).loadPickle(...c.pickle);
+    const x = new Tensor("float32", Float32Array.from(c.input!.flat()), [c.input!.length, c.input![0]!.length]);
+    const ids = new Tensor("int64", BigInt64Array.from(c.ids.map(BigInt)), [c.ids.length]);
+    const [y, e, f, ...names] = (await model.call(x, ids)) as [Tensor, Tensor, Tensor, ...string[]];
+    const want = c.result as [number[][], number[], boolean[], ...string[]];
+    const rows: number[][] = [];
+    for (let i = 0; i < y.shape[0]!; i++) rows.push(Array.from(y.data.subarray(i * y.shape[1]!, (i + 1) * y.shape[1]!) as Float32Array));
+    expect(close(rows, want[0], 1e-5), `${JSON.stringify(rows)} vs ${JSON.stringify(want[0])}`).toBe(true);
+    expect([e.dtype, Array.from(e.data as BigInt64Array, Number)]).toEqual(["int64", want[1]]);
+    expect([f.dtype, Array.from(f.data as Uint8Array, Boolean)]).toEqual(["bool", want[2]]);
+    // The dtypes each side reports (numpy's for the arrays, torch's for the tensors).
+    expect(names).toEqual(want.slice(3));
+  });
+
   it("numpy's own arithmetic, linalg, fft and random agree with Debian's numpy", async () => {
     await manager.registerModuleSource(
       "npcheck",
