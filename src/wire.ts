@@ -98,7 +98,11 @@ export function encode(value: unknown, codec?: WireCodec): WireMessage {
 }
 
 export function decode(msg: WireMessage, codec?: WireCodec): unknown {
-  const { buffers } = msg;
+  return decodeParsed(JSON.parse(msg.json), msg.buffers, codec);
+}
+
+/** `decode` of a message whose JSON is already parsed (a value kept to be decoded many times). */
+export function decodeParsed(parsed: unknown, buffers: Uint8Array[], codec?: WireCodec): unknown {
   const walk = (v: unknown): unknown => {
     if (v === null || typeof v !== "object") return v;
     if (Array.isArray(v)) return v.map(walk);
@@ -121,5 +125,5 @@ export function decode(msg: WireMessage, codec?: WireCodec): unknown {
     if (codec) return codec.decode(o, buffers);
     throw new ValueConversionError(`cannot decode wire value with tags ${Object.keys(o).join(",")}`);
   };
-  return walk(JSON.parse(msg.json));
+  return walk(parsed);
 }

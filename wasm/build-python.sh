@@ -20,15 +20,28 @@ TARBALL_SHA256=2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849
 JOBS=$(nproc 2>/dev/null || echo 2)
 export SOURCE_DATE_EPOCH=1675814400 LC_ALL=C TZ=UTC
 
+mkdir -p "$WORK"
+
 # --- toolchain (Debian packages) ---
 missing=()
-for pkg in clang lld llvm wasi-libc libclang-rt-dev-wasm32 python3.11; do
+for pkg in clang lld llvm wasi-libc libclang-rt-dev-wasm32 python3.11 binaryen; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
   echo "installing ${missing[*]}" >&2
   apt-get install -y --no-install-recommends "${missing[@]}" >&2
 fi
+# clang's driver runs `wasm-opt` on every wasm it links at -O1 and above whenever it finds one
+# (Debian's binaryen puts it in /usr/bin, where clang looks before PATH). That made the build
+# depend on whether binaryen was installed, and broke configure: wasm-opt rejects its link tests,
+# which declare functions with made-up signatures, so checks such as clock() failed. A no-op
+# wasm-opt in a -B directory (searched first) turns that off; the real one runs once,
+# explicitly, on the final module below.
+SHIM=$WORK/toolshim
+mkdir -p "$SHIM"
+printf '#!/bin/sh\n# clang calls wasm-opt after linking; wasm/build-python.sh runs it itself.\nexit 0\n' >"$SHIM/wasm-opt"
+chmod +x "$SHIM/wasm-opt"
+WASI_CC="clang --target=wasm32-unknown-wasi -B$SHIM"
 LLVM_SUFFIX=""
 command -v llvm-ar >/dev/null || LLVM_SUFFIX=-14
 AR=llvm-ar$LLVM_SUFFIX
@@ -36,84 +49,90 @@ RANLIB=llvm-ranlib$LLVM_SUFFIX
 STRIP=llvm-strip$LLVM_SUFFIX
 
 # --- source ---
-mkdir -p "$WORK"
-# clang runs binaryen's wasm-opt after every optimizing link when it finds one. That changes
-# configure's answers (wasm-opt's validator rejects configure's deliberately loose test programs,
-# so e.g. clock() looked missing and timemodule.c failed to compile) and python.wasm's bytes. A
-# wasm-opt of our own, found first through COMPILER_PATH, leaves the output as the link made it,
-# so the build is the same with or without binaryen installed.
-mkdir -p "$WORK/no-wasm-opt"
-cat > "$WORK/no-wasm-opt/wasm-opt" <<'SHIM'
-#!/bin/sh
-# clang calls this as: wasm-opt IN [options] -o OUT (usually IN = OUT). Leave the module unchanged.
-in=""; out=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -o) out="$2"; shift 2 ;;
-    -*) shift ;;
-    *) in="$1"; shift ;;
-  esac
-done
-if [ -n "$in" ] && [ -n "$out" ] && [ "$in" != "$out" ]; then cp "$in" "$out"; fi
-SHIM
-chmod +x "$WORK/no-wasm-opt/wasm-opt"
-export COMPILER_PATH="$WORK/no-wasm-opt"
 if [ ! -f "$WORK/$TARBALL" ]; then
   # The Debian patch files may 404 (security pocket); the pristine .orig tarball is all we need.
   (cd "$WORK" && apt-get source --download-only python3.11="${PYVER}*" >&2 || apt-get source --download-only python3.11 >&2 || true)
 fi
 echo "$TARBALL_SHA256  $WORK/$TARBALL" | sha256sum -c --quiet -
 SRC=$WORK/Python-$PYVER
-if [ ! -f "$SRC/.wasmdeploy-patched" ]; then
+# The tree is patched once; a change to wasm/patches/ (or to this list) unpacks it afresh.
+PATCHES=("$HERE"/patches/*.patch)
+PATCH_ID=$(cat "${PATCHES[@]}" | sha256sum | cut -c1-16)
+if [ "$(cat "$SRC/.wasmdeploy-patched" 2>/dev/null)" != "$PATCH_ID" ]; then
   rm -rf "$SRC"
   tar -xzf "$WORK/$TARBALL" -C "$WORK"
-  # Let the eval loop poll the host for interrupts, as Pyodide's build does: the periodic
-  # signal check CPython compiles in for Emscripten is enabled for our build too, and
-  # wasmdeploy.c implements it with a wasm import (see docs/architecture.md).
-  sed -i 's/^#if defined(__EMSCRIPTEN__)$/#if defined(__EMSCRIPTEN__) || defined(WASMDEPLOY_SIGNALS)/' \
-    "$SRC/Include/internal/pycore_emscripten_signal.h"
-  grep -q WASMDEPLOY_SIGNALS "$SRC/Include/internal/pycore_emscripten_signal.h"
+  # signal-countdown.patch: let the eval loop poll the host for interrupts, as Pyodide's build
+  # does: the periodic signal check CPython compiles in for Emscripten is enabled for our build
+  # too (WASMDEPLOY_SIGNALS), as a countdown inlined into the eval loop, and wasmdeploy.c
+  # implements the rest with a wasm import (see docs/architecture.md).
+  for p in "${PATCHES[@]}"; do patch -d "$SRC" -p1 --quiet --no-backup-if-mismatch <"$p"; done
+  grep -q _Py_wasmdeploy_signal_countdown "$SRC/Include/internal/pycore_emscripten_signal.h"
   # Reproducible bytes: clang 14 ignores SOURCE_DATE_EPOCH, so pin sys.version's build date.
   sed -i 's/^#define DATE __DATE__$/#define DATE "Feb  8 2023"/; s/^#define TIME __TIME__$/#define TIME "00:00:00"/' \
     "$SRC/Modules/getbuildinfo.c"
   if grep -q 'define DATE __DATE__' "$SRC/Modules/getbuildinfo.c"; then echo "getbuildinfo.c: pinning the date failed" >&2; exit 1; fi
-  touch "$SRC/.wasmdeploy-patched"
+  echo "$PATCH_ID" >"$SRC/.wasmdeploy-patched"
 fi
 
+# --- optimization (docs/benchmarks.md, "Pure Python": what each step gained) ---
+# OPT: clang's level for every C file. LTO: link-time optimization flags ("" for none).
+# WASM_OPT: binaryen's wasm-opt flags for the linked module ("" skips it). The defaults are what
+# ships; the variables exist to rebuild the steps that were measured, e.g.
+#   WASMDEPLOY_LTO= WASMDEPLOY_WASM_OPT= WASMDEPLOY_PYMALLOC=no wasm/build-python.sh /tmp/o2
+# (the compiler settings from before issue 23).
+# PYMALLOC: CPython's small-object allocator ("yes"/"no"; CPython 3.11's configure turns it
+# off for WASI, leaving every object to wasi-libc's dlmalloc).
+OPT=${WASMDEPLOY_OPT--O2}
+LTO=${WASMDEPLOY_LTO--flto}
+WASM_OPT=${WASMDEPLOY_WASM_OPT--O3}
+PYMALLOC=${WASMDEPLOY_PYMALLOC-yes}
+# (wasm32 is little-endian: configure's own test greps an object file, which with LTO is bitcode.)
+# One configured tree per compile setting, so switching between them rebuilds nothing twice.
+CONF_TAG=$(printf '%s|%s|%s' "$OPT" "$LTO" "$PYMALLOC" | sha256sum | cut -c1-8)
+
 # --- libpython for wasm32-wasi ---
-B=$SRC/builddir/wasi
-CFLAGS_COMMON="-O2 -ffile-prefix-map=$SRC=/cpython -ffile-prefix-map=$HERE=/wasmdeploy -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_PROCESS_CLOCKS"
+B=$SRC/builddir/wasi-$CONF_TAG
+CFLAGS_COMMON="$OPT $LTO -ffile-prefix-map=$SRC=/cpython -ffile-prefix-map=$HERE=/wasmdeploy -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_PROCESS_CLOCKS"
 if [ ! -f "$B/Makefile" ]; then
   mkdir -p "$B"
   (cd "$B" && CONFIG_SITE=../../Tools/wasm/config.site-wasm32-wasi \
-    CC="clang --target=wasm32-unknown-wasi" CPP="clang --target=wasm32-unknown-wasi -E" \
+    CC="$WASI_CC" CPP="$WASI_CC -E" \
     AR=$AR RANLIB=$RANLIB PKG_CONFIG=false \
     CFLAGS="$CFLAGS_COMMON -DWASMDEPLOY_SIGNALS" \
-    LDFLAGS="-lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks" \
+    LDFLAGS="$LTO -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks" \
+    ax_cv_c_float_words_bigendian=no \
     py_cv_module__ctypes=n/a py_cv_module__ctypes_test=n/a py_cv_module__tkinter=n/a \
     py_cv_module__sqlite3=n/a py_cv_module__ssl=n/a py_cv_module__hashlib=n/a \
     py_cv_module__curses=n/a py_cv_module__curses_panel=n/a py_cv_module_readline=n/a \
     py_cv_module__dbm=n/a py_cv_module__gdbm=n/a py_cv_module__uuid=n/a py_cv_module_zlib=n/a \
     py_cv_module__lzma=n/a py_cv_module__bz2=n/a py_cv_module_nis=n/a \
     ../../configure --host=wasm32-unknown-wasi --build=x86_64-pc-linux-gnu \
-      --with-build-python=/usr/bin/python3.11 --disable-test-modules >&2)
+      --with-build-python=/usr/bin/python3.11 --disable-test-modules --with-pymalloc="$PYMALLOC" >&2)
 fi
 make -C "$B" -j"$JOBS" libpython3.11.a Modules/_decimal/libmpdec/libmpdec.a Modules/expat/libexpat.a >&2
 # _sysconfigdata_*.py (sysconfig's view of the build), made by the build Python; stdlib.zip ships it.
 make -C "$B" pybuilddir.txt >&2
 
 # --- the reactor: libpython + our entry points and bridge module ---
-OBJ=$WORK/obj
+OBJ=$WORK/obj-$CONF_TAG
 mkdir -p "$OBJ"
-clang --target=wasm32-unknown-wasi $CFLAGS_COMMON -DWASMDEPLOY_SIGNALS \
+$WASI_CC $CFLAGS_COMMON -DWASMDEPLOY_SIGNALS \
   -I"$SRC/Include" -I"$SRC/Include/internal" -I"$B" -DPy_BUILD_CORE \
   -c "$HERE/src/wasmdeploy.c" -o "$OBJ/wasmdeploy.o"
-clang --target=wasm32-unknown-wasi -mexec-model=reactor -O2 \
+LTO_LINK=()
+[ -n "$LTO" ] && LTO_LINK=(-Wl,--lto-"${OPT#-}")
+$WASI_CC -mexec-model=reactor $OPT $LTO "${LTO_LINK[@]}" \
   -Wl,-z,stack-size=8388608 -Wl,--stack-first -Wl,--import-memory \
   -o "$OBJ/python-full.wasm" "$OBJ/wasmdeploy.o" "$B/libpython3.11.a" \
   "$B/Modules/_decimal/libmpdec/libmpdec.a" "$B/Modules/expat/libexpat.a" \
-  -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm
-"$STRIP" -o "$OUT/python.wasm" "$OBJ/python-full.wasm"
+  -Wl,--wrap=sbrk -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm
+if [ -n "$WASM_OPT" ]; then
+  # shellcheck disable=SC2086 # WASM_OPT is a list of flags
+  /usr/bin/wasm-opt $WASM_OPT "$OBJ/python-full.wasm" -o "$OBJ/python-opt.wasm"
+  "$STRIP" -o "$OUT/python.wasm" "$OBJ/python-opt.wasm"
+else
+  "$STRIP" -o "$OUT/python.wasm" "$OBJ/python-full.wasm"
+fi
 
 # --- stdlib subset ---
 /usr/bin/python3.11 "$HERE/make-stdlib.py" "$SRC/Lib" "$B" "$OUT/stdlib.zip"

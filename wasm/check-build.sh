@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds python.wasm and stdlib.zip from source in a fresh directory and checks that they are
 # byte-identical to the committed ones (CI runs this: what ships is what the script makes).
-#   wasm/check-build.sh            (about a minute on 2 cores)
+#   wasm/check-build.sh            (5-12 minutes on 2 cores since link-time optimization)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wasmdeploy-wasm-check.XXXXXX")

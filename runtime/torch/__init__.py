@@ -90,6 +90,7 @@ def _export(module, names, rename=None):
 _export(_creation, """tensor as_tensor asarray scalar_tensor zeros ones empty full zeros_like ones_like empty_like full_like
     empty_strided arange linspace logspace eye Generator default_generator manual_seed seed initial_seed rand randn
     randint randperm rand_like randn_like randint_like normal bernoulli multinomial""", {"range": "range_"})
+from ._numpy import from_numpy  # noqa: E402  (numpy interop: copies, see _numpy.py)
 _export(_pointwise, """add sub subtract rsub mul multiply div divide true_divide floor_divide remainder fmod pow float_power
     eq ne lt le gt ge not_equal less less_equal greater greater_equal equal isclose allclose
     logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not

@@ -525,10 +525,16 @@ class Tensor:
         return self
 
     def numpy(self, *, force=False):
-        raise NotImplementedError("torch.Tensor.numpy: numpy is not available in wasmdeploy; use .tolist()")
+        # A copy, where PyTorch shares memory (the elements live in the engine; torch/_numpy.py).
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        from . import _numpy
+
+        return _numpy.to_numpy(self)
 
     def __array__(self, dtype=None):
-        raise NotImplementedError("torch.Tensor.__array__: numpy is not available in wasmdeploy; use .tolist()")
+        a = self.numpy(force=True)
+        return a if dtype is None else a.astype(dtype, copy=False)
 
     def clone(self, *, memory_format=None):
         return C.wrap(self._value)

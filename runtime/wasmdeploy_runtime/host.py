@@ -21,6 +21,25 @@ import typing
 from . import tensors, wire
 from .package_importer import PackageImporter, demangle
 
+
+class _DottedBuiltins:
+    """Finds extension modules linked into the interpreter under dotted names: a WASI build with
+    numpy (wasm/build-numpy.sh) registers numpy.core._multiarray_umath and its siblings with
+    PyImport_AppendInittab, and CPython's BuiltinImporter answers only top-level names."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        if fullname in _DOTTED_BUILTINS:
+            return importlib.machinery.ModuleSpec(fullname, importlib.machinery.BuiltinImporter, origin="built-in")
+        return None
+
+
+_DOTTED_BUILTINS = frozenset(n for n in sys.builtin_module_names if "." in n)
+if _DOTTED_BUILTINS:
+    import importlib.machinery
+
+    sys.meta_path.insert(0, _DottedBuiltins)
+
 _handles = {}  # handle id -> object the host holds
 _next_handle = 1
 _packages = {}  # package id -> PackageImporter

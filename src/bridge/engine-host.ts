@@ -83,6 +83,8 @@ interface CachedSpec {
   weightBytes: number;
   /** Characters of the spec's JSON (its share of the tenant's spec cache). */
   chars: number;
+  /** The packages whose weights the graph reads, each with one of its storage ids (for errors). */
+  weightPackages: [pkgId: string, storage: string][];
 }
 
 /** Timed runs a place needs before a lone run's placement compares it. */
@@ -374,7 +376,12 @@ export class EngineHost {
     const admitted = admitGraph(raw, this.#limits.admission);
     const spec = admitted.spec;
     let weightBytes = 0;
-    for (const w of spec.weights) weightBytes += shapeSize(w.shape) * dtypeInfo(w.dtype).itemSize;
+    const packages = new Map<string, string>();
+    for (const w of spec.weights) {
+      weightBytes += shapeSize(w.shape) * dtypeInfo(w.dtype).itemSize;
+      const pkgId = w.storage.slice(0, w.storage.indexOf("/"));
+      if (!packages.has(pkgId)) packages.set(pkgId, w.storage);
+    }
     return {
       spec,
       structural: structuralKey(spec),
@@ -383,6 +390,7 @@ export class EngineHost {
       sessionBytes: admitted.constantBytes + SESSION_WEIGHT_FACTOR * weightBytes,
       weightBytes,
       chars,
+      weightPackages: [...packages],
     };
   }
 
@@ -413,8 +421,9 @@ export class EngineHost {
     const engine = await this.engine();
     // The compiled graph counts against its tenant's share; its least recently used graphs go.
     for (const k of this.#ledger.useSession(who.tenant ?? who.owner, structural, entry.sessionBytes)) engine.forget?.(k);
+    // Access is per package: checked once for each package the graph reads, not per weight.
+    for (const [pkgId, storage] of entry.weightPackages) if (!who.mayUseWeights(pkgId)) throw new WasmdeployError(`tensor ${storage} does not exist`);
     for (const w of graph.weights) {
-      this.checkWeightAccess(w.storage, who);
       if (!engine.hasStorage(w.storage)) {
         const bytes = this.weights(w.storage);
         if (!bytes) throw new WasmdeployError(`graph reads weight storage ${w.storage}, which no loaded package holds`);

@@ -63,6 +63,42 @@ interface Job extends JobSpec {
   id: number;
 }
 
+/**
+ * A job with every field present from the start: one object shape for all jobs, so the per-call
+ * path's property accesses stay monomorphic (a spread of the spec made objects of many shapes).
+ */
+function newJob(spec: JobSpec, resolve: Job["resolve"], reject: Job["reject"]): Job {
+  // Every key of Job, so a field added to JobSpec and not copied here fails to compile.
+  const job: Record<keyof Job, unknown> = {
+    op: spec.op,
+    msg: spec.msg,
+    context: spec.context,
+    timeoutMs: spec.timeoutMs,
+    memoryLimitBytes: spec.memoryLimitBytes,
+    engineBytesPerRun: spec.engineBytesPerRun,
+    prepare: spec.prepare,
+    check: spec.check,
+    onDone: spec.onDone,
+    recycle: spec.recycle,
+    onStart: spec.onStart,
+    local: spec.local,
+    onReply: spec.onReply,
+    resolve,
+    reject,
+    timer: undefined,
+    escalation: undefined,
+    watchdog: undefined,
+    timedOut: undefined,
+    memoryExceeded: undefined,
+    memoryCap: undefined,
+    engineBytesUsed: undefined,
+    settled: undefined,
+    runningLocally: undefined,
+    id: nextJobId++,
+  };
+  return job as Job;
+}
+
 export interface InterpreterOptions {
   index: number;
   /** Starts a generation of this interpreter (a thread, a process, ...). */
@@ -143,7 +179,7 @@ export class Interpreter {
       );
     }
     return new Promise<WireMessage | LocalResult>((resolve, reject) => {
-      const job: Job = { ...spec, resolve, reject, id: nextJobId++ };
+      const job = newJob(spec, resolve, reject);
       if (spec.timeoutMs !== undefined && spec.timeoutMs > 0) {
         job.timer = setTimeout(() => this.onDeadline(job), spec.timeoutMs);
       }
@@ -323,16 +359,15 @@ export class Interpreter {
       }
       if (pre) {
         // Run the prerequisite first; its failure fails the job that needed it.
-        const preJob: Job = {
-          ...pre,
-          id: nextJobId++,
-          resolve: () => pre.onDone?.(),
-          reject: (e) => {
+        const preJob = newJob(
+          pre,
+          () => pre.onDone?.(),
+          (e) => {
             const i = this.queue.indexOf(head);
             if (i >= 0) this.queue.splice(i, 1);
             this.settle(head, e);
           },
-        };
+        );
         this.start(preJob);
         return;
       }

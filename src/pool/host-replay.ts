@@ -22,7 +22,9 @@ import { ValueConversionError } from "../errors.js";
 import { type Interpreter, LocalResult } from "../interpreter/interpreter.js";
 import type { WireMessage } from "../protocol.js";
 import { Tensor } from "../tensor.js";
-import { decode, type WireCodec } from "../wire.js";
+import { decodeParsed, type WireCodec } from "../wire.js";
+
+const NO_BUFFERS: Uint8Array[] = [];
 
 /** Where a tensor comes from: argument tensor i, graph output k, or a storage the interpreter holds. */
 type Bound = ["a", number] | ["o", number] | ["s", string, number, DType, number[]];
@@ -39,7 +41,15 @@ export interface HostPlan {
 
 interface Plans {
   generation: number;
-  bySig: Map<string, { plan: HostPlan; template: string }>;
+  bySig: Map<string, PlanEntry>;
+}
+
+interface PlanEntry {
+  plan: HostPlan;
+  /** The result template as the wire decoder's input (parsed once; decoding does not change it). */
+  template: unknown;
+  /** Per graph output: how many result slots name it (one: the result takes it without a copy). */
+  outputUses: number[];
 }
 
 const PLAN_PREFIX = '{"$plan":';
@@ -94,7 +104,9 @@ export class HostReplay {
     let p = this.#plans.get(interp);
     if (!p || p.generation !== interp.generation) this.#plans.set(interp, (p = { generation: interp.generation, bySig: new Map() }));
     if (p.bySig.size >= MAX_PLANS) p.bySig.clear();
-    p.bySig.set(sig, { plan, template: JSON.stringify(plan.template) });
+    const outputUses: number[] = [];
+    for (const b of plan.results) if (Array.isArray(b) && b[0] === "o" && typeof b[1] === "number") outputUses[b[1]] = (outputUses[b[1]] ?? 0) + 1;
+    p.bySig.set(sig, { plan, template: plan.template, outputUses });
   }
 
   /**
@@ -105,7 +117,7 @@ export class HostReplay {
     const p = this.#plans.get(interp);
     const entry = p && p.generation === interp.generation ? p.bySig.get(sig) : undefined;
     if (!entry) return undefined;
-    const { plan, template } = entry;
+    const { plan, template, outputUses } = entry;
     const feeds: Record<string, [string, number]> = {};
     for (const [name, ...b] of plan.feeds) {
       if (b[0] === "a") feeds[name] = [inputs[b[1]]!, 0];
@@ -131,16 +143,17 @@ export class HostReplay {
         if (tagged.$x !== "slot") throw new ValueConversionError(`host replay: unexpected wire tag in a result template`);
         const b = plan.results[i]!;
         if (b?.[0] === "o") {
-          // A copy, as a result taken from the store is: two slots may name one output.
+          // The run's output is new and nothing else holds it: a result slot that alone names it
+          // takes it as it is; two slots naming one output get copies, as results from the store do.
           const t = outs[b[1]]!;
-          return new Tensor(t.dtype, t.data.slice(), [...t.shape]);
+          return outputUses[b[1]] === 1 ? t : new Tensor(t.dtype, t.data.slice(), [...t.shape]);
         }
         if (b?.[0] === "a") return this.engine.takeWhole(inputs[b[1]]!, who);
         if (b?.[0] === "s") return this.engine.take(b[1], b[3], b[2], b[4], who);
         throw new ValueConversionError("host replay: a result template names no tensor");
       },
     };
-    const value = decode({ json: template, buffers: [] }, codec);
+    const value = decodeParsed(template, NO_BUFFERS, codec);
     // Python never saw these inputs: the host frees them.
     this.engine.release(inputs);
     this.counts[interp.index] = (this.counts[interp.index] ?? 0) + 1;

@@ -19,6 +19,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include "Python.h"
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -197,15 +198,16 @@ static PyObject *PyInit__wasmdeploy(void) {
 /* ---------- interrupts ----------
  * The host cannot write this instance's memory while its thread runs Python (the memory is not
  * shared: wasi-libc is built without atomics). Instead the eval loop polls: CPython's periodic
- * signal check for Emscripten (enabled for this build by WASMDEPLOY_SIGNALS) calls the host's
- * `interrupt` import every WD_SIGNAL_INTERVAL eval-breaker checks; the host answers from a
- * SharedArrayBuffer slot another thread can set. */
+ * signal check for Emscripten is enabled for this build (WASMDEPLOY_SIGNALS; wasm/patches/
+ * signal-countdown.patch) as a countdown inlined into the eval loop, one decrement and one
+ * branch per eval-breaker check. When it runs out, every WD_SIGNAL_INTERVAL checks, this file's
+ * _Py_CheckEmscriptenSignalsPeriodically calls the host's `interrupt` import, which answers from
+ * a SharedArrayBuffer slot another thread can set. */
 int Py_EMSCRIPTEN_SIGNAL_HANDLING = 0;
-#define WD_SIGNAL_INTERVAL 256
-static int wd_signal_clock = WD_SIGNAL_INTERVAL;
-/* The running call's memory limit in 64 KiB pages (0: none beyond the memory's maximum). Checked
- * at every eval-breaker check: memory.size is one instruction, so a loop that allocates is
- * stopped within an iteration, not within WD_SIGNAL_INTERVAL iterations. */
+#define WD_SIGNAL_INTERVAL 1024
+/* Eval-breaker checks left until the next poll; INT_MAX until wd_init turns polling on. */
+int _Py_wasmdeploy_signal_countdown = INT_MAX;
+/* The running call's memory limit in 64 KiB pages (0: none beyond the memory's maximum). */
 static uint32_t wd_limit_pages = 0;
 
 void _Py_CheckEmscriptenSignals(void) {
@@ -215,12 +217,24 @@ void _Py_CheckEmscriptenSignals(void) {
 }
 
 void _Py_CheckEmscriptenSignalsPeriodically(void) {
+    _Py_wasmdeploy_signal_countdown = WD_SIGNAL_INTERVAL;
     if (!Py_EMSCRIPTEN_SIGNAL_HANDLING) return;
+    /* Memory that a call of a package with a larger limit left behind (growth is caught in sbrk). */
     if (wd_limit_pages && __builtin_wasm_memory_size(0) > wd_limit_pages) wd_host_memory_exceeded((uint32_t)__builtin_wasm_memory_size(0));
-    if (--wd_signal_clock == 0) {
-        wd_signal_clock = WD_SIGNAL_INTERVAL;
-        _Py_CheckEmscriptenSignals();
+    _Py_CheckEmscriptenSignals();
+}
+
+/* ---------- memory limit ----------
+ * malloc (wasi-libc's dlmalloc) grows linear memory only through sbrk, and the link wraps it
+ * (-Wl,--wrap=sbrk): growth past the running call's limit ends the instance right there, before
+ * the memory is taken, whether Python or C code asked for it. The eval loop pays nothing for it. */
+void *__real_sbrk(intptr_t increment);
+void *__wrap_sbrk(intptr_t increment) {
+    if (wd_limit_pages && increment > 0) {
+        uintptr_t pages = __builtin_wasm_memory_size(0) + ((uintptr_t)increment + 65535) / 65536;
+        if (pages > wd_limit_pages) wd_host_memory_exceeded((uint32_t)pages);
     }
+    return __real_sbrk(increment);
 }
 
 /* ---------- exports ---------- */
@@ -337,6 +351,7 @@ WD_EXPORT("wd_init") int wd_init(void) {
         return 3;
     }
     Py_EMSCRIPTEN_SIGNAL_HANDLING = 1;
+    _Py_wasmdeploy_signal_countdown = WD_SIGNAL_INTERVAL;
     return 0;
 bad:
     PyConfig_Clear(&config);

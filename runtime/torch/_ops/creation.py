@@ -6,6 +6,7 @@ import struct
 
 from .. import _dtype as D
 from .. import _graph as G
+from .. import _numpy
 from .core import b8, cast, default_float, f16, f32, f64, i64, is_tensor, numel, scalar, wrap
 
 
@@ -138,6 +139,9 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
         if dtype is not None:
             t = t.to(dtype)
         return _finish(t, requires_grad)
+    if _numpy.is_ndarray(data):
+        t = _numpy.from_numpy(data)
+        return _finish(t if dtype is None else t.to(dtype), requires_grad)
     shape, vals, kind = _infer(data)
     d = dtype or kind or default_float()
     return _finish(from_values(vals, shape, d), requires_grad)
@@ -147,6 +151,10 @@ def as_tensor(data, dtype=None, device=None):
     _check_device(device, "as_tensor")
     if is_tensor(data):
         return data if dtype is None or data.dtype is dtype else data.to(dtype)
+    if _numpy.is_ndarray(data):
+        # A copy where PyTorch shares the array's memory (torch/_numpy.py).
+        t = _numpy.from_numpy(data)
+        return t if dtype is None else t.to(dtype)
     return tensor(data, dtype=dtype)
 
 

@@ -24,11 +24,24 @@ export interface WasiAssets {
 
 let cached: WasiAssets | undefined;
 
+/**
+ * The interpreter module: wasm/python.wasm, or the file WASMDEPLOY_PYTHON_WASM names (for
+ * benchmarking other builds of it, bench/pure.ts; the snapshot cache key follows the bytes).
+ */
+export function pythonWasmPath(): string {
+  return process.env.WASMDEPLOY_PYTHON_WASM || path.join(WASM_DIR, "python.wasm");
+}
+
+/** The standard library zip: wasm/stdlib.zip, or the file WASMDEPLOY_STDLIB_ZIP names (as above). */
+export function stdlibZipPath(): string {
+  return process.env.WASMDEPLOY_STDLIB_ZIP || path.join(WASM_DIR, "stdlib.zip");
+}
+
 /** Compile python.wasm and build the file image, once per process. */
 export function wasiAssets(runtime: RuntimeFile[]): WasiAssets {
   if (cached) return cached;
-  const wasm = new Uint8Array(readFileSync(path.join(WASM_DIR, "python.wasm")));
-  const stdlib = new Uint8Array(readFileSync(path.join(WASM_DIR, "stdlib.zip")));
+  const wasm = new Uint8Array(readFileSync(pythonWasmPath()));
+  const stdlib = new Uint8Array(readFileSync(stdlibZipPath()));
   const h = createHash("sha256").update(wasm).update(stdlib);
   for (const f of runtime) h.update(`${f.path}\0${f.source}\0`);
   cached = {
