@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Turns the component build's core module into the interpreter component and its JS bindings:
+// Turns the component build's core module into the interpreter component:
 //   node wasm/make-component.mjs CORE_WASM OUTDIR
 // writes OUTDIR/python.component.wasm (wit/interpreter.wit's world; WASI 0.2 imports through
-// the preview1 reactor adapter that jco ships) and OUTDIR/component/ (jco transpile: an ES
-// module with sync instantiation plus its core modules; src/interpreter/component/ loads it).
+// the preview1 reactor adapter that jco ships). Its JS bindings are made by `npm run build`
+// (scripts/build-component.mjs).
 // Run by wasm/build-python.sh; needs the project's node_modules (jco is a dev dependency).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -40,11 +40,4 @@ try {
 } finally {
   rmSync(tmp, { force: true });
 }
-const bindings = path.join(out, "component");
-rmSync(bindings, { recursive: true, force: true });
-// Sync instantiation: the host supplies every import (its own WASI over preview2-shim's
-// in-memory pieces) and compiles each core module once per process.
-jco("transpile", component, "--name", "interpreter", "--instantiation", "sync", "--no-nodejs-compat", "--no-typescript", "--quiet", "-o", bindings);
-// Types are not used (src/interpreter/component/instance.ts declares what it calls).
-for (const f of ["interfaces", "interpreter.d.ts"]) rmSync(path.join(bindings, f), { recursive: true, force: true });
-console.error(`make-component: ${path.relative(ROOT, component)} (${readFileSync(component).length} bytes) and ${path.relative(ROOT, bindings)}/`);
+console.error(`make-component: ${component} (${readFileSync(component).length} bytes)`);

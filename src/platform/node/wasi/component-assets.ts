@@ -1,5 +1,6 @@
 // The interpreter component's assets (interpreter: "component"), prepared once per process:
-// the core modules jco's transpile wrote to wasm/component/, each compiled once (every
+// the core modules jco's transpile wrote to dist/component/ (npm run build makes them from
+// wasm/python.component.wasm), each compiled once (every
 // instance on every thread shares their code), its bindings module, and the same read-only
 // file image as python.wasm's instances mount.
 
@@ -7,10 +8,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { buildFileImage, type FileImage } from "../../../interpreter/wasi/image.js";
-import type { RuntimeFile } from "../assets.js";
-import { stdlibZipPath, WASM_DIR } from "./assets.js";
+import { WasmdeployError } from "../../../errors.js";
+import { PACKAGE_ROOT, type RuntimeFile } from "../assets.js";
+import { stdlibZipPath } from "./assets.js";
 
-export const COMPONENT_DIR = path.join(WASM_DIR, "component");
+export const COMPONENT_DIR = path.join(PACKAGE_ROOT, "dist", "component");
 
 export interface ComponentAssets {
   modules: Record<string, WebAssembly.Module>;
@@ -24,7 +26,13 @@ let cached: ComponentAssets | undefined;
 export function componentAssets(runtime: RuntimeFile[]): ComponentAssets {
   if (cached) return cached;
   const modules: Record<string, WebAssembly.Module> = {};
-  for (const name of readdirSync(COMPONENT_DIR)) {
+  let names: string[];
+  try {
+    names = readdirSync(COMPONENT_DIR);
+  } catch {
+    throw new WasmdeployError(`interpreter "component" needs its bindings in ${COMPONENT_DIR}: run \`npm run build\` (scripts/build-component.mjs makes them from wasm/python.component.wasm)`);
+  }
+  for (const name of names) {
     if (name.endsWith(".wasm")) modules[name] = new WebAssembly.Module(readFileSync(path.join(COMPONENT_DIR, name)));
   }
   cached = {
