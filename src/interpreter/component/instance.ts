@@ -10,6 +10,9 @@ import { frameSize, readFrame, writeFrame } from "../wasi/frames.js";
 import { type CallResult, type InstanceHooks, InstanceFault, PAGE } from "../wasi/instance.js";
 import { type FsEntry, type ShimModules, wasiImports } from "./wasi-p2.js";
 
+/** The core module name of the world's `host` interface (the canonical ABI names imports so). */
+const HOST_IMPORT = "wasmdeploy:interpreter/host@0.1.0";
+
 /** The world's exports as jco's bindings lift them. */
 interface WorldExports {
   init(): number;
@@ -23,7 +26,7 @@ interface WorldExports {
 export type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
   imports: Record<string, object>,
-  instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
+  instantiateCore?: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
 ) => WorldExports;
 
 export interface ComponentParts {
@@ -78,6 +81,12 @@ export class ComponentInstance {
     };
     this.exports = this.guard(() =>
       parts.instantiate(module, imports, (m, imp) => {
+        // The eval loop polls `interrupt` often (every 1024 checks, and at each of CPython's own
+        // PyErr_CheckSignals): through jco's lifting machinery a poll costs microseconds and
+        // made pure Python 25x slower. Its lowering is the identity (no arguments, one s32), so
+        // the core import gets the host function itself.
+        const ns = imp?.[HOST_IMPORT] as Record<string, WebAssembly.ImportValue> | undefined;
+        if (ns && "interrupt" in ns) imp = { ...imp, [HOST_IMPORT]: { ...ns, interrupt: host.interrupt } };
         const inst = new WebAssembly.Instance(m, imp);
         const mem = inst.exports.memory;
         if (mem instanceof WebAssembly.Memory && "cabi_realloc" in inst.exports && !this.memory) this.memory = mem;
