@@ -306,6 +306,11 @@ export function createHandler(opts: HandlerOptions): OipHandler {
     }
     return model;
   };
+  /** modelOf, loading a fleet's model that is not loaded now (registry.ensure). */
+  const loadedModelOf = async (r: Route) => {
+    if (registry.loadsOnDemand(r.model!)) await registry.ensure(r.model!);
+    return modelOf(r);
+  };
 
   /** The body decoded (Content-Encoding undone) and held to the limit. */
   async function bodyOf(req: OipRequest): Promise<Uint8Array> {
@@ -350,8 +355,10 @@ export function createHandler(opts: HandlerOptions): OipHandler {
         return { status: 200, headers: { "content-type": m.contentType }, body: m.text };
       }
       case "model":
-        return reply(200, modelOf(r).metadata());
+        return reply(200, (await loadedModelOf(r)).metadata());
       case "model_ready": {
+        // A fleet's model that is not loaded now is ready: its first request loads it.
+        if (registry.loadsOnDemand(r.model!) && !registry.get(r.model!)) return reply(draining() ? 503 : 200, { name: r.model, ready: !draining() });
         const model = modelOf(r);
         const ready = model.state === "READY" && !draining();
         return reply(ready ? 200 : 503, { name: model.name, ready, ...(model.reason ? { reason: model.reason } : {}) });
@@ -382,7 +389,7 @@ export function createHandler(opts: HandlerOptions): OipHandler {
         return reply(200, { name: r.model, unload: true });
       }
       case "infer": {
-        const model = modelOf(r);
+        const model = ctx.ticket ? modelOf(r) : await loadedModelOf(r);
         info.model = model;
         const arrived = ctx.arrived ?? performance.now();
         let ticket = ctx.ticket;
@@ -489,6 +496,31 @@ export function createHandler(opts: HandlerOptions): OipHandler {
     if (r.kind !== "infer") return undefined;
     const rid = requestId(req.header("x-request-id"));
     if (draining()) return refuse(new HttpError(503, "the server is shutting down"), rid);
+    if (registry.loadsOnDemand(r.model!)) {
+      // A fleet's model that is not loaded: held unread while it loads, then admitted as usual.
+      let cancelled = false;
+      let cancelAdmission: (() => void) | undefined;
+      const wait = (async (): Promise<Ticket | Reply> => {
+        const model = await loadedModelOf(r);
+        const timeout = model.config.timeout_ms;
+        const a = model.admit(timeout === undefined ? undefined : arrived + timeout, arrived);
+        if ("ticket" in a) {
+          if (cancelled) a.ticket.release();
+          return a.ticket;
+        }
+        cancelAdmission = a.cancel;
+        if (cancelled) a.cancel();
+        return a.wait;
+      })().catch((e: unknown) => refuse(e, rid, { model: registry.get(r.model!), rows: 1 }).reply);
+      return {
+        requestId: rid,
+        wait,
+        cancel: () => {
+          cancelled = true;
+          cancelAdmission?.();
+        },
+      };
+    }
     let model: ServedModel;
     try {
       model = modelOf(r);
