@@ -35,6 +35,13 @@ export const SERVE_USAGE = `  wasmdeploy serve --model NAME=ARCHIVE[:PACKAGE/RES
 
 class ServeUsageError extends Error {}
 
+/**
+ * What a loaded model costs beyond its stats (weights, graphs, heaps), measured on this machine
+ * with a one-interpreter convnet (resnet_basic, 25 MB in its stats): in this process (--cells off)
+ * its manager's threads, 48 - 25 = 23 MB of PSS; in a cell, the whole process, 191 - 25 = 166 MB.
+ */
+const OVERHEAD_MB = { off: 23, "per-model": 166 } as const;
+
 /** NAME=ARCHIVE[:PACKAGE/RESOURCE] */
 export function parseModelFlag(flag: string): { name: string; source: string; pickle?: string } {
   const eq = flag.indexOf("=");
@@ -174,7 +181,8 @@ export async function serve(args: string[]): Promise<number> {
     values.cells === "off"
       ? nodeLoader({ repository: values.repository, defaults, logger })
       : cellLoader({ repository: values.repository, defaults, logger, logLevel: values["log-level"], debug: values.debug });
-  const registry = new ModelRegistry(loader, logger, defaults, budgetMb === undefined ? undefined : { budgetBytes: budgetMb * 2 ** 20 });
+  const overheadMb = OVERHEAD_MB[values.cells as "off" | "per-model"];
+  const registry = new ModelRegistry(loader, logger, defaults, budgetMb === undefined ? undefined : { budgetBytes: budgetMb * 2 ** 20, overheadBytes: overheadMb * 2 ** 20 });
   const prom = createPrometheus(registry);
   const state = { draining: false };
   const handler = createHandler({
