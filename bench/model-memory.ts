@@ -4,7 +4,7 @@
 // (its threads included) after the model has run, less its PSS with the libraries imported and
 // nothing loaded. Writes bench/results/<date>-model-memory.json.
 //
-//   npm run bench:model-memory -- [--models resnet18,tinygpt] [--counts 1,2,4] [--tag name] [--baseline DIR]
+//   npm run bench:model-memory -- [--models resnet18,tinygpt] [--counts 1,2,4] [--tag name] [--baseline DIR] [--repeat K]
 //
 // --baseline DIR: another checkout with its dist/ built, measured in the same run (its children
 // interleaved with ours), e.g. `git archive main | tar -x -C DIR` then `npx tsc` there.
@@ -62,6 +62,9 @@ async function child(mode: string, model: string, n: number, root: string): Prom
   const base = pss(process.pid)!;
   const t0 = performance.now();
   const m = await InterpreterManager.create({ interpreters: n });
+  // The manager alone (interpreters booted, engine threads up, nothing loaded): the fixed part.
+  await settle();
+  const managerMb = round((pss(process.pid)! - base) / MB, 1);
   const obj = (await m.loadPackage(repoPath(e.archive))).loadPickle(e.pickle[0], e.pickle[1]);
   const inputs = e.inputs.map((f) => Tensor.fromNpy(new Uint8Array(readFileSync(repoPath(f.file)))));
   // The interpreters one after another, each pinned by a session: "ready" is the unpickling of
@@ -86,6 +89,7 @@ async function child(mode: string, model: string, n: number, root: string): Prom
   const stats = m.stats();
   await m.close();
   const breakdown = {
+    managerAloneMb: managerMb,
     engine: stats.engineBytes,
     interpreterHeapBytes: stats.interpreters.reduce((s, i) => s + i.heapBytes, 0),
   };
@@ -101,7 +105,7 @@ async function child(mode: string, model: string, n: number, root: string): Prom
   };
 }
 
-const { values } = parseArgs({ options: { child: { type: "string" }, models: { type: "string", default: "resnet18,tinygpt" }, counts: { type: "string", default: "1,2,4" }, tag: { type: "string" }, baseline: { type: "string" } }, allowPositionals: true, strict: false });
+const { values } = parseArgs({ options: { child: { type: "string" }, models: { type: "string", default: "resnet18,tinygpt" }, counts: { type: "string", default: "1,2,4" }, tag: { type: "string" }, baseline: { type: "string" }, repeat: { type: "string", default: "1" } }, allowPositionals: true, strict: false });
 if (values.child) {
   const [mode, model, n, root] = String(values.child).split(":");
   process.stdout.write(JSON.stringify(await child(mode!, model!, Number(n), root || REPO)) + "\n");
@@ -118,11 +122,16 @@ const run = (spec: string): Point => {
 const points: Point[] = [];
 const summary: Record<string, unknown> = {};
 for (const model of String(values.models).split(",")) {
-  log(`${model}: onnxruntime-node alone`);
-  const ort = run(`ort:${model}:1`);
-  points.push(ort);
+  const orts: Point[] = [];
+  for (let rep = 0; rep < Number(values.repeat); rep++) {
+    log(`${model}: onnxruntime-node alone`);
+    orts.push(run(`ort:${model}:1`));
+  }
+  points.push(...orts);
+  const ortMb = median(orts.map((p) => p.addedMb))!;
   const roots: [string, string][] = values.baseline ? [["baseline", path.resolve(String(values.baseline))], ["ours", REPO]] : [["ours", REPO]];
   const byRoot = new Map<string, Point[]>(roots.map(([name]) => [name, []]));
+  for (let rep = 0; rep < Number(values.repeat); rep++)
   for (const n of String(values.counts).split(",").map(Number)) {
     for (const [name, root] of roots) {
       log(`${model}: ${name}, ${n} interpreter${n > 1 ? "s" : ""}`);
@@ -131,21 +140,29 @@ for (const model of String(values.models).split(",")) {
       byRoot.get(name)!.push(p);
     }
   }
+  // Over --repeat rounds: medians of the memory figures, and of every additional interpreter's timings.
   const summarizeRoot = (ours: Point[]) => {
-    const one = ours.find((p) => p.interpreters === 1)!;
-    const last = ours.at(-1)!;
+    const counts = ours.map((p) => p.interpreters!);
+    const lo = Math.min(...counts);
+    const hi = Math.max(...counts);
+    const ones = ours.filter((p) => p.interpreters === lo);
+    const lasts = ours.filter((p) => p.interpreters === hi);
+    const oneMb = median(ones.map((p) => p.addedMb))!;
+    const lastMb = median(lasts.map((p) => p.addedMb))!;
     return {
-      oursOneInterpreterMb: one.addedMb,
-      oursOverOrt: round(one.addedMb / ort.addedMb, 2),
-      perAdditionalInterpreterMb: last.interpreters! > 1 ? round((last.addedMb - one.addedMb) / (last.interpreters! - 1), 1) : undefined,
+      oursOneInterpreterMb: oneMb,
+      oursOverOrt: round(oneMb / ortMb, 2),
+      managerAloneMb: median(ones.map((p) => (p.breakdown as { managerAloneMb: number }).managerAloneMb)),
+      perAdditionalInterpreterMb: hi > lo ? round((lastMb - oneMb) / (hi - lo), 1) : undefined,
       // Ready: the model unpickled on an interpreter after the first already serves it (median).
-      firstInterpreterUnpickleMs: one.unpickleMs![0],
-      additionalInterpreterUnpickleMs: median(last.unpickleMs!.slice(1)),
-      additionalInterpreterFirstCallMs: median(last.firstCallMs!.slice(1)),
+      firstInterpreterUnpickleMs: median(ones.map((p) => p.unpickleMs![0]!)),
+      additionalInterpreterUnpickleMs: median(lasts.flatMap((p) => p.unpickleMs!.slice(1))),
+      additionalInterpreterFirstCallMs: median(lasts.flatMap((p) => p.firstCallMs!.slice(1))),
+      rounds: ones.length,
     };
   };
   summary[model] = {
-    ortAloneMb: ort.addedMb,
+    ortAloneMb: ortMb,
     ...summarizeRoot(byRoot.get("ours")!),
     ...(values.baseline ? { baseline: summarizeRoot(byRoot.get("baseline")!) } : {}),
   };
