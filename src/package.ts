@@ -54,9 +54,14 @@ export class Package {
           return pkg.closed;
         },
         // The archive's code and data (all but storages), encoded once and sent to each interpreter;
-        // until one of them has compiled the sources, it asks for that.
+        // until one of them has compiled the sources, it asks for that (when there are others to share it with).
         loadMessage: () =>
-          (loadMessage ??= encode({ pkg: id, label: pkg.label, files: Object.fromEntries(archive.codeAndData()), ...(code ?? { compile: true }) })),
+          (loadMessage ??= encode({
+            pkg: id,
+            label: pkg.label,
+            files: Object.fromEntries(archive.codeAndData()),
+            ...(code ?? (port.size > 1 ? { compile: true } : {})),
+          })),
         compiled: (reply) => {
           if (code || pkg.closed) return;
           code = compiledCode(reply, archive);
