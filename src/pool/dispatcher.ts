@@ -328,7 +328,8 @@ export class Pool implements PoolPort {
         op: "load_package",
         msg: pkg.loadMessage(),
         context: `loading package ${pkg.label}`,
-        onDone: () => {
+        onDone: (reply) => {
+          pkg.compiled(decode(reply));
           state.loaded.add(pkg.id);
           if (this.#opts.sandboxed) state.tenant = pkg.id;
         },
