@@ -588,7 +588,10 @@ export function createHandler(opts: HandlerOptions): OipHandler {
       header: (name) => req.headers.get(name) ?? undefined,
       body: (limit) => readBody(req, limit),
     });
-    return new Response(req.method === "HEAD" ? null : (res.body as BodyInit), { status: res.status, headers: res.headers });
+    // workerd encodes a body itself when a response names a Content-Encoding, unless told the
+    // body is encoded already ("manual"); other runtimes ignore the option.
+    const init = { status: res.status, headers: res.headers, ...(res.headers["content-encoding"] ? { encodeBody: "manual" } : {}) };
+    return new Response(req.method === "HEAD" ? null : (res.body as BodyInit), init as ResponseInit);
   };
   return Object.assign(handle, { preflight, serve });
 }
