@@ -131,6 +131,8 @@ export interface EngineLike {
 
 export class EngineHost {
   #engine?: Promise<EngineLike>;
+  /** The engine once made: runs use it without awaiting a settled promise (a microtask turn each). */
+  #started?: EngineLike;
   readonly #store = new Map<string, StoredTensor>();
   /** Bytes of stored tensors per owner. */
   readonly #held = new Map<string, number>();
@@ -187,7 +189,7 @@ export class EngineHost {
   }
 
   engine(): Promise<EngineLike> {
-    this.#engine ??= this.createEngine();
+    this.#engine ??= this.createEngine().then((e) => (this.#started = e));
     return this.#engine;
   }
 
@@ -418,7 +420,7 @@ export class EngineHost {
     who.reserve(entry.peakBytes);
     this.#checkHeld(who, entry.outBytes);
     who.charge(entry.outBytes);
-    const engine = await this.engine();
+    const engine = this.#started ?? (await this.engine());
     // The compiled graph counts against its tenant's share; its least recently used graphs go.
     for (const k of this.#ledger.useSession(who.tenant ?? who.owner, structural, entry.sessionBytes)) engine.forget?.(k);
     // Access is per package: checked once for each package the graph reads, not per weight.
