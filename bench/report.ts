@@ -186,6 +186,37 @@ function loadPureRuns(): PureRun[] {
   return out.sort((a, b) => b.when.localeCompare(a.when));
 }
 
+/** bench/zoo.ts results, newest first. */
+interface ZooRun {
+  file: string;
+  date: string;
+  quick: boolean;
+  loadAverage?: number;
+  commit?: string;
+  rows: { model: string; ok: boolean; error?: string; ours?: number; ort?: number; ratio?: number; blockRatios?: number[]; hostReplayed?: number; calls?: number }[];
+  geomean?: number;
+  maxRatio?: number;
+}
+
+function loadZooRuns(): ZooRun[] {
+  const out: ZooRun[] = [];
+  let files: string[] = [];
+  try {
+    files = readdirSync(RESULTS_DIR).filter((f) => /-zoo[^/]*\.json$/.test(f));
+  } catch {
+    /* none */
+  }
+  for (const file of files) {
+    try {
+      const r = JSON.parse(readFileSync(path.join(RESULTS_DIR, file), "utf8")) as Omit<ZooRun, "file">;
+      if (Array.isArray(r.rows)) out.push({ ...r, file });
+    } catch {
+      /* not a bench:zoo result */
+    }
+  }
+  return out.sort((a, b) => b.date.localeCompare(a.date));
+}
+
 function usable(e: unknown): boolean {
   return !!e && typeof e === "object" && !("error" in (e as object)) && !("skipped" in (e as object));
 }
@@ -816,6 +847,45 @@ export function generateReport(): string[] {
         met: shipped.cpu.geomeanRatio <= 2,
       });
     }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // 8. Graph mode across a model zoo (bench/zoo.ts)
+  // ---------------------------------------------------------------------------------------
+  const zooRuns = loadZooRuns();
+  body.push("## 8. Graph mode across a model zoo", "");
+  if (!zooRuns.length) body.push("Not measured yet (`npm run bench:zoo`).", "");
+  else {
+    const latest = zooRuns[0]!;
+    const x = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(2)}x`);
+    body.push(
+      "`npm run bench:zoo` times models made by real PyTorch (`bench/make_zoo_models.py`: torchvision 0.14 at full size with calibrated " +
+        "BatchNorm, a ViT-Ti/16-sized VisionTransformer, the tiny GPT, an LSTM tagger), each as a lone call on a default InterpreterManager " +
+        "(trusted), against onnxruntime-node with its default session options on the model's own `torch.onnx.export`. One child process per " +
+        "model runs both in alternating blocks; the ratio is our median over onnxruntime-node's, and each block pair gives a ratio of its own " +
+        "(their range says how steady the machine was). onnxruntime-node's defaults spin their intra-op threads, which loses badly whenever " +
+        "another process wants a core: on a busy machine the convnet rows say more about the load than about either system.",
+      "",
+      `Newest run, \`${latest.file}\`${latest.quick ? " (--quick)" : ""}${latest.loadAverage === undefined ? "" : `, load average ${latest.loadAverage.toFixed(1)} at the start`}:`,
+      "",
+      "| model | wasmdeploy | onnxruntime-node | ratio | block ratios | host-replayed calls |",
+      "|---|---:|---:|---:|---|---:|",
+    );
+    for (const r of latest.rows) {
+      if (!r.ok) body.push(`| ${r.model} | failed: ${cellText(short(r.error ?? "", 200))} | | | | |`);
+      else body.push(`| ${r.model} | ${ms(r.ours!)} | ${ms(r.ort!)} | ${x(r.ratio)} | ${x(Math.min(...r.blockRatios!))}-${x(Math.max(...r.blockRatios!))} | ${r.hostReplayed ?? 0} of ${r.calls ?? "?"} |`);
+    }
+    body.push(`| **geometric mean** | | | **${x(latest.geomean)}** | | |`, "");
+    body.push("Every run, newest first (the tag in a file's name says what it measured, e.g. `before`: the branch before the change it names).", "", "| run | load | geometric mean | worst | per model |", "|---|---|---:|---:|---|");
+    for (const r of zooRuns) {
+      body.push(`| ${r.file} | ${r.loadAverage?.toFixed(1) ?? "?"} | ${x(r.geomean)} | ${x(r.maxRatio)} | ${r.rows.map((m) => `${m.model} ${m.ok ? x(m.ratio) : "failed"}`).join(", ")} |`);
+    }
+    body.push("");
+    targets.push({
+      target: "Model zoo: geometric mean of our time over onnxruntime-node's at most 1.0x, no model above 1.3x (same run, alternating)",
+      measured: `${x(latest.geomean)} geometric mean, worst ${x(latest.maxRatio)} (${latest.file})`,
+      met: latest.geomean !== undefined && latest.maxRatio !== undefined && latest.geomean <= 1 && latest.maxRatio <= 1.3,
+    });
   }
 
   // ---------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import path from "node:path";
 import {
   CACHE_DIR,
@@ -131,6 +132,16 @@ export async function zooChild(args: ChildArgs): Promise<ZooRow> {
   return row;
 }
 
+function gitCommit(): string | undefined {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoPath("."), encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: repoPath("."), encoding: "utf8" }).trim() !== "";
+    return head + (dirty ? " (uncommitted changes)" : "");
+  } catch {
+    return undefined;
+  }
+}
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -138,6 +149,7 @@ function arg(name: string): string | undefined {
 
 async function main() {
   const quick = process.argv.includes("--quick");
+  const startLoad = round(loadavg()[0]!, 2);
   log(`zoo: making the models if needed (${PYTHON} bench/make_zoo_models.py)`);
   execFileSync(PYTHON, [repoPath("bench/make_zoo_models.py"), "--out", ZOO_DIR], { stdio: ["ignore", "ignore", "inherit"] });
   const manifest = JSON.parse(readFileSync(MANIFEST, "utf8")) as Manifest;
@@ -156,6 +168,8 @@ async function main() {
   const result = {
     date: new Date().toISOString(),
     quick,
+    loadAverage: startLoad,
+    commit: gitCommit(),
     isolation,
     method:
       "One child process per model: a default InterpreterManager (trusted unless --isolation) and onnxruntime-node " +

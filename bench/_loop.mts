@@ -1,0 +1,42 @@
+import { readFileSync } from "node:fs";
+const { InterpreterManager, Tensor } = await import("wasmdeploy");
+const { engine: engineOf } = await import("wasmdeploy/testing");
+const ort = await import("onnxruntime-node");
+const name = process.argv[2] ?? "lstm_tagger";
+const N = Number(process.argv[3] ?? 3000);
+const dir = "/work/wt-floor/bench/.cache/zoo/";
+const input = Tensor.fromNpy(new Uint8Array(readFileSync(dir + name + ".input.npy")));
+const m = await InterpreterManager.create({ isolation: "trusted", snapshotDir: "/work/wt-floor/bench/.cache/snapshots" });
+const model = (await m.loadPackage(dir + name + ".pt")).loadPickle("model", "model.pkl");
+const s = await ort.InferenceSession.create(new Uint8Array(readFileSync(dir + name + ".onnx")));
+const s1 = await ort.InferenceSession.create(new Uint8Array(readFileSync(dir + name + ".onnx")), { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", enableCpuMemArena: false });
+const eng = await engineOf(m);
+let captured: any;
+const run = eng.run.bind(eng);
+let engMs = 0;
+eng.run = async (g, f, k, o) => { captured = [g, f, k, o]; const t = performance.now(); try { return await run(g, f, k, o); } finally { engMs += performance.now() - t; } };
+const ours = () => model.call(new Tensor(input.dtype, input.data, input.shape));
+const feeds = () => ({ input: new ort.Tensor(input.dtype as any, input.data as any, input.shape as number[]) });
+for (let i = 0; i < 50; i++) { await ours(); await s.run(feeds()); }
+const med = (xs: number[]) => Math.min(...xs);
+const R: Record<string, number[]> = { ort: [], ort1: [], engine: [], call: [], callEngine: [] };
+for (let r = 0; r < 10; r++) {
+  let t = performance.now();
+  for (let i = 0; i < N / 10; i++) await s.run(feeds());
+  R.ort.push((performance.now() - t) / (N / 10));
+  t = performance.now();
+  for (let i = 0; i < N / 10; i++) await s1.run(feeds());
+  R.ort1.push((performance.now() - t) / (N / 10));
+  t = performance.now();
+  for (let i = 0; i < N / 10; i++) await run(captured[0], captured[1], captured[2], captured[3]);
+  R.engine.push((performance.now() - t) / (N / 10));
+  engMs = 0;
+  t = performance.now();
+  for (let i = 0; i < N / 10; i++) await ours();
+  R.call.push((performance.now() - t) / (N / 10));
+  R.callEngine.push(engMs / (N / 10));
+}
+const ops: Record<string, number> = {}; for (const n of captured[0].nodes) ops[n.op] = (ops[n.op] ?? 0) + 1; console.log(JSON.stringify(ops), "weights", captured[0].weights.length, "inputs", captured[0].inputs.length);
+console.log(name, "mode", JSON.stringify(captured[3]), Object.fromEntries(Object.entries(R).map(([k, v]) => [k, (med(v) * 1000).toFixed(1) + "us"])));
+await m.close();
+process.exit(0);
