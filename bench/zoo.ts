@@ -2,7 +2,10 @@
 // (bench/make_zoo_models.py), called alone on a default InterpreterManager, against
 // onnxruntime-node with default session options on the model's own ONNX export. Both run in
 // one child process per model, in alternating blocks (drift on a shared machine hits both
-// alike); the ratio is our median over onnxruntime-node's. Results in bench/results/.
+// alike); the ratio is our median over onnxruntime-node's. A third system in the same blocks,
+// onnxruntime-node with the engine's own session options (1 thread, no spinning), is the
+// baseline other processes' load does not throw off a cliff (the default options' spinning
+// pool loses several-fold when another process wants a core). Results in bench/results/.
 //
 //   npm run bench:zoo -- [--quick] [--only lstm_tagger,tinygpt] [--tag NAME] [--isolation trusted]
 //
@@ -42,6 +45,14 @@ export interface ZooRow {
   ratio?: number;
   /** Ratio of medians in each block pair (its spread says how steady the machine was). */
   blockRatios?: number[];
+  /**
+   * onnxruntime-node on the same export with the engine's own session options (1 intra-op
+   * thread, no spinning pool, no arena): the baseline that other processes' load does not
+   * throw off a cliff. Median ms and our ratio to it.
+   */
+  ort1?: number;
+  ratio1?: number;
+  ort1Ms?: Summary;
   oursMs?: Summary;
   ortMs?: Summary;
   /** Calls the host answered without entering Python (host replay), of all calls made. */
@@ -71,13 +82,22 @@ export async function zooChild(args: ChildArgs): Promise<ZooRow> {
   if (!e?.onnx) return { ...row, error: `no ${args.model} in ${args.manifestPath}` };
   let manager;
   let session;
+  let session1;
   try {
     const input = Tensor.fromNpy(new Uint8Array(readFileSync(repoPath(e.inputs[0]!.file))));
     const expected = Tensor.fromNpy(new Uint8Array(readFileSync(repoPath(e.expected[0]!.file))));
     manager = await InterpreterManager.create({ isolation: args.isolation, snapshotDir: SNAPSHOT_DIR, callTimeoutMs: 600_000 });
     const model = (await manager.loadPackage(repoPath(e.archive))).loadPickle(e.pickle[0], e.pickle[1]);
     session = await ort.InferenceSession.create(new Uint8Array(readFileSync(repoPath(e.onnx))));
+    session1 = await ort.InferenceSession.create(new Uint8Array(readFileSync(repoPath(e.onnx))), {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: "all",
+      enableCpuMemArena: false,
+    });
     const s = session;
+    const s1 = session1;
     const ortFeeds = () => ({ input: new ort.Tensor(input.dtype as "float32", input.data as Float32Array, input.shape as number[]) });
     const ours = () => model.call(new Tensor(input.dtype, input.data, input.shape));
     const first = (await ours()) as InstanceType<typeof Tensor>;
@@ -85,9 +105,11 @@ export async function zooChild(args: ChildArgs): Promise<ZooRow> {
     row.maxAbsErr = check.maxAbsErr;
     if (!check.ok) throw new Error(`our output is wrong: ${check.error}`);
     await s.run(ortFeeds());
+    await s1.run(ortFeeds());
     for (let i = 0; i < args.warmup; i++) {
       await ours();
       await s.run(ortFeeds());
+      await s1.run(ortFeeds());
     }
     const block = async (f: () => Promise<unknown>) => {
       const xs: number[] = [];
@@ -104,29 +126,36 @@ export async function zooChild(args: ChildArgs): Promise<ZooRow> {
     const med = (xs: number[]) => summarize(xs).median;
     const mine: number[] = [];
     const theirs: number[] = [];
+    const one: number[] = [];
     row.blockRatios = [];
     for (let b = 0; b < args.blocks; b++) {
       const t = await block(() => s.run(ortFeeds()));
       const o = await block(ours);
+      const t1 = await block(() => s1.run(ortFeeds()));
       theirs.push(...t);
       mine.push(...o);
+      one.push(...t1);
       row.blockRatios.push(round(med(o) / med(t), 3));
     }
+    row.ort1Ms = summarize(one);
+    row.ort1 = row.ort1Ms.median;
     row.oursMs = summarize(mine);
     row.ortMs = summarize(theirs);
     row.ours = row.oursMs.median;
     row.ort = row.ortMs.median;
     row.ratio = round(row.ours / row.ort, 3);
+    row.ratio1 = round(row.ours / row.ort1, 3);
     const stats = manager.stats();
     row.hostReplayed = stats.interpreters.reduce((n, i) => n + (i.hostReplays ?? 0), 0);
     row.calls = 1 + args.warmup + mine.length;
     row.ok = true;
-    progress(`${args.model}: ${row.ours.toFixed(3)} ms vs ${row.ort.toFixed(3)} ms = ${row.ratio}x (blocks ${row.blockRatios.join(", ")})`);
+    progress(`${args.model}: ${row.ours.toFixed(3)} ms vs ${row.ort.toFixed(3)} ms = ${row.ratio}x (blocks ${row.blockRatios.join(", ")}); vs 1 thread ${row.ort1.toFixed(3)} ms = ${row.ratio1}x`);
   } catch (err) {
     row.error = errorString(err);
     progress(`${args.model}: failed: ${row.error}`);
   } finally {
     await session?.release();
+    await session1?.release();
     await manager?.close();
   }
   return row;
@@ -164,7 +193,10 @@ async function main() {
     rows.push(r.ok ? r.value! : { model, ok: false, error: r.error });
   }
   const ok = rows.filter((r) => r.ok);
-  const geomean = ok.length ? round(Math.exp(ok.reduce((s, r) => s + Math.log(r.ratio!), 0) / ok.length), 3) : undefined;
+  const gm = (f: (r: ZooRow) => number) => (ok.length ? round(Math.exp(ok.reduce((s, r) => s + Math.log(f(r)), 0) / ok.length), 3) : undefined);
+  const geomean = gm((r) => r.ratio!);
+  const withOne = ok.filter((r) => r.ratio1 !== undefined);
+  const geomean1 = withOne.length === ok.length ? gm((r) => r.ratio1!) : undefined;
   const result = {
     date: new Date().toISOString(),
     quick,
@@ -174,16 +206,22 @@ async function main() {
     method:
       "One child process per model: a default InterpreterManager (trusted unless --isolation) and onnxruntime-node " +
       "(default session options) on the model's torch.onnx export, batch 1 (tinygpt 2), alternating blocks of lone calls; " +
-      "ratio = our median ms / onnxruntime-node's median ms. Geometric mean over the models.",
+      "ratio = our median ms / onnxruntime-node's median ms. Geometric mean over the models. A third system in the same blocks, " +
+      "onnxruntime-node with the engine's session options (1 thread, no spinning, no arena), gives ratio1 / geomean1.",
     rows,
     geomean,
+    geomean1,
     maxRatio: ok.length ? Math.max(...ok.map((r) => r.ratio!)) : undefined,
   };
-  console.log("\n| model | ours ms | onnxruntime-node ms | ratio | block ratios |\n|---|---|---|---|---|");
+  console.log("\n| model | ours ms | onnxruntime-node ms | ratio | block ratios | ort 1 thread ms | ratio |\n|---|---|---|---|---|---|---|");
   for (const r of rows) {
-    console.log(r.ok ? `| ${r.model} | ${r.ours!.toFixed(3)} | ${r.ort!.toFixed(3)} | ${r.ratio!.toFixed(2)}x | ${Math.min(...r.blockRatios!).toFixed(2)}-${Math.max(...r.blockRatios!).toFixed(2)} |` : `| ${r.model} | failed: ${r.error} | | | |`);
+    console.log(
+      r.ok
+        ? `| ${r.model} | ${r.ours!.toFixed(3)} | ${r.ort!.toFixed(3)} | ${r.ratio!.toFixed(2)}x | ${Math.min(...r.blockRatios!).toFixed(2)}-${Math.max(...r.blockRatios!).toFixed(2)} | ${r.ort1!.toFixed(3)} | ${r.ratio1!.toFixed(2)}x |`
+        : `| ${r.model} | failed: ${r.error} | | | | | |`,
+    );
   }
-  console.log(`\ngeometric mean ${geomean}x, worst ${result.maxRatio}x`);
+  console.log(`\ngeometric mean ${geomean}x, worst ${result.maxRatio}x; against 1-thread onnxruntime-node ${geomean1}x`);
   mkdirSync(RESULTS_DIR, { recursive: true });
   const tag = arg("tag");
   const file = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-zoo${quick ? "-quick" : ""}${tag ? `-${tag}` : ""}.json`);

@@ -17,7 +17,7 @@ import { DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "../engine/admiss
 import { EngineMemoryError } from "../engine/errors.js";
 import { WasmdeployError } from "../errors.js";
 import type { BridgeKind, WireMessage } from "../protocol.js";
-import { Tensor } from "../tensor.js";
+import { engineTensor, Tensor } from "../tensor.js";
 import { type BridgeLimits, DEFAULT_BRIDGE_LIMITS, type Feeds, parseBridgeBody } from "./requests.js";
 import { DEFAULT_TENANT_LIMITS, TenantLedger, type TenantLimits } from "./tenant-ledger.js";
 
@@ -437,7 +437,8 @@ export class EngineHost {
     for (const input of graph.inputs) {
       const [id, offset] = reqFeeds[input.name] ?? [];
       if (id === undefined) throw new WasmdeployError(`graph input ${input.name} has no feed`);
-      feeds[input.name] = new Tensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, shapeSize(input.shape), who), input.shape);
+      // elements() gives exactly shapeSize(shape) elements of the input's dtype, or throws.
+      feeds[input.name] = engineTensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, shapeSize(input.shape), who), input.shape);
     }
     let timing = this.#timing.get(structural);
     if (!timing) {
