@@ -883,6 +883,8 @@ export function generateReport(): string[] {
   else {
     const latest = zooRuns[0]!;
     const x = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(2)}x`);
+    // Sub-millisecond calls in microseconds: two decimals of a millisecond would hide the gap.
+    const zms = (v: number | undefined) => (v !== undefined && v < 1 ? `${(v * 1000).toFixed(0)} µs` : ms(v));
     body.push(
       "`npm run bench:zoo` times models made by real PyTorch (`bench/make_zoo_models.py`: torchvision 0.14 at full size with calibrated " +
         "BatchNorm, a ViT-Ti/16-sized VisionTransformer, the tiny GPT, an LSTM tagger), each as a lone call on a default InterpreterManager " +
@@ -901,7 +903,7 @@ export function generateReport(): string[] {
     );
     for (const r of latest.rows) {
       if (!r.ok) body.push(`| ${r.model} | failed: ${cellText(short(r.error ?? "", 200))} | | | | | | |`);
-      else body.push(`| ${r.model} | ${ms(r.ours!)} | ${ms(r.ort!)} | ${x(r.ratio)} | ${x(Math.min(...r.blockRatios!))}-${x(Math.max(...r.blockRatios!))} | ${ms(r.ort1)} | ${x(r.ratio1)} | ${r.hostReplayed ?? 0} of ${r.calls ?? "?"} |`);
+      else body.push(`| ${r.model} | ${zms(r.ours!)} | ${zms(r.ort!)} | ${x(r.ratio)} | ${x(Math.min(...r.blockRatios!))}-${x(Math.max(...r.blockRatios!))} | ${zms(r.ort1)} | ${x(r.ratio1)} | ${r.hostReplayed ?? 0} of ${r.calls ?? "?"} |`);
     }
     body.push(`| **geometric mean** | | | **${x(latest.geomean)}** | | | **${x(latest.geomean1)}** | |`, "");
     body.push("Every run, newest first (the tag in a file's name says what it measured, e.g. `before`: the branch before the change it names).", "", "| run | commit | load | geometric mean | worst | per model (1-thread baseline) |", "|---|---|---|---:|---:|---|");
