@@ -148,6 +148,8 @@ interface ReplicatedState {
   options: CallOptions;
   /** Shared by every withOptions() view of the same object. */
   unloaded: { value: boolean };
+  /** The package's limits overridden by `options` (made on the first call). */
+  limits?: Partial<CallOptions>;
 }
 
 const replicated = new WeakMap<ReplicatedObj, ReplicatedState>();
@@ -243,6 +245,8 @@ export function run(obj: ReplicatedObj, req: HostRequest, context: string, on?: 
   } catch (e) {
     return Promise.reject(e);
   }
-  const { port, options } = replicated.get(obj)!;
-  return port.invoke(on, req, { ...definedOnly(obj.pkg.limits), ...definedOnly(options), context, pkg: refs.get(obj.pkg), onHandle });
+  const state = replicated.get(obj)!;
+  // The package's limits and this view's options do not change: merged once, not per call.
+  state.limits ??= { ...definedOnly(obj.pkg.limits), ...definedOnly(state.options) };
+  return state.port.invoke(on, req, { ...state.limits, context, pkg: refs.get(obj.pkg), onHandle });
 }
