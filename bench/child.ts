@@ -8,6 +8,7 @@ import { throughputChild } from "./experiments/throughput.js";
 import { poolChild } from "./experiments/coldstart.js";
 import { memoryChild } from "./experiments/memory.js";
 import { hopsChild, optionAbChild, replayAbChild, targetsChild } from "./experiments/targets.js";
+import { zooChild } from "./zoo.js";
 
 const tasks: Record<string, (args: never) => Promise<unknown>> = {
   latency: latencyChild,
@@ -19,6 +20,7 @@ const tasks: Record<string, (args: never) => Promise<unknown>> = {
   "replay-ab": replayAbChild,
   "option-ab": optionAbChild,
   "edge-node": edgeNodeChild,
+  zoo: zooChild,
 };
 
 const [task, json] = process.argv.slice(2);

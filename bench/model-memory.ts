@@ -4,16 +4,21 @@
 // (its threads included) after the model has run, less its PSS with the libraries imported and
 // nothing loaded. Writes bench/results/<date>-model-memory.json.
 //
-//   npm run bench:model-memory -- [--models resnet18,tinygpt] [--counts 1,2,4]
+//   npm run bench:model-memory -- [--models resnet18,tinygpt] [--counts 1,2,4] [--tag name] [--baseline DIR] [--repeat K]
+//
+// --baseline DIR: another checkout with its dist/ built, measured in the same run (its children
+// interleaved with ours), e.g. `git archive main | tar -x -C DIR` then `npx tsc` there.
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { findModel, log, type Manifest, MODELS_DIR, pss, repoPath, REPO, RESULTS_DIR, round } from "./lib/common.js";
 
 const MB = 2 ** 20;
+const median = (xs: number[]) => (xs.length ? round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!, 1) : undefined);
 const settle = async () => {
   for (let i = 0; i < 3; i++) {
     (globalThis as { gc?: () => void }).gc?.();
@@ -27,10 +32,13 @@ interface Point {
   interpreters?: number;
   addedMb: number;
   readyMs?: number;
+  /** Per interpreter, in order: unpickling the model there, then its first call. */
+  unpickleMs?: number[];
+  firstCallMs?: number[];
   breakdown?: unknown;
 }
 
-async function child(mode: string, model: string, n: number): Promise<Point> {
+async function child(mode: string, model: string, n: number, root: string): Promise<Point> {
   const manifest = JSON.parse(readFileSync(path.join(MODELS_DIR, "bench.json"), "utf8")) as Manifest;
   const e = findModel(manifest, model, model === "tinygpt" ? 2 : 1)!;
   if (mode === "ort") {
@@ -49,14 +57,31 @@ async function child(mode: string, model: string, n: number): Promise<Point> {
     await settle();
     return { system: "onnxruntime-node alone (its ONNX export, default options)", model, addedMb: round((pss(process.pid)! - base) / MB, 1) };
   }
-  const { InterpreterManager, Tensor } = await import("../dist/index.js");
+  const { InterpreterManager, Tensor } = (await import(pathToFileURL(path.join(root, "dist", "index.js")).href)) as typeof import("../dist/index.js");
   await settle();
   const base = pss(process.pid)!;
   const t0 = performance.now();
   const m = await InterpreterManager.create({ interpreters: n });
+  // The manager alone (interpreters booted, engine threads up, nothing loaded): the fixed part.
+  await settle();
+  const managerMb = round((pss(process.pid)! - base) / MB, 1);
   const obj = (await m.loadPackage(repoPath(e.archive))).loadPickle(e.pickle[0], e.pickle[1]);
   const inputs = e.inputs.map((f) => Tensor.fromNpy(new Uint8Array(readFileSync(repoPath(f.file)))));
-  // One call per interpreter, at once: each unpickles the model and runs it.
+  // The interpreters one after another, each pinned by a session: "ready" is the unpickling of
+  // the model there (its package's modules imported, its objects made), "first call" the call after.
+  const ready: number[] = [];
+  const firstCall: number[] = [];
+  for (const inst of m.allInstances()) {
+    const session = inst.acquireSession();
+    const t = performance.now();
+    const h = await session.fromMovable(obj);
+    ready.push(performance.now() - t);
+    const t1 = performance.now();
+    await h.call(...inputs);
+    firstCall.push(performance.now() - t1);
+    await session.release();
+  }
+  // Then served as usual (replicated calls, replay), all at once.
   await Promise.all(Array.from({ length: n }, () => obj.call(...inputs)));
   const readyMs = performance.now() - t0;
   await settle();
@@ -64,16 +89,26 @@ async function child(mode: string, model: string, n: number): Promise<Point> {
   const stats = m.stats();
   await m.close();
   const breakdown = {
+    managerAloneMb: managerMb,
     engine: stats.engineBytes,
     interpreterHeapBytes: stats.interpreters.reduce((s, i) => s + i.heapBytes, 0),
   };
-  return { system: "wasmdeploy (default manager)", model, interpreters: n, addedMb: round(added / MB, 1), readyMs: round(readyMs, 1), breakdown };
+  return {
+    system: root === REPO ? "wasmdeploy (default manager)" : `baseline ${root} (default manager)`,
+    model,
+    interpreters: n,
+    addedMb: round(added / MB, 1),
+    readyMs: round(readyMs, 1),
+    unpickleMs: ready.map((x) => round(x, 1)),
+    firstCallMs: firstCall.map((x) => round(x, 1)),
+    breakdown,
+  };
 }
 
-const { values } = parseArgs({ options: { child: { type: "string" }, models: { type: "string", default: "resnet18,tinygpt" }, counts: { type: "string", default: "1,2,4" } }, allowPositionals: true, strict: false });
+const { values } = parseArgs({ options: { child: { type: "string" }, models: { type: "string", default: "resnet18,tinygpt" }, counts: { type: "string", default: "1,2,4" }, tag: { type: "string" }, baseline: { type: "string" }, repeat: { type: "string", default: "1" } }, allowPositionals: true, strict: false });
 if (values.child) {
-  const [mode, model, n] = String(values.child).split(":");
-  process.stdout.write(JSON.stringify(await child(mode!, model!, Number(n))) + "\n");
+  const [mode, model, n, root] = String(values.child).split(":");
+  process.stdout.write(JSON.stringify(await child(mode!, model!, Number(n), root || REPO)) + "\n");
   process.exit(0);
 }
 
@@ -87,29 +122,54 @@ const run = (spec: string): Point => {
 const points: Point[] = [];
 const summary: Record<string, unknown> = {};
 for (const model of String(values.models).split(",")) {
-  log(`${model}: onnxruntime-node alone`);
-  const ort = run(`ort:${model}:1`);
-  points.push(ort);
-  const ours: Point[] = [];
-  for (const n of String(values.counts).split(",").map(Number)) {
-    log(`${model}: wasmdeploy, ${n} interpreter${n > 1 ? "s" : ""}`);
-    const p = run(`ours:${model}:${n}`);
-    points.push(p);
-    ours.push(p);
+  const orts: Point[] = [];
+  for (let rep = 0; rep < Number(values.repeat); rep++) {
+    log(`${model}: onnxruntime-node alone`);
+    orts.push(run(`ort:${model}:1`));
   }
-  const one = ours.find((p) => p.interpreters === 1)!;
-  const last = ours.at(-1)!;
+  points.push(...orts);
+  const ortMb = median(orts.map((p) => p.addedMb))!;
+  const roots: [string, string][] = values.baseline ? [["baseline", path.resolve(String(values.baseline))], ["ours", REPO]] : [["ours", REPO]];
+  const byRoot = new Map<string, Point[]>(roots.map(([name]) => [name, []]));
+  for (let rep = 0; rep < Number(values.repeat); rep++)
+  for (const n of String(values.counts).split(",").map(Number)) {
+    for (const [name, root] of roots) {
+      log(`${model}: ${name}, ${n} interpreter${n > 1 ? "s" : ""}`);
+      const p = run(`ours:${model}:${n}:${root}`);
+      points.push(p);
+      byRoot.get(name)!.push(p);
+    }
+  }
+  // Over --repeat rounds: medians of the memory figures, and of every additional interpreter's timings.
+  const summarizeRoot = (ours: Point[]) => {
+    const counts = ours.map((p) => p.interpreters!);
+    const lo = Math.min(...counts);
+    const hi = Math.max(...counts);
+    const ones = ours.filter((p) => p.interpreters === lo);
+    const lasts = ours.filter((p) => p.interpreters === hi);
+    const oneMb = median(ones.map((p) => p.addedMb))!;
+    const lastMb = median(lasts.map((p) => p.addedMb))!;
+    return {
+      oursOneInterpreterMb: oneMb,
+      oursOverOrt: round(oneMb / ortMb, 2),
+      managerAloneMb: median(ones.map((p) => (p.breakdown as { managerAloneMb: number }).managerAloneMb)),
+      perAdditionalInterpreterMb: hi > lo ? round((lastMb - oneMb) / (hi - lo), 1) : undefined,
+      // Ready: the model unpickled on an interpreter after the first already serves it (median).
+      firstInterpreterUnpickleMs: median(ones.map((p) => p.unpickleMs![0]!)),
+      additionalInterpreterUnpickleMs: median(lasts.flatMap((p) => p.unpickleMs!.slice(1))),
+      additionalInterpreterFirstCallMs: median(lasts.flatMap((p) => p.firstCallMs!.slice(1))),
+      rounds: ones.length,
+    };
+  };
   summary[model] = {
-    ortAloneMb: ort.addedMb,
-    oursOneInterpreterMb: one.addedMb,
-    oursOverOrt: round(one.addedMb / ort.addedMb, 2),
-    perAdditionalInterpreterMb: last.interpreters! > 1 ? round((last.addedMb - one.addedMb) / (last.interpreters! - 1), 1) : undefined,
-    perAdditionalInterpreterReadyMs: last.interpreters! > 1 ? round((last.readyMs! - one.readyMs!) / (last.interpreters! - 1), 1) : undefined,
+    ortAloneMb: ortMb,
+    ...summarizeRoot(byRoot.get("ours")!),
+    ...(values.baseline ? { baseline: summarizeRoot(byRoot.get("baseline")!) } : {}),
   };
   log(`${model}: ${JSON.stringify(summary[model])}`);
 }
 const result = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, load: os.loadavg(), node: process.version }, summary, points };
 mkdirSync(RESULTS_DIR, { recursive: true });
-const file = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-model-memory.json`);
+const file = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-model-memory${values.tag ? `-${String(values.tag)}` : ""}.json`);
 writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
 log(`wrote ${path.relative(REPO, file)}`);

@@ -10,6 +10,28 @@ import type { HostRequest, ReplicatedAddress, WireMessage } from "./protocol.js"
 import { type InterpreterSession, openSession } from "./session.js";
 import { encode } from "./wire.js";
 
+/**
+ * A load_package reply's compiled code, checked for shape and bounded in size (it came out of an
+ * interpreter; it goes only to interpreters of the same package, so it can harm no other).
+ */
+function compiledCode(reply: unknown, archive: TorchPackageArchive): { code: Record<string, Uint8Array>; code_prefix: string } | undefined {
+  if (typeof reply !== "object" || reply === null) return undefined;
+  const { prefix, code } = reply as { prefix?: unknown; code?: unknown };
+  if (typeof prefix !== "string" || typeof code !== "object" || code === null) return undefined;
+  let sourceBytes = 0;
+  for (const [, bytes] of archive.codeAndData()) sourceBytes += bytes.byteLength;
+  let total = 0;
+  const out: Record<string, Uint8Array> = {};
+  for (const [path, bytes] of Object.entries(code)) {
+    if (!(bytes instanceof Uint8Array)) return undefined;
+    total += bytes.byteLength;
+    out[path] = bytes;
+  }
+  // Marshalled code is 1-2x its source; far more than that is not what compile_all makes.
+  if (total > 8 * sourceBytes + 2 ** 20) return undefined;
+  return { code: out, code_prefix: prefix };
+}
+
 /** Per-call limits: deadline (timeoutMs), interpreter memory and engine memory (MB). */
 export type CallOptions = CallLimits;
 
@@ -22,6 +44,7 @@ export class Package {
     createPackage = (port, id, archive, limits) => {
       const pkg = new Package(port, id, archive, limits);
       let loadMessage: WireMessage | undefined;
+      let code: { code: Record<string, Uint8Array>; code_prefix: string } | undefined;
       refs.set(pkg, {
         id,
         get label() {
@@ -30,8 +53,20 @@ export class Package {
         get closed() {
           return pkg.closed;
         },
-        // The archive's code and data (all but storages), encoded once and sent to each interpreter.
-        loadMessage: () => (loadMessage ??= encode({ pkg: id, label: pkg.label, files: Object.fromEntries(archive.codeAndData()) })),
+        // The archive's code and data (all but storages), encoded once and sent to each interpreter;
+        // until one of them has compiled the sources, it asks for that (when there are others to share it with).
+        loadMessage: () =>
+          (loadMessage ??= encode({
+            pkg: id,
+            label: pkg.label,
+            files: Object.fromEntries(archive.codeAndData()),
+            ...(code ?? (port.size > 1 ? { compile: true } : {})),
+          })),
+        compiled: (reply) => {
+          if (code || pkg.closed) return;
+          code = compiledCode(reply, archive);
+          if (code) loadMessage = undefined;
+        },
         storageBytes: (key) => archive.storageBytesOf(key),
       });
       return pkg;
@@ -113,6 +148,8 @@ interface ReplicatedState {
   options: CallOptions;
   /** Shared by every withOptions() view of the same object. */
   unloaded: { value: boolean };
+  /** The package's limits overridden by `options` (made on the first call). */
+  limits?: Partial<CallOptions>;
 }
 
 const replicated = new WeakMap<ReplicatedObj, ReplicatedState>();
@@ -208,6 +245,8 @@ export function run(obj: ReplicatedObj, req: HostRequest, context: string, on?: 
   } catch (e) {
     return Promise.reject(e);
   }
-  const { port, options } = replicated.get(obj)!;
-  return port.invoke(on, req, { ...definedOnly(obj.pkg.limits), ...definedOnly(options), context, pkg: refs.get(obj.pkg), onHandle });
+  const state = replicated.get(obj)!;
+  // The package's limits and this view's options do not change: merged once, not per call.
+  state.limits ??= { ...definedOnly(obj.pkg.limits), ...definedOnly(state.options) };
+  return state.port.invoke(on, req, { ...state.limits, context, pkg: refs.get(obj.pkg), onHandle });
 }

@@ -8,6 +8,24 @@ import { formatNpy, parseNpy } from "./engine/npy.js";
 export type { DType } from "./engine/graph.js";
 export type { TypedArray } from "./engine/dtype.js";
 
+/** Set only inside engineTensor(): the one Tensor being made needs no checks. */
+let unchecked = false;
+
+/**
+ * @internal A Tensor over data the engine itself made or sliced to fit (a run's outputs, a
+ * stored tensor's elements as a graph's feed): dtype, array type and size agree by
+ * construction, so the checks the public constructor makes of a caller's data are skipped on
+ * every run. Same class, same object shape.
+ */
+export function engineTensor(dtype: DType, data: TypedArray, shape: readonly number[]): Tensor {
+  unchecked = true;
+  try {
+    return new Tensor(dtype, data, shape);
+  } finally {
+    unchecked = false;
+  }
+}
+
 export class Tensor {
   readonly dtype: DType;
   /** Elements in C (row-major) order; float16 as raw bits, bool as 0/1 bytes. */
@@ -15,6 +33,13 @@ export class Tensor {
   readonly shape: readonly number[];
 
   constructor(dtype: DType, data: TypedArray, shape: readonly number[]) {
+    if (!unchecked) this.#check(dtype, data, shape);
+    this.dtype = dtype;
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+  }
+
+  #check(dtype: DType, data: TypedArray, shape: readonly number[]): void {
     if (!isDType(dtype)) {
       throw new TypeError(`Tensor: unknown dtype ${JSON.stringify(dtype)}; expected one of float32, float64, float16, int64, int32, int8, uint8, bool`);
     }
@@ -31,9 +56,6 @@ export class Tensor {
     if (size !== data.length) {
       throw new RangeError(`Tensor: shape [${shape.join(", ")}] has ${size} elements but the ${want} has ${data.length}`);
     }
-    this.dtype = dtype;
-    this.data = data;
-    this.shape = Object.freeze([...shape]);
   }
 
   /** Number of elements. */

@@ -36,11 +36,28 @@ export interface WireCodec {
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_DEPTH = 200;
 
+/**
+ * Where a value sits in what was encoded, built only for an error message: the encoder walks
+ * every argument of every call, and built a path string per element and key on each.
+ */
+type Path = { up: Path; key: string | number } | null;
+
+function pathText(p: Path): string {
+  const keys: (string | number)[] = [];
+  for (; p; p = p.up) keys.push(p.key);
+  let text = "value";
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const k = keys[i]!;
+    text += typeof k === "number" ? `[${k}]` : k;
+  }
+  return text;
+}
+
 export function encode(value: unknown, codec?: WireCodec): WireMessage {
   const buffers: Uint8Array[] = [];
-  const walk = (v: unknown, depth: number, path: string): unknown => {
+  const walk = (v: unknown, depth: number, at: Path): unknown => {
     if (depth > MAX_DEPTH) {
-      throw new ValueConversionError(`${path}: value nested more than ${MAX_DEPTH} levels deep (or cyclic)`);
+      throw new ValueConversionError(`${pathText(at)}: value nested more than ${MAX_DEPTH} levels deep (or cyclic)`);
     }
     switch (typeof v) {
       case "undefined":
@@ -66,34 +83,34 @@ export function encode(value: unknown, codec?: WireCodec): WireMessage {
         }
         const viaCodec = codec?.encode(v, buffers);
         if (viaCodec !== undefined) return viaCodec;
-        if (v instanceof PyTuple) return { $t: v.map((x, i) => walk(x, depth + 1, `${path}[${i}]`)) };
-        if (Array.isArray(v)) return v.map((x, i) => walk(x, depth + 1, `${path}[${i}]`));
+        if (v instanceof PyTuple) return { $t: v.map((x, i) => walk(x, depth + 1, { up: at, key: i })) };
+        if (Array.isArray(v)) return v.map((x, i) => walk(x, depth + 1, { up: at, key: i }));
         if (v instanceof Map) {
           const flat: unknown[] = [];
-          for (const [k, x] of v) flat.push(walk(k, depth + 1, `${path} key`), walk(x, depth + 1, `${path}.get(${String(k)})`));
+          for (const [k, x] of v) flat.push(walk(k, depth + 1, { up: at, key: " key" }), walk(x, depth + 1, { up: at, key: `.get(${String(k)})` }));
           return { $d: flat };
         }
         if (ArrayBuffer.isView(v)) {
           throw new ValueConversionError(
-            `${path}: a ${v.constructor.name} cannot cross to Python as is; pass a Tensor for numeric data or a Uint8Array for bytes`,
+            `${pathText(at)}: a ${v.constructor.name} cannot cross to Python as is; pass a Tensor for numeric data or a Uint8Array for bytes`,
           );
         }
         const proto = Object.getPrototypeOf(v);
         if (proto === Object.prototype || proto === null) {
           const flat: unknown[] = [];
-          for (const [k, x] of Object.entries(v)) flat.push(k, walk(x, depth + 1, `${path}.${k}`));
+          for (const k in v) if (Object.hasOwn(v, k)) flat.push(k, walk((v as Record<string, unknown>)[k], depth + 1, { up: at, key: `.${k}` }));
           return { $d: flat };
         }
         throw new ValueConversionError(
-          `${path}: a ${proto?.constructor?.name ?? "object"} has no Python equivalent; ` +
+          `${pathText(at)}: a ${proto?.constructor?.name ?? "object"} has no Python equivalent; ` +
             `pass null, boolean, number, bigint, string, Uint8Array, Array, PyTuple, Map, a plain object, a Tensor or a Python object handle`,
         );
       }
       default:
-        throw new ValueConversionError(`${path}: a ${typeof v} cannot be sent to Python`);
+        throw new ValueConversionError(`${pathText(at)}: a ${typeof v} cannot be sent to Python`);
     }
   };
-  const json = JSON.stringify(walk(value, 0, "value"));
+  const json = JSON.stringify(walk(value, 0, null));
   return { json, buffers };
 }
 

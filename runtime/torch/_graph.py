@@ -67,7 +67,7 @@ ONNX_OPS = frozenset((
     "Cast", "Ceil", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "ConvTranspose",
     "Cos", "Cosh", "CumSum", "Div", "Einsum", "Elu", "Equal", "Erf", "Exp", "Expand", "Floor",
     "Gather", "GatherElements", "Gemm", "GlobalAveragePool", "Greater", "GreaterOrEqual",
-    "GridSample", "HardSigmoid", "HardSwish", "InstanceNormalization", "IsInf", "IsNaN", "LRN",
+    "GridSample", "HardSigmoid", "HardSwish", "InstanceNormalization", "IsInf", "IsNaN", "LRN", "LSTM",
     "LayerNormalization", "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax", "MatMul", "Max",
     "MaxPool", "MaxRoiPool", "Min", "Mish", "Mod", "Mul", "Neg", "Not", "Or", "PRelu", "Pad", "Pow", "Range",
     "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSumExp", "ReduceMax", "ReduceMean",

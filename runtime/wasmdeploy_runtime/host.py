@@ -138,9 +138,12 @@ def op_global(req):
 
 
 def op_load_package(req):
-    importer = PackageImporter(req["files"], req["label"])
+    importer = PackageImporter(req["files"], req["label"], req.get("code"), req.get("code_prefix"))
     importer.storage_prefix = req["pkg"]  # storage ids are "<package id>/<key>" on the host
     _packages[req["pkg"]] = importer
+    # The first interpreter of a package compiles its sources for the others (package_importer).
+    if req.get("compile"):
+        return {"prefix": importer.prefix, "code": importer.compile_all()}
     return None
 
 

@@ -17,7 +17,7 @@ import { DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "../engine/admiss
 import { EngineMemoryError } from "../engine/errors.js";
 import { WasmdeployError } from "../errors.js";
 import type { BridgeKind, WireMessage } from "../protocol.js";
-import { Tensor } from "../tensor.js";
+import { engineTensor, Tensor } from "../tensor.js";
 import { type BridgeLimits, DEFAULT_BRIDGE_LIMITS, type Feeds, parseBridgeBody } from "./requests.js";
 import { DEFAULT_TENANT_LIMITS, TenantLedger, type TenantLimits } from "./tenant-ledger.js";
 
@@ -131,6 +131,8 @@ export interface EngineLike {
 
 export class EngineHost {
   #engine?: Promise<EngineLike>;
+  /** The engine once made: runs use it without awaiting a settled promise (a microtask turn each). */
+  #started?: EngineLike;
   readonly #store = new Map<string, StoredTensor>();
   /** Bytes of stored tensors per owner. */
   readonly #held = new Map<string, number>();
@@ -187,7 +189,7 @@ export class EngineHost {
   }
 
   engine(): Promise<EngineLike> {
-    this.#engine ??= this.createEngine();
+    this.#engine ??= this.createEngine().then((e) => (this.#started = e));
     return this.#engine;
   }
 
@@ -418,7 +420,7 @@ export class EngineHost {
     who.reserve(entry.peakBytes);
     this.#checkHeld(who, entry.outBytes);
     who.charge(entry.outBytes);
-    const engine = await this.engine();
+    const engine = this.#started ?? (await this.engine());
     // The compiled graph counts against its tenant's share; its least recently used graphs go.
     for (const k of this.#ledger.useSession(who.tenant ?? who.owner, structural, entry.sessionBytes)) engine.forget?.(k);
     // Access is per package: checked once for each package the graph reads, not per weight.
@@ -435,7 +437,8 @@ export class EngineHost {
     for (const input of graph.inputs) {
       const [id, offset] = reqFeeds[input.name] ?? [];
       if (id === undefined) throw new WasmdeployError(`graph input ${input.name} has no feed`);
-      feeds[input.name] = new Tensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, shapeSize(input.shape), who), input.shape);
+      // elements() gives exactly shapeSize(shape) elements of the input's dtype, or throws.
+      feeds[input.name] = engineTensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, shapeSize(input.shape), who), input.shape);
     }
     let timing = this.#timing.get(structural);
     if (!timing) {

@@ -21,16 +21,26 @@ import { ModelRegistry, type ModelSpec } from "../server/registry.js";
 export const SERVE_USAGE = `  wasmdeploy serve --model NAME=ARCHIVE[:PACKAGE/RESOURCE] ... [--repository DIR] [--port 8000] [--host 127.0.0.1]
         [--interpreters N] [--interpreter wasi|pyodide|component] [--isolation sandboxed|trusted] [--timeout-ms MS] [--memory-limit-mb MB] [--max-queue N]
         [--max-batch-size N] [--max-queue-delay-ms MS] [--max-body-mb MB] [--cells per-model|off] [--debug] [--log-level info]
-        [--input NAME:DATATYPE:SHAPE ...] [--bytes-as bytes|str] [--drain-timeout-ms MS] [--drain-quiet-ms MS]
+        [--input NAME:DATATYPE:SHAPE ...] [--bytes-as bytes|str] [--drain-timeout-ms MS] [--drain-quiet-ms MS] [--memory-budget MB]
       Serve models over the Open Inference Protocol v2 (REST). The pickle defaults to model/model.pkl;
       --port 0 picks a free port. --repository DIR holds DIR/<name>/<version>/model.pt and DIR/<name>/config.json.
       --cells per-model (default) runs each model in a process of its own, so a native fault in one
       model's engine fails only its own requests and the model restarts; off runs every model in this process.
       --input (repeatable, after the --model it describes) names that model's inputs in order, e.g.
       --input INPUT__0:INT64:-1,16; they are its metadata and are enforced, as a config's "inputs".
-      --bytes-as: BYTES inputs reach Python as bytes (default, as Triton's Python backend) or str.`;
+      --bytes-as: BYTES inputs reach Python as bytes (default, as Triton's Python backend) or str.
+      --memory-budget MB serves the models as a fleet: each loads on its first request, and when the loaded
+      models hold more than MB (weights, compiled graphs, interpreter heaps), the least recently used ones
+      with no request queued or running are unloaded; they load again when asked for.`;
 
 class ServeUsageError extends Error {}
+
+/**
+ * What a loaded model costs beyond its stats (weights, graphs, heaps), measured on this machine
+ * with a one-interpreter convnet (resnet_basic, 25 MB in its stats): in this process (--cells off)
+ * its manager's threads, 48 - 25 = 23 MB of PSS; in a cell, the whole process, 191 - 25 = 166 MB.
+ */
+const OVERHEAD_MB = { off: 23, "per-model": 166 } as const;
 
 /** NAME=ARCHIVE[:PACKAGE/RESOURCE] */
 export function parseModelFlag(flag: string): { name: string; source: string; pickle?: string } {
@@ -96,6 +106,7 @@ export async function serve(args: string[]): Promise<number> {
         "bytes-as": { type: "string" },
         debug: { type: "boolean", default: false },
         "log-level": { type: "string", default: "info" },
+        "memory-budget": { type: "string" },
       },
     }));
   } catch (e) {
@@ -108,7 +119,9 @@ export async function serve(args: string[]): Promise<number> {
   let maxBodyBytes: number;
   let drainTimeoutMs: number;
   let drainQuietMs: number;
+  let budgetMb: number | undefined;
   try {
+    budgetMb = num("memory-budget", values["memory-budget"], 1, false);
     const overrides: Record<string, unknown> = {
       interpreters: num("interpreters", values.interpreters, 1),
       interpreter: values.interpreter,
@@ -168,7 +181,8 @@ export async function serve(args: string[]): Promise<number> {
     values.cells === "off"
       ? nodeLoader({ repository: values.repository, defaults, logger })
       : cellLoader({ repository: values.repository, defaults, logger, logLevel: values["log-level"], debug: values.debug });
-  const registry = new ModelRegistry(loader, logger, defaults);
+  const overheadMb = OVERHEAD_MB[values.cells as "off" | "per-model"];
+  const registry = new ModelRegistry(loader, logger, defaults, budgetMb === undefined ? undefined : { budgetBytes: budgetMb * 2 ** 20, overheadBytes: overheadMb * 2 ** 20 });
   const prom = createPrometheus(registry);
   const state = { draining: false };
   const handler = createHandler({
@@ -184,7 +198,9 @@ export async function serve(args: string[]): Promise<number> {
   });
   // Models start loading now (so /v2/health/ready is 503 from the first request on) while
   // the listener comes up.
-  const loading = Promise.allSettled(specs.map((s) => registry.loadSpec(s)));
+  // As a fleet, models load on their first request instead.
+  if (budgetMb !== undefined) for (const s of specs) registry.register(s);
+  const loading = Promise.allSettled(budgetMb === undefined ? specs.map((s) => registry.loadSpec(s)) : []);
   let server;
   try {
     server = await startNodeServer(handler, { host: values.host!, port, maxBodyBytes, drainQuietMs }, state);
@@ -223,6 +239,10 @@ export async function serve(args: string[]): Promise<number> {
   // Models given on the command line must load; repository models that fail are reported
   // by the index and /ready of that model, and the others serve.
   const results = await loading;
+  if (budgetMb !== undefined) {
+    process.stderr.write(`wasmdeploy: ready: ${specs.length} models, each loading on its first request (memory budget ${budgetMb} MB)\n`);
+    return done;
+  }
   const failed = specs.filter((s, i) => results[i]!.status === "rejected" && !(values.repository && s.source.startsWith(values.repository)));
   if (failed.length) {
     for (const s of failed) {

@@ -13,16 +13,19 @@ export function validateFeeds(graph: GraphSpec, feeds: Record<string, Tensor>): 
   let matched = 0;
   for (const input of graph.inputs) {
     const t = feeds[input.name];
-    const want = fmt(input.dtype, input.shape);
-    if (t === undefined) throw new EngineError(`missing feed for input "${input.name}" (expected ${want})`);
-    if (!(t instanceof Tensor)) throw new EngineError(`feed "${input.name}" is not a Tensor (expected ${want})`);
+    // The message is built only for an error: this runs on every engine run.
+    const want = () => fmt(input.dtype, input.shape);
+    if (t === undefined) throw new EngineError(`missing feed for input "${input.name}" (expected ${want()})`);
+    if (!(t instanceof Tensor)) throw new EngineError(`feed "${input.name}" is not a Tensor (expected ${want()})`);
     const s = t.shape;
     let same = t.dtype === input.dtype && s.length === input.shape.length;
     for (let i = 0; same && i < s.length; i++) same = s[i] === input.shape[i];
-    if (!same) throw new EngineError(`feed "${input.name}": expected ${want}, given ${fmt(t.dtype, s)}`);
+    if (!same) throw new EngineError(`feed "${input.name}": expected ${want()}, given ${fmt(t.dtype, s)}`);
     matched++;
   }
-  if (matched !== Object.keys(feeds).length) {
+  let given = 0;
+  for (const k in feeds) if (Object.hasOwn(feeds, k)) given++;
+  if (matched !== given) {
     const known = new Set(graph.inputs.map((i) => i.name));
     const extra = Object.keys(feeds).filter((k) => !known.has(k));
     throw new EngineError(

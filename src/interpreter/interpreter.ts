@@ -26,8 +26,8 @@ export interface JobSpec {
   prepare?: (interp: Interpreter) => JobSpec | undefined;
   /** Refuse the job at dispatch time (e.g. its package was unloaded meanwhile). */
   check?: () => Error | undefined;
-  /** Runs when a prerequisite job succeeds (e.g. mark the package loaded). */
-  onDone?: () => void;
+  /** Runs with its reply when a prerequisite job succeeds (e.g. mark the package loaded). */
+  onDone?: (reply: WireMessage) => void;
   /** A prerequisite that replaces the interpreter with a fresh one instead of running anything. */
   recycle?: boolean;
   /** Runs as the job is sent to the interpreter (e.g. hand its input tensors to this generation). */
@@ -361,7 +361,9 @@ export class Interpreter {
         // Run the prerequisite first; its failure fails the job that needed it.
         const preJob = newJob(
           pre,
-          () => pre.onDone?.(),
+          (reply) => {
+            if (!(reply instanceof LocalResult)) pre.onDone?.(reply);
+          },
           (e) => {
             const i = this.queue.indexOf(head);
             if (i >= 0) this.queue.splice(i, 1);

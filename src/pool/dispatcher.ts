@@ -52,6 +52,8 @@ interface Slot {
   gen: GenerationState;
   /** Sessions pinned to this interpreter (they outlive respawns). */
   sessions: number;
+  /** The engine host's view of the current generation (#requester). */
+  requester?: Requester;
 }
 
 const mb = (x: number | undefined) => (x === undefined ? undefined : x * 2 ** 20);
@@ -287,17 +289,25 @@ export class Pool implements PoolPort {
 
   /** An interpreter generation as the engine host sees it: what it owns, may read, and is charged. */
   #requester(from: Interpreter, owner = from.owner): Requester {
-    const state = this.#state(from);
-    return {
+    // One per interpreter generation, kept: host-replayed calls ask for it on every call.
+    const slot = this.#byInterp.get(from)!;
+    if (slot.requester?.owner === owner) return slot.requester;
+    const pool = this;
+    const requester: Requester = {
       owner,
       // Sandboxed, an interpreter serves one package: its specs and compiled graphs count
       // against that package's share. Trusted interpreters each have a share of their own.
-      tenant: state.tenant ?? owner,
+      // Read at each use: the tenant is claimed when the first package loads.
+      get tenant() {
+        return pool.#state(from).tenant ?? owner;
+      },
       maxHeldBytes: this.#opts.engineHeldBytes,
       charge: (bytes) => from.chargeEngine(bytes),
       reserve: (bytes) => from.reserveEngine(bytes),
       mayUseWeights: (pkgId) => this.#state(from).loaded.has(pkgId),
     };
+    if (owner === from.owner) slot.requester = requester;
+    return requester;
   }
 
   /** Bytes of a package storage "<package id>/<key>", for the engine. */
@@ -328,7 +338,8 @@ export class Pool implements PoolPort {
         op: "load_package",
         msg: pkg.loadMessage(),
         context: `loading package ${pkg.label}`,
-        onDone: () => {
+        onDone: (reply) => {
+          pkg.compiled(decode(reply));
           state.loaded.add(pkg.id);
           if (this.#opts.sandboxed) state.tenant = pkg.id;
         },

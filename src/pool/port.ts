@@ -16,8 +16,13 @@ export interface PackageRef {
   readonly id: string;
   readonly label: string;
   readonly closed: boolean;
-  /** The archive's code and data, as sent to each interpreter that serves it. */
+  /** The archive's code and data, as sent to each interpreter that serves it (with compiled code once there is some). */
   loadMessage(): WireMessage;
+  /**
+   * The reply of a load_package that compiled the sources (the first interpreter's): later
+   * interpreters get its marshalled code instead of compiling (runtime's package_importer).
+   */
+  compiled(reply: unknown): void;
   /** Bytes of one of its weight storages (for the engine). */
   storageBytes(key: string): Uint8Array | undefined;
 }

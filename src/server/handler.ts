@@ -22,7 +22,7 @@ import { HttpError } from "./errors.js";
 import type { Logger, Observer } from "./logger.js";
 import type { ServedModel } from "./model.js";
 import type { ModelRegistry } from "./registry.js";
-import type { Ticket } from "./scheduler.js";
+import type { Admission, Ticket } from "./scheduler.js";
 
 /** Compression of bodies: gzip and deflate (zlib format, as HTTP's "deflate" means). */
 export type Coding = "gzip" | "deflate";
@@ -306,6 +306,17 @@ export function createHandler(opts: HandlerOptions): OipHandler {
     }
     return model;
   };
+  /**
+   * `use(model)` once the model is loaded (a fleet's model that is not loaded now loads:
+   * registry.ensure). `use` runs in the same turn as the check that the model serves, so an unload
+   * to make room for another cannot come between (an admitted request keeps its model loaded).
+   */
+  const withLoadedModel = async <T>(r: Route, use: (model: ServedModel) => T): Promise<T> => {
+    for (let tries = 0; ; tries++) {
+      if (registry.loadsOnDemand(r.model!)) await registry.ensure(r.model!);
+      if (registry.get(r.model!)?.state === "READY" || !registry.fleet || tries >= 8) return use(modelOf(r));
+    }
+  };
 
   /** The body decoded (Content-Encoding undone) and held to the limit. */
   async function bodyOf(req: OipRequest): Promise<Uint8Array> {
@@ -350,8 +361,10 @@ export function createHandler(opts: HandlerOptions): OipHandler {
         return { status: 200, headers: { "content-type": m.contentType }, body: m.text };
       }
       case "model":
-        return reply(200, modelOf(r).metadata());
+        return reply(200, await withLoadedModel(r, (m) => m.metadata()));
       case "model_ready": {
+        // A fleet's model that is not loaded now is ready: its first request loads it.
+        if (registry.loadsOnDemand(r.model!) && !registry.get(r.model!)) return reply(draining() ? 503 : 200, { name: r.model, ready: !draining() });
         const model = modelOf(r);
         const ready = model.state === "READY" && !draining();
         return reply(ready ? 200 : 503, { name: model.name, ready, ...(model.reason ? { reason: model.reason } : {}) });
@@ -382,16 +395,20 @@ export function createHandler(opts: HandlerOptions): OipHandler {
         return reply(200, { name: r.model, unload: true });
       }
       case "infer": {
-        const model = modelOf(r);
-        info.model = model;
         const arrived = ctx.arrived ?? performance.now();
         let ticket = ctx.ticket;
-        if (!ticket) {
+        let model: ServedModel;
+        if (ticket) model = modelOf(r);
+        else {
           // No preflight (a plain Fetch runtime): admission still comes before the body is read.
-          const timeout = model.config.timeout_ms;
-          const a = model.admit(timeout === undefined ? undefined : arrived + timeout, arrived);
+          let a: Admission;
+          [model, a] = await withLoadedModel(r, (m) => {
+            const timeout = m.config.timeout_ms;
+            return [m, m.admit(timeout === undefined ? undefined : arrived + timeout, arrived)] as const;
+          });
           ticket = "ticket" in a ? a.ticket : await a.wait;
         }
+        info.model = model;
         try {
           const body = await bodyOf(req);
           const t0 = performance.now();
@@ -489,6 +506,32 @@ export function createHandler(opts: HandlerOptions): OipHandler {
     if (r.kind !== "infer") return undefined;
     const rid = requestId(req.header("x-request-id"));
     if (draining()) return refuse(new HttpError(503, "the server is shutting down"), rid);
+    if (registry.loadsOnDemand(r.model!)) {
+      // A fleet's model that is not loaded: held unread while it loads, then admitted as usual.
+      let cancelled = false;
+      let cancelAdmission: (() => void) | undefined;
+      const wait = (async (): Promise<Ticket | Reply> => {
+        const a = await withLoadedModel(r, (m) => {
+          const timeout = m.config.timeout_ms;
+          return m.admit(timeout === undefined ? undefined : arrived + timeout, arrived);
+        });
+        if ("ticket" in a) {
+          if (cancelled) a.ticket.release();
+          return a.ticket;
+        }
+        cancelAdmission = a.cancel;
+        if (cancelled) a.cancel();
+        return a.wait;
+      })().catch((e: unknown) => refuse(e, rid, { model: registry.get(r.model!), rows: 1 }).reply);
+      return {
+        requestId: rid,
+        wait,
+        cancel: () => {
+          cancelled = true;
+          cancelAdmission?.();
+        },
+      };
+    }
     let model: ServedModel;
     try {
       model = modelOf(r);
@@ -545,7 +588,10 @@ export function createHandler(opts: HandlerOptions): OipHandler {
       header: (name) => req.headers.get(name) ?? undefined,
       body: (limit) => readBody(req, limit),
     });
-    return new Response(req.method === "HEAD" ? null : (res.body as BodyInit), { status: res.status, headers: res.headers });
+    // workerd encodes a body itself when a response names a Content-Encoding, unless told the
+    // body is encoded already ("manual"); other runtimes ignore the option.
+    const init = { status: res.status, headers: res.headers, ...(res.headers["content-encoding"] ? { encodeBody: "manual" } : {}) };
+    return new Response(req.method === "HEAD" ? null : (res.body as BodyInit), init as ResponseInit);
   };
   return Object.assign(handle, { preflight, serve });
 }

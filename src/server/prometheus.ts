@@ -94,6 +94,29 @@ export function createPrometheus(models: ModelRegistry, opts: { processMetrics?:
     stats(m)?.interpreters.reduce((n, i) => n + i.crashes, 0),
   );
 
+  if (models.fleet) {
+    const loads = new client.Histogram({
+      name: "wasmdeploy_model_cold_load_seconds",
+      help: "Loads of a model on its first request since it was last unloaded (memory budget), by model.",
+      labelNames: ["model"],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    models.onColdLoad = (model, seconds) => loads.observe({ model }, seconds);
+    const fleet = (name: string, help: string, read: () => number) =>
+      new client.Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    fleet("wasmdeploy_fleet_evictions", "Models unloaded to stay within the memory budget, since the start.", () => models.fleetStats.evictions);
+    fleet("wasmdeploy_fleet_loaded_bytes", "What the loaded models hold (weights, engine tensors, compiled graphs, interpreter heaps), at the last load.", () => models.fleetStats.loadedBytes);
+    fleet("wasmdeploy_fleet_budget_bytes", "The memory budget (--memory-budget).", () => models.fleet!.budgetBytes);
+  }
+
   return {
     observer: {
       request(model, status, seconds) {

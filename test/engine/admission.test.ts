@@ -80,6 +80,30 @@ describe("admission refuses what the torch layer never sends", () => {
     expect(refusal(conv({ strides: [0, 1] }))).toMatch(/must be at least 1/);
   });
 
+  it("admits the LSTM node the torch layer records, and refuses its other forms", () => {
+    const f = (name: string, shape: number[]) => ({ name, dtype: "float32" as const, shape });
+    const lstm = (inputs: string[], attrs: Record<string, unknown>, w = [1, 32, 4]) =>
+      graph([{ op: "LSTM", inputs, outputs: ["y", "h", "c"], attrs: attrs as GraphNode["attrs"] }], [f("y", [5, 1, 2, 8]), f("h", [1, 2, 8]), f("c", [1, 2, 8])], [
+        f("x", [5, 2, 4]),
+        f("w", w),
+        f("r", [1, 32, 8]),
+        f("b", [1, 64]),
+        { name: "lens", dtype: "int32", shape: [2] },
+        f("h0", [1, 2, 8]),
+        f("c0", [1, 2, 8]),
+      ]);
+    const a = admitGraph(lstm(["x", "w", "r", "b", "", "h0", "c0"], { hidden_size: 8, direction: "forward" }));
+    expect(a.outputBytes).toBe(4 * (5 * 2 * 8 + 2 * 2 * 8));
+    // The scratch covers every step's gates: 5 steps x 2 rows x 32 gate values.
+    expect(a.peakBytes).toBeGreaterThanOrEqual(a.outputBytes + 4 * 5 * 2 * 32);
+    expect(refusal(lstm(["x", "w", "r", "b", "lens", "h0", "c0"], { hidden_size: 8 }))).toMatch(/sequence_lens is not supported/);
+    expect(refusal(lstm(["x", "w", "r"], { hidden_size: 8, clip: { float: 1 } }))).toMatch(/attribute "clip" is not allowed/);
+    expect(refusal(lstm(["x", "w", "r"], { hidden_size: 8, activations: ["Relu", "Relu", "Relu"] }))).toMatch(/attribute "activations" is not allowed/);
+    expect(refusal(lstm(["x", "w", "r"], { hidden_size: 8, layout: 1 }))).toMatch(/layout must be 0/);
+    expect(refusal(lstm(["x", "w", "r"], { hidden_size: 8 }, [1, 32, 5]))).toMatch(/input 1 must be \[1,32,4\]/);
+    expect(refusal(lstm(["x", "w", "r"], { hidden_size: 8, direction: "bidirectional" }))).toMatch(/input 1 must be \[2,32,4\]/);
+  });
+
   it("refuses malformed JSON-shaped input of every kind without throwing anything but GraphRefusedError", () => {
     for (const bad of [null, 1, "x", [], { inputs: 1 }, { inputs: [], weights: [], nodes: [null], outputs: [] }, { inputs: [], weights: [], nodes: [], outputs: [] }]) {
       refusal(bad);

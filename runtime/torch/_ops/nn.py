@@ -305,6 +305,11 @@ def _adaptive_avg(name, nd, input, output_size):
     spatial = x.shape[-nd:]
     cd = compute_dtype("ReduceMean", dt)
     v = cast(x, cd)
+    if all(o == 1 for o in out) and r == nd + 2 and cd is f32:
+        # As torch.onnx exports it: ONNX Runtime runs GlobalAveragePool in its blocked (NCHWc)
+        # layout between convolutions, where a ReduceMean costs a layout change each way
+        # (mobilenet_v3's squeeze-and-excitation blocks).
+        return wrap(cast(G.record1("GlobalAveragePool", [v], x.shape[:2] + (1,) * nd, cd), dt))
     if all(o == 1 for o in out):
         res = reduce_value("ReduceMean", v, list(range(r - nd, r)), True, cd)
         return wrap(cast(res, dt))

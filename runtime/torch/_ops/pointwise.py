@@ -732,11 +732,13 @@ def celu(input, alpha=1.0):
 
 def gelu(input, approximate="none"):
     if approximate == "none":
+        # The pattern torch.onnx exports (x / sqrt 2, erf, + 1, * x, * 0.5): ONNX Runtime fuses
+        # it into one Gelu kernel only in this form.
         def f(x, cd):
-            t = G.record1("Mul", [x, scalar(0.7071067811865476, cd)], x.shape, cd)
+            t = G.record1("Div", [x, scalar(1.4142135623730951, cd)], x.shape, cd)
             e = cast(G.record1("Erf", [cast(t, f32)], x.shape, f32), cd)
             e = G.record1("Add", [e, scalar(1.0, cd)], x.shape, cd)
-            return G.record1("Mul", [G.record1("Mul", [x, scalar(0.5, cd)], x.shape, cd), e], x.shape, cd)
+            return G.record1("Mul", [G.record1("Mul", [x, e], x.shape, cd), scalar(0.5, cd)], x.shape, cd)
 
         return _compose(input, f)
     if approximate == "tanh":

@@ -690,6 +690,42 @@ export const OP_RULES: Readonly<Record<string, OpRule>> = {
       ];
     },
   },
+  // What the torch layer records for a dense float32 nn.LSTM layer (nn/modules/_rnn_impl.py):
+  // default activations, no clip, no sequence_lens, no peepholes, time-major layout.
+  LSTM: {
+    inputs: [3, 7],
+    outputs: [1, 3],
+    attrs: { hidden_size: "int", direction: "string", layout: "int" },
+    infer: (c) => {
+      const x = c.input(0);
+      dtypeIn(x, ["float32"], "the input");
+      if (c.has(4)) fail(`sequence_lens is not supported`);
+      sameDtype(c, 7);
+      if (c.int("layout", 0) !== 0) fail(`layout must be 0`);
+      const direction = c.string("direction", "forward");
+      if (!["forward", "reverse", "bidirectional"].includes(direction)) fail(`direction ${direction} is not supported`);
+      const d = direction === "bidirectional" ? 2 : 1;
+      const h = c.int("hidden_size");
+      if (!(h >= 1)) fail(`hidden_size must be positive`);
+      if (x.shape.length !== 3) fail(`the input must be [seq, batch, features]`);
+      const [t, b, f] = x.shape as [number, number, number];
+      const want: [number, number[]][] = [[1, [d, 4 * h, f]], [2, [d, 4 * h, h]], [3, [d, 8 * h]], [5, [d, b, h]], [6, [d, b, h]]];
+      for (const [i, shape] of want) if (c.has(i) && !sameShape(c.input(i).shape, shape)) fail(`input ${i} must be [${shape.join(",")}]`);
+      return [
+        { dtype: x.dtype, shape: [t, d, b, h] },
+        { dtype: x.dtype, shape: [d, b, h] },
+        { dtype: x.dtype, shape: [d, b, h] },
+      ].slice(0, c.outputs);
+    },
+    // The kernel's gate buffers (every step's input projection, 4 gates per direction) and
+    // its hidden/cell state, in float32.
+    scratch: (c) => {
+      const [t, b] = c.input(0).shape as [number, number];
+      const d = c.string("direction", "forward") === "bidirectional" ? 2 : 1;
+      const h = c.int("hidden_size");
+      return 4 * (d * t * b * 4 * h + 4 * d * b * h);
+    },
+  },
   Resize: {
     inputs: [1, 4],
     outputs: [1, 1],

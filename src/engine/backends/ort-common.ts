@@ -1,7 +1,7 @@
 // Conversions shared by the two ONNX Runtime backends (both speak onnxruntime-common).
 
 import type { InferenceSession, Tensor as OrtTensor, TypedTensor } from "onnxruntime-common";
-import { Tensor } from "../../tensor.js";
+import { engineTensor, Tensor } from "../../tensor.js";
 import type { DType } from "../graph.js";
 import type { BackendSession } from "../backend-api.js";
 
@@ -21,7 +21,9 @@ export function fromOrtResults(results: InferenceSession.ReturnType, outputNames
   for (const name of outputNames) {
     const v = results[name] as TypedTensor<DType> | undefined;
     if (!v) throw new Error(`ONNX Runtime returned no value for output "${name}"`);
-    out[name] = new Tensor(v.type, v.data as Tensor["data"], v.dims);
+    // ONNX Runtime's own output: its dims describe its data. Its dtype and shape are checked
+    // against the graph's declared outputs next (checkOutputs).
+    out[name] = engineTensor(v.type, v.data as Tensor["data"], v.dims);
   }
   return out;
 }

@@ -49,6 +49,8 @@ export class EngineThreads implements EngineLike {
   #closed = false;
   /** The engine inline runs use, on this thread; made on the first one. */
   #inline?: Promise<Engine>;
+  /** The same, once made (no await of a settled promise per inline run). */
+  #inlineEngine?: Engine;
   /** Threads replaced after dying (diagnostics). */
   replaced = 0;
 
@@ -207,8 +209,8 @@ export class EngineThreads implements EngineLike {
   }
 
   async #runInline(graph: GraphSpec, feeds: Record<string, Tensor>, key: string): Promise<Record<string, Tensor>> {
-    this.#inline ??= Engine.create({ backend: this.#backend, threads: this.#intraOpThreads });
-    const engine = await this.#inline;
+    this.#inline ??= Engine.create({ backend: this.#backend, threads: this.#intraOpThreads }).then((e) => (this.#inlineEngine = e));
+    const engine = this.#inlineEngine ?? (await this.#inline);
     for (const w of graph.weights) {
       if (engine.hasStorage(w.storage)) continue;
       const held = this.#weights.get(w.storage);

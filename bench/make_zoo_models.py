@@ -1,0 +1,238 @@
+#!/usr/bin/python3
+"""Makes the model zoo that `npm run bench:zoo` times (bench/zoo.ts): real PyTorch models
+packaged with torch.package, each with its own ONNX export, input and expected output.
+
+    /usr/bin/python3 bench/make_zoo_models.py --out bench/.cache/zoo [--force]
+
+Needs Debian's python3-torch (1.13), python3-torchvision (0.14) and python3-onnx. Into DIR
+(a cache, not committed) it writes NAME.pt, NAME.onnx, NAME.input.npy, NAME.expected.npy per
+model and zoo.json, the manifest (the same entry shape as bench.json, paths relative to the
+repo). The models, all in eval mode, batch 1:
+
+    densenet121, googlenet, mobilenet_v3_small, shufflenet_v2_x1_0, squeezenet1_0, resnet18
+        torchvision 0.14 at full size (224x224, 1000 classes), random init with BatchNorm
+        calibrated (random affine, running statistics from train-mode passes: informative
+        outputs, not mean 0 / var 1)
+    vit_tiny    torchvision VisionTransformer at ViT-Ti/16 sizes (224, patch 16, 12 layers,
+                3 heads, dim 192, mlp 768)
+    tinygpt     packages/model_sources/tiny_gpt.py, 2 layers, 4 heads, n_embd 64, vocab 64;
+                int64 token ids [2, 20] (the per-call overhead case of bench/experiments/targets.ts)
+    lstm_tagger bench/model_sources/zoo_nets.py: embedding 32 + 1-layer LSTM 64 + linear to 17
+                tags over int64 token ids [1, 16] (a ~0.1 ms graph: the per-call floor)
+
+Expected outputs come from the archive (PackageImporter), on 1 thread, under no_grad. ONNX
+exports: torch.onnx.export at opset 17 of the same in-memory model, checked by onnx.checker.
+Skipped when zoo.json's recipe (a hash of this script, its model sources and torch's version)
+matches.
+"""
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import warnings
+import zlib
+
+sys.dont_write_bytecode = True
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+BENCH_SOURCES = os.path.join(HERE, "model_sources")
+PKG_SOURCES = os.path.join(REPO, "packages", "model_sources")
+MAKE_MODELS = os.path.join(REPO, "packages", "make_models.py")
+RECIPE_FILES = [os.path.abspath(__file__), os.path.join(BENCH_SOURCES, "zoo_nets.py"),
+                os.path.join(PKG_SOURCES, "tiny_gpt.py"), MAKE_MODELS]
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+from torch.package import PackageExporter, PackageImporter  # noqa: E402
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def rel(path):
+    return os.path.relpath(os.path.abspath(path), REPO)
+
+
+def seed_of(name, salt=0):
+    return (zlib.crc32(name.encode()) + salt) % 2**31
+
+
+def make_models_module():
+    """packages/make_models.py's packaging rules and BatchNorm calibration (one source of truth)."""
+    spec = importlib.util.spec_from_file_location("make_models", MAKE_MODELS)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def recipe():
+    h = hashlib.sha256()
+    for f in RECIPE_FILES:
+        with open(f, "rb") as fh:
+            h.update(fh.read())
+    h.update(torch.__version__.encode())
+    return h.hexdigest()[:16]
+
+
+def randomize(model):
+    """Non-trivial LayerNorm/Linear/attention parameters (torchvision zero-inits some)."""
+    for mod in model.modules():
+        if isinstance(mod, nn.LayerNorm):
+            with torch.no_grad():
+                mod.weight.copy_(1 + 0.2 * torch.randn_like(mod.weight))
+                mod.bias.copy_(0.1 * torch.randn_like(mod.bias))
+        elif isinstance(mod, (nn.MultiheadAttention, nn.Linear)):
+            for _, p in mod.named_parameters(recurse=False):
+                if p.dim() >= 2:
+                    nn.init.xavier_uniform_(p)
+                else:
+                    nn.init.normal_(p, std=0.1)
+
+
+def image(b=1, size=224):
+    return lambda g: [torch.randn(b, 3, size, size, generator=g)]
+
+
+def tv(fn, **kw):
+    def build():
+        import torchvision
+
+        return getattr(torchvision.models, fn)(**kw)
+
+    return build
+
+
+def build_vit():
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    m = VisionTransformer(image_size=224, patch_size=16, num_layers=12, num_heads=3,
+                          hidden_dim=192, mlp_dim=768, num_classes=1000)
+    randomize(m)
+    nn.init.normal_(m.class_token, std=0.5)
+    nn.init.normal_(m.heads.head.weight, std=0.05)
+    return m
+
+
+def build_tinygpt():
+    import tiny_gpt
+
+    m = tiny_gpt.TinyGPT(tiny_gpt.GPTConfig(vocab_size=64, block_size=32, n_layer=2, n_head=4,
+                                            n_embd=64))
+    randomize(m)
+    return m
+
+
+def build_lstm_tagger():
+    import zoo_nets
+
+    return zoo_nets.LSTMTagger()
+
+
+# name -> (build, packaging ("torchvision" or interned source modules), input maker, description)
+ZOO = {
+    "densenet121": (tv("densenet121"), "torchvision", image(), "torchvision densenet121, 224x224"),
+    "googlenet": (tv("googlenet", aux_logits=False, init_weights=True), "torchvision", image(),
+                  "torchvision googlenet (no aux heads), 224x224"),
+    "mobilenet_v3_small": (tv("mobilenet_v3_small"), "torchvision", image(),
+                           "torchvision mobilenet_v3_small, 224x224"),
+    "shufflenet_v2": (tv("shufflenet_v2_x1_0"), "torchvision", image(),
+                      "torchvision shufflenet_v2_x1_0, 224x224"),
+    "squeezenet": (tv("squeezenet1_0"), "torchvision", image(), "torchvision squeezenet1_0, 224x224"),
+    "resnet18": (tv("resnet18"), "torchvision", image(), "torchvision resnet18, 224x224"),
+    "vit_tiny": (build_vit, "torchvision", image(),
+                 "torchvision VisionTransformer at ViT-Ti/16 sizes: 224, patch 16, 12 layers, "
+                 "3 heads, dim 192, mlp 768"),
+    "tinygpt": (build_tinygpt, ["tiny_gpt"],
+                lambda g: [torch.randint(0, 64, (2, 20), generator=g, dtype=torch.int64)],
+                "tiny_gpt.py: 2 layers, 4 heads, n_embd 64, vocab 64; int64 ids [2, 20]"),
+    "lstm_tagger": (build_lstm_tagger, ["zoo_nets"],
+                    lambda g: [torch.randint(0, 1000, (1, 16), generator=g, dtype=torch.int64)],
+                    "zoo_nets.LSTMTagger: embedding 1000x32, LSTM 32->64, linear 64->17; "
+                    "int64 ids [1, 16]"),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--force", action="store_true")
+    ap.add_argument("--only", help="comma-separated model names (for trying one)")
+    args = ap.parse_args()
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    manifest_path = os.path.join(out, "zoo.json")
+    want = recipe()
+    if not args.force and not args.only and os.path.exists(manifest_path):
+        with open(manifest_path) as f:
+            old = json.load(f)
+        if old.get("recipe") == want and all(os.path.exists(os.path.join(REPO, p))
+                                             for p in old.get("files", [])):
+            log("zoo models are up to date in %s" % rel(out))
+            print(json.dumps({"manifest": rel(manifest_path), "made": False}))
+            return
+    import onnx
+
+    mm = make_models_module()
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    sys.path.insert(0, BENCH_SOURCES)
+    sys.path.insert(0, PKG_SOURCES)
+    names = args.only.split(",") if args.only else list(ZOO)
+    entries, files = [], []
+    for name in names:
+        build, packaging, make_input, describe = ZOO[name]
+        log("making %s" % name)
+        torch.manual_seed(seed_of(name))
+        model = build()
+        mm.calibrate_batchnorm(model, lambda g, mk=make_input: [torch.cat(mk(g) * 2)],
+                               seed_of(name, 1))
+        model.eval()
+        archive = os.path.join(out, name + ".pt")
+        with PackageExporter(archive) as e:
+            if packaging == "torchvision":
+                mm.package_torchvision(e)
+            else:
+                e.intern(packaging)
+            e.save_pickle("model", "model.pkl", model)
+        xs = make_input(torch.Generator().manual_seed(seed_of(name, 2)))
+        loaded = PackageImporter(archive).load_pickle("model", "model.pkl")
+        with torch.no_grad():
+            y = loaded(*xs)
+        assert isinstance(y, torch.Tensor), type(y)
+        y = y.contiguous().numpy()
+        assert np.isfinite(y).all() and float(y.std()) > 1e-3, "uninformative output of %s" % name
+        inp, exp, onx = (os.path.join(out, name + s) for s in (".input.npy", ".expected.npy", ".onnx"))
+        np.save(inp, xs[0].numpy())
+        np.save(exp, y)
+        torch.onnx.export(model, tuple(xs), onx, opset_version=17, input_names=["input"],
+                          output_names=["output"])
+        onnx.checker.check_model(onnx.load(onx))
+        files += [rel(p) for p in (archive, inp, exp, onx)]
+        entries.append({
+            "model": name, "batch": int(xs[0].shape[0]), "archive": rel(archive),
+            "pickle": ["model", "model.pkl"],
+            "inputs": [{"file": rel(inp), "dtype": str(xs[0].numpy().dtype), "shape": list(xs[0].shape)}],
+            "expected": [{"file": rel(exp), "dtype": str(y.dtype), "shape": list(y.shape)}],
+            "onnx": rel(onx), "onnx_error": None,
+            "params": sum(p.numel() for p in model.parameters()),
+            "archive_bytes": os.path.getsize(archive), "describe": describe,
+        })
+    if args.only:
+        return
+    manifest = {"recipe": want, "made_with": {"torch": torch.__version__}, "models": entries,
+                "files": sorted(files)}
+    with open(manifest_path + ".tmp", "w") as f:
+        json.dump(manifest, f, indent=1)
+    os.replace(manifest_path + ".tmp", manifest_path)
+    log("wrote %s" % rel(manifest_path))
+    print(json.dumps({"manifest": rel(manifest_path), "made": True}))
+
+
+if __name__ == "__main__":
+    main()
