@@ -149,7 +149,7 @@ if [ "${WASMDEPLOY_COMPONENT-yes}" = yes ]; then
     -c "$HERE/src/wasmdeploy.c" -o "$OBJ/wasmdeploy-component.o"
   $WASI_CC $CFLAGS_COMMON -c "$HERE/src/component.c" -o "$OBJ/component.o"
   $WASI_CC -mexec-model=reactor $OPT $LTO "${LTO_LINK[@]}" \
-    -Wl,-z,stack-size=8388608 -Wl,--stack-first -Wl,--max-memory=4294967296 \
+    -Wl,-z,stack-size="$STACK_SIZE" -Wl,--stack-first -Wl,--max-memory=4294967296 \
     -o "$OBJ/component-full.wasm" "$OBJ/wasmdeploy-component.o" "$OBJ/component.o" "$B/libpython3.11.a" \
     "$B/Modules/_decimal/libmpdec/libmpdec.a" "$B/Modules/expat/libexpat.a" \
     -Wl,--wrap=sbrk -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm
