@@ -19,6 +19,10 @@ const MATRIX = [
   "test/fuzz/http-fuzz.test.ts",
 ];
 
+// The interpreter component (wit/interpreter.wit) is the same CPython as "wasi" behind another
+// host interface: it passes the suites that exercise an interpreter's host side.
+const COMPONENT_MATRIX = ["test/conformance/**/*.test.ts", "test/pool/**/*.test.ts", "test/faults/**/*.test.ts", "test/hostile/**/*.test.ts", "test/component/**/*.test.ts"];
+
 export default defineConfig({
   test: {
     testTimeout: 120_000,
@@ -34,6 +38,10 @@ export default defineConfig({
       {
         extends: true,
         test: { name: "wasi", include: MATRIX, env: { WASMDEPLOY_TEST_INTERPRETER: "wasi" } },
+      },
+      {
+        extends: true,
+        test: { name: "component", include: COMPONENT_MATRIX, env: { WASMDEPLOY_TEST_INTERPRETER: "component" } },
       },
     ],
   },

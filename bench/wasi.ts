@@ -1,5 +1,6 @@
-// bench/wasi: WASI interpreters against Pyodide (trusted and sandboxed), all in one run.
-//   npm run bench:wasi [-- --pyodide-dist PATH]
+// bench/wasi: WASI interpreters (python.wasm, and the same CPython as a component) against
+// Pyodide (trusted and sandboxed), all in one run.
+//   npm run bench:wasi [-- --pyodide-dist PATH] [--systems wasi,component,...]
 // For each system a fresh process per interpreter count n (1 and 5) boots n interpreters from
 // the (warm) snapshot cache, has every interpreter unpickle resnet_basic.pt and run it once,
 // then records the time until all were ready and the PSS of the whole process tree. The cost
@@ -21,8 +22,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
 const MODELS = path.join(ROOT, "packages", "models");
 
-type System = "wasi" | "pyodide-trusted" | "pyodide-sandboxed";
-const SYSTEMS: System[] = ["wasi", "pyodide-trusted", "pyodide-sandboxed"];
+type System = "wasi" | "component" | "pyodide-trusted" | "pyodide-sandboxed";
+const ALL_SYSTEMS: System[] = ["wasi", "component", "pyodide-trusted", "pyodide-sandboxed"];
 
 interface Point {
   system: System;
@@ -54,7 +55,7 @@ async function child(system: System, n: number, dist: string): Promise<Point> {
   const p: Point = { system, n, ok: false };
   const m = await InterpreterManager.create({
     interpreters: n,
-    interpreter: system === "wasi" ? "wasi" : "pyodide",
+    interpreter: system === "wasi" || system === "component" ? system : "pyodide",
     isolation: system === "pyodide-sandboxed" ? "sandboxed" : "trusted",
     snapshotDir: SNAPSHOT_DIR,
     onOutput: () => {},
@@ -136,7 +137,10 @@ async function main() {
   const at = args.indexOf("--pyodide-dist");
   const own = path.join(ROOT, "dist", "index.js");
   const pyodideDist = at >= 0 ? path.resolve(args[at + 1]!) : own;
-  const distFor = (s: System) => (s === "wasi" ? own : pyodideDist);
+  const distFor = (s: System) => (s === "wasi" || s === "component" ? own : pyodideDist);
+  const sys = args.indexOf("--systems");
+  const SYSTEMS = sys >= 0 ? (args[sys + 1]!.split(",") as System[]) : ALL_SYSTEMS;
+  for (const s of SYSTEMS) if (!ALL_SYSTEMS.includes(s)) throw new Error(`--systems: unknown system ${s} (one of ${ALL_SYSTEMS.join(", ")})`);
   const points: Point[] = [];
   for (const system of SYSTEMS) {
     runChild(system, 1, distFor(system)); // warm the snapshot cache and the page cache
@@ -158,8 +162,9 @@ async function main() {
       callMedianUs: one?.callMedianUs,
     };
   });
-  const base = rows.find((r) => r.system === "pyodide-trusted");
-  console.log("system             | +1 interpreter: ready ms | +1: PSS MB | pure Python run 1 / run 5 (ms) | ratio run 5 vs Pyodide | trivial call µs");
+  // Pure Python against Pyodide trusted when it ran, else against python.wasm.
+  const base = rows.find((r) => r.system === "pyodide-trusted") ?? rows.find((r) => r.system === "wasi");
+  console.log(`system             | +1 interpreter: ready ms | +1: PSS MB | pure Python run 1 / run 5 (ms) | ratio run 5 vs ${base?.system} | trivial call µs`);
   for (const r of rows) {
     const ratio = r.pythonRunsMs && base?.pythonRunsMs ? (r.pythonRunsMs[4]! / base.pythonRunsMs[4]!).toFixed(2) : "?";
     console.log(
@@ -168,7 +173,8 @@ async function main() {
     );
   }
   mkdirSync(path.join(HERE, "results"), { recursive: true });
-  const file = path.join(HERE, "results", `${new Date().toISOString().slice(0, 10)}-wasi.json`);
+  const tag = sys >= 0 ? `-${SYSTEMS.join("-")}` : "";
+  const file = path.join(HERE, "results", `${new Date().toISOString().slice(0, 10)}-wasi${tag}.json`);
   writeFileSync(file, `${JSON.stringify({ when: new Date().toISOString(), loadAverage: startLoad, pyodideDist, points, rows }, null, 2)}\n`);
   console.error(`wrote ${path.relative(ROOT, file)}`);
 }

@@ -26,8 +26,11 @@ export interface InterpreterManagerOptions {
    * is their boundary (docs/security.md), not a process: `isolation` then only decides tenancy
    * ("sandboxed": one package per interpreter, so packages cannot see each other; "trusted": several).
    * "pyodide": Pyodide, isolated as `isolation` says; for code that needs Pyodide's packages.
+   * "component": the same CPython as a WebAssembly component (wit/interpreter.wit), run through
+   * jco's bindings with WASI 0.2 from preview2-shim; as "wasi" but each interpreter boots cold
+   * (docs/architecture.md compares the two).
    */
-  interpreter?: "wasi" | "pyodide";
+  interpreter?: "wasi" | "pyodide" | "component";
   /**
    * "sandboxed" (default): archives may be untrusted (docs/security.md): one package per
    * interpreter, and a Pyodide interpreter is a locked-down child process. "trusted": several

@@ -1,16 +1,19 @@
 // The interpreter kind this test run uses: the suites that create managers run once per kind
-// (vitest.config.ts's projects set WASMDEPLOY_TEST_INTERPRETER), so both kinds pass the same tests.
+// (vitest.config.ts's projects set WASMDEPLOY_TEST_INTERPRETER), so every kind passes the same tests.
 
-export type InterpreterKind = "pyodide" | "wasi";
+export type InterpreterKind = "pyodide" | "wasi" | "component";
 
 function kindFromEnv(): InterpreterKind {
   const v = process.env.WASMDEPLOY_TEST_INTERPRETER ?? "pyodide";
-  if (v !== "pyodide" && v !== "wasi") throw new Error(`WASMDEPLOY_TEST_INTERPRETER is pyodide or wasi, got ${JSON.stringify(v)}`);
+  if (v !== "pyodide" && v !== "wasi" && v !== "component") throw new Error(`WASMDEPLOY_TEST_INTERPRETER is pyodide, wasi or component, got ${JSON.stringify(v)}`);
   return v;
 }
 
 export const KIND: InterpreterKind = kindFromEnv();
-export const WASI = KIND === "wasi";
+/** The WASI build of CPython, as python.wasm or as the interpreter component: the same interpreter. */
+export const WASI = KIND === "wasi" || KIND === "component";
+/** The interpreter component (no boot snapshot: every instance boots cold). */
+export const COMPONENT = KIND === "component";
 
 /** Spread into InterpreterManager.create's options: `{ ...kind, interpreters: 2 }`. */
 export const kind = { interpreter: KIND } as const;

@@ -138,6 +138,31 @@ else
   "$STRIP" -o "$OUT/python.wasm" "$OBJ/python-full.wasm"
 fi
 
+# --- the interpreter as a component (wit/interpreter.wit; docs/architecture.md) ---
+# The same objects, with wasm/src/component.c speaking the canonical ABI: a component cannot
+# import its memory, so this link defines it (up to wasm32's 4 GiB; the host caps each instance
+# through set-limit). jco (a dev dependency) embeds the WIT, adapts WASI preview1 to 0.2 with
+# the reactor adapter it ships, and transpiles the component to an ES module plus core modules.
+if [ "${WASMDEPLOY_COMPONENT-yes}" = yes ]; then
+  $WASI_CC $CFLAGS_COMMON -DWASMDEPLOY_SIGNALS "-DWD_IMPORT(name)=" "-DWD_EXPORT(name)=" \
+    -I"$SRC/Include" -I"$SRC/Include/internal" -I"$B" -DPy_BUILD_CORE \
+    -c "$HERE/src/wasmdeploy.c" -o "$OBJ/wasmdeploy-component.o"
+  $WASI_CC $CFLAGS_COMMON -c "$HERE/src/component.c" -o "$OBJ/component.o"
+  $WASI_CC -mexec-model=reactor $OPT $LTO "${LTO_LINK[@]}" \
+    -Wl,-z,stack-size="$STACK_SIZE" -Wl,--stack-first -Wl,--max-memory=4294967296 \
+    -o "$OBJ/component-full.wasm" "$OBJ/wasmdeploy-component.o" "$OBJ/component.o" "$B/libpython3.11.a" \
+    "$B/Modules/_decimal/libmpdec/libmpdec.a" "$B/Modules/expat/libexpat.a" \
+    -Wl,--wrap=sbrk -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm
+  if [ -n "$WASM_OPT" ]; then
+    # shellcheck disable=SC2086
+    /usr/bin/wasm-opt $WASM_OPT "$OBJ/component-full.wasm" -o "$OBJ/component-opt.wasm"
+    "$STRIP" -o "$OBJ/component-core.wasm" "$OBJ/component-opt.wasm"
+  else
+    "$STRIP" -o "$OBJ/component-core.wasm" "$OBJ/component-full.wasm"
+  fi
+  node "$HERE/make-component.mjs" "$OBJ/component-core.wasm" "$OUT"
+fi
+
 # --- stdlib subset ---
 /usr/bin/python3.11 "$HERE/make-stdlib.py" "$SRC/Lib" "$B" "$OUT/stdlib.zip"
 ls -l "$OUT/python.wasm" "$OUT/stdlib.zip" >&2

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds python.wasm and stdlib.zip from source in a fresh directory and checks that they are
+# Rebuilds python.wasm, python.component.wasm and stdlib.zip from source in a fresh directory and checks that they are
 # byte-identical to the committed ones (CI runs this: what ships is what the script makes).
 #   wasm/check-build.sh            (5-12 minutes on 2 cores since link-time optimization)
 set -euo pipefail
@@ -16,7 +16,7 @@ WASMDEPLOY_WASM_WORK="$TMP/work" "$HERE/build-python.sh" "$TMP/out" >/dev/null 2
   exit 1
 }
 status=0
-for f in python.wasm stdlib.zip; do
+for f in python.wasm python.component.wasm stdlib.zip; do
   if cmp -s "$TMP/out/$f" "$HERE/$f"; then
     echo "check-build: $f matches ($(stat -c %s "$HERE/$f") bytes, sha256 $(sha256sum "$HERE/$f" | cut -c1-16))"
   else

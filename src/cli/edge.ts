@@ -135,6 +135,7 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
     const pool = new WasiThreadPool(runtimeFiles(), { threads: 1, snapshotDir: defaultSnapshotDir() });
     try {
       const snap = await pool.ensureSnapshot();
+      if (!snap) throw new Error("python.wasm's pool made no snapshot");
       snapshotMs = pool.snapshotMs ?? 0;
       put(`${dataDir}python.snapshot`, encodeSnapshot(snap));
     } finally {

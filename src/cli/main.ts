@@ -15,10 +15,10 @@ import { WEB_USAGE, web } from "./web.js";
 const USAGE = `usage:
   wasmdeploy inspect ARCHIVE [--json]
       List an archive's interned, extern and mocked modules, pickles, resources and storages.
-  wasmdeploy run ARCHIVE --pickle PACKAGE/RESOURCE --input X.npy [--input X2.npy ...] --output Y.npy [--interpreters N] [--interpreter wasi|pyodide] [--engine ort-node|ort-web]
+  wasmdeploy run ARCHIVE --pickle PACKAGE/RESOURCE --input X.npy [--input X2.npy ...] --output Y.npy [--interpreters N] [--interpreter wasi|pyodide|component] [--engine ort-node|ort-web]
       Call a pickled model on .npy inputs; writes its tensor result to Y.npy (a tuple or list: Y.npy, Y.1.npy, Y.2.npy, ...;
       a dict, dataclass or NamedTuple: Y.<field>.npy; nested: Y.0.boxes.npy, ...).
-  wasmdeploy call ARCHIVE --pickle PACKAGE/RESOURCE [--method NAME] [--args JSON] [--kwargs JSON] [--interpreters N] [--interpreter wasi|pyodide] [--timeout-ms MS]
+  wasmdeploy call ARCHIVE --pickle PACKAGE/RESOURCE [--method NAME] [--args JSON] [--kwargs JSON] [--interpreters N] [--interpreter wasi|pyodide|component] [--timeout-ms MS]
       Load the pickled object and call it (or its method) with JSON arguments; prints the JSON result.
       Example: wasmdeploy call packages/archives/tokenizer.pt --pickle tok/tok.pkl --method encode --args '["the lazy fox"]'
 ${SERVE_USAGE}
@@ -27,8 +27,8 @@ ${EDGE_USAGE}`;
 
 class UsageError extends Error {}
 
-function interpreterKind(v: string | undefined): "pyodide" | "wasi" {
-  if (v !== "pyodide" && v !== "wasi") throw new UsageError(`--interpreter is pyodide or wasi, got ${JSON.stringify(v)}`);
+function interpreterKind(v: string | undefined): "pyodide" | "wasi" | "component" {
+  if (v !== "pyodide" && v !== "wasi" && v !== "component") throw new UsageError(`--interpreter is wasi, pyodide or component, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -133,7 +133,7 @@ async function call(args: string[]) {
     const boot = manager.stats().boot;
     process.stderr.write(
       `wasmdeploy: ${interpreters} interpreter(s) ready in ${(booted - started).toFixed(0)} ms ` +
-        `(snapshot ${boot.snapshot === "disk" ? "from cache" : "made and cached"}), call took ${(done - booted).toFixed(0)} ms\n`,
+        `(${boot.snapshot === "none" ? "booted cold" : boot.snapshot === "disk" ? "snapshot from cache" : "snapshot made and cached"}), call took ${(done - booted).toFixed(0)} ms\n`,
     );
   } finally {
     await manager.close();

@@ -19,7 +19,7 @@ import { createPrometheus } from "../server/prometheus.js";
 import { ModelRegistry, type ModelSpec } from "../server/registry.js";
 
 export const SERVE_USAGE = `  wasmdeploy serve --model NAME=ARCHIVE[:PACKAGE/RESOURCE] ... [--repository DIR] [--port 8000] [--host 127.0.0.1]
-        [--interpreters N] [--interpreter wasi|pyodide] [--isolation sandboxed|trusted] [--timeout-ms MS] [--memory-limit-mb MB] [--max-queue N]
+        [--interpreters N] [--interpreter wasi|pyodide|component] [--isolation sandboxed|trusted] [--timeout-ms MS] [--memory-limit-mb MB] [--max-queue N]
         [--max-batch-size N] [--max-queue-delay-ms MS] [--max-body-mb MB] [--cells per-model|off] [--debug] [--log-level info]
         [--input NAME:DATATYPE:SHAPE ...] [--bytes-as bytes|str] [--drain-timeout-ms MS] [--drain-quiet-ms MS] [--memory-budget MB]
       Serve models over the Open Inference Protocol v2 (REST). The pickle defaults to model/model.pkl;

@@ -23,7 +23,8 @@ export interface InterpreterSetup {
 }
 
 export interface BootStats {
-  snapshot: "disk" | "made";
+  /** Where the boot snapshot came from ("none": this kind boots every interpreter cold). */
+  snapshot: "disk" | "made" | "none";
   snapshotMs: number;
   snapshotPath?: string;
   wasmCompileMs: number;

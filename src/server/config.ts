@@ -22,7 +22,7 @@ export interface ModelConfig {
   /** "sandboxed" (default, untrusted archives) or "trusted". */
   isolation: "sandboxed" | "trusted";
   /** Which interpreter runs the model: "pyodide" or "wasi". Default: the library's default. */
-  interpreter?: "pyodide" | "wasi";
+  interpreter?: "pyodide" | "wasi" | "component";
   /** Interpreter memory limit per call, MB. */
   memory_limit_mb?: number;
   /** Engine memory a call may allocate, MB. */
@@ -105,7 +105,7 @@ export function parseConfig(doc: unknown, base: ModelConfig = DEFAULT_CONFIG, wh
         out.outputs = tensorSpecs(v, `${where}.outputs`);
         break;
       case "interpreter":
-        if (v !== "pyodide" && v !== "wasi") throw new ConfigError(`${where}.interpreter is "pyodide" or "wasi"`);
+        if (v !== "pyodide" && v !== "wasi" && v !== "component") throw new ConfigError(`${where}.interpreter is "wasi", "pyodide" or "component"`);
         out.interpreter = v;
         break;
       case "isolation":

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InterpreterManager } from "wasmdeploy";
-import { kind, WASI } from "../kind.js";
+import { COMPONENT, kind, WASI } from "../kind.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-snapshot-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,7 +22,21 @@ async function bootOnce(isolation: "trusted" | "sandboxed") {
   return { answer, stats };
 }
 
-describe("boot snapshot cache", () => {
+// The interpreter component boots every instance cold (ComponentInstance says why): it must
+// neither write nor read a snapshot, and say so in its stats.
+describe.runIf(COMPONENT)("no boot snapshot for the component kind", () => {
+  it("boots cold, reports no snapshot and leaves the cache directory alone", async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await bootOnce("trusted");
+      expect(r.answer).toBe(42);
+      expect(r.stats.boot.snapshot).toBe("none");
+      expect(r.stats.interpreters[0]!.fromSnapshot).toBe(false);
+      expect(readdirSync(dir)).toEqual([]);
+    }
+  });
+});
+
+describe.skipIf(COMPONENT)("boot snapshot cache", () => {
   it("makes the snapshot once, then boots from the cached file", async () => {
     const first = await bootOnce("trusted");
     expect(first.answer).toBe(42);

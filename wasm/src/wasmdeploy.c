@@ -24,10 +24,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
+#ifndef WD_IMPORT /* the component build defines both as nothing: wasm/src/component.c */
 #define WD_IMPORT(name) __attribute__((import_module("wasmdeploy"), import_name(name)))
 #define WD_EXPORT(name) __attribute__((export_name(name)))
-
+#endif
 /* Sends a request frame; returns the reply's length n >= 0 (fetch it with bridge_take), or
  * -(n + 1) for an error message of n bytes (also fetched with bridge_take). */
 WD_IMPORT("bridge_call") int32_t wd_host_bridge_call(const uint8_t *frame, uint32_t len);

@@ -57,18 +57,21 @@ const preparePyodide: InterpreterKindAdapter = async (setup) => {
  * CPython built for WASI (wasm/): many instances per worker thread, spread over min(cores, N)
  * threads. WebAssembly is their boundary, so `isolation` does not apply (docs/security.md).
  */
-const prepareWasi: InterpreterKindAdapter = async (setup) => {
+const wasiKind =
+  (component: boolean): InterpreterKindAdapter =>
+  async (setup) => {
   const started = performance.now();
   const pool = new WasiThreadPool(runtimeFiles(), {
     threads: Math.min(setup.interpreters, availableParallelism()),
     snapshotDir: setup.snapshotDir ?? defaultSnapshotDir(),
+    component,
   });
   const compiledMs = performance.now() - started;
   await pool.ensureSnapshot();
   const memoryMaxBytes = setup.memoryLimitMb ? setup.memoryLimitMb * 2 ** 20 : undefined;
   return {
     spawn: (boot, h) => pool.spawn(h, { eager: boot.eager, memoryMaxBytes }),
-    stats: { snapshot: pool.snapshotSource ?? "made", snapshotMs: pool.snapshotMs ?? 0, wasmCompileMs: compiledMs },
+    stats: component ? { snapshot: "none", snapshotMs: 0, wasmCompileMs: compiledMs } : { snapshot: pool.snapshotSource ?? "made", snapshotMs: pool.snapshotMs ?? 0, wasmCompileMs: compiledMs },
     booted() {},
     close: () => pool.close(),
   };
@@ -77,7 +80,10 @@ const prepareWasi: InterpreterKindAdapter = async (setup) => {
 /** The interpreter kinds this platform can start, by name. */
 const kinds = new Map<string, InterpreterKindAdapter>([
   ["pyodide", preparePyodide],
-  ["wasi", prepareWasi],
+  ["wasi", wasiKind(false)],
+  // The interpreter as a WebAssembly component (wit/interpreter.wit), run through jco's
+  // bindings on preview2-shim; the same threads and isolation as "wasi", booted cold.
+  ["component", wasiKind(true)],
 ]);
 
 /** Adds an interpreter kind (an adapter whose transport carries src/protocol.ts's messages). */

@@ -8,11 +8,17 @@ import type { FromInterpreter, ToInterpreter } from "../../../protocol.js";
 
 export type { WasiSnapshot };
 
-export interface ThreadInit {
-  module: WebAssembly.Module;
-  minPages: number;
-  files: FileImage;
-}
+/** What a thread runs: instances of python.wasm, or of the interpreter component (wit/). */
+export type ThreadInit =
+  | { kind: "wasi"; module: WebAssembly.Module; minPages: number; files: FileImage }
+  | {
+      kind: "component";
+      /** The transpiled component's core modules by file name, compiled once per process. */
+      modules: Record<string, WebAssembly.Module>;
+      /** URL of jco's bindings (an ES module exporting `instantiate`). */
+      bindings: string;
+      files: FileImage;
+    };
 
 export interface InstanceInit {
   eager?: boolean;

@@ -17,6 +17,7 @@ import type { Transport, TransportHandlers } from "../../../interpreter/transpor
 import type { ToInterpreter } from "../../../protocol.js";
 import { serveBridge } from "../transports.js";
 import { type WasiAssets, wasiAssets } from "./assets.js";
+import { type ComponentAssets, componentAssets } from "./component-assets.js";
 import type { FromThread, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
 
 const THREAD_URL = new URL("./thread.js", import.meta.url);
@@ -92,9 +93,9 @@ class WasiThread {
 
 export class WasiThreadPool {
   readonly maxThreads: number;
-  private readonly assets: WasiAssets;
+  private readonly assets: WasiAssets | ComponentAssets;
   private threads: WasiThread[] = [];
-  private snapshot?: Promise<WasiSnapshot>;
+  private snapshot?: Promise<WasiSnapshot | null>;
   private nextInst = 1;
   private nextThread = 0;
   /** How long the snapshot took to make (boot + imports) or read from the cache. */
@@ -102,11 +103,19 @@ export class WasiThreadPool {
   snapshotSource?: "disk" | "made";
   private readonly snapshotFile?: string;
 
-  /** `snapshotDir`: where the snapshot is cached between processes (false: memory only). */
-  constructor(runtimeFiles: RuntimeFile[], opts: { threads?: number; snapshotDir?: string | false } = {}) {
+  /**
+   * `snapshotDir`: where the snapshot is cached between processes (false: memory only).
+   * `component`: run the interpreter component (wit/, wasm/component/) instead of python.wasm;
+   * its instances boot cold (ComponentInstance says why).
+   */
+  constructor(runtimeFiles: RuntimeFile[], opts: { threads?: number; snapshotDir?: string | false; component?: boolean } = {}) {
     this.maxThreads = Math.max(1, opts.threads ?? availableParallelism());
-    this.assets = wasiAssets(runtimeFiles);
-    if (opts.snapshotDir) this.snapshotFile = path.join(opts.snapshotDir, `wasi-${this.assets.key}.snapshot`);
+    if (opts.component) this.assets = componentAssets(runtimeFiles);
+    else {
+      const assets = wasiAssets(runtimeFiles);
+      this.assets = assets;
+      if (opts.snapshotDir) this.snapshotFile = path.join(opts.snapshotDir, `wasi-${assets.key}.snapshot`);
+    }
   }
 
   /** The cached snapshot (src/interpreter/wasi/snapshot-file.ts has the layout), if it is whole. */
@@ -139,7 +148,8 @@ export class WasiThreadPool {
   }
 
   private threadInit(): ThreadInit {
-    return { module: this.assets.module, minPages: this.assets.minPages, files: this.assets.files };
+    const a = this.assets;
+    return "module" in a ? { kind: "wasi", module: a.module, minPages: a.minPages, files: a.files } : { kind: "component", modules: a.modules, bindings: a.bindings, files: a.files };
   }
 
   private newThread(): WasiThread {
@@ -159,7 +169,8 @@ export class WasiThreadPool {
   }
 
   /** Boot one instance cold on a thread, import the runtime and keep what differs from fresh memory (WasiInstance.snapshot). */
-  ensureSnapshot(): Promise<WasiSnapshot> {
+  ensureSnapshot(): Promise<WasiSnapshot | null> {
+    if (!("module" in this.assets)) return (this.snapshot ??= Promise.resolve(null));
     const started = performance.now();
     const cachedSnap = this.snapshot ? undefined : this.readCached();
     if (cachedSnap) {
@@ -167,7 +178,7 @@ export class WasiThreadPool {
       this.snapshotSource = "disk";
       this.snapshot = Promise.resolve(cachedSnap);
     }
-    this.snapshot ??= new Promise<WasiSnapshot>((resolve, reject) => {
+    this.snapshot ??= new Promise<WasiSnapshot | null>((resolve, reject) => {
       const t = this.pickThread();
       t.snapshotWaiter = (m) => {
         t.snapshotWaiter = undefined;

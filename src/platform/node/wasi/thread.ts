@@ -5,19 +5,37 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
-import { faultOf, fileTree, type MemoryUse, WasiInstance } from "../../../interpreter/wasi/instance.js";
+import { ComponentInstance, type ComponentParts, type Instantiate } from "../../../interpreter/component/instance.js";
+import { fsTree, loadShim } from "../../../interpreter/component/wasi-p2.js";
+import { type CallResult, faultOf, fileTree, type InstanceFault, type InstanceHooks, type MemoryUse, WasiInstance } from "../../../interpreter/wasi/instance.js";
 import type { FromInterpreter } from "../../../protocol.js";
 import { makeSyncBridge } from "../sync-bridge.js";
 import type { FromThread, InstanceInit, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
 
 const init = workerData as ThreadInit;
 const port = parentPort!;
-const tree = fileTree(init.files);
+const tree = init.kind === "wasi" ? fileTree(init.files) : undefined;
+const component: ComponentParts | undefined =
+  init.kind === "component"
+    ? {
+        instantiate: ((await import(init.bindings)) as { instantiate: Instantiate }).instantiate,
+        modules: init.modules,
+        shim: await loadShim(),
+        tree: fsTree(init.files),
+      }
+    : undefined;
 const post = (m: FromThread, transfer: Transferable[] = []) => port.postMessage(m, transfer as never);
 const postMsg = (inst: number, msg: FromInterpreter, transfer: Transferable[] = []) => post({ type: "msg", inst, msg }, transfer);
 
+/** What the thread needs of an instance of either kind. */
+interface Instance {
+  readonly heapBytes: number;
+  call(op: string, json: string, buffers: Uint8Array[], memoryLimitBytes?: number): CallResult;
+  memoryFault(r: CallResult): InstanceFault | undefined;
+}
+
 interface Slot {
-  wi: WasiInstance;
+  wi: Instance;
   bridgePort?: MessagePort;
 }
 const instances = new Map<number, Slot>();
@@ -46,7 +64,8 @@ function makeSnapshot() {
   const started = performance.now();
   let output = "";
   try {
-    const wi = new WasiInstance(init.module, init.minPages, tree, SNAPSHOT_MAX_BYTES, {
+    if (init.kind !== "wasi") throw new Error("only python.wasm instances are snapshotted");
+    const wi = new WasiInstance(init.module, init.minPages, tree!, SNAPSHOT_MAX_BYTES, {
       output: (_s, text) => {
         output = (output + text).slice(-4000);
       },
@@ -73,16 +92,25 @@ function spawn(inst: number, opts: InstanceInit, snapshot: WasiSnapshot | null) 
   const started = performance.now();
   const interrupt = new Int32Array(opts.interruptBuffer);
   try {
-    const wi = new WasiInstance(init.module, init.minPages, tree, opts.memoryMaxBytes, {
+    const hooks: InstanceHooks = {
       output: (stream, text) => postMsg(inst, { type: "stdout", stream, text }),
       bridge: opts.bridgePort && opts.bridgeFlag ? makeSyncBridge(opts.bridgePort, opts.bridgeFlag) : undefined,
       interrupt: () => Atomics.exchange(interrupt, 0, 0),
       sleep: (ms) => Atomics.wait(interrupt, 0, 0, ms) !== "timed-out" && Atomics.load(interrupt, 0) !== 0,
-    });
-    if (snapshot) wi.restore(snapshot, Boolean(opts.eager));
-    else {
-      wi.boot();
-      wi.afterBoot(Boolean(opts.eager));
+    };
+    let wi: Instance;
+    if (init.kind === "component") {
+      const ci = new ComponentInstance(component!, opts.memoryMaxBytes, hooks);
+      ci.boot(Boolean(opts.eager));
+      wi = ci;
+    } else {
+      const w = new WasiInstance(init.module, init.minPages, tree!, opts.memoryMaxBytes, hooks);
+      if (snapshot) w.restore(snapshot, Boolean(opts.eager));
+      else {
+        w.boot();
+        w.afterBoot(Boolean(opts.eager));
+      }
+      wi = w;
     }
     instances.set(inst, { wi, bridgePort: opts.bridgePort });
     postMsg(inst, { type: "ready", bootMs: performance.now() - started, fromSnapshot: Boolean(snapshot), heapBytes: wi.heapBytes });
@@ -100,7 +128,7 @@ function call(inst: number, id: number, op: string, json: string, buffers: Uint8
     post({ type: "exit", inst, reason: "interpreter instance is gone" });
     return;
   }
-  let r: ReturnType<WasiInstance["call"]>;
+  let r: CallResult;
   try {
     r = slot.wi.call(op, json, buffers, memoryLimitBytes);
   } catch (e) {
