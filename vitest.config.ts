@@ -33,7 +33,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "pyodide", include: ["test/**/*.test.ts"], env: { WASMDEPLOY_TEST_INTERPRETER: "pyodide" } },
+        test: { name: "pyodide", include: ["test/**/*.test.ts"], exclude: ["test/component/**", "**/node_modules/**"], env: { WASMDEPLOY_TEST_INTERPRETER: "pyodide" } },
       },
       {
         extends: true,

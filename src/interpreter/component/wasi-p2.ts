@@ -8,11 +8,12 @@
 // preview2-shim's Node pieces are not used: they reach the host's files, environment and
 // network, and block through an extra I/O thread.
 
-import { dirname } from "node:path";
-import { pathToFileURL } from "node:url";
 import type { FileImage } from "../wasi/image.js";
 
-/** preview2-shim's browser modules (plain JS, no DOM): their classes are the resources' types. */
+/**
+ * preview2-shim's browser modules (plain JS, no DOM; each platform loads them its own way):
+ * their classes are the resources' types.
+ */
 export interface ShimModules {
   io: {
     poll: { Pollable: new () => object; poll?: unknown };
@@ -42,20 +43,6 @@ interface FsAdapter {
   getRoot(capability: FsEntry): FsImpl;
 }
 type FsImpl = Record<string, (...args: never[]) => unknown>;
-
-let shimPromise: Promise<ShimModules> | undefined;
-
-/** Loads preview2-shim's browser modules by path (its package exports give Node the Node ones). */
-export function loadShim(): Promise<ShimModules> {
-  shimPromise ??= (async () => {
-    const nodeEntry = import.meta.resolve("@bytecodealliance/preview2-shim");
-    const browser = `${dirname(new URL(nodeEntry).pathname)}/../browser`;
-    const load = (name: string) => import(pathToFileURL(`${browser}/${name}.js`).href);
-    const [io, cli, clocks, random, filesystem, memfs] = await Promise.all(["io", "cli", "clocks", "random", "filesystem", "in-memory-filesystem"].map(load));
-    return { io, cli, clocks, random, filesystem, memfs } as ShimModules;
-  })();
-  return shimPromise;
-}
 
 /** The file image as the in-memory adapter's tree; file bytes are views of the shared image. */
 export function fsTree(image: FileImage): FsEntry {

@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import type { ShimModules } from "../../../interpreter/component/wasi-p2.js";
 import { buildFileImage, type FileImage } from "../../../interpreter/wasi/image.js";
 import { WasmdeployError } from "../../../errors.js";
 import { PACKAGE_ROOT, type RuntimeFile } from "../assets.js";
@@ -41,4 +42,21 @@ export function componentAssets(runtime: RuntimeFile[]): ComponentAssets {
     files: buildFileImage(runtime, new Uint8Array(readFileSync(stdlibZipPath()))),
   };
   return cached;
+}
+
+let shimPromise: Promise<ShimModules> | undefined;
+
+/**
+ * preview2-shim's browser modules, loaded by path: the package's exports give Node its Node
+ * modules, which reach the host's files, environment and network (docs/security.md).
+ */
+export function loadShim(): Promise<ShimModules> {
+  shimPromise ??= (async () => {
+    const nodeEntry = import.meta.resolve("@bytecodealliance/preview2-shim");
+    const browser = path.join(path.dirname(new URL(nodeEntry).pathname), "..", "browser");
+    const load = (name: string) => import(pathToFileURL(path.join(browser, `${name}.js`)).href);
+    const [io, cli, clocks, random, filesystem, memfs] = await Promise.all(["io", "cli", "clocks", "random", "filesystem", "in-memory-filesystem"].map(load));
+    return { io, cli, clocks, random, filesystem, memfs } as ShimModules;
+  })();
+  return shimPromise;
 }

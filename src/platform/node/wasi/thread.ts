@@ -6,10 +6,11 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { ComponentInstance, type ComponentParts, type Instantiate } from "../../../interpreter/component/instance.js";
-import { fsTree, loadShim } from "../../../interpreter/component/wasi-p2.js";
+import { fsTree } from "../../../interpreter/component/wasi-p2.js";
 import { type CallResult, faultOf, fileTree, type InstanceFault, type InstanceHooks, type MemoryUse, WasiInstance } from "../../../interpreter/wasi/instance.js";
 import type { FromInterpreter } from "../../../protocol.js";
 import { makeSyncBridge } from "../sync-bridge.js";
+import { loadShim } from "./component-assets.js";
 import type { FromThread, InstanceInit, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
 
 const init = workerData as ThreadInit;
