@@ -62,6 +62,7 @@ const prepareWasi: InterpreterKindAdapter = async (setup) => {
   const pool = new WasiThreadPool(runtimeFiles(), {
     threads: Math.min(setup.interpreters, availableParallelism()),
     snapshotDir: setup.snapshotDir ?? defaultSnapshotDir(),
+    build: setup.wasiBuild,
   });
   const compiledMs = performance.now() - started;
   await pool.ensureSnapshot();

@@ -16,7 +16,7 @@ import { parseSnapshotFile, snapshotBody, snapshotFile } from "../../../interpre
 import type { Transport, TransportHandlers } from "../../../interpreter/transport.js";
 import type { ToInterpreter } from "../../../protocol.js";
 import { serveBridge } from "../transports.js";
-import { type WasiAssets, wasiAssets } from "./assets.js";
+import { type WasiAssets, type WasiBuild, wasiAssets } from "./assets.js";
 import type { FromThread, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
 
 const THREAD_URL = new URL("./thread.js", import.meta.url);
@@ -102,10 +102,10 @@ export class WasiThreadPool {
   snapshotSource?: "disk" | "made";
   private readonly snapshotFile?: string;
 
-  /** `snapshotDir`: where the snapshot is cached between processes (false: memory only). */
-  constructor(runtimeFiles: RuntimeFile[], opts: { threads?: number; snapshotDir?: string | false } = {}) {
+  /** `snapshotDir`: where the snapshot is cached between processes (false: memory only). `build`: which module (assets.ts). */
+  constructor(runtimeFiles: RuntimeFile[], opts: { threads?: number; snapshotDir?: string | false; build?: WasiBuild } = {}) {
     this.maxThreads = Math.max(1, opts.threads ?? availableParallelism());
-    this.assets = wasiAssets(runtimeFiles);
+    this.assets = wasiAssets(runtimeFiles, opts.build);
     if (opts.snapshotDir) this.snapshotFile = path.join(opts.snapshotDir, `wasi-${this.assets.key}.snapshot`);
   }
 
