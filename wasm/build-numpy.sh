@@ -83,7 +83,9 @@ if [ "$got" != "$NUMPY_TREE_SHA256" ]; then
 fi
 # wasi.patch: wasm32 is a CPU numpy knows (npy_cpu.h checked only __EMSCRIPTEN__); the
 # test-only extension modules are left out (NPY_WASMDEPLOY), and _add_newdocs.py, which imports
-# one of them (_multiarray_tests) to document it, skips that on WASI.
+# one of them (_multiarray_tests) to document it, skips that on WASI; numpy.random.mtrand's
+# copy of distributions.c (built with `long`, 32 bits here) gets names of its own, since in one
+# module it would otherwise replace npyrandom's int64 copy that Generator calls.
 patch -d "$NP" -p1 --quiet --no-backup-if-mismatch <"$HERE/patches/numpy/wasi.patch"
 
 # --- numpy's build, up to (not including) each extension's link ---

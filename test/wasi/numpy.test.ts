@@ -91,6 +91,9 @@ def run():
         "fft": np.round(np.abs(np.fft.fft(np.arange(8.0))), 9).tolist(),
         "pcg64": np.random.default_rng(42).integers(0, 100, 5).tolist(),
         "mt19937": np.random.RandomState(1).randint(0, 100, 5).tolist(),
+        # Generator and RandomState each have their own copy of these distributions (int64 and long).
+        "multinomial": [np.random.default_rng(1).multinomial(100, [0.2, 0.8]).tolist(), np.random.RandomState(1).multinomial(100, [0.2, 0.8]).tolist()],
+        "poisson": [np.random.default_rng(2).poisson(3.0, 4).tolist(), np.random.RandomState(2).poisson(3.0, 4).tolist()],
         "f32": str(np.float32(1.5) / np.float32(3)),
     }
 `,
@@ -118,6 +121,14 @@ def run():
         fft: [28, 10.452503719, 5.656854249, 4.329568801, 4, 4.329568801, 5.656854249, 10.452503719],
         pcg64: [8, 77, 65, 43, 43],
         mt19937: [37, 12, 72, 9, 75],
+        multinomial: [
+          [20, 80],
+          [19, 81],
+        ],
+        poisson: [
+          [3, 3, 3, 6],
+          [1, 3, 2, 3],
+        ],
         f32: "0.5",
       });
     } finally {

@@ -3,6 +3,7 @@
 // Debian's Pillow 9.4.0 does, and torchvision's PIL transforms (Resize, ToTensor, PILToTensor)
 // before a model give what real torchvision gives (packages/archives/pil/expected.json).
 
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -109,6 +110,14 @@ describe("choosing the build", () => {
     expect(wasiBuildFor(externs(path.join(ROOT, "packages", "archives", "values.pt")))).toBe("default");
     expect(wasiBuildFor(["numpy.linalg"])).toBe("sci");
     expect(wasiBuildFor(["numpyx", "PILLOW"])).toBe("default");
+  });
+
+  it("wasmdeploy call picks the sci build for an archive that externs numpy (no option needed)", () => {
+    const np = JSON.parse(readFileSync(path.join(ROOT, "packages", "archives", "numpy", "expected.json"), "utf8")) as { calls: { archive: string; method: string; args?: unknown[]; result: unknown }[] };
+    const c = np.calls.find((x) => x.archive === "np_prepost.pt" && x.method === "solve")!;
+    const r = spawnSync("node", [path.join(ROOT, "dist", "cli", "main.js"), "call", path.join(ROOT, "packages", "archives", "numpy", "np_prepost.pt"), "--pickle", "pipe/pipe.pkl", "--method", "solve", "--args", JSON.stringify(c.args)], { encoding: "utf8", timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(c.result);
   });
 
   it("refuses an unknown wasiBuild, and the sci build for Pyodide, with a RangeError", async () => {
