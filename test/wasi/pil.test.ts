@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InterpreterManager, parseTorchPackage, PythonError, Tensor, wasiBuildFor } from "wasmdeploy";
+import { InterpreterCrashedError, InterpreterManager, parseTorchPackage, PythonError, Tensor, wasiBuildFor } from "wasmdeploy";
 import { ROOT } from "../helpers.js";
 
 const DIR = path.join(ROOT, "packages", "archives", "pil");
@@ -92,6 +92,17 @@ describe("Pillow in the WASI interpreter's sci build", () => {
     } finally {
       await s.release();
     }
+  });
+
+  it("a JPEG libjpeg rejects ends that interpreter (InterpreterCrashedError, not OSError: no setjmp), and the next call decodes", async () => {
+    // Debian's Pillow raises OSError("broken data stream ...") for these bytes; wasm32-wasi has
+    // no longjmp back out of libjpeg's error handler (wasm/src/no-setjmp/setjmp.h, docs).
+    const bad = image("img.jpg");
+    const dht = bad.findIndex((b, i) => b === 0xff && bad[i + 1] === 0xc4);
+    bad.fill(0xff, dht + 5, dht + 21); // Huffman code counts far past 256 codes
+    const codec = (await manager.loadPackage(path.join(DIR, "pil_codec.pt"))).loadPickle("codec", "codec.pkl");
+    await expect(codec.callMethod("decode", bad)).rejects.toBeInstanceOf(InterpreterCrashedError);
+    expect(await codec.callMethod("decode", image("img.jpg"))).toMatchObject({ mode: "RGB", size: [16, 12] });
   });
 
   it("bytes that are not an image raise PIL's UnidentifiedImageError", async () => {
