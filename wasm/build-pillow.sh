@@ -55,8 +55,9 @@ for f in "$B/pyconfig.h" "$SHIM/wasm-opt"; do
   [ -e "$f" ] || { echo "build-pillow: $f is missing: run wasm/build-python.sh first" >&2; exit 1; }
 done
 CC="clang --target=wasm32-unknown-wasi -B$SHIM"
-# The same code generation as the interpreter's (bitcode for the one LTO link in build-sci.sh).
-CFLAGS=(-O2 -flto -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_PROCESS_CLOCKS)
+# The same code generation as the interpreter's (bitcode for the one LTO link in build-sci.sh);
+# NDEBUG as CPython's extension flags have it (Debian's Pillow is built so too).
+CFLAGS=(-O2 -flto -DNDEBUG -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_GETPID -D_WASI_EMULATED_PROCESS_CLOCKS)
 
 # --- sources (Debian's; the pristine tarballs are all that is needed) ---
 # zlib: the version bookworm's main pocket has (the security update's files answer 404 here).
@@ -68,9 +69,10 @@ fetch() { # fetch TARBALL SHA256 APT-SOURCE-ARGS...
   fi
   echo "$sha  $WORK/$tarball" | sha256sum -c --quiet - || { echo "build-pillow: $tarball missing or not the expected file" >&2; exit 1; }
 }
-fetch "$PILLOW_TARBALL" "$PILLOW_SHA256" pillow="9.4.0*" pillow
+# Pillow: bookworm's current 9.4.0-1.1+deb12u1 (any 9.4.0 revision has this orig tarball).
+fetch "$PILLOW_TARBALL" "$PILLOW_SHA256" pillow
 fetch "$ZLIB_TARBALL" "$ZLIB_SHA256" zlib=1:1.2.13.dfsg-1 zlib
-fetch "$JPEG_TARBALL" "$JPEG_SHA256" libjpeg-turbo=2.1.5-2 libjpeg-turbo
+fetch "$JPEG_TARBALL" "$JPEG_SHA256" libjpeg-turbo=1:2.1.5-2 libjpeg-turbo
 
 # Done already for these sources, this script and compile setting: nothing to do.
 STAMP_ID=$( { cat "$0" "$HERE/src/no-setjmp/setjmp.h"; echo "$CONF_TAG $PILLOW_SHA256 $ZLIB_SHA256 $JPEG_SHA256"; } | sha256sum | cut -c1-16)
@@ -91,7 +93,9 @@ ZSRC=$S/zlib-1.2.13.dfsg
 JSRC=$S/libjpeg-turbo-2.1.5
 O=$S/obj
 mkdir -p "$O/zlib" "$O/pil"
-MAP=(-ffile-prefix-map="$S"=/src -ffile-prefix-map="$HERE"=/wasmdeploy)
+# Paths in the output (__FILE__ of asserts in CPython's headers, say) must not depend on where
+# the build ran: check-build.sh builds in a temporary directory.
+MAP=(-ffile-prefix-map="$S"=/src -ffile-prefix-map="$PY"=/cpython -ffile-prefix-map="$HERE"=/wasmdeploy)
 
 # --- zlib ---
 ZLIB_FILES=(adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback inffast inflate inftrees trees uncompr zutil)
@@ -114,7 +118,7 @@ cmake -S "$JSRC" -B "$S/jpeg-build" -G Ninja -Wno-dev \
 ninja -C "$S/jpeg-build" -j "$JOBS" jpeg-static >&2
 
 # --- CPython's zlib module, against this zlib ---
-$CC "${CFLAGS[@]}" "${MAP[@]}" -ffile-prefix-map="$PY"=/cpython -I"$PY/Include" -I"$PY/Include/internal" -I"$B" -I"$ZSRC" \
+$CC "${CFLAGS[@]}" "${MAP[@]}" -I"$PY/Include" -I"$PY/Include/internal" -I"$B" -I"$ZSRC" \
   -DPy_BUILD_CORE_BUILTIN -c "$PY/Modules/zlibmodule.c" -o "$O/zlibmodule.o"
 
 # --- Pillow ---
