@@ -3,7 +3,7 @@
 # are byte-identical to the committed files (CI runs this: what ships is what the scripts make):
 # python.wasm and stdlib.zip (build-python.sh), python-sci.wasm and stdlib-sci.zip (build-sci.sh:
 # numpy from wasm/vendor/, Pillow, zlib and libjpeg-turbo from Debian's sources).
-#   wasm/check-build.sh            (about 10-25 minutes on 2 cores: two link-time-optimized links)
+#   wasm/check-build.sh            (about 13-16 minutes on 2 cores: two link-time-optimized links)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wasmdeploy-wasm-check.XXXXXX")
