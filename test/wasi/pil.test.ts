@@ -3,7 +3,7 @@
 // Debian's Pillow 9.4.0 does, and torchvision's PIL transforms (Resize, ToTensor, PILToTensor)
 // before a model give what real torchvision gives (packages/archives/pil/expected.json).
 
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -129,6 +129,33 @@ describe("choosing the build", () => {
     const r = spawnSync("node", [path.join(ROOT, "dist", "cli", "main.js"), "call", path.join(ROOT, "packages", "archives", "numpy", "np_prepost.pt"), "--pickle", "pipe/pipe.pkl", "--method", "solve", "--args", JSON.stringify(c.args)], { encoding: "utf8", timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(c.result);
+  });
+
+  it("wasmdeploy serve picks the sci build for a model whose archive externs numpy", async () => {
+    const np = JSON.parse(readFileSync(path.join(ROOT, "packages", "archives", "numpy", "expected.json"), "utf8")) as { calls: { archive: string; input?: number[][]; result: number[][] }[] };
+    const c = np.calls.find((x) => x.archive === "np_forward.pt")!;
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const proc = spawn("node", [path.join(ROOT, "dist", "cli", "main.js"), "serve", "--model", `npf=${path.join(ROOT, "packages", "archives", "numpy", "np_forward.pt")}:model/model.pkl`, "--port", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+    let log = "";
+    proc.stderr.on("data", (d: Buffer) => (log += d.toString()));
+    try {
+      const url = `http://127.0.0.1:${port}/v2/models/npf/infer`;
+      const body = JSON.stringify({ inputs: [{ name: "INPUT__0", shape: [c.input!.length, c.input![0]!.length], datatype: "FP32", data: c.input!.flat() }] });
+      let r: Response | undefined;
+      for (let i = 0; i < 600 && !r; i++) {
+        r = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" } }).catch(() => undefined);
+        if (!r || r.status === 503) {
+          r = undefined;
+          await new Promise((ok) => setTimeout(ok, 100));
+        }
+      }
+      const res = (await r!.json()) as { outputs: { data: number[] }[]; error?: string };
+      expect(r!.status, `${res.error ?? ""}\n${log}`).toBe(200);
+      const worst = c.result.flat().reduce((m, v, i) => Math.max(m, Math.abs(res.outputs[0]!.data[i]! - v)), 0);
+      expect(worst).toBeLessThan(1e-5);
+    } finally {
+      proc.kill("SIGTERM");
+    }
   });
 
   it("refuses an unknown wasiBuild, and the sci build for Pyodide, with a RangeError", async () => {
