@@ -1,7 +1,9 @@
 // bench/build-cost: what a build of the WASI interpreter costs an interpreter that does not use
-// what the build adds (issue 21: python.wasm with numpy linked in, numpy never imported).
+// what the build adds (issue 21: the sci build, numpy and Pillow linked in, never imported).
 //   node --import tsx bench/build-cost.ts LABEL=DIR [LABEL=DIR ...] [--rounds 2]
-// DIR holds python.wasm and stdlib.zip (wasm/ itself, or the OUTDIR of wasm/build-numpy.sh).
+// DIR holds python.wasm and stdlib.zip (wasm/ itself, or another build's OUTDIR); DIR "sci" is
+// the committed sci build (wasm/python-sci.wasm, chosen with the manager's `wasiBuild: "sci"`),
+// e.g. `default=wasm sci=sci`.
 // For each build, in rounds alternating between builds, a fresh Node process with a fresh
 // snapshot cache: boot once and take the snapshot, then pools of 1 and 5 interpreters restored
 // from it. Recorded: the module's size and its code and data sections, the snapshot's size
@@ -55,10 +57,13 @@ function sections(bytes: Uint8Array): { code: number; data: number } {
 }
 
 async function child(dir: string, snapDir: string, n: number): Promise<unknown> {
-  process.env.WASMDEPLOY_PYTHON_WASM = path.join(dir, "python.wasm");
-  process.env.WASMDEPLOY_STDLIB_ZIP = path.join(dir, "stdlib.zip");
+  const sci = dir === "sci";
+  if (!sci) {
+    process.env.WASMDEPLOY_PYTHON_WASM = path.join(dir, "python.wasm");
+    process.env.WASMDEPLOY_STDLIB_ZIP = path.join(dir, "stdlib.zip");
+  }
   const { InterpreterManager } = (await import(path.join(ROOT, "dist", "index.js"))) as typeof import("../dist/index.js");
-  const m = await InterpreterManager.create({ interpreters: n, interpreter: "wasi", snapshotDir: snapDir, onOutput: () => {} } as never);
+  const m = await InterpreterManager.create({ interpreters: n, interpreter: "wasi", snapshotDir: snapDir, onOutput: () => {}, ...(sci ? { wasiBuild: "sci" } : {}) } as never);
   try {
     const st = m.stats();
     global.gc?.();
@@ -90,7 +95,10 @@ async function main() {
   }
   const at = args.indexOf("--rounds");
   const rounds = at >= 0 ? Number(args[at + 1]) : 2;
-  const builds = args.filter((a, i) => a.includes("=") && args[i - 1] !== "--rounds").map((a) => ({ label: a.slice(0, a.indexOf("=")), dir: path.resolve(a.slice(a.indexOf("=") + 1)) }));
+  const builds = args.filter((a, i) => a.includes("=") && args[i - 1] !== "--rounds").map((a) => {
+    const dir = a.slice(a.indexOf("=") + 1);
+    return { label: a.slice(0, a.indexOf("=")), dir: dir === "sci" ? "sci" : path.resolve(dir) };
+  });
   if (!builds.length) throw new Error("usage: bench/build-cost.ts LABEL=DIR [LABEL=DIR ...] [--rounds N]");
   const load = loadavg()[0]!;
   const samples: Sample[] = [];
@@ -120,10 +128,10 @@ async function main() {
   const mb = (x: number) => (x / 2 ** 20).toFixed(2);
   const rows = builds.map((b) => {
     const s = samples.filter((x) => x.label === b.label);
-    const wasm = new Uint8Array(readFileSync(path.join(b.dir, "python.wasm")));
+    const wasm = new Uint8Array(readFileSync(b.dir === "sci" ? path.join(ROOT, "wasm", "python-sci.wasm") : path.join(b.dir, "python.wasm")));
     return {
       label: b.label,
-      dir: path.relative(ROOT, b.dir) || ".",
+      dir: b.dir === "sci" ? "sci (wasm/python-sci.wasm)" : path.relative(ROOT, b.dir) || ".",
       wasmBytes: wasm.length,
       ...sections(wasm),
       snapshotBytes: median(s.map((x) => x.snapshotBytes)),

@@ -35,6 +35,14 @@ writeFileSync(
   path.join(OUT, "manifest.json"),
   JSON.stringify({ key: assets.key, minPages: assets.minPages, wasm: "python.wasm", stdlib: "stdlib.zip", runtime: "runtime.json" }, null, 1),
 );
+// The sci build (numpy, Pillow): fetched only by managers created with wasiBuild: "sci".
+const sci = wasiAssets(files, "sci");
+copyFileSync(path.join(ROOT, "wasm", "python-sci.wasm"), path.join(OUT, "python-sci.wasm"));
+copyFileSync(path.join(ROOT, "wasm", "stdlib-sci.zip"), path.join(OUT, "stdlib-sci.zip"));
+writeFileSync(
+  path.join(OUT, "manifest-sci.json"),
+  JSON.stringify({ key: sci.key, minPages: sci.minPages, wasm: "python-sci.wasm", stdlib: "stdlib-sci.zip", runtime: "runtime.json" }, null, 1),
+);
 
 const ORT = path.join(ROOT, "node_modules", "onnxruntime-web", "dist");
 for (const f of ["ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm"]) {

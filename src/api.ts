@@ -29,3 +29,4 @@ export { EngineError } from "./engine/errors.js";
 export type { EngineName } from "./protocol.js";
 export { DEFAULT_ZIP_LIMITS, type ZipLimits } from "./package/zip.js";
 export { type TorchPackageArchive, parseTorchPackage } from "./package/archive.js";
+export { SCI_BUILD_MODULES, wasiBuildFor } from "./package/wasi-build.js";

@@ -32,6 +32,17 @@ export interface InterpreterManagerOptions {
    */
   interpreter?: "wasi" | "pyodide" | "component";
   /**
+   * WASI only: which build of the interpreter. "default": wasm/python.wasm, the standard library
+   * only (smallest module, fastest first start). "sci": wasm/python-sci.wasm, the same CPython
+   * with numpy 1.24.2 and Pillow 9.4.0 (PNG, JPEG, zlib) linked in, for packages that extern
+   * numpy or PIL; a larger module to compile once per process, while an interpreter that does
+   * not import them costs about what a default one does (docs/architecture.md, "numpy and
+   * Pillow"). Default "default". Not available for "pyodide" (a RangeError). To choose from an
+   * archive: `wasiBuildFor(parseTorchPackage(bytes).externModules)`; `wasmdeploy serve`, `call`
+   * and `run` do that for each model.
+   */
+  wasiBuild?: "default" | "sci";
+  /**
    * "sandboxed" (default): archives may be untrusted (docs/security.md): one package per
    * interpreter, and a Pyodide interpreter is a locked-down child process. "trusted": several
    * packages per interpreter, Pyodide in worker threads of this process (faster start and calls,
@@ -213,9 +224,17 @@ export class InterpreterManager {
     if (options.loneCallThreads !== undefined && !(Number.isSafeInteger(options.loneCallThreads) && options.loneCallThreads >= 1)) {
       throw new RangeError(`loneCallThreads must be a positive integer, got ${String(options.loneCallThreads)}`);
     }
+    const kind = options.interpreter ?? platform.defaults?.interpreter ?? "wasi";
+    if (options.wasiBuild !== undefined && options.wasiBuild !== "default" && options.wasiBuild !== "sci") {
+      throw new RangeError(`wasiBuild must be "default" or "sci", got ${JSON.stringify(options.wasiBuild)}`);
+    }
+    if (options.wasiBuild === "sci" && kind !== "wasi") {
+      throw new RangeError(`wasiBuild "sci" is a build of the WASI interpreter; interpreter is ${JSON.stringify(kind)}`);
+    }
     const started = performance.now();
     const prepared = await platform.prepareInterpreters({
-      kind: options.interpreter ?? platform.defaults?.interpreter ?? "wasi",
+      kind,
+      wasiBuild: options.wasiBuild,
       isolation,
       snapshotDir: options.snapshotDir,
       sandboxJsHeapMb: options.sandboxJsHeapMb ?? 512,

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { WasmdeployError } from "../errors.js";
 import { InterpreterManager } from "../index.js";
 import { parseTorchPackage } from "../package/archive.js";
+import { wasiBuildFor } from "../package/wasi-build.js";
 import { ConfigError, DEFAULT_CONFIG, parseConfig } from "../server/config.js";
 import { PACKAGE_ROOT, runtimeFiles } from "../platform/node/assets.js";
 import { defaultSnapshotDir } from "../platform/node/snapshot.js";
@@ -57,8 +58,8 @@ export interface EdgeBuildResult {
  * the modules it recorded at the snapshot point, so a restored interpreter reports the
  * snapshot's own list).
  */
-async function bootSources(): Promise<Set<string>> {
-  const manager = await InterpreterManager.create({ interpreters: 1, interpreter: "wasi", onOutput: () => {} });
+async function bootSources(build: "default" | "sci"): Promise<Set<string>> {
+  const manager = await InterpreterManager.create({ interpreters: 1, interpreter: "wasi", wasiBuild: build, onOutput: () => {} });
   try {
     await manager.registerModuleSource("wasmdeploy_edge_boot_sources", "from wasmdeploy_runtime.host import boot_sources as get\n");
     const s = await manager.acquireOne();
@@ -108,10 +109,12 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
   // Archives: checked here so a bad one fails the build, not the first request.
   const models: EdgeModel[] = [];
   const archiveNames: string[] = [];
+  // The sci build (numpy, Pillow) when any model's archive externs them (package/wasi-build.ts).
+  let build: "default" | "sci" = "default";
   for (const m of opts.models) {
     if (!NAME.test(m.name)) throw new EdgeUsageError(`model name ${JSON.stringify(m.name)}: letters, digits, _ . - only`);
     const bytes = new Uint8Array(readFileSync(m.archive));
-    parseTorchPackage(bytes, m.archive);
+    if (wasiBuildFor(parseTorchPackage(bytes, m.archive).externModules) === "sci") build = "sci";
     const name = `archives/${m.name}.pt`;
     put(dataDir + name, bytes);
     archiveNames.push(name);
@@ -125,14 +128,16 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
     models.push({ name: m.name, archive: name, config });
   }
 
-  // The interpreter: python.wasm, the file image, the snapshot (made by Node's WASI pool, cached).
-  const wasm = new Uint8Array(readFileSync(path.join(WASM_DIR, "python.wasm")));
-  copyFileSync(path.join(WASM_DIR, "python.wasm"), path.join(dir, "python.wasm"));
+  // The interpreter: python.wasm (python-sci.wasm under that name for the sci build), the file
+  // image, the snapshot (made by Node's WASI pool, cached).
+  const [wasmFile, stdlibFile] = build === "sci" ? ["python-sci.wasm", "stdlib-sci.zip"] : ["python.wasm", "stdlib.zip"];
+  const wasm = new Uint8Array(readFileSync(path.join(WASM_DIR, wasmFile)));
+  copyFileSync(path.join(WASM_DIR, wasmFile), path.join(dir, "python.wasm"));
   files.push("python.wasm");
   let snapshotMs = 0;
   const withSnapshot = opts.snapshot !== false;
   if (withSnapshot) {
-    const pool = new WasiThreadPool(runtimeFiles(), { threads: 1, snapshotDir: defaultSnapshotDir() });
+    const pool = new WasiThreadPool(runtimeFiles(), { threads: 1, snapshotDir: defaultSnapshotDir(), build });
     try {
       const snap = await pool.ensureSnapshot();
       if (!snap) throw new Error("python.wasm's pool made no snapshot");
@@ -144,8 +149,8 @@ export async function buildEdge(opts: EdgeBuildOptions): Promise<EdgeBuildResult
   }
   // Restored instances have already imported what the boot imported: with a snapshot, those
   // sources are left out (0.45 MB gzip; a cold boot, --no-snapshot, needs them all).
-  const omit = withSnapshot ? await bootSources() : new Set<string>();
-  const image = buildFileImage(runtimeFiles(), new Uint8Array(readFileSync(path.join(WASM_DIR, "stdlib.zip"))), omit);
+  const omit = withSnapshot ? await bootSources(build) : new Set<string>();
+  const image = buildFileImage(runtimeFiles(), new Uint8Array(readFileSync(path.join(WASM_DIR, stdlibFile))), omit);
   put(`${dataDir}files.bin`, new Uint8Array(image.data));
 
   // The engine: onnxruntime-web's single-file build and its (non-threaded-at-run-time) wasm.

@@ -7,6 +7,7 @@ import { WasmdeployError } from "../errors.js";
 import { InterpreterManager } from "../index.js";
 import { parseTorchPackage } from "../package/archive.js";
 import { formatInspectReport, inspectArchive } from "../package/inspect.js";
+import { wasiBuildFor } from "../package/wasi-build.js";
 import { Tensor } from "../tensor.js";
 import { EDGE_USAGE, edge, EdgeUsageError } from "./edge.js";
 import { SERVE_USAGE, serve } from "./serve.js";
@@ -30,6 +31,16 @@ class UsageError extends Error {}
 function interpreterKind(v: string | undefined): "pyodide" | "wasi" | "component" {
   if (v !== "pyodide" && v !== "wasi" && v !== "component") throw new UsageError(`--interpreter is wasi, pyodide or component, got ${JSON.stringify(v)}`);
   return v;
+}
+
+/** The WASI build an archive needs (package/wasi-build.ts; the component kind has only one); an unreadable archive fails later, in loadPackage, with its own error. */
+function wasiBuildOf(kind: "pyodide" | "wasi" | "component", file: string): { wasiBuild?: "sci" } {
+  if (kind !== "wasi") return {};
+  try {
+    return wasiBuildFor(parseTorchPackage(new Uint8Array(readFileSync(file)), file).externModules) === "sci" ? { wasiBuild: "sci" } : {};
+  } catch {
+    return {};
+  }
 }
 
 function splitPickle(spec: string | undefined): [string, string] {
@@ -123,7 +134,8 @@ async function call(args: string[]) {
   const interpreters = interpretersOf(values.interpreters);
   const timeoutMs = timeoutOf(values["timeout-ms"]);
   const started = performance.now();
-  const manager = await InterpreterManager.create({ interpreters, interpreter: interpreterKind(values.interpreter) });
+  const kind = interpreterKind(values.interpreter);
+  const manager = await InterpreterManager.create({ interpreters, interpreter: kind, ...wasiBuildOf(kind, file) });
   try {
     const booted = performance.now();
     const obj = (await manager.loadPackage(file)).loadPickle(pkgName, resource).withOptions({ timeoutMs });
@@ -214,7 +226,8 @@ async function run(args: string[]) {
     }
   });
   const started = performance.now();
-  const manager = await InterpreterManager.create({ interpreters, engine: values.engine, interpreter: interpreterKind(values.interpreter) });
+  const kind = interpreterKind(values.interpreter);
+  const manager = await InterpreterManager.create({ interpreters, engine: values.engine, interpreter: kind, ...wasiBuildOf(kind, file) });
   try {
     const model = (await manager.loadPackage(file)).loadPickle(pkgName, resource).withOptions({ timeoutMs });
     const booted = performance.now();

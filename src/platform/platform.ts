@@ -20,6 +20,8 @@ export interface InterpreterSetup {
   memoryLimitMb?: number;
   /** Debug mode of the torch layer: materialize after every op. */
   eager: boolean;
+  /** The WASI kind's build: "default" (python.wasm) or "sci" (python-sci.wasm, numpy and Pillow). Other kinds ignore it. */
+  wasiBuild?: "default" | "sci";
 }
 
 export interface BootStats {

@@ -25,7 +25,9 @@ export function servedFiles(): string[] {
     if (!m) throw new Error(`packages/models/models.json has no model ${name}`);
     return [m.file, ...m.inputs.map((f) => f.file), ...m.outputs.map((f) => f.file)].map((f) => `packages/models/${f}`);
   });
-  return [...files, "packages/archives/faults.pt"];
+  // numpy and PIL archives for the sci build (sci.spec.ts), with what real PyTorch gave.
+  const sci = ["np_forward.pt", "expected.json"].map((f) => `packages/archives/numpy/${f}`);
+  return [...files, "packages/archives/faults.pt", ...sci];
 }
 
 export default function setup() {

@@ -15,15 +15,23 @@ export interface Manifest {
   runtime: string;
 }
 
+/** Which interpreter build: "default" (manifest.json, python.wasm) or "sci" (manifest-sci.json, python-sci.wasm with numpy and Pillow). */
+export type BrowserBuild = "default" | "sci";
+
 const CACHE_PREFIX = "wasmdeploy-";
+const SCI_PREFIX = "wasmdeploy-sci-";
 
 /** The Cache API where the page may use it (secure contexts), else undefined. */
-async function openCache(key: string): Promise<Cache | undefined> {
+async function openCache(key: string, build: BrowserBuild): Promise<Cache | undefined> {
   if (typeof caches === "undefined") return undefined;
+  const prefix = build === "sci" ? SCI_PREFIX : CACHE_PREFIX;
   try {
-    // Caches of other builds are dead weight: drop them.
-    for (const name of await caches.keys()) if (name.startsWith(CACHE_PREFIX) && name !== CACHE_PREFIX + key) await caches.delete(name);
-    return await caches.open(CACHE_PREFIX + key);
+    // Caches of older copies of this build are dead weight: drop them (not the other build's).
+    for (const name of await caches.keys()) {
+      const mine = build === "sci" ? name.startsWith(SCI_PREFIX) : name.startsWith(CACHE_PREFIX) && !name.startsWith(SCI_PREFIX);
+      if (mine && name !== prefix + key) await caches.delete(name);
+    }
+    return await caches.open(prefix + key);
   } catch {
     return undefined;
   }
@@ -42,9 +50,10 @@ export class BrowserAssets {
     private readonly cache: Cache | undefined,
   ) {}
 
-  static async open(base: URL): Promise<BrowserAssets> {
-    const manifest = (await (await fetchOk(new URL("manifest.json", base), { cache: "no-cache" })).json()) as Manifest;
-    return new BrowserAssets(base, manifest, await openCache(manifest.key));
+  static async open(base: URL, build: BrowserBuild = "default"): Promise<BrowserAssets> {
+    const name = build === "sci" ? "manifest-sci.json" : "manifest.json";
+    const manifest = (await (await fetchOk(new URL(name, base), { cache: "no-cache" })).json()) as Manifest;
+    return new BrowserAssets(base, manifest, await openCache(manifest.key, build));
   }
 
   /** A response for an asset, from the cache when it is there; `hit` says whether it was. */

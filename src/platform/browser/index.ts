@@ -5,7 +5,7 @@
 
 import { Engine } from "../../engine/engine.js";
 import type { Platform } from "../platform.js";
-import { BrowserAssets } from "./assets.js";
+import { BrowserAssets, type BrowserBuild } from "./assets.js";
 import { wasiWorkers } from "./interpreters.js";
 import { registerBrowserBackends } from "./ort.js";
 
@@ -13,16 +13,24 @@ let assetsBase: URL | undefined;
 /** Where python.wasm, the workers and ort/ are served: beside the bundle unless set. */
 export function setAssetsUrl(url: string | URL): void {
   assetsBase = new URL(url, globalThis.location?.href);
-  assetsPromise = undefined;
+  assetsPromises.clear();
 }
 function base(): URL {
   return assetsBase ?? new URL(".", import.meta.url);
 }
-let assetsPromise: Promise<BrowserAssets> | undefined;
-const assets = () => (assetsPromise ??= BrowserAssets.open(base()).catch((e: unknown) => {
-  assetsPromise = undefined;
-  throw e;
-}));
+/** Each build's assets, opened once (the manager's wasiBuild picks one). */
+const assetsPromises = new Map<BrowserBuild, Promise<BrowserAssets>>();
+const assets = (build: BrowserBuild) => {
+  let p = assetsPromises.get(build);
+  if (!p) {
+    p = BrowserAssets.open(base(), build).catch((e: unknown) => {
+      assetsPromises.delete(build);
+      throw e;
+    });
+    assetsPromises.set(build, p);
+  }
+  return p;
+};
 
 registerBrowserBackends(base);
 

@@ -83,10 +83,10 @@ function spawnWorker(base: URL, assets: WorkerAssets, snapshot: WasiSnapshot, op
 }
 
 /** The "wasi" kind for browsers: assets from the cache or the server, snapshot from the cache or made in a worker. */
-export function wasiWorkers(assetsFor: () => Promise<BrowserAssets>): InterpreterKindAdapter {
+export function wasiWorkers(assetsFor: (build: "default" | "sci") => Promise<BrowserAssets>): InterpreterKindAdapter {
   return async (setup) => {
     checkIsolation();
-    const assets = await assetsFor();
+    const assets = await assetsFor(setup.wasiBuild ?? "default");
     const compileStarted = performance.now();
     const [{ module }, files] = await Promise.all([assets.compile(), assets.files()]);
     const wasmCompileMs = performance.now() - compileStarted;

@@ -60,11 +60,13 @@ const preparePyodide: InterpreterKindAdapter = async (setup) => {
 const wasiKind =
   (component: boolean): InterpreterKindAdapter =>
   async (setup) => {
+  if (component && setup.wasiBuild === "sci") throw new WasmdeployError('interpreter "component" has one build, without numpy or Pillow: use interpreter "wasi" with wasiBuild "sci"');
   const started = performance.now();
   const pool = new WasiThreadPool(runtimeFiles(), {
     threads: Math.min(setup.interpreters, availableParallelism()),
     snapshotDir: setup.snapshotDir ?? defaultSnapshotDir(),
     component,
+    build: setup.wasiBuild,
   });
   const compiledMs = performance.now() - started;
   await pool.ensureSnapshot();

@@ -6,6 +6,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 // Through the Node entry, which installs Node's platform for the manager.
 import { InterpreterManager, type InterpreterManagerOptions } from "../../index.js";
+import { parseTorchPackage } from "../../package/archive.js";
+import { wasiBuildFor } from "../../package/wasi-build.js";
 import { ConfigError, type ModelConfig, parseConfig, splitPickle } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { ModelRuntime } from "../model.js";
@@ -26,8 +28,10 @@ export function nodeLoader(opts: NodeLoaderOptions): ModelLoader {
     async open(spec: ModelSpec): Promise<ModelRuntime> {
       const c = spec.config;
       const log = opts.logger?.child({ model: spec.name });
+      const wasiBuild = opts.manager?.wasiBuild ?? (c.interpreter === "pyodide" || c.interpreter === "component" ? undefined : sciIfNeeded(spec.source));
       const manager = await InterpreterManager.create({
         ...opts.manager,
+        ...(wasiBuild ? { wasiBuild } : {}),
         interpreters: c.interpreters,
         isolation: c.isolation,
         ...(c.interpreter ? { interpreter: c.interpreter } : {}),
@@ -67,6 +71,15 @@ export function nodeLoader(opts: NodeLoaderOptions): ModelLoader {
     },
     scan: opts.repository ? async () => scanRepository(opts.repository!, opts.defaults) : undefined,
   };
+}
+
+/** "sci" when the archive externs numpy or PIL (package/wasi-build.ts); unreadable archives fail later, in loadPackage, with its errors. */
+function sciIfNeeded(source: string): "sci" | undefined {
+  try {
+    return wasiBuildFor(parseTorchPackage(new Uint8Array(readFileSync(source)), source).externModules) === "sci" ? "sci" : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;

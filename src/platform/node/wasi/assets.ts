@@ -22,33 +22,44 @@ export interface WasiAssets {
   key: string;
 }
 
-let cached: WasiAssets | undefined;
+/**
+ * Which build of the interpreter: "default" (wasm/python.wasm, the standard library only) or
+ * "sci" (wasm/python-sci.wasm with numpy and Pillow linked in, wasm/build-sci.sh).
+ */
+export type WasiBuild = "default" | "sci";
+
+const cached = new Map<WasiBuild, WasiAssets>();
 
 /**
  * The interpreter module: wasm/python.wasm, or the file WASMDEPLOY_PYTHON_WASM names (for
- * benchmarking other builds of it, bench/pure.ts; the snapshot cache key follows the bytes).
+ * benchmarking other builds of it, bench/pure.ts; the snapshot cache key follows the bytes);
+ * wasm/python-sci.wasm for the "sci" build.
  */
-export function pythonWasmPath(): string {
+export function pythonWasmPath(build: WasiBuild = "default"): string {
+  if (build === "sci") return path.join(WASM_DIR, "python-sci.wasm");
   return process.env.WASMDEPLOY_PYTHON_WASM || path.join(WASM_DIR, "python.wasm");
 }
 
-/** The standard library zip: wasm/stdlib.zip, or the file WASMDEPLOY_STDLIB_ZIP names (as above). */
-export function stdlibZipPath(): string {
+/** The standard library zip: wasm/stdlib.zip, or the file WASMDEPLOY_STDLIB_ZIP names (as above); wasm/stdlib-sci.zip for "sci". */
+export function stdlibZipPath(build: WasiBuild = "default"): string {
+  if (build === "sci") return path.join(WASM_DIR, "stdlib-sci.zip");
   return process.env.WASMDEPLOY_STDLIB_ZIP || path.join(WASM_DIR, "stdlib.zip");
 }
 
-/** Compile python.wasm and build the file image, once per process. */
-export function wasiAssets(runtime: RuntimeFile[]): WasiAssets {
-  if (cached) return cached;
-  const wasm = new Uint8Array(readFileSync(pythonWasmPath()));
-  const stdlib = new Uint8Array(readFileSync(stdlibZipPath()));
+/** Compile the build's module and build its file image, once per process and build. */
+export function wasiAssets(runtime: RuntimeFile[], build: WasiBuild = "default"): WasiAssets {
+  const hit = cached.get(build);
+  if (hit) return hit;
+  const wasm = new Uint8Array(readFileSync(pythonWasmPath(build)));
+  const stdlib = new Uint8Array(readFileSync(stdlibZipPath(build)));
   const h = createHash("sha256").update(wasm).update(stdlib);
   for (const f of runtime) h.update(`${f.path}\0${f.source}\0`);
-  cached = {
+  const assets: WasiAssets = {
     module: new WebAssembly.Module(wasm),
     minPages: memoryImportMinPages(wasm),
     files: buildFileImage(runtime, stdlib),
     key: h.digest("hex").slice(0, 24),
   };
-  return cached;
+  cached.set(build, assets);
+  return assets;
 }

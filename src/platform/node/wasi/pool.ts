@@ -16,7 +16,7 @@ import { parseSnapshotFile, snapshotBody, snapshotFile } from "../../../interpre
 import type { Transport, TransportHandlers } from "../../../interpreter/transport.js";
 import type { ToInterpreter } from "../../../protocol.js";
 import { serveBridge } from "../transports.js";
-import { type WasiAssets, wasiAssets } from "./assets.js";
+import { type WasiAssets, type WasiBuild, wasiAssets } from "./assets.js";
 import { type ComponentAssets, componentAssets } from "./component-assets.js";
 import type { FromThread, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
 
@@ -105,14 +105,14 @@ export class WasiThreadPool {
 
   /**
    * `snapshotDir`: where the snapshot is cached between processes (false: memory only).
-   * `component`: run the interpreter component (wit/, wasm/component/) instead of python.wasm;
-   * its instances boot cold (ComponentInstance says why).
+   * `build`: which python.wasm build (assets.ts). `component`: run the interpreter component
+   * (wit/, dist/component/) instead; its instances boot cold (ComponentInstance says why).
    */
-  constructor(runtimeFiles: RuntimeFile[], opts: { threads?: number; snapshotDir?: string | false; component?: boolean } = {}) {
+  constructor(runtimeFiles: RuntimeFile[], opts: { threads?: number; snapshotDir?: string | false; build?: WasiBuild; component?: boolean } = {}) {
     this.maxThreads = Math.max(1, opts.threads ?? availableParallelism());
     if (opts.component) this.assets = componentAssets(runtimeFiles);
     else {
-      const assets = wasiAssets(runtimeFiles);
+      const assets = wasiAssets(runtimeFiles, opts.build);
       this.assets = assets;
       if (opts.snapshotDir) this.snapshotFile = path.join(opts.snapshotDir, `wasi-${assets.key}.snapshot`);
     }
