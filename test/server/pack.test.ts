@@ -82,13 +82,16 @@ function listing(root: string): Map<string, string> {
 /** Bare specifiers imported by the package's JavaScript (absolute paths and node: builtins left out). */
 function packageImports(root: string): Map<string, string> {
   const found = new Map<string, string>();
-  const re = /(?<![\w.$])(?:import|export)\s*(?:[\w*{}\s,$]+?\s*from\s*)?["']([^"'./\s][^"'\s]*)["']|(?<![\w.$])import\(\s*["']([^"'./\s][^"'\s]*)["']\s*\)/g;
+  // `import ... from "x"` / `export ... from "x"`, a side-effect `import "x"` at the start of a
+  // line (not inside a message such as jco's "unexpectedly undefined instance import 'x'"),
+  // and `import("x")`.
+  const re = /(?<![\w.$])(?:import|export)\s*[\w*{}\s,$]+?\s*from\s*["']([^"'./\s][^"'\s]*)["']|^\s*import\s*["']([^"'./\s][^"'\s]*)["']|(?<![\w.$])import\(\s*["']([^"'./\s][^"'\s]*)["']\s*\)/gm;
   const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`\\])\/\/.*$/gm, "$1"); // comments out
   const walk = (p: string) => {
     if (statSync(p).isDirectory()) return readdirSync(p).forEach((n) => walk(path.join(p, n)));
     if (!p.endsWith(".js")) return;
     for (const m of code(readFileSync(p, "utf8")).matchAll(re)) {
-      const spec = (m[1] ?? m[2])!;
+      const spec = (m[1] ?? m[2] ?? m[3])!;
       if (spec.startsWith("node:") || builtinModules.includes(spec)) continue;
       const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!;
       found.set(name, path.relative(root, p));
