@@ -172,19 +172,19 @@ export class ReplicatedObj {
     createReplicated = (pkg, packageName, resource) => new ReplicatedObj(pkg, packageName, resource);
   }
 
+  /** The wire address of this object inside an interpreter (made once: every call sends it). */
+  readonly address: ReplicatedAddress;
+
   private constructor(
     readonly pkg: Package,
     readonly packageName: string,
     readonly resource: string,
-  ) {}
+  ) {
+    this.address = Object.freeze({ pkg: pkg.id, package: packageName, resource });
+  }
 
   get name(): string {
     return `${this.packageName}/${this.resource}`;
-  }
-
-  /** The wire address of this object inside an interpreter. */
-  get address(): ReplicatedAddress {
-    return { pkg: this.pkg.id, package: this.packageName, resource: this.resource };
   }
 
   /** The same object with per-call options, e.g. `obj.withOptions({ timeoutMs: 100 }).call(x)`. */

@@ -37,25 +37,20 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_DEPTH = 200;
 
 /**
- * Where a value sits in what was encoded, built only for an error message: the encoder walks
- * every argument of every call, and built a path string per element and key on each.
+ * Where a value sits in what was encoded: the keys from the top, kept as a stack while the
+ * encoder walks (it walks every argument of every call) and made into text only for an error.
+ * A number is an array index; a string is already in its printed form (".name", ".get(k)").
  */
-type Path = { up: Path; key: string | number } | null;
-
-function pathText(p: Path): string {
-  const keys: (string | number)[] = [];
-  for (; p; p = p.up) keys.push(p.key);
+function pathText(keys: readonly (string | number)[]): string {
   let text = "value";
-  for (let i = keys.length - 1; i >= 0; i--) {
-    const k = keys[i]!;
-    text += typeof k === "number" ? `[${k}]` : k;
-  }
+  for (const k of keys) text += typeof k === "number" ? `[${k}]` : k;
   return text;
 }
 
 export function encode(value: unknown, codec?: WireCodec): WireMessage {
   const buffers: Uint8Array[] = [];
-  const walk = (v: unknown, depth: number, at: Path): unknown => {
+  const at: (string | number)[] = [];
+  const walk = (v: unknown, depth: number): unknown => {
     if (depth > MAX_DEPTH) {
       throw new ValueConversionError(`${pathText(at)}: value nested more than ${MAX_DEPTH} levels deep (or cyclic)`);
     }
@@ -83,11 +78,17 @@ export function encode(value: unknown, codec?: WireCodec): WireMessage {
         }
         const viaCodec = codec?.encode(v, buffers);
         if (viaCodec !== undefined) return viaCodec;
-        if (v instanceof PyTuple) return { $t: v.map((x, i) => walk(x, depth + 1, { up: at, key: i })) };
-        if (Array.isArray(v)) return v.map((x, i) => walk(x, depth + 1, { up: at, key: i }));
+        if (v instanceof PyTuple) return { $t: walkItems(v, depth) };
+        if (Array.isArray(v)) return walkItems(v, depth);
         if (v instanceof Map) {
           const flat: unknown[] = [];
-          for (const [k, x] of v) flat.push(walk(k, depth + 1, { up: at, key: " key" }), walk(x, depth + 1, { up: at, key: `.get(${String(k)})` }));
+          for (const [k, x] of v) {
+            at.push(" key");
+            flat.push(walk(k, depth + 1));
+            at[at.length - 1] = `.get(${String(k)})`;
+            flat.push(walk(x, depth + 1));
+            at.pop();
+          }
           return { $d: flat };
         }
         if (ArrayBuffer.isView(v)) {
@@ -98,7 +99,12 @@ export function encode(value: unknown, codec?: WireCodec): WireMessage {
         const proto = Object.getPrototypeOf(v);
         if (proto === Object.prototype || proto === null) {
           const flat: unknown[] = [];
-          for (const k in v) if (Object.hasOwn(v, k)) flat.push(k, walk((v as Record<string, unknown>)[k], depth + 1, { up: at, key: `.${k}` }));
+          for (const k in v) {
+            if (!Object.hasOwn(v, k)) continue;
+            at.push("." + k);
+            flat.push(k, walk((v as Record<string, unknown>)[k], depth + 1));
+            at.pop();
+          }
           return { $d: flat };
         }
         throw new ValueConversionError(
@@ -110,7 +116,16 @@ export function encode(value: unknown, codec?: WireCodec): WireMessage {
         throw new ValueConversionError(`${pathText(at)}: a ${typeof v} cannot be sent to Python`);
     }
   };
-  const json = JSON.stringify(walk(value, 0, null));
+  const walkItems = (items: unknown[], depth: number): unknown[] => {
+    const out = new Array<unknown>(items.length);
+    for (let i = 0; i < items.length; i++) {
+      at.push(i);
+      out[i] = walk(items[i], depth + 1);
+      at.pop();
+    }
+    return out;
+  };
+  const json = JSON.stringify(walk(value, 0));
   return { json, buffers };
 }
 

@@ -29,7 +29,7 @@ export function fromOrtResults(results: InferenceSession.ReturnType, outputNames
 }
 
 // Failures reach the caller as EngineErrors; ORT's own log would only repeat them on stderr.
-const RUN_OPTIONS = { logSeverityLevel: 4 } as const;
+export const RUN_OPTIONS = { logSeverityLevel: 4 } as const;
 
 export function wrapSession(Ctor: OrtTensorCtor, session: InferenceSession): BackendSession {
   return {
