@@ -92,6 +92,15 @@ const SAMPLES = 3;
 
 /** One lone run in this many (once both places are timed) re-times the place that lost. */
 const EXPLORE = 32;
+/** Timed runs per place that say what a run costs there now (their median). */
+const RECENT = 5;
+
+function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Infinity;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
 
 /** Timings kept, by graph (cleared when full). */
 const SPEC_CACHE_MAX = 512;
@@ -162,8 +171,8 @@ export class EngineHost {
      * Graphs whose 1-thread runs take less than this do not go wide even when alone: waking
      * ONNX Runtime's pool threads for every small op costs more than they give. They run
      * inline instead (on this thread: the engine-thread hop costs more than such a run).
-     * Above it, a lone run goes wide, then takes whichever of wide and narrow ran faster
-     * (each place timed SAMPLES times first).
+     * Above it, a lone run takes whichever of wide, narrow and (below loneInlineMaxMs) inline
+     * has run fastest lately (each place timed SAMPLES times first).
      */
     private readonly wideMinMs = 1,
     /**
@@ -173,6 +182,13 @@ export class EngineHost {
      */
     private readonly inlineMaxMs = 0.2,
     limits: EngineHostLimits = {},
+    /**
+     * Lone runs of graphs whose 1-thread runs take less than this may also run inline, on this
+     * thread, when that is fastest: the engine-thread hop (copying the feeds out and the thread's
+     * wake-up) cost mobilenet_v3_small 0.2-0.5 ms of a 2 ms run. A lone run has no other run to
+     * hold up, and onnxruntime-node's own run() blocks its caller's thread for every run.
+     */
+    private readonly loneInlineMaxMs = 8,
   ) {
     this.#ledger = new TenantLedger(limits.tenant ?? DEFAULT_TENANT_LIMITS);
     this.#limits = { bridge: limits.bridge ?? DEFAULT_BRIDGE_LIMITS, admission: limits.admission ?? DEFAULT_ADMISSION_LIMITS };
@@ -443,7 +459,7 @@ export class EngineHost {
     let timing = this.#timing.get(structural);
     if (!timing) {
       if (this.#timing.size >= SPEC_CACHE_MAX) this.#timing.clear();
-      this.#timing.set(structural, (timing = { runs: { narrow: 0, wide: 0, inline: 0 }, lone: 0 }));
+      this.#timing.set(structural, (timing = { runs: { narrow: 0, wide: 0, inline: 0 }, recent: { narrow: [], wide: [], inline: [] }, lone: 0 }));
     }
     const lone = this.#running === 0 && this.poolLoad() <= 1;
     const tiny = timing.runs.narrow > SAMPLES && timing.narrow! < this.inlineMaxMs;
@@ -461,16 +477,22 @@ export class EngineHost {
       this.#running--;
     }
     const ms = performance.now() - t0;
-    // A place's first run compiled its session: not a run time. The fastest run is kept: other
-    // processes can make a run slower than the graph needs, never faster.
-    if (timing.runs[mode]++ > 0) timing[mode] = Math.min(timing[mode] ?? Infinity, ms);
+    // A place's first run compiled its session: not a run time. The fastest run is kept (what
+    // the graph needs: other processes only ever add to a run) and the last few (what a run
+    // costs at that place under the machine's present load).
+    if (timing.runs[mode]++ > 0) {
+      timing[mode] = Math.min(timing[mode] ?? Infinity, ms);
+      const recent = timing.recent[mode];
+      if (recent.push(ms) > RECENT) recent.shift();
+    }
     return out;
   }
 
   /**
    * Where a lone run of a graph goes. Each place is tried until it has SAMPLES timed runs
    * (one slow run on a busy machine must not decide): 1-thread first, then inline if that was
-   * under wideMinMs, else wide, then whichever of wide and 1-thread was faster.
+   * under wideMinMs; else wide, and inline too for graphs under loneInlineMaxMs; then whichever
+   * of them has run fastest lately.
    */
   #loneMode(t: Timing): RunPlace {
     if (t.runs.narrow <= SAMPLES) return "narrow";
@@ -479,11 +501,18 @@ export class EngineHost {
     // A small graph first timed during a burst of other work looks big: once a wide run shows
     // it is under wideMinMs after all, it runs inline (else it would stay wide for good).
     if (t.wide! < this.wideMinMs) return "inline";
-    const best: RunPlace = t.wide! < t.narrow! ? "wide" : "narrow";
-    // Every EXPLORE-th lone run goes to the other place: a place first timed during a burst of
-    // other work keeps a slow "fastest" time, and without a new sample would lose for good.
-    if (++t.lone % EXPLORE === 0) return best === "wide" ? "narrow" : "wide";
-    return best;
+    const places: RunPlace[] = t.narrow! < this.loneInlineMaxMs ? ["narrow", "wide", "inline"] : ["narrow", "wide"];
+    for (const p of places) if (t.runs[p] <= SAMPLES) return p;
+    // By their recent runs, not their fastest ever: two threads that do not spin lose to one
+    // whenever another process holds a core, and a fastest time from a moment the machine was
+    // free would keep a graph wide for good (mobilenet_v3_small under another job: 2.7 ms wide
+    // against 2.2 ms 1-thread, wide chosen by a 1.4 ms best).
+    places.sort((a, b) => median(t.recent[a]) - median(t.recent[b]));
+    // Every EXPLORE-th lone run goes to one of the others, in turn: a place timed during a burst
+    // of other work keeps slow recent times, and without new samples would lose for good.
+    const n = ++t.lone;
+    if (n % EXPLORE === 0) return places[1 + ((n / EXPLORE) % (places.length - 1))]!;
+    return places[0]!;
   }
 
   /** Package weights are readable only by interpreters that loaded the package. */
@@ -528,11 +557,14 @@ type RunPlace = "narrow" | "wide" | "inline";
 
 /** The fastest run (ms) of one graph at each place it ran. */
 interface Timing {
+  /** The fastest timed run at each place. */
   narrow?: number;
   wide?: number;
   inline?: number;
   /** Runs at each place; the first compiled its session, so it is not timed. */
   runs: Record<RunPlace, number>;
+  /** The last RECENT timed runs at each place (ms), oldest first. */
+  recent: Record<RunPlace, number[]>;
   /** Lone runs placed by comparing wide and narrow. */
   lone: number;
 }
