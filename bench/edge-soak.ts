@@ -12,9 +12,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { Tensor } from "../dist/index.js";
-import { buildProject, freePort, rssBytes } from "../test/edge/workerd.js";
+import { buildProject, freePort } from "../test/edge/workerd.js";
 import { REPO, RESULTS_DIR } from "./lib/common.js";
-import { attachInspector, spawnInspected } from "./lib/inspector.js";
+import { edgeMemoryReader } from "./lib/edge-memory.js";
+import { spawnInspected } from "./lib/inspector.js";
 
 const args = process.argv.slice(2);
 const at = args.indexOf("--calls");
@@ -36,16 +37,7 @@ async function soak(dir: string, config: string, port: number, body: string): Pr
   const w = await spawnInspected(path.join(dir, config));
   const url = `http://127.0.0.1:${port}`;
   try {
-    for (const until = Date.now() + 30000; ; ) {
-      try {
-        await (await fetch(`${url}/v2/health/live`)).arrayBuffer();
-        break;
-      } catch (e) {
-        if (Date.now() > until) throw e;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-    const inspector = await attachInspector(w.inspectorPort);
+    const memory = await edgeMemoryReader(w, url);
     const out: Checkpoint[] = [];
     let done = 0;
     for (const target of CHECKPOINTS) {
@@ -54,19 +46,18 @@ async function soak(dir: string, config: string, port: number, body: string): Pr
         await r.arrayBuffer();
         if (r.status !== 200) throw new Error(`call ${done}: ${r.status}`);
       }
-      const heap = await inspector.heapUsage();
-      const mem = (await (await fetch(`${url}/edge/memory`)).json()) as { interpreterLinearMemory: number; ortLinearMemory: number };
+      const m = await memory.read();
       out.push({
         calls: done,
-        heapUsed: heap.usedSize,
-        heapCommitted: heap.totalSize,
-        arrayBuffers: heap.backingStorageSize,
-        linearMemories: mem.interpreterLinearMemory + mem.ortLinearMemory,
-        rss: rssBytes(w.proc.pid!),
+        heapUsed: m.heap.usedSize,
+        heapCommitted: m.heap.totalSize,
+        arrayBuffers: m.heap.backingStorageSize,
+        linearMemories: m.interpreterLinearMemory + m.ortLinearMemory,
+        rss: m.rss,
       });
       process.stderr.write(`${config}: ${done} calls\n`);
     }
-    inspector.close();
+    memory.close();
     return out;
   } finally {
     await w.kill();

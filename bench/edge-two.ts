@@ -11,9 +11,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { Tensor } from "../dist/index.js";
-import { buildProject, freePort, rssBytes } from "../test/edge/workerd.js";
+import { buildProject, freePort } from "../test/edge/workerd.js";
 import { REPO, RESULTS_DIR } from "./lib/common.js";
-import { attachInspector, spawnInspected } from "./lib/inspector.js";
+import { edgeMemoryReader } from "./lib/edge-memory.js";
+import { spawnInspected } from "./lib/inspector.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : d);
@@ -38,25 +39,16 @@ try {
   const url = `http://127.0.0.1:${port}`;
   const rounds: Record<string, number>[] = [];
   try {
-    for (const until = Date.now() + 30000; ; ) {
-      try {
-        await (await fetch(`${url}/v2/health/live`)).arrayBuffer();
-        break;
-      } catch (e) {
-        if (Date.now() > until) throw e;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-    const inspector = await attachInspector(w.inspectorPort);
+    const memory = await edgeMemoryReader(w, url);
     const call = async (model: "mnv3" | "gpt") => {
       const r = await fetch(`${url}/v2/models/${model}/infer`, { method: "POST", body: bodies[model], headers: { "content-type": "application/json" } });
       await r.arrayBuffer();
       return r.status;
     };
     const measure = async (label: string, statuses: number[]) => {
-      const heap = await inspector.heapUsage();
-      const mem = (await (await fetch(`${url}/edge/memory`)).json()) as { interpreterLinearMemory: number; ortLinearMemory: number; interpreters: number };
-      const linear = mem.interpreterLinearMemory + mem.ortLinearMemory;
+      const m = await memory.read();
+      const { heap } = m;
+      const linear = m.interpreterLinearMemory + m.ortLinearMemory;
       const row = {
         round: rounds.length,
         ok: statuses.filter((s) => s === 200).length,
@@ -64,11 +56,11 @@ try {
         heapUsedMb: heap.usedSize / MB,
         heapCommittedMb: heap.totalSize / MB,
         arrayBuffersMb: heap.backingStorageSize / MB,
-        interpreterLinearMb: mem.interpreterLinearMemory / MB,
-        interpreters: mem.interpreters,
-        ortLinearMb: mem.ortLinearMemory / MB,
+        interpreterLinearMb: m.interpreterLinearMemory / MB,
+        interpreters: m.interpreters,
+        ortLinearMb: m.ortLinearMemory / MB,
         isolateTotalMb: (heap.totalSize + heap.backingStorageSize + linear) / MB,
-        rssMb: rssBytes(w.proc.pid!) / MB,
+        rssMb: m.rss / MB,
       };
       rounds.push(row);
       process.stderr.write(`${label}: ${JSON.stringify(row)}\n`);
@@ -78,7 +70,7 @@ try {
       const statuses = await Promise.all(Array.from({ length: CONCURRENCY }, (_, k) => call(k % 2 ? "gpt" : "mnv3")));
       await measure(`round ${i + 1}`, statuses);
     }
-    inspector.close();
+    memory.close();
   } finally {
     await w.kill();
   }

@@ -26,25 +26,27 @@ size (wasmdeploy's engine also compiles one session per input shape), opset 17, 
 enabled (torch 1.13 cannot export nn's fused attention fast paths).
 
 Everything is skipped when bench.json's recipe (a hash of this script, the model sources,
-make_models.py and the torch version) matches: a re-run costs a torch import.
+make_models.py, bench/model_lib.py and the torch version) matches: a re-run costs a torch import.
 """
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
 import sys
 import warnings
-import zlib
 
 sys.dont_write_bytecode = True
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-BENCH_SOURCES = os.path.join(HERE, "model_sources")
-PKG_SOURCES = os.path.join(REPO, "packages", "model_sources")
-MAKE_MODELS = os.path.join(REPO, "packages", "make_models.py")
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch.package import PackageImporter  # noqa: E402
+
+import model_lib  # noqa: E402
+from model_lib import (BENCH_SOURCES, MAKE_MODELS, PKG_SOURCES, REPO, describe,  # noqa: E402
+                       expected_of, export_archive, load_archive, log, randomize_attention_params,
+                       recipe, rel, seed_of, up_to_date, write_manifest)
+
 RECIPE_FILES = [
     os.path.abspath(__file__),
     os.path.join(BENCH_SOURCES, "bench_nets.py"),
@@ -55,48 +57,6 @@ BATCHES = [1, 8]
 # The pure-Python workloads of the throughput experiment (committed archives).
 TOKENIZER_TEXT = " ".join(["the quick brown fox jumps over the lazy dog and a cat"] * 45)
 SLOW_COUNTER_N = 20000
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
-from torch.package import PackageExporter, PackageImporter  # noqa: E402
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def seed_of(name, salt=0):
-    return (zlib.crc32(name.encode()) + salt) % 2**31
-
-
-def recipe():
-    h = hashlib.sha256()
-    for f in RECIPE_FILES:
-        with open(f, "rb") as fh:
-            h.update(fh.read())
-    h.update(torch.__version__.encode())
-    return h.hexdigest()[:16]
-
-
-def rel(path):
-    return os.path.relpath(os.path.abspath(path), REPO)
-
-
-def randomize_attention_params(model):
-    """Non-trivial LayerNorm/Linear/attention parameters, each layer its own (TransformerEncoder
-    deep-copies one layer, and MultiheadAttention zero-initialises its biases)."""
-    for mod in model.modules():
-        if isinstance(mod, nn.LayerNorm):
-            with torch.no_grad():
-                mod.weight.copy_(1 + 0.2 * torch.randn_like(mod.weight))
-                mod.bias.copy_(0.1 * torch.randn_like(mod.bias))
-        elif isinstance(mod, (nn.MultiheadAttention, nn.Linear)):
-            for _, p in mod.named_parameters(recurse=False):
-                if p.dim() >= 2:
-                    nn.init.xavier_uniform_(p)
-                else:
-                    nn.init.normal_(p, std=0.1)
 
 
 def build_mlp():
@@ -128,12 +88,7 @@ def build_gpt():
 
 
 def build_tinygpt():
-    import tiny_gpt
-
-    m = tiny_gpt.TinyGPT(tiny_gpt.GPTConfig(vocab_size=64, block_size=32, n_layer=2, n_head=4,
-                                            n_embd=64))
-    randomize_attention_params(m)
-    return m, ["tiny_gpt"]
+    return model_lib.build_tinygpt(), ["tiny_gpt"]
 
 
 # name -> (builder, input maker(batch, generator), description)
@@ -159,41 +114,14 @@ DESCRIBE = {
 }
 
 
-def export_archive(name, model, interned, path):
-    if os.path.exists(path):
-        os.remove(path)
-    with PackageExporter(path) as e:
-        e.intern(interned)
-        e.save_pickle("model", "model.pkl", model)
-
-
-def describe(arr, path):
-    return {"file": rel(path), "dtype": str(arr.dtype), "shape": list(arr.shape)}
-
-
-def load_model(out, name):
-    return PackageImporter(os.path.join(out, name + ".pt")).load_pickle("model", "model.pkl")
-
-
-def expected_of(model, inputs):
-    with torch.no_grad():
-        y = model(*inputs)
-    assert isinstance(y, torch.Tensor), type(y)
-    return y.detach().contiguous().numpy()
-
-
 def export_onnx(model, inputs, path, have_onnx):
+    """model_lib.export_onnx, its failure a manifest's onnx_error instead of an exception."""
     if not have_onnx:
         return None, "python3-onnx is not installed (apt-get install -y python3-onnx)"
-    names = ["input"] + ["input%d" % i for i in range(1, len(inputs))]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(model, tuple(inputs), path, opset_version=17, input_names=names,
-                              output_names=["output"])
-        import onnx
-
-        onnx.checker.check_model(onnx.load(path))
+            model_lib.export_onnx(model, inputs, path)
     except Exception as e:  # noqa: BLE001
         if os.path.exists(path):
             os.remove(path)
@@ -210,15 +138,9 @@ def main():
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     manifest_path = os.path.join(out, "bench.json")
-    want = recipe()
-    if not args.force and os.path.exists(manifest_path):
-        with open(manifest_path) as f:
-            old = json.load(f)
-        files = [os.path.join(REPO, p) for p in old.get("files", [])]
-        if old.get("recipe") == want and all(os.path.exists(p) for p in files):
-            log("bench models are up to date in %s" % rel(out))
-            print(json.dumps({"manifest": rel(manifest_path), "made": False}))
-            return
+    want = recipe(RECIPE_FILES)
+    if not args.force and up_to_date(manifest_path, want, "bench"):
+        return
 
     try:
         import onnx  # noqa: F401
@@ -248,11 +170,11 @@ def main():
         torch.manual_seed(seed_of(name))
         model, interned = build()
         model.eval()
-        export_archive(name, model, interned, os.path.join(out, name + ".pt"))
+        export_archive(os.path.join(out, name + ".pt"), model, interned)
 
     entries = []
     for name in LATENCY_MODELS + ["mlp", "tinygpt"]:
-        model = load_model(out, name)
+        model = load_archive(os.path.join(out, name + ".pt"))
         assert not model.training
         nparams = sum(p.numel() for p in model.parameters())
         for b in ([1] if name == "mlp" else [2] if name == "tinygpt" else BATCHES):
@@ -323,12 +245,7 @@ def main():
         "python_calls": python_calls,
         "files": sorted(files),
     }
-    tmp = manifest_path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(manifest, f, indent=1)
-    os.replace(tmp, manifest_path)
-    log("wrote %s" % rel(manifest_path))
-    print(json.dumps({"manifest": rel(manifest_path), "made": True}))
+    write_manifest(manifest_path, manifest)
 
 
 if __name__ == "__main__":

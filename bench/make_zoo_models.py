@@ -22,45 +22,29 @@ repo). The models, all in eval mode, batch 1:
 
 Expected outputs come from the archive (PackageImporter), on 1 thread, under no_grad. ONNX
 exports: torch.onnx.export at opset 17 of the same in-memory model, checked by onnx.checker.
-Skipped when zoo.json's recipe (a hash of this script, its model sources and torch's version)
-matches.
+Skipped when zoo.json's recipe (a hash of this script, its model sources, bench/model_lib.py
+and torch's version) matches.
 """
 
 import argparse
-import hashlib
 import importlib.util
-import json
 import os
 import sys
 import warnings
-import zlib
 
 sys.dont_write_bytecode = True
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-BENCH_SOURCES = os.path.join(HERE, "model_sources")
-PKG_SOURCES = os.path.join(REPO, "packages", "model_sources")
-MAKE_MODELS = os.path.join(REPO, "packages", "make_models.py")
-RECIPE_FILES = [os.path.abspath(__file__), os.path.join(BENCH_SOURCES, "zoo_nets.py"),
-                os.path.join(PKG_SOURCES, "tiny_gpt.py"), MAKE_MODELS]
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
-from torch.package import PackageExporter, PackageImporter  # noqa: E402
 
+from model_lib import (BENCH_SOURCES, MAKE_MODELS, PKG_SOURCES, build_tinygpt,  # noqa: E402
+                       describe, expected_of, export_archive, export_onnx, load_archive, log,
+                       randomize_attention_params, recipe, rel, seed_of, up_to_date,
+                       write_manifest)
 
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def rel(path):
-    return os.path.relpath(os.path.abspath(path), REPO)
-
-
-def seed_of(name, salt=0):
-    return (zlib.crc32(name.encode()) + salt) % 2**31
+RECIPE_FILES = [os.path.abspath(__file__), os.path.join(BENCH_SOURCES, "zoo_nets.py"),
+                os.path.join(PKG_SOURCES, "tiny_gpt.py"), MAKE_MODELS]
 
 
 def make_models_module():
@@ -69,30 +53,6 @@ def make_models_module():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
-
-
-def recipe():
-    h = hashlib.sha256()
-    for f in RECIPE_FILES:
-        with open(f, "rb") as fh:
-            h.update(fh.read())
-    h.update(torch.__version__.encode())
-    return h.hexdigest()[:16]
-
-
-def randomize(model):
-    """Non-trivial LayerNorm/Linear/attention parameters (torchvision zero-inits some)."""
-    for mod in model.modules():
-        if isinstance(mod, nn.LayerNorm):
-            with torch.no_grad():
-                mod.weight.copy_(1 + 0.2 * torch.randn_like(mod.weight))
-                mod.bias.copy_(0.1 * torch.randn_like(mod.bias))
-        elif isinstance(mod, (nn.MultiheadAttention, nn.Linear)):
-            for _, p in mod.named_parameters(recurse=False):
-                if p.dim() >= 2:
-                    nn.init.xavier_uniform_(p)
-                else:
-                    nn.init.normal_(p, std=0.1)
 
 
 def image(b=1, size=224):
@@ -113,18 +73,9 @@ def build_vit():
 
     m = VisionTransformer(image_size=224, patch_size=16, num_layers=12, num_heads=3,
                           hidden_dim=192, mlp_dim=768, num_classes=1000)
-    randomize(m)
+    randomize_attention_params(m)
     nn.init.normal_(m.class_token, std=0.5)
     nn.init.normal_(m.heads.head.weight, std=0.05)
-    return m
-
-
-def build_tinygpt():
-    import tiny_gpt
-
-    m = tiny_gpt.TinyGPT(tiny_gpt.GPTConfig(vocab_size=64, block_size=32, n_layer=2, n_head=4,
-                                            n_embd=64))
-    randomize(m)
     return m
 
 
@@ -167,16 +118,10 @@ def main():
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     manifest_path = os.path.join(out, "zoo.json")
-    want = recipe()
-    if not args.force and not args.only and os.path.exists(manifest_path):
-        with open(manifest_path) as f:
-            old = json.load(f)
-        if old.get("recipe") == want and all(os.path.exists(os.path.join(REPO, p))
-                                             for p in old.get("files", [])):
-            log("zoo models are up to date in %s" % rel(out))
-            print(json.dumps({"manifest": rel(manifest_path), "made": False}))
-            return
-    import onnx
+    want = recipe(RECIPE_FILES)
+    if not args.force and not args.only and up_to_date(manifest_path, want, "zoo"):
+        return
+    import onnx  # noqa: F401  (the exports need it: fail before making anything)
 
     mm = make_models_module()
     torch.set_num_threads(1)
@@ -186,7 +131,7 @@ def main():
     names = args.only.split(",") if args.only else list(ZOO)
     entries, files = [], []
     for name in names:
-        build, packaging, make_input, describe = ZOO[name]
+        build, packaging, make_input, description = ZOO[name]
         log("making %s" % name)
         torch.manual_seed(seed_of(name))
         model = build()
@@ -194,44 +139,30 @@ def main():
                                seed_of(name, 1))
         model.eval()
         archive = os.path.join(out, name + ".pt")
-        with PackageExporter(archive) as e:
-            if packaging == "torchvision":
-                mm.package_torchvision(e)
-            else:
-                e.intern(packaging)
-            e.save_pickle("model", "model.pkl", model)
+        export_archive(archive, model,
+                       mm.package_torchvision if packaging == "torchvision" else packaging)
         xs = make_input(torch.Generator().manual_seed(seed_of(name, 2)))
-        loaded = PackageImporter(archive).load_pickle("model", "model.pkl")
-        with torch.no_grad():
-            y = loaded(*xs)
-        assert isinstance(y, torch.Tensor), type(y)
-        y = y.contiguous().numpy()
+        y = expected_of(load_archive(archive), xs)
         assert np.isfinite(y).all() and float(y.std()) > 1e-3, "uninformative output of %s" % name
         inp, exp, onx = (os.path.join(out, name + s) for s in (".input.npy", ".expected.npy", ".onnx"))
         np.save(inp, xs[0].numpy())
         np.save(exp, y)
-        torch.onnx.export(model, tuple(xs), onx, opset_version=17, input_names=["input"],
-                          output_names=["output"])
-        onnx.checker.check_model(onnx.load(onx))
+        export_onnx(model, xs, onx)
         files += [rel(p) for p in (archive, inp, exp, onx)]
         entries.append({
             "model": name, "batch": int(xs[0].shape[0]), "archive": rel(archive),
             "pickle": ["model", "model.pkl"],
-            "inputs": [{"file": rel(inp), "dtype": str(xs[0].numpy().dtype), "shape": list(xs[0].shape)}],
-            "expected": [{"file": rel(exp), "dtype": str(y.dtype), "shape": list(y.shape)}],
+            "inputs": [describe(xs[0].numpy(), inp)],
+            "expected": [describe(y, exp)],
             "onnx": rel(onx), "onnx_error": None,
             "params": sum(p.numel() for p in model.parameters()),
-            "archive_bytes": os.path.getsize(archive), "describe": describe,
+            "archive_bytes": os.path.getsize(archive), "describe": description,
         })
     if args.only:
         return
     manifest = {"recipe": want, "made_with": {"torch": torch.__version__}, "models": entries,
                 "files": sorted(files)}
-    with open(manifest_path + ".tmp", "w") as f:
-        json.dump(manifest, f, indent=1)
-    os.replace(manifest_path + ".tmp", manifest_path)
-    log("wrote %s" % rel(manifest_path))
-    print(json.dumps({"manifest": rel(manifest_path), "made": True}))
+    write_manifest(manifest_path, manifest)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@
 // It boots cold: a memory snapshot would hold the WASI adapter's handles to host resources
 // that a restored instance never opened.
 
-import { checkBridgeSize } from "../../bridge/requests.js";
-import { frameSize, readFrame, writeFrame } from "../wasi/frames.js";
-import { type CallResult, type InstanceHooks, InstanceFault, PAGE } from "../wasi/instance.js";
+import { encodeFrame, readFrame } from "../wasi/frames.js";
+import { type InstanceHooks, PAGE } from "../wasi/instance.js";
+import { type CallResult, checkFrameSize, decodeResult, guard, InstanceFault, InterruptPoll, limitExceeded, memoryFault, noResult } from "../wasi/instance-call.js";
 import { type FsEntry, type ShimModules, wasiImports } from "./wasi-p2.js";
 
 /** The core module name of the world's `host` interface (the canonical ABI names imports so). */
@@ -42,28 +42,20 @@ export class ComponentInstance {
   /** The main core module's memory, for its size only (the memory limit's reports). */
   private memory?: WebAssembly.Memory;
   private limitBytes = 0;
-  private callStarting = false;
+  /** As WasiInstance's: the call's own first poll must not take a deadline meant for it. */
+  private readonly interrupts: InterruptPoll;
 
   constructor(
     parts: ComponentParts,
     readonly maxBytes: number,
     private readonly hooks: InstanceHooks,
   ) {
+    this.interrupts = new InterruptPoll(() => hooks.interrupt());
     const host = {
       bridgeCall: (request: Uint8Array) => this.bridgeCall(request),
-      interrupt: () => {
-        // As in WasiInstance: the call's own first poll must not take a deadline meant for it.
-        if (this.callStarting) {
-          this.callStarting = false;
-          return 0;
-        }
-        return hooks.interrupt();
-      },
+      interrupt: this.interrupts.poll,
       memoryExceeded: (pages: number) => {
-        throw new InstanceFault(`memory limit: the call grew linear memory to ${pages * PAGE} bytes, over its limit of ${this.limitBytes} bytes`, {
-          usedBytes: pages * PAGE,
-          capBytes: this.limitBytes,
-        });
+        throw limitExceeded(pages * PAGE, this.limitBytes);
       },
     };
     const imports = {
@@ -79,7 +71,7 @@ export class ComponentInstance {
       if (!m) throw new InstanceFault(`the component's bindings asked for an unknown core module ${name}`);
       return m;
     };
-    this.exports = this.guard(() =>
+    this.exports = guard(() =>
       parts.instantiate(module, imports, (m, imp) => {
         // The eval loop polls `interrupt` often (every 1024 checks, and at each of CPython's own
         // PyErr_CheckSignals): through jco's lifting machinery a poll costs microseconds and
@@ -97,7 +89,7 @@ export class ComponentInstance {
 
   /** Starts CPython, imports the runtime and reseeds (a component instance always boots cold). */
   boot(eager: boolean): void {
-    this.guard(() => {
+    guard(() => {
       this.setLimit(0);
       const rc = this.exports.init();
       if (rc !== 0) throw new InstanceFault(`CPython failed to start (init returned ${rc})`);
@@ -109,46 +101,21 @@ export class ComponentInstance {
     return this.memory?.buffer.byteLength ?? 0;
   }
 
-  /** Within a megabyte of the limit: what is left cannot be relied on. */
-  private get nearCap(): boolean {
-    return this.heapBytes > this.limitBytes - 2 ** 20;
-  }
-
-  /** As WasiInstance.memoryFault: a MemoryError or a memory near its limit ends the instance. */
+  /** As WasiInstance.memoryFault, against the limit in force (the call's, or the instance's cap). */
   memoryFault(r: CallResult): InstanceFault | undefined {
-    if (r.ok || ((JSON.parse(r.json) as { type?: string }).type !== "MemoryError" && !this.nearCap)) return undefined;
-    return new InstanceFault(`memory limit: linear memory is capped at ${this.limitBytes} bytes (MemoryError at ${this.heapBytes})`, {
-      usedBytes: this.heapBytes,
-      capBytes: this.limitBytes,
-    });
+    return memoryFault(r, this.heapBytes, this.limitBytes);
   }
 
   call(op: string, json: string, buffers: Uint8Array[], memoryLimitBytes?: number): CallResult {
     const enc = new TextEncoder();
     const items = [enc.encode(op), enc.encode(json), ...buffers];
-    const req = new Uint8Array(frameSize(items));
-    writeFrame(req, 0, items);
-    return this.guard(() => {
+    const req = encodeFrame(items);
+    return guard(() => {
       this.setLimit(memoryLimitBytes);
-      this.callStarting = true;
+      this.interrupts.callStarts();
       const out = this.exports.call(req);
-      if (out.length === 0) {
-        if (this.nearCap) {
-          throw new InstanceFault(`memory limit: linear memory is capped at ${this.limitBytes} bytes and the call used it up`, {
-            usedBytes: this.heapBytes,
-            capBytes: this.limitBytes,
-          });
-        }
-        throw new InstanceFault("the runtime failed (see the interpreter's stderr)");
-      }
-      const parts = readFrame(out, 0);
-      const dec = new TextDecoder();
-      return {
-        ok: dec.decode(parts[0]) === "1",
-        json: dec.decode(parts[1]),
-        release: JSON.parse(dec.decode(parts[2])) as string[],
-        buffers: parts.slice(3),
-      };
+      if (out.length === 0) throw noResult(this.heapBytes, this.limitBytes);
+      return decodeResult(readFrame(out, 0));
     });
   }
 
@@ -170,28 +137,12 @@ export class ComponentInstance {
     if (!this.hooks.bridge) return fail("this interpreter has no tensor engine attached");
     try {
       const items = readFrame(request, 0);
-      let bytes = 0;
-      for (let i = 2; i < items.length; i++) bytes += items[i]!.byteLength;
-      checkBridgeSize(items[1]?.byteLength ?? 0, bytes);
+      checkFrameSize(items);
       const dec = new TextDecoder();
       const [json, buffers] = this.hooks.bridge(dec.decode(items[0]), dec.decode(items[1]), items.slice(2));
-      const reply = [new TextEncoder().encode(json), ...buffers];
-      const out = new Uint8Array(frameSize(reply));
-      writeFrame(out, 0, reply);
-      return { tag: "ok", val: out };
+      return { tag: "ok", val: encodeFrame([new TextEncoder().encode(json), ...buffers]) };
     } catch (e) {
       return fail(e);
-    }
-  }
-
-  /** Anything thrown out of wasm (trap, stack overflow, exit) ends the instance. */
-  private guard<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof InstanceFault) throw e;
-      const what = e instanceof WebAssembly.RuntimeError ? "wasm trap" : e instanceof RangeError ? "stack overflow" : "instance failed";
-      throw new InstanceFault(`${what}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }

@@ -2,11 +2,11 @@
 // maximum), its own WASI state over the thread's shared read-only file tree, and the host
 // imports of wasm/src/wasmdeploy.c. Python reaches nothing else.
 
-import { checkBridgeSize } from "../../bridge/requests.js";
 import { ConsoleStdout, Directory, File, type Inode, OpenFile, PreopenDirectory, WASI, wasi as defs } from "@bjorn3/browser_wasi_shim";
 import type { SyncBridge } from "../../protocol.js";
-import { frameSize, readFrame, writeFrame } from "./frames.js";
+import { encodeFrame, frameSize, readFrame, writeFrame } from "./frames.js";
 import type { FileImage, WasiSnapshot } from "./image.js";
+import { type CallResult, checkFrameSize, decodeResult, guard, InstanceFault, InterruptPoll, limitExceeded, memoryFault, noResult } from "./instance-call.js";
 
 export const PAGE = 65536;
 
@@ -20,28 +20,6 @@ interface Exports {
   wd_interrupt(sig: number): void;
   wd_set_limit(pages: number): void;
   wd_scrub(): number;
-}
-
-/** Linear memory when an instance ran out of it: what it held and the cap it reached. */
-export interface MemoryUse {
-  usedBytes: number;
-  capBytes: number;
-}
-
-/** The instance failed as a whole (trap, memory limit, runtime error): it must be replaced. */
-export class InstanceFault extends Error {
-  constructor(
-    message: string,
-    /** Set when the instance ran out of memory (its cap, or the call's limit). */
-    readonly memory?: MemoryUse,
-  ) {
-    super(message);
-  }
-}
-
-/** Why an instance ended, as its transport reports it (a "fatal" message). */
-export function faultOf(e: unknown): { reason: string; memory?: MemoryUse } {
-  return e instanceof InstanceFault ? { reason: e.message, memory: e.memory } : { reason: `instance failed: ${String(e)}` };
 }
 
 /** The thread's file tree: one Directory per thread over the shared image, read-only. */
@@ -98,19 +76,12 @@ interface Jspi {
 }
 const jspi = WebAssembly as unknown as Partial<Jspi>;
 
-export interface CallResult {
-  ok: boolean;
-  json: string;
-  release: string[];
-  buffers: Uint8Array[];
-}
-
 export class WasiInstance {
   readonly memory: WebAssembly.Memory;
   private readonly exports: Exports;
   private callLimit = 0;
-  /** Set as a call enters wd_call: its first interrupt poll is wd_call's own (see `interrupt`). */
-  private callStarting = false;
+  /** The `interrupt` import: wd_call's own first poll does not take the host's slot. */
+  private readonly interrupts: InterruptPoll;
   private stash?: Uint8Array;
   /** Non-zero pages as instantiation left them (set by boot(); snapshot() stores the difference). */
   private fresh?: Map<number, Uint8Array>;
@@ -125,6 +96,7 @@ export class WasiInstance {
     private readonly hooks: InstanceHooks,
   ) {
     this.memory = new WebAssembly.Memory({ initial: minPages, maximum: Math.floor(maxBytes / PAGE) });
+    this.interrupts = new InterruptPoll(() => hooks.interrupt());
     const decoder = (stream: "stdout" | "stderr") => {
       const td = new TextDecoder();
       return new ConsoleStdout((b) => hooks.output(stream, td.decode(b, { stream: true })));
@@ -193,23 +165,10 @@ export class WasiInstance {
         if (this.stash) new Uint8Array(this.memory.buffer).set(this.stash, dst);
         this.stash = undefined;
       },
-      interrupt: () => {
-        // wd_call begins with PyErr_CheckSignals, to drop a signal CPython took as the previous
-        // call ended; that check must not take the host's slot as well, or a deadline that fired
-        // before this call started running is lost (the host clears the slot as it sends a call).
-        // Skipping a poll only defers what the slot holds to the next one.
-        if (this.callStarting) {
-          this.callStarting = false;
-          return 0;
-        }
-        return hooks.interrupt();
-      },
+      interrupt: this.interrupts.poll,
       memory_exceeded: (pages: number) => {
         // Unwinds the wasm stack: the instance is ended (InstanceFault via guard) and replaced.
-        throw new InstanceFault(`memory limit: the call grew linear memory to ${pages * PAGE} bytes, over its limit of ${this.callLimit} bytes`, {
-          usedBytes: pages * PAGE,
-          capBytes: this.callLimit,
-        });
+        throw limitExceeded(pages * PAGE, this.callLimit);
       },
     };
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory }, wasi_snapshot_preview1: wasiImport, wasmdeploy: host });
@@ -231,7 +190,7 @@ export class WasiInstance {
         if (!isZero(page)) this.fresh.set(p, page.slice());
       }
     }
-    this.guard(() => {
+    guard(() => {
       this.exports._initialize();
       const rc = this.exports.wd_init();
       if (rc !== 0) throw new InstanceFault(`CPython failed to start (wd_init returned ${rc})`);
@@ -262,7 +221,7 @@ export class WasiInstance {
 
   /** Per-instance setup: restored instances share `random`'s state and must not, so reseed it. */
   afterBoot(eager: boolean): void {
-    this.guard(() => {
+    guard(() => {
       if (this.exports.wd_after_restore(eager ? 1 : 0) !== 0) throw new InstanceFault("after_restore failed");
     });
   }
@@ -274,7 +233,7 @@ export class WasiInstance {
    */
   snapshot(): WasiSnapshot {
     if (!this.fresh) throw new InstanceFault("only an instance booted with forSnapshot can be snapshotted");
-    this.guard(() => this.exports.wd_scrub());
+    guard(() => this.exports.wd_scrub());
     const mem = new Uint8Array(this.memory.buffer);
     const pages = mem.byteLength / PAGE;
     const runs: number[] = [];
@@ -306,23 +265,9 @@ export class WasiInstance {
     return this.memory.buffer.byteLength;
   }
 
-  /** Within a megabyte of the cap: what is left cannot be relied on. */
-  private get nearCap(): boolean {
-    return this.heapBytes > this.maxBytes - 2 ** 20;
-  }
-
-  /**
-   * The fault that ends this instance when a failed call ran out of linear memory, else
-   * undefined: Python said MemoryError, or its memory is near the cap (CPython 3.11 reports some
-   * failed allocations, e.g. a frame push in deep recursion, as "SystemError: error return
-   * without exception set"). Either way the instance is not trustworthy after it.
-   */
+  /** The fault that ends this instance when a failed call ran out of linear memory (near its cap), else undefined. */
   memoryFault(r: CallResult): InstanceFault | undefined {
-    if (r.ok || ((JSON.parse(r.json) as { type?: string }).type !== "MemoryError" && !this.nearCap)) return undefined;
-    return new InstanceFault(`memory limit: linear memory is capped at ${this.maxBytes} bytes (MemoryError at ${this.heapBytes})`, {
-      usedBytes: this.heapBytes,
-      capBytes: this.maxBytes,
-    });
+    return memoryFault(r, this.heapBytes, this.maxBytes);
   }
 
   /** One request through wasmdeploy_runtime.host. Throws InstanceFault if the instance died. */
@@ -330,13 +275,13 @@ export class WasiInstance {
     if (this.callPromising) throw new InstanceFault("this instance's bridge is async: use callAsync");
     const enc = new TextEncoder();
     const items = [enc.encode(op), enc.encode(json), ...buffers];
-    return this.guard(() => {
+    return guard(() => {
       this.setCallLimit(memoryLimitBytes);
       const len = frameSize(items);
       const req = this.exports.wd_alloc(len);
       if (req === 0) throw new InstanceFault("out of linear memory for the request");
       writeFrame(new Uint8Array(this.memory.buffer), req, items);
-      this.callStarting = true;
+      this.interrupts.callStarts();
       const res = this.exports.wd_call(req, len);
       this.exports.wd_free(req);
       return this.takeResult(res);
@@ -349,22 +294,22 @@ export class WasiInstance {
     const enc = new TextEncoder();
     const items = [enc.encode(op), enc.encode(json), ...buffers];
     const len = frameSize(items);
-    const req = this.guard(() => {
+    const req = guard(() => {
       this.setCallLimit(memoryLimitBytes);
       return this.exports.wd_alloc(len);
     });
     if (req === 0) throw new InstanceFault("out of linear memory for the request");
     writeFrame(new Uint8Array(this.memory.buffer), req, items);
     let res: number;
-    this.callStarting = true;
+    this.interrupts.callStarts();
     try {
       res = await this.callPromising(req, len);
     } catch (e) {
-      return this.guard(() => {
+      return guard(() => {
         throw e;
       });
     }
-    return this.guard(() => {
+    return guard(() => {
       this.exports.wd_free(req);
       return this.takeResult(res);
     });
@@ -380,25 +325,10 @@ export class WasiInstance {
   }
 
   private takeResult(res: number): CallResult {
-    if (res === 0) {
-      // The runtime could not even report an error: usually it ran out of memory doing so.
-      if (this.nearCap) {
-        throw new InstanceFault(`memory limit: linear memory is capped at ${this.maxBytes} bytes and the call used it up`, {
-          usedBytes: this.heapBytes,
-          capBytes: this.maxBytes,
-        });
-      }
-      throw new InstanceFault("the runtime failed (see the interpreter's stderr)");
-    }
+    if (res === 0) throw noResult(this.heapBytes, this.maxBytes);
     const out = readFrame(new Uint8Array(this.memory.buffer), res);
     this.exports.wd_free(res);
-    const dec = new TextDecoder();
-    return {
-      ok: dec.decode(out[0]) === "1",
-      json: dec.decode(out[1]),
-      release: JSON.parse(dec.decode(out[2])) as string[],
-      buffers: out.slice(3),
-    };
+    return decodeResult(out);
   }
 
   private async bridgeCallAsync(ptr: number, len: number): Promise<number> {
@@ -426,9 +356,7 @@ export class WasiInstance {
 
   /** Keep a bridge reply for bridge_take; its length tells Python how much to allocate. */
   private stashReply([json, buffers]: [string, Uint8Array[]]): number {
-    const reply = [new TextEncoder().encode(json), ...buffers];
-    this.stash = new Uint8Array(frameSize(reply));
-    writeFrame(this.stash, 0, reply);
+    this.stash = encodeFrame([new TextEncoder().encode(json), ...buffers]);
     return this.stash.length;
   }
 
@@ -438,16 +366,6 @@ export class WasiInstance {
     return -(this.stash.length + 1);
   }
 
-  /** Anything thrown out of wasm (trap, stack overflow, proc_exit) kills the instance. */
-  private guard<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof InstanceFault) throw e;
-      const what = e instanceof WebAssembly.RuntimeError ? "wasm trap" : e instanceof RangeError ? "stack overflow" : "instance failed";
-      throw new InstanceFault(`${what}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
 }
 
 /** dst ^= src, a word at a time when both are 4-aligned (a snapshot read in place may not be). */
@@ -491,11 +409,4 @@ function isZero(view: Uint8Array): boolean {
   const words = new Int32Array(view.buffer, view.byteOffset, view.byteLength / 4);
   for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
   return true;
-}
-
-/** A request over the bridge's size limits never leaves the instance's thread (nor is decoded). */
-function checkFrameSize(items: Uint8Array[]): void {
-  let buffers = 0;
-  for (let i = 2; i < items.length; i++) buffers += items[i]!.byteLength;
-  checkBridgeSize(items[1]?.byteLength ?? 0, buffers);
 }

@@ -4,7 +4,8 @@
 // Python reaches the engine through the shared-memory bridge (bridge.ts).
 
 import * as Comlink from "comlink";
-import { faultOf, fileTree, type MemoryUse, WasiInstance } from "../../interpreter/wasi/instance.js";
+import { fileTree, WasiInstance } from "../../interpreter/wasi/instance.js";
+import { faultOf, type MemoryUse } from "../../interpreter/wasi/instance-call.js";
 import type { FromInterpreter, ToInterpreter } from "../../protocol.js";
 import { makeSyncBridge } from "./bridge.js";
 import type { FromWorker, SnapshotMaker, ToWorker, WorkerAssets, WorkerInit } from "./messages.js";

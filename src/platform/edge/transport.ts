@@ -7,7 +7,8 @@
 // call is interrupted at its next engine call or sleep; pure Python that never yields cannot be
 // (the platform's CPU-time limit ends the request instead; docs/edge.md).
 
-import { faultOf, fileTree, type MemoryUse, WasiInstance } from "../../interpreter/wasi/instance.js";
+import { fileTree, WasiInstance } from "../../interpreter/wasi/instance.js";
+import { faultOf, type MemoryUse } from "../../interpreter/wasi/instance-call.js";
 import type { Transport, TransportFactory } from "../../interpreter/transport.js";
 import { answerBridge, type FromInterpreter, type InterpreterBoot } from "../../protocol.js";
 import type { EdgeAssets } from "./assets.js";
