@@ -92,6 +92,8 @@ const SAMPLES = 3;
 
 /** One lone run in this many (once both places are timed) re-times the place that lost. */
 const EXPLORE = 32;
+/** Lone runs inline only for graphs whose estimated peak memory is at most this. */
+const LONE_INLINE_MAX_PEAK_BYTES = 64 * 2 ** 20;
 /** Timed runs per place that say what a run costs there now (their median). */
 const RECENT = 5;
 
@@ -467,7 +469,7 @@ export class EngineHost {
     // its own copy of them (about 100 MB for resnet18): all its runs go to its wide session, on one
     // engine thread, using every core. Busy, its runs queue there instead of each engine thread
     // compiling a copy; every other graph is placed as below.
-    const mode: RunPlace = entry.weightBytes >= SHARED_SESSION_MIN_WEIGHT_BYTES ? "wide" : lone ? this.#loneMode(timing) : tiny ? "inline" : "narrow";
+    const mode: RunPlace = entry.weightBytes >= SHARED_SESSION_MIN_WEIGHT_BYTES ? "wide" : lone ? this.#loneMode(timing, entry.peakBytes) : tiny ? "inline" : "narrow";
     this.#running++;
     let out: Record<string, Tensor>;
     const t0 = performance.now();
@@ -494,14 +496,17 @@ export class EngineHost {
    * under wideMinMs; else wide, and inline too for graphs under loneInlineMaxMs; then whichever
    * of them has run fastest lately.
    */
-  #loneMode(t: Timing): RunPlace {
+  #loneMode(t: Timing, peakBytes: number): RunPlace {
     if (t.runs.narrow <= SAMPLES) return "narrow";
     if (t.narrow! < this.wideMinMs) return "inline";
     if (t.runs.wide <= SAMPLES) return "wide";
     // A small graph first timed during a burst of other work looks big: once a wide run shows
     // it is under wideMinMs after all, it runs inline (else it would stay wide for good).
     if (t.wide! < this.wideMinMs) return "inline";
-    const places: RunPlace[] = t.narrow! < this.loneInlineMaxMs ? ["narrow", "wide", "inline"] : ["narrow", "wide"];
+    // Not a graph whose intermediates are large: what ONNX Runtime allocates on this thread
+    // stays in its malloc arena, and the host thread is what every other call needs.
+    const inline = t.narrow! < this.loneInlineMaxMs && peakBytes <= LONE_INLINE_MAX_PEAK_BYTES;
+    const places: RunPlace[] = inline ? ["narrow", "wide", "inline"] : ["narrow", "wide"];
     for (const p of places) if (t.runs[p] <= SAMPLES) return p;
     // By their recent runs, not their fastest ever: two threads that do not spin lose to one
     // whenever another process holds a core, and a fastest time from a moment the machine was

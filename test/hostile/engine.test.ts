@@ -83,10 +83,14 @@ describe("attacks on the engine end in a value or a typed error; the neighbour i
     compare((await neighbour.call(input)) as Tensor, expected, "neighbour after hoarding");
   });
 
-  it("the host's own memory grew by less than 600 MB, and its event loop never stalled 2 s", () => {
+  // Unbounded, these attacks grow the host by gigabytes. Bounded, what is left is what the
+  // allocator keeps of freed runs: 314-637 MB over 17 runs of this file on one machine (two
+  // modes, about 320 and about 575 MB, the same before and after the ort-node binding change),
+  // so the bound sits above that spread and far below a gigabyte.
+  it("the host's own memory grew by less than 768 MB, and its event loop never stalled 2 s", () => {
     loop.disable();
     const grown = hostBytes() - rssBefore;
-    expect(grown, `host grew ${(grown / 2 ** 20).toFixed(0)} MB`).toBeLessThan(600 * 2 ** 20);
+    expect(grown, `host grew ${(grown / 2 ** 20).toFixed(0)} MB`).toBeLessThan(768 * 2 ** 20);
     expect(loop.max / 1e6, `worst event-loop stall ${(loop.max / 1e6).toFixed(0)} ms`).toBeLessThan(2000);
   });
 });
