@@ -11,15 +11,16 @@ STACK_SIZE=${WASMDEPLOY_STACK_SIZE:-1048576}
 # OPT: clang's level for every C file. LTO: link-time optimization flags ("" for none).
 # PYMALLOC: CPython's small-object allocator ("yes"/"no"; CPython 3.11's configure turns it
 # off for WASI, leaving every object to wasi-libc's dlmalloc).
-# PGO: profile-guided optimization of CPython's own C code (wasm/pgo/README.md): "use" compiles
-# it with the committed profile wasm/pgo/python.profdata, "generate" builds the instrumented
-# interpreter wasm/pgo/make-profile.sh trains, "" (or "off") neither.
+# PGO: profile-guided optimization of CPython's own C code (wasm/pgo/README.md): "off" (what
+# ships: it was measured and did not pay), "use" compiles it with the committed profile
+# wasm/pgo/python.profdata (or the file WASMDEPLOY_PGO_PROFILE names), "generate" builds the
+# instrumented interpreter wasm/pgo/make-profile.sh trains.
 OPT=${WASMDEPLOY_OPT--O2}
 LTO=${WASMDEPLOY_LTO--flto}
 PYMALLOC=${WASMDEPLOY_PYMALLOC-yes}
-PGO=${WASMDEPLOY_PGO-}
+PGO=${WASMDEPLOY_PGO-off}
 [ "$PGO" = off ] && PGO=
-PGO_PROFILE=$HERE/pgo/python.profdata
+PGO_PROFILE=${WASMDEPLOY_PGO_PROFILE:-$HERE/pgo/python.profdata}
 # One configured tree per compile setting, so switching between them rebuilds nothing twice
 # (a changed profile is another setting).
 CONF_TAG=$(printf '%s|%s|%s' "$OPT" "$LTO" "$PYMALLOC" | sha256sum | cut -c1-8)

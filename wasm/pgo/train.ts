@@ -2,7 +2,8 @@
 // (WASMDEPLOY_PYTHON_WASM) runs bench/pure/suite.py's workloads through the serving path
 // (InterpreterManager, as bench/pure.ts does), then its counters come out through the
 // instrumented build's built-in module _wdprofile (wasm/pgo/profile-dump.c) as a .profraw file.
-//   node --import tsx wasm/pgo/train.ts OUT.profraw
+//   node --import tsx wasm/pgo/train.ts OUT.profraw [WORKLOAD,...]
+// (a subset of the workloads: for the hold-out check in docs/benchmarks.md; default all)
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +18,9 @@ const m = await InterpreterManager.create({ interpreters: 1, interpreter: "wasi"
 await m.registerModuleSource("purebench", readFileSync(path.join(ROOT, "bench", "pure", "suite.py"), "utf8"));
 await m.registerModuleSource("wdpgo", "import _wdprofile\n\ndef dump():\n    return _wdprofile.dump().hex()\n");
 const s = await m.acquireOne();
-const names = (await (await s.global("purebench", "names")).call()) as string[];
+const all = (await (await s.global("purebench", "names")).call()) as string[];
+const names = process.argv[3] ? process.argv[3].split(",") : all;
+for (const n of names) if (!all.includes(n)) throw new Error(`no workload ${n}`);
 const run = await s.global("purebench", "run");
 for (let r = 0; r < ROUNDS; r++) {
   for (const name of names) {
