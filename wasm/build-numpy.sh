@@ -34,6 +34,8 @@ SRC_ARG=${1:-$HERE/vendor/numpy-1.24.2.tar.xz}
 NUMPY_TARBALL_SHA256=fa153015d54fb83eb45df0a315223d96a971d2553f19ea009e3ed880e2e40ab0
 NUMPY_TREE_SHA256=96804bb4b487b0a930c2dfd8345bf01c417bcb6cc3982e324766be06a7f42753
 JOBS=$(nproc 2>/dev/null || echo 2)
+# shellcheck source=wasm/build-common.sh
+. "$HERE/build-common.sh" # CONF_TAG, verify_sha256
 export SOURCE_DATE_EPOCH=1675814400 LC_ALL=C TZ=UTC
 
 missing=()
@@ -46,7 +48,6 @@ if ((${#missing[@]})); then
 fi
 
 # --- the interpreter's build (the same settings as build-python.sh's defaults) ---
-CONF_TAG=$(printf '%s|%s|%s' "${WASMDEPLOY_OPT--O2}" "${WASMDEPLOY_LTO--flto}" "${WASMDEPLOY_PYMALLOC-yes}" | sha256sum | cut -c1-8)
 PY=$WORK/Python-3.11.2
 B=$PY/builddir/wasi-$CONF_TAG
 OBJ=$WORK/obj-$CONF_TAG
@@ -73,7 +74,7 @@ mkdir -p "$NP"
 if [ -d "$SRC_ARG" ]; then
   cp -a "$SRC_ARG/." "$NP/"
 else
-  echo "$NUMPY_TARBALL_SHA256  $SRC_ARG" | sha256sum -c --quiet - || { echo "build-numpy: $SRC_ARG is not the vendored tarball" >&2; exit 1; }
+  verify_sha256 "$SRC_ARG" "$NUMPY_TARBALL_SHA256" || { echo "build-numpy: $SRC_ARG is not the vendored tarball" >&2; exit 1; }
   tar -xf "$SRC_ARG" -C "$NP" --strip-components=1
 fi
 got=$(cd "$NP" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)

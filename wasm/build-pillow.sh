@@ -28,6 +28,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=${WASMDEPLOY_WASM_WORK:-$HERE/.build}
+# shellcheck source=wasm/build-common.sh
+. "$HERE/build-common.sh" # CONF_TAG, fetch_source
 export SOURCE_DATE_EPOCH=1675814400 LC_ALL=C TZ=UTC
 JOBS=$(nproc 2>/dev/null || echo 2)
 
@@ -47,7 +49,6 @@ if ((${#missing[@]})); then
   apt-get install -y --no-install-recommends "${missing[@]}" >&2
 fi
 
-CONF_TAG=$(printf '%s|%s|%s' "${WASMDEPLOY_OPT--O2}" "${WASMDEPLOY_LTO--flto}" "${WASMDEPLOY_PYMALLOC-yes}" | sha256sum | cut -c1-8)
 PY=$WORK/Python-3.11.2
 B=$PY/builddir/wasi-$CONF_TAG
 SHIM=$WORK/toolshim
@@ -61,18 +62,10 @@ CFLAGS=(-O2 -flto -DNDEBUG -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_GETPID -D_WA
 
 # --- sources (Debian's; the pristine tarballs are all that is needed) ---
 # zlib: the version bookworm's main pocket has (the security update's files answer 404 here).
-fetch() { # fetch TARBALL SHA256 APT-SOURCE-ARGS...
-  local tarball=$1 sha=$2
-  shift 2
-  if [ ! -f "$WORK/$tarball" ]; then
-    (cd "$WORK" && for spec in "$@"; do apt-get source --download-only "$spec" >&2 && break; done) || true
-  fi
-  echo "$sha  $WORK/$tarball" | sha256sum -c --quiet - || { echo "build-pillow: $tarball missing or not the expected file" >&2; exit 1; }
-}
 # Pillow: bookworm's current 9.4.0-1.1+deb12u1 (any 9.4.0 revision has this orig tarball).
-fetch "$PILLOW_TARBALL" "$PILLOW_SHA256" pillow
-fetch "$ZLIB_TARBALL" "$ZLIB_SHA256" zlib=1:1.2.13.dfsg-1 zlib
-fetch "$JPEG_TARBALL" "$JPEG_SHA256" libjpeg-turbo=1:2.1.5-2 libjpeg-turbo
+fetch_source "$PILLOW_TARBALL" "$PILLOW_SHA256" pillow
+fetch_source "$ZLIB_TARBALL" "$ZLIB_SHA256" zlib=1:1.2.13.dfsg-1 zlib
+fetch_source "$JPEG_TARBALL" "$JPEG_SHA256" libjpeg-turbo=1:2.1.5-2 libjpeg-turbo
 
 # Done already for these sources, this script and compile setting: nothing to do.
 STAMP_ID=$( { cat "$0" "$HERE/src/no-setjmp/setjmp.h"; echo "$CONF_TAG $PILLOW_SHA256 $ZLIB_SHA256 $JPEG_SHA256"; } | sha256sum | cut -c1-16)

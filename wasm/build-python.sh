@@ -18,10 +18,8 @@ PYVER=3.11.2
 TARBALL=python3.11_${PYVER}.orig.tar.gz
 TARBALL_SHA256=2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849
 JOBS=$(nproc 2>/dev/null || echo 2)
-# The C shadow stack (linear memory below the heap, --stack-first: an overflow traps instead of
-# corrupting the heap). Every interpreter's memory carries it; 1 MiB passes the deep-recursion
-# tests (Python-to-Python calls do not use it in 3.11; C recursion such as map() does).
-STACK_SIZE=${WASMDEPLOY_STACK_SIZE:-1048576}
+# shellcheck source=wasm/build-common.sh
+. "$HERE/build-common.sh" # STACK_SIZE, OPT, LTO, PYMALLOC, PGO, CONF_TAG, fetch_source
 export SOURCE_DATE_EPOCH=1675814400 LC_ALL=C TZ=UTC
 
 mkdir -p "$WORK"
@@ -53,11 +51,7 @@ RANLIB=llvm-ranlib$LLVM_SUFFIX
 STRIP=llvm-strip$LLVM_SUFFIX
 
 # --- source ---
-if [ ! -f "$WORK/$TARBALL" ]; then
-  # The Debian patch files may 404 (security pocket); the pristine .orig tarball is all we need.
-  (cd "$WORK" && apt-get source --download-only python3.11="${PYVER}*" >&2 || apt-get source --download-only python3.11 >&2 || true)
-fi
-echo "$TARBALL_SHA256  $WORK/$TARBALL" | sha256sum -c --quiet -
+fetch_source "$TARBALL" "$TARBALL_SHA256" python3.11="${PYVER}*" python3.11
 SRC=$WORK/Python-$PYVER
 # The tree is patched once; a change to wasm/patches/ (or to this list) unpacks it afresh.
 PATCHES=("$HERE"/patches/*.patch)
@@ -79,20 +73,24 @@ if [ "$(cat "$SRC/.wasmdeploy-patched" 2>/dev/null)" != "$PATCH_ID" ]; then
 fi
 
 # --- optimization (docs/benchmarks.md, "Pure Python": what each step gained) ---
-# OPT: clang's level for every C file. LTO: link-time optimization flags ("" for none).
+# OPT, LTO, PYMALLOC and PGO: wasm/build-common.sh (the sci build's scripts read them too).
 # WASM_OPT: binaryen's wasm-opt flags for the linked module ("" skips it). The defaults are what
 # ships; the variables exist to rebuild the steps that were measured, e.g.
-#   WASMDEPLOY_LTO= WASMDEPLOY_WASM_OPT= WASMDEPLOY_PYMALLOC=no wasm/build-python.sh /tmp/o2
+#   WASMDEPLOY_LTO= WASMDEPLOY_WASM_OPT= WASMDEPLOY_PYMALLOC=no WASMDEPLOY_PGO=off wasm/build-python.sh /tmp/o2
 # (the compiler settings from before issue 23).
-# PYMALLOC: CPython's small-object allocator ("yes"/"no"; CPython 3.11's configure turns it
-# off for WASI, leaving every object to wasi-libc's dlmalloc).
-OPT=${WASMDEPLOY_OPT--O2}
-LTO=${WASMDEPLOY_LTO--flto}
 WASM_OPT=${WASMDEPLOY_WASM_OPT--O3}
-PYMALLOC=${WASMDEPLOY_PYMALLOC-yes}
+# PGO's flags go to CPython's own C files only (CFLAGS_NODIST, as CPython's --enable-optimizations
+# passes them), not to the CFLAGS sysconfig hands extension modules such as numpy's.
+PGO_CFLAGS=""
+PGO_LINK=()
+case "$PGO" in
+  generate)
+    PGO_CFLAGS="-fprofile-instr-generate"
+    PGO_RT=$WORK/pgo/libwdprofile.a
+    [ -f "$PGO_RT" ] || { echo "build-python: $PGO_RT is missing: WASMDEPLOY_PGO=generate is wasm/pgo/make-profile.sh's" >&2; exit 1; } ;;
+  use) PGO_CFLAGS="-fprofile-instr-use=$PGO_PROFILE" ;;
+esac
 # (wasm32 is little-endian: configure's own test greps an object file, which with LTO is bitcode.)
-# One configured tree per compile setting, so switching between them rebuilds nothing twice.
-CONF_TAG=$(printf '%s|%s|%s' "$OPT" "$LTO" "$PYMALLOC" | sha256sum | cut -c1-8)
 
 # --- libpython for wasm32-wasi ---
 B=$SRC/builddir/wasi-$CONF_TAG
@@ -102,7 +100,7 @@ if [ ! -f "$B/Makefile" ]; then
   (cd "$B" && CONFIG_SITE=../../Tools/wasm/config.site-wasm32-wasi \
     CC="$WASI_CC" CPP="$WASI_CC -E" \
     AR=$AR RANLIB=$RANLIB PKG_CONFIG=false \
-    CFLAGS="$CFLAGS_COMMON -DWASMDEPLOY_SIGNALS" \
+    CFLAGS="$CFLAGS_COMMON -DWASMDEPLOY_SIGNALS" CFLAGS_NODIST="$PGO_CFLAGS" \
     LDFLAGS="$LTO -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks" \
     ax_cv_c_float_words_bigendian=no \
     py_cv_module__ctypes=n/a py_cv_module__ctypes_test=n/a py_cv_module__tkinter=n/a \
@@ -120,23 +118,37 @@ make -C "$B" pybuilddir.txt >&2
 # --- the reactor: libpython + our entry points and bridge module ---
 OBJ=$WORK/obj-$CONF_TAG
 mkdir -p "$OBJ"
-$WASI_CC $CFLAGS_COMMON -DWASMDEPLOY_SIGNALS \
+# shellcheck disable=SC2086 # PGO_CFLAGS: zero or one flag
+$WASI_CC $CFLAGS_COMMON $PGO_CFLAGS -DWASMDEPLOY_SIGNALS \
   -I"$SRC/Include" -I"$SRC/Include/internal" -I"$B" -DPy_BUILD_CORE \
   -c "$HERE/src/wasmdeploy.c" -o "$OBJ/wasmdeploy.o"
+if [ "$PGO" = generate ]; then
+  # The instrumented interpreter's way out for its counters: a built-in module _wdprofile.
+  $WASI_CC $CFLAGS_COMMON -I"$SRC/Include" -I"$B" -c "$HERE/pgo/profile-dump.c" -o "$OBJ/profile-dump.o"
+  PGO_LINK=("$OBJ/profile-dump.o" "$PGO_RT" -Wl,--wrap=Py_InitializeFromConfig)
+fi
 LTO_LINK=()
 [ -n "$LTO" ] && LTO_LINK=(-Wl,--lto-"${OPT#-}")
-$WASI_CC -mexec-model=reactor $OPT $LTO "${LTO_LINK[@]}" \
-  -Wl,-z,stack-size="$STACK_SIZE" -Wl,--stack-first -Wl,--import-memory \
-  -o "$OBJ/python-full.wasm" "$OBJ/wasmdeploy.o" "$B/libpython3.11.a" \
-  "$B/Modules/_decimal/libmpdec/libmpdec.a" "$B/Modules/expat/libexpat.a" \
-  -Wl,--wrap=sbrk -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm
-if [ -n "$WASM_OPT" ]; then
-  # shellcheck disable=SC2086 # WASM_OPT is a list of flags
-  /usr/bin/wasm-opt $WASM_OPT "$OBJ/python-full.wasm" -o "$OBJ/python-opt.wasm"
-  "$STRIP" -o "$OUT/python.wasm" "$OBJ/python-opt.wasm"
-else
-  "$STRIP" -o "$OUT/python.wasm" "$OBJ/python-full.wasm"
-fi
+# link_interpreter NAME OUTPUT LINK-FLAGS-AND-OBJECTS...: links the objects with libpython as a
+# reactor, runs wasm-opt (WASM_OPT) on the module and strips it into OUTPUT; NAME names the
+# intermediate files in $OBJ. python.wasm and the component's core module are both made so.
+link_interpreter() {
+  local name=$1 out=$2
+  shift 2
+  $WASI_CC -mexec-model=reactor $OPT $LTO "${LTO_LINK[@]}" \
+    -Wl,-z,stack-size="$STACK_SIZE" -Wl,--stack-first "$@" \
+    "$B/libpython3.11.a" "$B/Modules/_decimal/libmpdec/libmpdec.a" "$B/Modules/expat/libexpat.a" \
+    -Wl,--wrap=sbrk -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm \
+    -o "$OBJ/$name-full.wasm"
+  if [ -n "$WASM_OPT" ]; then
+    # shellcheck disable=SC2086 # WASM_OPT is a list of flags
+    /usr/bin/wasm-opt $WASM_OPT "$OBJ/$name-full.wasm" -o "$OBJ/$name-opt.wasm"
+    "$STRIP" -o "$out" "$OBJ/$name-opt.wasm"
+  else
+    "$STRIP" -o "$out" "$OBJ/$name-full.wasm"
+  fi
+}
+link_interpreter python "$OUT/python.wasm" -Wl,--import-memory "$OBJ/wasmdeploy.o" "${PGO_LINK[@]}"
 
 # --- the interpreter as a component (wit/interpreter.wit; docs/architecture.md) ---
 # The same objects, with wasm/src/component.c speaking the canonical ABI: a component cannot
@@ -144,22 +156,13 @@ fi
 # through set-limit). jco (a dev dependency) embeds the WIT, adapts WASI preview1 to 0.2 with
 # the reactor adapter it ships, and transpiles the component to an ES module plus core modules.
 if [ "${WASMDEPLOY_COMPONENT-yes}" = yes ]; then
-  $WASI_CC $CFLAGS_COMMON -DWASMDEPLOY_SIGNALS "-DWD_IMPORT(name)=" "-DWD_EXPORT(name)=" \
+  # shellcheck disable=SC2086
+  $WASI_CC $CFLAGS_COMMON $PGO_CFLAGS -DWASMDEPLOY_SIGNALS "-DWD_IMPORT(name)=" "-DWD_EXPORT(name)=" \
     -I"$SRC/Include" -I"$SRC/Include/internal" -I"$B" -DPy_BUILD_CORE \
     -c "$HERE/src/wasmdeploy.c" -o "$OBJ/wasmdeploy-component.o"
   $WASI_CC $CFLAGS_COMMON -c "$HERE/src/component.c" -o "$OBJ/component.o"
-  $WASI_CC -mexec-model=reactor $OPT $LTO "${LTO_LINK[@]}" \
-    -Wl,-z,stack-size="$STACK_SIZE" -Wl,--stack-first -Wl,--max-memory=4294967296 \
-    -o "$OBJ/component-full.wasm" "$OBJ/wasmdeploy-component.o" "$OBJ/component.o" "$B/libpython3.11.a" \
-    "$B/Modules/_decimal/libmpdec/libmpdec.a" "$B/Modules/expat/libexpat.a" \
-    -Wl,--wrap=sbrk -lwasi-emulated-signal -lwasi-emulated-getpid -lwasi-emulated-process-clocks -lm
-  if [ -n "$WASM_OPT" ]; then
-    # shellcheck disable=SC2086
-    /usr/bin/wasm-opt $WASM_OPT "$OBJ/component-full.wasm" -o "$OBJ/component-opt.wasm"
-    "$STRIP" -o "$OBJ/component-core.wasm" "$OBJ/component-opt.wasm"
-  else
-    "$STRIP" -o "$OBJ/component-core.wasm" "$OBJ/component-full.wasm"
-  fi
+  link_interpreter component "$OBJ/component-core.wasm" -Wl,--max-memory=4294967296 \
+    "$OBJ/wasmdeploy-component.o" "$OBJ/component.o" "${PGO_LINK[@]}"
   node "$HERE/make-component.mjs" "$OBJ/component-core.wasm" "$OUT"
 fi
 

@@ -17,13 +17,14 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=$(mkdir -p "${1:-$HERE}" && cd "${1:-$HERE}" && pwd)
 WORK=${WASMDEPLOY_WASM_WORK:-$HERE/.build}
+# shellcheck source=wasm/build-common.sh
+. "$HERE/build-common.sh" # STACK_SIZE, CONF_TAG
 export SOURCE_DATE_EPOCH=1675814400 LC_ALL=C TZ=UTC
 [ -f "$OUT/stdlib.zip" ] || { echo "build-sci: $OUT/stdlib.zip is missing: run wasm/build-python.sh $OUT first" >&2; exit 1; }
 
 "$HERE/build-numpy.sh"
 "$HERE/build-pillow.sh"
 
-CONF_TAG=$(printf '%s|%s|%s' "${WASMDEPLOY_OPT--O2}" "${WASMDEPLOY_LTO--flto}" "${WASMDEPLOY_PYMALLOC-yes}" | sha256sum | cut -c1-8)
 PY=$WORK/Python-3.11.2
 B=$PY/builddir/wasi-$CONF_TAG
 OBJ=$WORK/obj-$CONF_TAG
@@ -54,7 +55,7 @@ $CC -O2 -flto -I"$PY/Include" -I"$B" -c "$SCI/inittab.c" -o "$SCI/inittab.o"
 # --- the module ---
 mapfile -t OBJS < <(cut -d: -f2 "$SCI/all.link" | tr ' ' '\n' | grep '\.o$' | LC_ALL=C sort -u)
 mapfile -t LIBS <"$SCI/pillow.libs"
-$CC -mexec-model=reactor -O2 -flto -Wl,--lto-O2 -Wl,-z,stack-size=8388608 -Wl,--stack-first -Wl,--import-memory \
+$CC -mexec-model=reactor -O2 -flto -Wl,--lto-O2 -Wl,-z,stack-size="$STACK_SIZE" -Wl,--stack-first -Wl,--import-memory \
   -o "$SCI/python-sci-full.wasm" "$OBJ/wasmdeploy.o" "$SCI/inittab.o" "${OBJS[@]}" \
   "$SCI/numpy.temp/libnpyrandom.a" "$SCI/numpy.temp/libnpymath.a" "${LIBS[@]}" \
   "$B/libpython3.11.a" "$B/Modules/_decimal/libmpdec/libmpdec.a" "$B/Modules/expat/libexpat.a" \
