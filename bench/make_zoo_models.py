@@ -27,7 +27,6 @@ and torch's version) matches.
 """
 
 import argparse
-import importlib.util
 import os
 import sys
 import warnings
@@ -40,19 +39,11 @@ import torch.nn as nn  # noqa: E402
 
 from model_lib import (BENCH_SOURCES, MAKE_MODELS, PKG_SOURCES, build_tinygpt,  # noqa: E402
                        describe, expected_of, export_archive, export_onnx, load_archive, log,
-                       randomize_attention_params, recipe, rel, seed_of, up_to_date,
-                       write_manifest)
+                       make_models_module, randomize_attention_params, recipe, rel, seed_of,
+                       up_to_date, write_manifest)
 
 RECIPE_FILES = [os.path.abspath(__file__), os.path.join(BENCH_SOURCES, "zoo_nets.py"),
                 os.path.join(PKG_SOURCES, "tiny_gpt.py"), MAKE_MODELS]
-
-
-def make_models_module():
-    """packages/make_models.py's packaging rules and BatchNorm calibration (one source of truth)."""
-    spec = importlib.util.spec_from_file_location("make_models", MAKE_MODELS)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def image(b=1, size=224):

@@ -5,7 +5,9 @@ archive, an expected output, an ONNX export and a manifest entry.
 Import it after `sys.dont_write_bytecode = True` (no bench/__pycache__). It imports torch.
 """
 
+import functools
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -69,21 +71,21 @@ def write_manifest(manifest_path, manifest):
     print(json.dumps({"manifest": rel(manifest_path), "made": True}))
 
 
+@functools.lru_cache(maxsize=None)
+def make_models_module():
+    """packages/make_models.py (its packaging rules, BatchNorm calibration and parameter
+    randomisation: one source of truth for the bench's models and the packages' own)."""
+    spec = importlib.util.spec_from_file_location("make_models", MAKE_MODELS)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def randomize_attention_params(model):
     """Non-trivial LayerNorm/Linear/attention parameters, each layer its own (TransformerEncoder
     deep-copies one layer, MultiheadAttention zero-initialises its biases, torchvision zero-inits
-    some)."""
-    for mod in model.modules():
-        if isinstance(mod, nn.LayerNorm):
-            with torch.no_grad():
-                mod.weight.copy_(1 + 0.2 * torch.randn_like(mod.weight))
-                mod.bias.copy_(0.1 * torch.randn_like(mod.bias))
-        elif isinstance(mod, (nn.MultiheadAttention, nn.Linear)):
-            for _, p in mod.named_parameters(recurse=False):
-                if p.dim() >= 2:
-                    nn.init.xavier_uniform_(p)
-                else:
-                    nn.init.normal_(p, std=0.1)
+    some): packages/make_models.py's own randomisation."""
+    make_models_module()._randomize_attention_params(model)
 
 
 def build_tinygpt():

@@ -512,7 +512,8 @@ export class EngineHost {
     // whenever another process holds a core, and a fastest time from a moment the machine was
     // free would keep a graph wide for good (mobilenet_v3_small under another job: 2.7 ms wide
     // against 2.2 ms 1-thread, wide chosen by a 1.4 ms best).
-    places.sort((a, b) => median(t.recent[a]) - median(t.recent[b]));
+    const typical = new Map(places.map((p) => [p, median(t.recent[p])]));
+    places.sort((a, b) => typical.get(a)! - typical.get(b)!);
     // Every EXPLORE-th lone run goes to one of the others, in turn: a place timed during a burst
     // of other work keeps slow recent times, and without new samples would lose for good.
     const n = ++t.lone;

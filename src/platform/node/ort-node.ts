@@ -71,12 +71,16 @@ function nativeSession(native: NativeBinding, Ctor: Parameters<typeof toOrtFeeds
   native.initOrt();
   const session = new native.binding.InferenceSession();
   session.loadModel(model.buffer, model.byteOffset, model.byteLength, options);
-  const fetchesFor = new Map<string, Record<string, null>>();
+  // The binding's fetches, made again only when a caller passes other names (the engine passes
+  // one array per compiled graph, so in practice once).
+  let fetchedNames: string[] | undefined;
+  let fetches: Record<string, null> = {};
   return {
     run: async (feeds, outputNames) => {
-      const key = outputNames.join("\n");
-      let fetches = fetchesFor.get(key);
-      if (!fetches) fetchesFor.set(key, (fetches = Object.fromEntries(outputNames.map((n) => [n, null]))));
+      if (outputNames !== fetchedNames) {
+        fetches = Object.fromEntries(outputNames.map((n) => [n, null]));
+        fetchedNames = outputNames;
+      }
       return fromOrtResults(session.run(toOrtFeeds(Ctor, feeds), fetches, RUN_OPTIONS), outputNames);
     },
     release: async () => session.dispose(),
