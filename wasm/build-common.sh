@@ -12,8 +12,8 @@ STACK_SIZE=${WASMDEPLOY_STACK_SIZE:-1048576}
 # PYMALLOC: CPython's small-object allocator ("yes"/"no"; CPython 3.11's configure turns it
 # off for WASI, leaving every object to wasi-libc's dlmalloc).
 # PGO: profile-guided optimization of CPython's own C code (wasm/pgo/README.md): "off" (what
-# ships: it was measured and did not pay), "use" compiles it with the committed profile
-# wasm/pgo/python.profdata (or the file WASMDEPLOY_PGO_PROFILE names), "generate" builds the
+# ships: it was measured and did not pay), "use" compiles it with the profile
+# wasm/pgo/make-profile.sh writes, wasm/pgo/python.profdata (or the file WASMDEPLOY_PGO_PROFILE names), "generate" builds the
 # instrumented interpreter wasm/pgo/make-profile.sh trains.
 OPT=${WASMDEPLOY_OPT--O2}
 LTO=${WASMDEPLOY_LTO--flto}
@@ -28,7 +28,7 @@ case "$PGO" in
   "") ;;
   generate) CONF_TAG=$CONF_TAG-pgogen ;;
   use)
-    [ -f "$PGO_PROFILE" ] || { echo "$PGO_PROFILE is missing (WASMDEPLOY_PGO=use)" >&2; exit 1; }
+    [ -f "$PGO_PROFILE" ] || { echo "$PGO_PROFILE is missing (WASMDEPLOY_PGO=use): make it with wasm/pgo/make-profile.sh" >&2; exit 1; }
     CONF_TAG=$CONF_TAG-pgo$(sha256sum <"$PGO_PROFILE" | cut -c1-8) ;;
   *) echo "WASMDEPLOY_PGO: $PGO? (use, generate or off)" >&2; exit 1 ;;
 esac

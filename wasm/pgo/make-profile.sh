@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates wasm/pgo/python.profdata, the profile python.wasm's CPython is compiled with
-# (WASMDEPLOY_PGO=use; wasm/pgo/README.md). Not part of the shipping build: build-python.sh and
-# check-build.sh only read the committed profile, so the build stays deterministic.
+# (WASMDEPLOY_PGO=use; wasm/pgo/README.md). Not part of the shipping build: the default build
+# (WASMDEPLOY_PGO=off) and check-build.sh never read it; a use build reads only this file.
 #
 #   wasm/pgo/make-profile.sh            (about 10 minutes on 2 cores)
 #
