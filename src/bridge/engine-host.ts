@@ -90,8 +90,15 @@ interface CachedSpec {
 /** Timed runs a place needs before a lone run's placement compares it. */
 const SAMPLES = 3;
 
-/** One lone run in this many (once both places are timed) re-times the place that lost. */
-const EXPLORE = 32;
+/** Once the places are timed, every this many lone runs re-time a place that lost... */
+const EXPLORE = 64;
+/**
+ * ...in a burst of this many runs in a row, the first not counted: one run at a place that has
+ * not run for a while is cold (mobilenet_v3_small's wide session, 1.3 ms warm, took 2.1-3.7 ms
+ * as the one run in 32 that re-timed it), and judged by such runs a place that lost once never
+ * wins again.
+ */
+const EXPLORE_BURST = 4;
 /** Lone runs inline only for graphs whose estimated peak memory is at most this. */
 const LONE_INLINE_MAX_PEAK_BYTES = 64 * 2 ** 20;
 /** Timed runs per place that say what a run costs there now (their median). */
@@ -469,12 +476,17 @@ export class EngineHost {
     // its own copy of them (about 100 MB for resnet18): all its runs go to its wide session, on one
     // engine thread, using every core. Busy, its runs queue there instead of each engine thread
     // compiling a copy; every other graph is placed as below.
-    const mode: RunPlace = entry.weightBytes >= SHARED_SESSION_MIN_WEIGHT_BYTES ? "wide" : lone ? this.#loneMode(timing, entry.peakBytes) : tiny ? "inline" : "narrow";
+    const shared = entry.weightBytes >= SHARED_SESSION_MIN_WEIGHT_BYTES;
+    const mode: RunPlace = shared ? "wide" : lone ? this.#loneMode(timing, entry.peakBytes) : tiny ? "inline" : "narrow";
+    // A lone wide run of a graph small enough to run inline runs on this thread too (the hop to
+    // an engine thread and back is 0.2-0.5 ms of mobilenet_v3_small's 1.5 ms wide run).
+    const runMode: RunMode | undefined =
+      mode === "narrow" ? undefined : mode === "wide" && !shared && this.#inlineOk(timing, entry.peakBytes) ? { wide: true, inline: true } : { [mode]: true };
     this.#running++;
     let out: Record<string, Tensor>;
     const t0 = performance.now();
     try {
-      out = await engine.run(graph, feeds, structural, mode === "narrow" ? undefined : { [mode]: true });
+      out = await engine.run(graph, feeds, structural, runMode);
     } finally {
       this.#running--;
     }
@@ -482,11 +494,12 @@ export class EngineHost {
     // A place's first run compiled its session: not a run time. The fastest run is kept (what
     // the graph needs: other processes only ever add to a run) and the last few (what a run
     // costs at that place under the machine's present load).
-    if (timing.runs[mode]++ > 0) {
+    if (timing.runs[mode]++ > 0 && !timing.cold) {
       timing[mode] = Math.min(timing[mode] ?? Infinity, ms);
       const recent = timing.recent[mode];
       if (recent.push(ms) > RECENT) recent.shift();
     }
+    timing.cold = false;
     return out;
   }
 
@@ -503,22 +516,42 @@ export class EngineHost {
     // A small graph first timed during a burst of other work looks big: once a wide run shows
     // it is under wideMinMs after all, it runs inline (else it would stay wide for good).
     if (t.wide! < this.wideMinMs) return "inline";
-    // Not a graph whose intermediates are large: what ONNX Runtime allocates on this thread
-    // stays in its malloc arena, and the host thread is what every other call needs.
-    const inline = t.narrow! < this.loneInlineMaxMs && peakBytes <= LONE_INLINE_MAX_PEAK_BYTES;
-    const places: RunPlace[] = inline ? ["narrow", "wide", "inline"] : ["narrow", "wide"];
+    // A graph that may run inline has no use for 1 thread on an engine thread when alone: inline
+    // is the same run without the hop there and back.
+    const places: RunPlace[] = this.#inlineOk(t, peakBytes) ? ["wide", "inline"] : ["narrow", "wide"];
     for (const p of places) if (t.runs[p] <= SAMPLES) return p;
-    // By their recent runs, not their fastest ever: two threads that do not spin lose to one
-    // whenever another process holds a core, and a fastest time from a moment the machine was
-    // free would keep a graph wide for good (mobilenet_v3_small under another job: 2.7 ms wide
+    if (t.burst) {
+      if (t.burst.left > 0) {
+        t.burst.left--;
+        return t.burst.place;
+      }
+      t.burst = undefined;
+    }
+    // By their recent runs, not their fastest ever: two threads can lose to one whenever another
+    // process holds a core, and a fastest time from a moment the machine was free would keep a
+    // graph wide for good (mobilenet_v3_small under another job: 2.7 ms wide
     // against 2.2 ms 1-thread, wide chosen by a 1.4 ms best).
     const typical = new Map(places.map((p) => [p, median(t.recent[p])]));
     places.sort((a, b) => typical.get(a)! - typical.get(b)!);
-    // Every EXPLORE-th lone run goes to one of the others, in turn: a place timed during a burst
-    // of other work keeps slow recent times, and without new samples would lose for good.
+    // Every EXPLORE-th lone run starts a burst at one of the others, in turn: a place timed
+    // during a burst of other work keeps slow recent times, and without new ones would lose for good.
     const n = ++t.lone;
-    if (n % EXPLORE === 0) return places[1 + ((n / EXPLORE) % (places.length - 1))]!;
+    if (n % EXPLORE === 0) {
+      const place = places[1 + ((n / EXPLORE) % (places.length - 1))]!;
+      t.burst = { place, left: EXPLORE_BURST - 1 };
+      t.cold = true;
+      return place;
+    }
     return places[0]!;
+  }
+
+  /**
+   * Whether a lone run of the graph may run on this thread. Not a graph whose intermediates are
+   * large: what ONNX Runtime allocates on this thread stays in its malloc arena, and the host
+   * thread is what every other call needs.
+   */
+  #inlineOk(t: Timing, peakBytes: number): boolean {
+    return t.narrow! < this.loneInlineMaxMs && peakBytes <= LONE_INLINE_MAX_PEAK_BYTES;
   }
 
   /** Package weights are readable only by interpreters that loaded the package. */
@@ -571,8 +604,12 @@ interface Timing {
   runs: Record<RunPlace, number>;
   /** The last RECENT timed runs at each place (ms), oldest first. */
   recent: Record<RunPlace, number[]>;
-  /** Lone runs placed by comparing wide and narrow. */
+  /** Lone runs placed by comparing the places. */
   lone: number;
+  /** A re-timing burst under way: its place and the runs left in it. */
+  burst?: { place: RunPlace; left: number };
+  /** The next run is a burst's first: not counted. */
+  cold?: boolean;
 }
 
 interface RunRequest {

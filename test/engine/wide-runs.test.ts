@@ -26,7 +26,7 @@ const x = () => new Tensor("float32", new Float32Array([1, 1]), [2]);
 function noting(engine: EngineLike, seen: string[]): EngineLike {
   const run = engine.run.bind(engine);
   engine.run = (g, f, k, o) => {
-    seen.push(o?.wide ? "wide" : o?.inline ? "inline" : "narrow");
+    seen.push(o?.wide ? (o.inline ? "wide-inline" : "wide") : o?.inline ? "inline" : "narrow");
     return run(g, f, k, o);
   };
   return engine;
@@ -83,7 +83,44 @@ describe("wide (all-cores) runs", () => {
     // Two runs at once (e.g. a lone call's runs overlapping another's): the second stays narrow.
     const both = await Promise.all([runVia(host), runVia(host)]);
     expect(both).toEqual([[3, 4], [3, 4]]);
-    expect(seen).toEqual(["narrow", "narrow", "narrow", "narrow", "narrow", "wide", "narrow"]);
+    // The wide run stays on this thread: the graph is under loneInlineMaxMs (no hop for a lone run).
+    expect(seen).toEqual(["narrow", "narrow", "narrow", "narrow", "narrow", "wide-inline", "narrow"]);
+  });
+
+  it("a lone graph small enough to run inline compares wide and inline on this thread, re-timing the loser in bursts", async () => {
+    const seen: string[] = [];
+    // Inline 1-thread runs made 3 ms slower, so that wide always wins on its merits.
+    const slowInline = (engine: EngineLike): EngineLike => {
+      const run = engine.run.bind(engine);
+      engine.run = async (g, f, k, o) => {
+        if (o?.inline && !o.wide) await new Promise((r) => setTimeout(r, 3));
+        return run(g, f, k, o);
+      };
+      return engine;
+    };
+    const host = new EngineHost(
+      async () => slowInline(noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen)),
+      (id) => (id === "p1/w" ? wBytes : undefined),
+      () => 1,
+      0, // no minimum run time for wide runs
+      0, // never inline because tiny
+      {},
+      60_000, // every lone run may run inline
+    );
+    closing.push(host);
+    for (let i = 0; i < 4 + 4 + 4 + 205; i++) expect(await runVia(host)).toEqual([3, 4]);
+    // Timed in turn: 1 thread (to know the graph's size), then wide and 1 thread, both on this thread.
+    expect(seen.slice(0, 12)).toEqual([...new Array(4).fill("narrow"), ...new Array(4).fill("wide-inline"), ...new Array(4).fill("inline")]);
+    const after = seen.slice(12);
+    // An engine thread's 1 thread is the same run with a hop: never chosen again.
+    expect(new Set(after)).toEqual(new Set(["wide-inline", "inline"]));
+    // The place that lost is re-timed every 64th lone run, in a burst of 4 in a row (one run
+    // alone would be cold, and judge it).
+    const bursts = after.flatMap((p, i) => (p === "inline" && after[i - 1] !== "inline" ? [i] : []));
+    expect(bursts.length).toBe(3);
+    for (const i of bursts) expect(after.slice(i, i + 5)).toEqual(["inline", "inline", "inline", "inline", "wide-inline"]);
+    // 64 placements apart: a burst's later runs are not placements of their own.
+    expect([bursts[1]! - bursts[0]!, bursts[2]! - bursts[1]!]).toEqual([67, 67]);
   });
 
   it("graphs faster than the minimum on 1 thread run inline when alone, not wide", async () => {
@@ -161,6 +198,8 @@ describe("wide (all-cores) runs", () => {
     const run = (wide: boolean, inline = false) => threads.run(spec, { i0: new BuiltTensor("float32", feed, [2]) }, key, { wide, inline });
     for (const wide of [false, true, false, true, false]) expect(Array.from((await run(wide))["v2"]!.data)).toEqual([3, 4]);
     expect(Array.from((await run(false, true))["v2"]!.data)).toEqual([3, 4]);
+    // Wide on this thread: a wide session compiled here, not on thread 0.
+    expect(Array.from((await run(true, true))["v2"]!.data)).toEqual([3, 4]);
     // A released weight is gone for inline runs too.
     threads.releaseStorage("p1/w");
     await expect(run(false, true)).rejects.toThrow(/not registered/);

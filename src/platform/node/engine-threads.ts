@@ -14,7 +14,8 @@
 // EngineHost) always goes to thread 0, so only one thread compiles all-cores sessions.
 // An inline run (a lone call's small graph, see EngineHost) runs on this thread instead: for a
 // graph that takes ORT a fraction of a millisecond, two thread switches cost more than the run,
-// and blocking this thread that briefly delays nothing else (nothing else is running).
+// and blocking this thread that briefly delays nothing else (nothing else is running). A run
+// both inline and wide uses a wide session compiled on this thread.
 
 import { Worker } from "node:worker_threads";
 import type { EngineLike } from "../../bridge/engine-host.js";
@@ -159,7 +160,7 @@ export class EngineThreads implements EngineLike {
     for (const w of graph.weights) {
       if (!this.#weights.has(w.storage)) throw new EngineError(`graph reads weight storage ${w.storage}, which is not registered`);
     }
-    if (opts.inline) return this.#runInline(graph, feeds, key);
+    if (opts.inline) return this.#runInline(graph, feeds, key, opts.wide === true);
     const wide = opts.wide === true;
     const slot = wide ? this.#slots[0]! : this.#slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
     slot.inFlight++;
@@ -208,8 +209,9 @@ export class EngineThreads implements EngineLike {
     });
   }
 
-  async #runInline(graph: GraphSpec, feeds: Record<string, Tensor>, key: string): Promise<Record<string, Tensor>> {
-    this.#inline ??= Engine.create({ backend: this.#backend, threads: this.#intraOpThreads }).then((e) => (this.#inlineEngine = e));
+  /** On this thread; `wide`: on the graph's wide session here (its pool threads spin only during the run). */
+  async #runInline(graph: GraphSpec, feeds: Record<string, Tensor>, key: string, wide: boolean): Promise<Record<string, Tensor>> {
+    this.#inline ??= Engine.create({ backend: this.#backend, threads: this.#intraOpThreads, wideThreads: this.#wideThreads }).then((e) => (this.#inlineEngine = e));
     const engine = this.#inlineEngine ?? (await this.#inline);
     for (const w of graph.weights) {
       if (engine.hasStorage(w.storage)) continue;
@@ -217,7 +219,7 @@ export class EngineThreads implements EngineLike {
       if (!held) throw new EngineError(`weight storage ${w.storage} was released while this graph waited`);
       engine.registerStorage(w.storage, held.dtype, held.bytes, { adoptShared: true });
     }
-    return engine.run(graph, feeds, key);
+    return engine.run(graph, feeds, key, wide ? { wide } : {});
   }
 
   async close(): Promise<void> {

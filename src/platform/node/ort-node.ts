@@ -34,6 +34,16 @@ function nativeBinding(): NativeBinding | undefined {
   }
 }
 
+/**
+ * A wide session's pool threads spin between the ops of a run, for at most spin_duration_us at a
+ * time. ORT's default spins on after every run and takes the core the next caller needs (inline
+ * runs on the host thread went from 1.6 to 3.5-4.5 ms beside one); never spinning, the threads
+ * sleep between ops and every small op pays a wake-up (mobilenet_v3_small 2.1 ms against 1.35 ms,
+ * and 6.1 ms against 1.5 ms when other processes hold both cores). Bounded, the spin after a run
+ * costs about 3 ms of CPU in all. Measured in docs/benchmarks.md section 8.
+ */
+const WIDE_SESSION_CONFIG = { intra_op: { allow_spinning: "1", spin_duration_us: "100" } };
+
 export async function createOrtNodeBackend(options: BackendOptions): Promise<EngineBackend> {
   const ort = await import("onnxruntime-node");
   const native = nativeBinding();
@@ -55,9 +65,7 @@ export async function createOrtNodeBackend(options: BackendOptions): Promise<Eng
         // goes back when the run ends, for 1-3% on resnet18 (measured; docs/security.md).
         enableCpuMemArena: false,
         logSeverityLevel: 4, // failures reach the caller as EngineErrors; keep stderr quiet
-        // A session's pool threads spin after each run by default, taking cores from the other
-        // engine threads' runs; a wide session is idle whenever the pool is busy, so it sleeps.
-        ...(opts.wide ? { extra: { session: { intra_op: { allow_spinning: "0" } } } } : {}),
+        ...(opts.wide ? { extra: { session: WIDE_SESSION_CONFIG } } : {}),
         ...(opts.externalData ? { externalData: opts.externalData } : {}),
       };
       // External data goes through the public API, which resolves it for the binding.
