@@ -169,7 +169,9 @@ export type ToEngineThread =
       graph?: GraphSpec;
       /** Keys the thread may drop (the host keeps a bounded set per thread). */
       forget?: string[];
+      /** Moved here. Large feeds are views of one buffer, `feedBuffer`, sent back with the result for reuse. */
       feeds: Record<string, WireTensor>;
+      feedBuffer?: ArrayBuffer;
       /** Weights this thread does not hold yet: views of process-wide shared memory, not copies. */
       weights: { id: string; dtype: DType; bytes: Uint8Array }[];
       /** Run on the graph's all-cores session (a lone call on an idle pool). */
@@ -181,5 +183,5 @@ export type ToEngineThread =
 
 export type FromEngineThread =
   | { type: "ready" }
-  | { type: "result"; id: number; ok: true; outputs: Record<string, WireTensor> }
-  | { type: "result"; id: number; ok: false; error: string };
+  | { type: "result"; id: number; ok: true; outputs: Record<string, WireTensor>; feedBuffer?: ArrayBuffer }
+  | { type: "result"; id: number; ok: false; error: string; feedBuffer?: ArrayBuffer };

@@ -68,9 +68,10 @@ port.on("message", async (m: ToEngineThread) => {
       outputs[name] = { dtype: t.dtype, data, shape: [...t.shape] };
       transfer.push(data.buffer as ArrayBuffer);
     }
-    post({ type: "result", id: m.id, ok: true, outputs }, transfer);
+    if (m.feedBuffer) transfer.push(m.feedBuffer);
+    post({ type: "result", id: m.id, ok: true, outputs, feedBuffer: m.feedBuffer }, transfer);
   } catch (e) {
-    post({ type: "result", id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) });
+    post({ type: "result", id: m.id, ok: false, error: e instanceof Error ? e.message : String(e), feedBuffer: m.feedBuffer }, m.feedBuffer ? [m.feedBuffer] : []);
   }
 });
 post({ type: "ready" });
