@@ -197,7 +197,7 @@ export class EngineHost {
      * wake-up) cost mobilenet_v3_small 0.2-0.5 ms of a 2 ms run. A lone run has no other run to
      * hold up, and onnxruntime-node's own run() blocks its caller's thread for every run.
      */
-    private readonly loneInlineMaxMs = 8,
+    private readonly loneInlineMaxMs = 16,
   ) {
     this.#ledger = new TenantLedger(limits.tenant ?? DEFAULT_TENANT_LIMITS);
     this.#limits = { bridge: limits.bridge ?? DEFAULT_BRIDGE_LIMITS, admission: limits.admission ?? DEFAULT_ADMISSION_LIMITS };
