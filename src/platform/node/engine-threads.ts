@@ -10,7 +10,8 @@
 //
 // Per run, a thread is sent only the graph's key once it holds the graph (a GraphSpec of a
 // resnet is tens of KB of structured clone), and each input's elements once: copied out of the
-// host's store and transferred, not cloned. A wide run (a lone call on an idle pool, see
+// host's store and transferred, not cloned (large ones into a buffer the thread sends back, see
+// stage). A wide run (a lone call on an idle pool, see
 // EngineHost) always goes to thread 0, so only one thread compiles all-cores sessions.
 // An inline run (a lone call's small graph, see EngineHost) runs on this thread instead: for a
 // graph that takes ORT a fraction of a millisecond, two thread switches cost more than the run,
