@@ -529,8 +529,8 @@ export class EngineHost {
     }
     // By their recent runs, not their fastest ever: two threads can lose to one whenever another
     // process holds a core, and a fastest time from a moment the machine was free would keep a
-    // graph wide for good (mobilenet_v3_small under another job: 2.7 ms wide
-    // against 2.2 ms 1-thread, wide chosen by a 1.4 ms best).
+    // graph wide for good (mobilenet_v3_small under another job: 2.7 ms wide against 2.2 ms
+    // 1-thread, wide chosen by a 1.4 ms best).
     const typical = new Map(places.map((p) => [p, median(t.recent[p])]));
     places.sort((a, b) => typical.get(a)! - typical.get(b)!);
     // Every EXPLORE-th lone run starts a burst at one of the others, in turn: a place timed

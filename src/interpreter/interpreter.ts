@@ -221,7 +221,7 @@ export class Interpreter {
     for (const w of this.readyWaiters.splice(0)) w.reject(err);
     const transport = this.transport;
     this.transport = undefined;
-    await transport?.terminate();
+    await (transport?.close ?? transport?.terminate)?.call(transport);
   }
 
   // ----- internals -----

@@ -10,6 +10,11 @@ export interface Transport {
   /** Ask the running Python code to raise KeyboardInterrupt. */
   interrupt(): void;
   terminate(): Promise<void>;
+  /**
+   * End it on purpose (the manager is closing): where the kind can, at a point where no Python
+   * runs, else as terminate(). Not for a stuck call: that is terminate().
+   */
+  close?(): Promise<void>;
   /** Resident memory of the interpreter's own process, when it has one (else undefined). */
   residentBytes(): number | undefined;
   /** The thread it shares with other interpreters (kinds that pack several per thread), for balancing. */

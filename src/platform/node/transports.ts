@@ -18,6 +18,7 @@ import type { Transport, TransportHandlers } from "../../interpreter/transport.j
 import { answerBridge, type BridgeHandler, type BridgeRequest, type FromInterpreter, type FromSandbox, type InterpreterBoot, type ToSandbox } from "../../protocol.js";
 import { PACKAGE_ROOT, type RuntimeFile } from "./assets.js";
 import { WORKER_URL } from "./snapshot.js";
+import type { WorkerShutdown } from "./worker-init.js";
 import type { WorkerInit } from "./worker-init.js";
 
 /** What both Node transports need besides the boot settings. */
@@ -77,9 +78,23 @@ export function spawnThread(boot: InterpreterBoot, assets: NodeInterpreterAssets
       terminated = true;
       await worker.terminate();
     },
+    close: async () => {
+      terminated = true;
+      const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+      const shutdown: WorkerShutdown = { type: "shutdown" };
+      worker.postMessage(shutdown);
+      // An idle worker exits at once; one still booting or running code is terminated after the grace.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)))]);
+      clearTimeout(timer);
+      await worker.terminate();
+    },
     residentBytes: () => undefined,
   };
 }
+
+/** How long a closing worker has to exit by itself before it is terminated. */
+const CLOSE_GRACE_MS = 200;
 
 const SANDBOX_MAIN = fileURLToPath(new URL("./sandbox-main.js", import.meta.url));
 /** dist/: the sandbox may read the compiled host code, nothing else of this package but package.json. */

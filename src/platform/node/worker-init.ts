@@ -17,3 +17,12 @@ export interface WorkerInit extends InterpreterBoot {
   bridgePort?: MessagePort;
   bridgeFlag?: SharedArrayBuffer;
 }
+
+/**
+ * Sent by the host when it closes the interpreter on purpose: the worker exits from its message
+ * handler, where no Python runs. (Terminated instead, a worker can be stopped inside Python run
+ * from a JavaScript callback, such as a proxy's finalizer, which Pyodide takes for a fatal error.)
+ */
+export interface WorkerShutdown {
+  type: "shutdown";
+}

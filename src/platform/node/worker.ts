@@ -8,7 +8,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { loadPyodide, type PyodideAPI } from "pyodide";
 import type { FromInterpreter, ToInterpreter } from "../../protocol.js";
 import { makeSyncBridge } from "./sync-bridge.js";
-import type { WorkerInit } from "./worker-init.js";
+import type { WorkerInit, WorkerShutdown } from "./worker-init.js";
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -131,7 +131,8 @@ async function serve() {
   py.setInterruptBuffer(checkedAtomically(interrupt));
   const heap = () => (py as unknown as { _module: { HEAP8: Int8Array } })._module.HEAP8.length;
 
-  port.on("message", (msg: ToInterpreter) => {
+  port.on("message", (msg: ToInterpreter | WorkerShutdown) => {
+    if (msg.type === "shutdown") process.exit(0); // a worker's exit ends this thread only
     if (msg.type !== "call") return;
     // No clearing of the interrupt buffer here: the sender clears it as it sends the call, on the
     // thread that writes interrupts, so a deadline that fires before this message arrives still
