@@ -90,8 +90,17 @@ interface CachedSpec {
 /** Timed runs a place needs before a lone run's placement compares it. */
 const SAMPLES = 3;
 
-/** Once the places are timed, every this many lone runs re-time a place that lost... */
-const EXPLORE = 64;
+/**
+ * Once the places are timed, the place that lost is re-timed after this many lone runs, and
+ * after twice as many each time it loses again, up to EXPLORE_MAX; whenever the lead changes
+ * hands, from EXPLORE_MIN again. The first re-timing comes soon after a change, since a leader
+ * can lose only for a moment (another process's work starting, a cold first run after a pause)
+ * and a graph sent to the slower place stays there until then; later ones come rarely, since a
+ * burst at the slower place is 4 slow runs (re-timed every 64th run, mobilenet_v3_small spent
+ * 6% of its lone runs at 1.6 ms instead of 1.2)...
+ */
+const EXPLORE_MIN = 8;
+const EXPLORE_MAX = 512;
 /**
  * ...in a burst of this many runs in a row, the first not counted: one run at a place that has
  * not run for a while is cold (mobilenet_v3_small's wide session, 1.3 ms warm, took 2.1-3.7 ms
@@ -166,6 +175,13 @@ export class EngineHost {
   #running = 0;
   /** Per structural key: fastest run (ms) on 1-thread sessions, wide ones, inline. */
   readonly #timing = new Map<string, Timing>();
+  /**
+   * Bumped whenever weight storages leave the engine. A graph whose weights were all found
+   * registered at the current value needs no look at each of them again (mobilenet_v3_small
+   * reads 140 storages: the look cost 10-20 µs of a 1.2 ms call).
+   */
+  #storageEpoch = 0;
+  readonly #weightsPresent = new WeakMap<GraphSpec, number>();
 
   constructor(
     private readonly createEngine: () => Promise<EngineLike>,
@@ -231,6 +247,7 @@ export class EngineHost {
     }
     if (!this.#engine) return;
     const engine = await this.#engine;
+    this.#storageEpoch++;
     for (const id of [...this.#registered.keys()]) {
       if (!id.startsWith(prefix)) continue;
       this.#registered.delete(id);
@@ -450,13 +467,16 @@ export class EngineHost {
     for (const k of this.#ledger.useSession(who.tenant ?? who.owner, structural, entry.sessionBytes)) engine.forget?.(k);
     // Access is per package: checked once for each package the graph reads, not per weight.
     for (const [pkgId, storage] of entry.weightPackages) if (!who.mayUseWeights(pkgId)) throw new WasmdeployError(`tensor ${storage} does not exist`);
-    for (const w of graph.weights) {
-      if (!engine.hasStorage(w.storage)) {
-        const bytes = this.weights(w.storage);
-        if (!bytes) throw new WasmdeployError(`graph reads weight storage ${w.storage}, which no loaded package holds`);
-        engine.registerStorage(w.storage, w.dtype, bytes, { adoptShared: true });
-        this.#registered.set(w.storage, bytes.byteLength);
+    if (this.#weightsPresent.get(graph) !== this.#storageEpoch) {
+      for (const w of graph.weights) {
+        if (!engine.hasStorage(w.storage)) {
+          const bytes = this.weights(w.storage);
+          if (!bytes) throw new WasmdeployError(`graph reads weight storage ${w.storage}, which no loaded package holds`);
+          engine.registerStorage(w.storage, w.dtype, bytes, { adoptShared: true });
+          this.#registered.set(w.storage, bytes.byteLength);
+        }
       }
+      this.#weightsPresent.set(graph, this.#storageEpoch);
     }
     const feeds: Record<string, Tensor> = {};
     for (const input of graph.inputs) {
@@ -468,7 +488,7 @@ export class EngineHost {
     let timing = this.#timing.get(structural);
     if (!timing) {
       if (this.#timing.size >= SPEC_CACHE_MAX) this.#timing.clear();
-      this.#timing.set(structural, (timing = { runs: { narrow: 0, wide: 0, inline: 0 }, recent: { narrow: [], wide: [], inline: [] }, lone: 0 }));
+      this.#timing.set(structural, (timing = { runs: { narrow: 0, wide: 0, inline: 0 }, recent: { narrow: [], wide: [], inline: [] }, sinceExplore: 0, exploreGap: EXPLORE_MIN, bursts: 0 }));
     }
     const lone = this.#running === 0 && this.poolLoad() <= 1;
     const tiny = timing.runs.narrow > SAMPLES && timing.narrow! < this.inlineMaxMs;
@@ -520,11 +540,13 @@ export class EngineHost {
     // is the same run without the hop there and back.
     const places: RunPlace[] = this.#inlineOk(t, peakBytes) ? ["wide", "inline"] : ["narrow", "wide"];
     for (const p of places) if (t.runs[p] <= SAMPLES) return p;
+    let retimed: RunPlace | undefined;
     if (t.burst) {
       if (t.burst.left > 0) {
         t.burst.left--;
         return t.burst.place;
       }
+      retimed = t.burst.place;
       t.burst = undefined;
     }
     // By their recent runs, not their fastest ever: two threads can lose to one whenever another
@@ -533,11 +555,16 @@ export class EngineHost {
     // 1-thread, wide chosen by a 1.4 ms best).
     const typical = new Map(places.map((p) => [p, median(t.recent[p])]));
     places.sort((a, b) => typical.get(a)! - typical.get(b)!);
-    // Every EXPLORE-th lone run starts a burst at one of the others, in turn: a place timed
+    if (places[0] !== t.leader) {
+      t.leader = places[0];
+      t.exploreGap = EXPLORE_MIN;
+      t.sinceExplore = 0;
+    } else if (retimed) t.exploreGap = Math.min(2 * t.exploreGap, EXPLORE_MAX);
+    // Every exploreGap-th lone run starts a burst at one of the others, in turn: a place timed
     // during a burst of other work keeps slow recent times, and without new ones would lose for good.
-    const n = ++t.lone;
-    if (n % EXPLORE === 0) {
-      const place = places[1 + ((n / EXPLORE) % (places.length - 1))]!;
+    if (++t.sinceExplore >= t.exploreGap) {
+      t.sinceExplore = 0;
+      const place = places[1 + (t.bursts++ % (places.length - 1))]!;
       t.burst = { place, left: EXPLORE_BURST - 1 };
       t.cold = true;
       return place;
@@ -604,8 +631,13 @@ interface Timing {
   runs: Record<RunPlace, number>;
   /** The last RECENT timed runs at each place (ms), oldest first. */
   recent: Record<RunPlace, number[]>;
-  /** Lone runs placed by comparing the places. */
-  lone: number;
+  /** The place that ran fastest lately, as of the last lone run placed by comparing the places. */
+  leader?: RunPlace;
+  /** Such runs since the last re-timing burst began or the lead changed, and the runs between bursts now (EXPLORE_MIN up to EXPLORE_MAX). */
+  sinceExplore: number;
+  exploreGap: number;
+  /** Re-timing bursts begun (which place the next one re-times, in turn). */
+  bursts: number;
   /** A re-timing burst under way: its place and the runs left in it. */
   burst?: { place: RunPlace; left: number };
   /** The next run is a burst's first: not counted. */

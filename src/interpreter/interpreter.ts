@@ -14,7 +14,8 @@ type Timer = ReturnType<typeof setTimeout>;
 
 export interface JobSpec {
   op: HostOp;
-  msg: WireMessage;
+  /** The job's message, or how to make it when it is first sent (a job the host may answer need not be encoded). */
+  msg: WireMessage | (() => WireMessage);
   /** Human description for errors, e.g. "calling tok.encode". */
   context: string;
   timeoutMs?: number;
@@ -434,6 +435,15 @@ export class Interpreter {
   }
 
   private send(job: Job) {
+    let msg: WireMessage;
+    try {
+      msg = typeof job.msg === "function" ? (job.msg = job.msg()) : job.msg;
+    } catch (e) {
+      this.inFlight = undefined;
+      this.settle(job, e instanceof Error ? e : new WasmdeployError(String(e)));
+      this.pump();
+      return;
+    }
     this.opts.onSend?.(this);
     const limit = job.memoryLimitBytes;
     if (limit !== undefined && this.transport?.residentBytes() !== undefined) {
@@ -447,7 +457,7 @@ export class Interpreter {
         }
       }, 25);
     }
-    this.transport!.send({ type: "call", id: job.id, op: job.op, json: job.msg.json, buffers: job.msg.buffers, memoryLimitBytes: job.memoryLimitBytes });
+    this.transport!.send({ type: "call", id: job.id, op: job.op, json: msg.json, buffers: msg.buffers, memoryLimitBytes: job.memoryLimitBytes });
   }
 
   private onResult(id: number, ok: boolean, msg: WireMessage) {

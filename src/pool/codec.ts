@@ -17,6 +17,8 @@ export class HandleCodec implements WireCodec {
   /** The store id of each tensor occurrence in the message, in wire order (Python's argument order). */
   readonly tensorArgs: string[] = [];
   readonly #ids = new Map<Tensor, string>();
+  /** The tensors were put by putArgs: encoding the message later must not list them again. */
+  #argsPut = false;
   /** The interpreter that runs the call, set once known (results are decoded after). */
   target?: Interpreter;
 
@@ -41,10 +43,20 @@ export class HandleCodec implements WireCodec {
         this.#ids.set(v, id);
         this.tensorsPut.push(id);
       }
-      this.tensorArgs.push(id);
+      if (!this.#argsPut) this.tensorArgs.push(id);
       return { $x: "tensor", storage: id, dtype: v.dtype, shape: [...v.shape] };
     }
     return undefined;
+  }
+
+  /**
+   * Put a call's tensor arguments in the engine store as encoding them would, in the same order,
+   * without encoding the call (host replay may answer it without a message; see
+   * HostReplay.fastKey). A message encoded afterwards names the same storages.
+   */
+  putArgs(args: readonly Tensor[]): void {
+    for (const t of args) this.encode(t);
+    this.#argsPut = true;
   }
 
   decode(tagged: Record<string, unknown>): unknown {

@@ -9,11 +9,12 @@ import { CallTimeoutError, ClosedError, WasmdeployError } from "../errors.js";
 import { Interpreter, type JobSpec, LocalResult } from "../interpreter/interpreter.js";
 import type { TransportFactory } from "../interpreter/transport.js";
 import { type PyObject, refOf } from "../objects.js";
-import type { EngineName, HostRequest, ReplicatedAddress } from "../protocol.js";
+import type { Tensor } from "../tensor.js";
+import type { EngineName, HostRequest, ReplicatedAddress, WireMessage } from "../protocol.js";
 import { decode, encode } from "../wire.js";
 import { chooseInterpreter } from "./balance.js";
 import { HandleCodec } from "./codec.js";
-import { HostReplay } from "./host-replay.js";
+import { fastKey, HostReplay } from "./host-replay.js";
 import type { CallLimits, InvokeOptions, PackageRef, PoolPort } from "./port.js";
 
 export interface PoolOptions {
@@ -156,9 +157,23 @@ export class Pool implements PoolPort {
   async invoke(target: Interpreter | undefined, req: HostRequest, opts: InvokeOptions): Promise<unknown> {
     this.#assertOpen();
     const codec = new HandleCodec(this, this.engineHost, (h) => this.#trackHandle(h, opts.onHandle));
+    const hr = this.hostReplay;
     // With host replay off, Python need not build plans only to have them dropped.
-    const payload = req.op === "call" && !this.hostReplay ? { ...req.payload, no_plan: true } : req.payload;
-    const msg = encode(payload, codec);
+    const payload = req.op === "call" && !hr ? { ...req.payload, no_plan: true } : req.payload;
+    // A call of tensors alone whose like was encoded before has a known signature: its message
+    // is made only if Python has to run it (the host answers most such calls alone).
+    const fast = hr && req.op === "call" ? fastKey(payload as Record<string, unknown>) : undefined;
+    let sig = fast === undefined ? undefined : hr!.knownSignature(fast);
+    let msg: WireMessage | (() => WireMessage);
+    if (sig !== undefined) {
+      codec.putArgs((payload as { args: Tensor[] }).args);
+      msg = () => encode(payload, codec);
+    } else {
+      msg = encode(payload, codec);
+      // Calls of replicated objects only: a handle's object is reachable from the host at any time.
+      sig = hr && req.op === "call" && !("handle" in payload) ? hr.signature(msg, codec.passed.length) : undefined;
+      if (fast !== undefined && sig !== undefined) hr!.rememberSignature(fast, sig);
+    }
     const pinned = codec.pinnedInterpreter();
     if (pinned && target && pinned !== target) {
       throw new WasmdeployError(
@@ -173,9 +188,6 @@ export class Pool implements PoolPort {
     if (this.#opts.sandboxed && pkg && state.tenant === undefined && state.loaded.size === 0) state.tenant = pkg.id;
     codec.target = interp;
     const d = this.#opts.defaults;
-    const hr = this.hostReplay;
-    // Calls of replicated objects only: a handle's object is reachable from the host at any time.
-    const sig = hr && req.op === "call" && !("handle" in req.payload) ? hr.signature(msg, codec.passed.length) : undefined;
     const spec: JobSpec = {
       op: req.op,
       msg,

@@ -89,17 +89,20 @@ describe("wide (all-cores) runs", () => {
 
   it("a lone graph small enough to run inline compares wide and inline on this thread, re-timing the loser in bursts", async () => {
     const seen: string[] = [];
-    // Inline 1-thread runs made 3 ms slower, so that wide always wins on its merits.
-    const slowInline = (engine: EngineLike): EngineLike => {
+    // Runs made slower by a fixed delay, so that the faster place wins on its merits: wide by
+    // 1 ms, inline 1-thread by 3 ms (wide wins), until the test takes inline's delay away.
+    let inlineDelayMs = 3;
+    const slowed = (engine: EngineLike): EngineLike => {
       const run = engine.run.bind(engine);
       engine.run = async (g, f, k, o) => {
-        if (o?.inline && !o.wide) await new Promise((r) => setTimeout(r, 3));
+        const ms = o?.wide ? 1 : o?.inline ? inlineDelayMs : 0;
+        if (ms > 0) await new Promise((r) => setTimeout(r, ms));
         return run(g, f, k, o);
       };
       return engine;
     };
     const host = new EngineHost(
-      async () => slowInline(noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen)),
+      async () => slowed(noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen)),
       (id) => (id === "p1/w" ? wBytes : undefined),
       () => 1,
       0, // no minimum run time for wide runs
@@ -108,19 +111,31 @@ describe("wide (all-cores) runs", () => {
       60_000, // every lone run may run inline
     );
     closing.push(host);
-    for (let i = 0; i < 4 + 4 + 4 + 205; i++) expect(await runVia(host)).toEqual([3, 4]);
+    const burstStarts = (after: string[], place: string) => after.flatMap((p, i) => (p === place && after[i - 1] !== place ? [i] : []));
+    for (let i = 0; i < 12; i++) expect(await runVia(host)).toEqual([3, 4]);
     // Timed in turn: 1 thread (to know the graph's size), then wide and 1 thread, both on this thread.
-    expect(seen.slice(0, 12)).toEqual([...new Array(4).fill("narrow"), ...new Array(4).fill("wide-inline"), ...new Array(4).fill("inline")]);
-    const after = seen.slice(12);
+    expect(seen).toEqual([...new Array(4).fill("narrow"), ...new Array(4).fill("wide-inline"), ...new Array(4).fill("inline")]);
+    const after = () => seen.slice(12);
+    // Until inline has been re-timed nine times (the ninth burst's first run is not timed).
+    while (burstStarts(after(), "inline").length < 9) expect(await runVia(host)).toEqual([3, 4]);
     // An engine thread's 1 thread is the same run with a hop: never chosen again.
-    expect(new Set(after)).toEqual(new Set(["wide-inline", "inline"]));
-    // The place that lost is re-timed every 64th lone run, in a burst of 4 in a row (one run
-    // alone would be cold, and judge it).
-    const bursts = after.flatMap((p, i) => (p === "inline" && after[i - 1] !== "inline" ? [i] : []));
-    expect(bursts.length).toBe(3);
-    for (const i of bursts) expect(after.slice(i, i + 5)).toEqual(["inline", "inline", "inline", "inline", "wide-inline"]);
-    // 64 placements apart: a burst's later runs are not placements of their own.
-    expect([bursts[1]! - bursts[0]!, bursts[2]! - bursts[1]!]).toEqual([67, 67]);
+    expect(new Set(after())).toEqual(new Set(["wide-inline", "inline"]));
+    // The place that lost is re-timed in bursts of 4 in a row (one run alone would be cold, and
+    // judge it), first at the 8th placement, then half as often each time it loses again, down to
+    // once in 512 placements (a burst's later runs are not placements of their own).
+    const lost = burstStarts(after(), "inline");
+    for (const i of lost.slice(0, 8)) expect(after().slice(i, i + 5)).toEqual(["inline", "inline", "inline", "inline", "wide-inline"]);
+    expect(lost[0]).toBe(7);
+    expect(lost.slice(1).map((s, k) => s - lost[k]!)).toEqual([19, 35, 67, 131, 259, 515, 515, 515]);
+    // Inline is now the faster place: the rest of the ninth burst shows it, and it leads from then on.
+    inlineDelayMs = 0;
+    while (burstStarts(after(), "wide-inline").length < 12) expect(await runVia(host)).toEqual([3, 4]);
+    const later = after().slice(lost[8]!);
+    expect(later.slice(0, 5)).toEqual(["inline", "inline", "inline", "inline", "inline"]);
+    // With the lead changed hands, wide is re-timed soon (after 8 placements), then half as often.
+    const wideBursts = burstStarts(later, "wide-inline");
+    expect(wideBursts.slice(0, 2)).toEqual([11, 11 + 19]);
+    expect(later.slice(11, 11 + 5)).toEqual(["wide-inline", "wide-inline", "wide-inline", "wide-inline", "inline"]);
   });
 
   it("graphs faster than the minimum on 1 thread run inline when alone, not wide", async () => {
