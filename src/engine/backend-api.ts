@@ -26,9 +26,18 @@ export interface SessionOptions {
   externalData?: { path: string; data: Uint8Array }[];
   /** Compile with the backend's wideThreads instead of its threads. */
   wide?: boolean;
+  /**
+   * Optimize the graph apart and make the session from the result, so that it holds its baked
+   * weights once, not twice (ort-node: in a child process, saved in ONNX Runtime's own format).
+   * A backend that cannot (or fails to) compiles the ordinary way and leaves
+   * BackendSession.preoptimized unset.
+   */
+  preoptimize?: boolean;
 }
 
 export interface BackendSession {
+  /** The session was made from a graph optimized apart (SessionOptions.preoptimize was honoured). */
+  readonly preoptimized?: boolean;
   run(feeds: Record<string, Tensor>, outputNames: string[]): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
 }
