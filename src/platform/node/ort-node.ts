@@ -1,7 +1,7 @@
 // onnxruntime-node: the native CPU runtime, the default under Node.js.
 
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -76,7 +76,7 @@ export async function createOrtNodeBackend(options: BackendOptions): Promise<Eng
         ...(opts.externalData ? { externalData: opts.externalData } : {}),
       };
       if (native && opts.preoptimize && !opts.externalData) {
-        const session = preoptimizedSession(native, ort.Tensor, model, sessionOptions);
+        const session = await preoptimizedSession(native, ort.Tensor, model, sessionOptions);
         if (session) return session;
       }
       // External data goes through the public API, which resolves it for the binding.
@@ -112,25 +112,38 @@ function withSessionConfig(options: InferenceSession.SessionOptions, config: Rec
  * itself, so its bytes are never garbage on a JavaScript heap. Only ONNX Runtime writes the
  * file, in a directory of our own that is gone before this returns.
  */
-function preoptimizedSession(native: NativeBinding, Ctor: Parameters<typeof toOrtFeeds>[0], model: Uint8Array, options: InferenceSession.SessionOptions): BackendSession | undefined {
+async function preoptimizedSession(
+  native: NativeBinding,
+  Ctor: Parameters<typeof toOrtFeeds>[0],
+  model: Uint8Array,
+  options: InferenceSession.SessionOptions,
+): Promise<BackendSession | undefined> {
   let dir: string | undefined;
   try {
-    dir = mkdtempSync(path.join(tmpdir(), "wasmdeploy-ort-"));
+    dir = await mkdtemp(path.join(tmpdir(), "wasmdeploy-ort-"));
     const input = path.join(dir, "model.onnx");
     const output = path.join(dir, "model.ort");
-    writeFileSync(input, model);
+    await writeFile(input, model);
     const saving = withSessionConfig({ ...options, optimizedModelFilePath: output }, { save_model_format: "ORT" });
-    const child = spawnSync(process.execPath, ["-e", SAVE_OPTIMIZED, native.path, input, JSON.stringify(saving)], {
-      stdio: "ignore",
-      timeout: SAVE_TIMEOUT_MS,
-      env: {},
+    // Asynchronous: this thread (the host's, for an inline compile) serves other work meanwhile.
+    const ok = await new Promise<boolean>((resolve) => {
+      const child = spawn(process.execPath, ["-e", SAVE_OPTIMIZED, native.path, input, JSON.stringify(saving)], { stdio: "ignore", env: {} });
+      const timer = setTimeout(() => child.kill("SIGKILL"), SAVE_TIMEOUT_MS);
+      child.once("error", () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        resolve(code === 0);
+      });
     });
-    if (child.status !== 0) return undefined;
+    if (!ok) return undefined;
     return nativeSession(native, Ctor, (s) => s.loadModel(output, options), true);
   } catch {
     return undefined;
   } finally {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
 }
 
