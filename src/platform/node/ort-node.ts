@@ -19,7 +19,7 @@ interface NativeSession {
 interface NativeBinding {
   binding: { InferenceSession: new () => NativeSession };
   initOrt: () => void;
-  /** Where binding.js is (a child process loads it to optimize models, see optimizedInOrtFormat). */
+  /** Where binding.js is (a child process loads it to optimize models, see preoptimizedSession). */
   path: string;
 }
 
@@ -86,18 +86,7 @@ export async function createOrtNodeBackend(options: BackendOptions): Promise<Eng
   };
 }
 
-/**
- * A big graph's session is made from the model ONNX Runtime optimized in another process and
- * saved in its own format (.ort), not from our ONNX model. Optimizing a graph in this process
- * left its initializers in two copies (ours as built, then the optimizer's, the NCHWc layouts of
- * the conv weights) and what the optimizer freed with the allocator. resnet18, 1 thread, PSS a
- * session adds (bench/experiments/ort-format.mjs, a fresh process each): 153-163 MB from the ONNX
- * model, 82 MB from the optimized one, at the same speed (22.2-24.0 against 23.3-23.5 ms a run).
- * ONNX Runtime can also read a .ort model's initializers in place, without copying them
- * (session.use_ort_model_bytes_for_initializers): 77 MB with the bytes it must then keep, but its
- * runs took 1.10-1.15x as long (resnet18; 1.05x densenet121, 1.04x mobilenet_v3_small), so the
- * session copies them.
- */
+/** `options` with `config` added to its session config entries. */
 function withSessionConfig(options: InferenceSession.SessionOptions, config: Record<string, string>): InferenceSession.SessionOptions {
   const extra = (options.extra ?? {}) as { session?: Record<string, unknown> };
   return { ...options, extra: { ...extra, session: { ...extra.session, ...config } } };
@@ -105,12 +94,20 @@ function withSessionConfig(options: InferenceSession.SessionOptions, config: Rec
 
 /**
  * A session made from the model as ONNX Runtime optimizes it under `options`, saved in its own
- * format (.ort), or undefined if that fails (the caller compiles the ONNX model as usual). A
- * child process does the optimizing: the session made to save the model holds every weight
- * twice, and what it frees stays with the allocator of the process it ran in (done in this
- * process, serving resnet18 added anywhere from 308 to 387 MB). The session reads the file
- * itself, so its bytes are never garbage on a JavaScript heap. Only ONNX Runtime writes the
- * file, in a directory of our own that is gone before this returns.
+ * format (.ort), not from our ONNX model; undefined if that fails (the caller compiles the ONNX
+ * model as usual). Optimized in this process, a graph's initializers ended up in two copies
+ * (ours as built, then the optimizer's NCHWc layouts of the conv weights), and what the
+ * optimizer freed stayed with the allocator. resnet18, PSS a session adds
+ * (bench/experiments/ort-format.mjs and the backend alone, a fresh process each): 153-163 MB
+ * from the ONNX model, 78-82 MB from the optimized one, at the same speed.
+ * - A child process does the optimizing: done in this process, serving resnet18 added anywhere
+ *   from 308 to 387 MB, as the optimizer's garbage stayed or not.
+ * - The session reads the file itself, so its bytes are never garbage on a JavaScript heap.
+ * - ONNX Runtime can also read a .ort model's initializers in place
+ *   (session.use_ort_model_bytes_for_initializers): 77 MB with the bytes it must then keep, but
+ *   runs took 1.10-1.15x as long (resnet18; 1.05x densenet121, 1.04x mobilenet_v3_small), so
+ *   the session copies them.
+ * Only ONNX Runtime writes the file, in a directory of our own that is gone before this returns.
  */
 async function preoptimizedSession(
   native: NativeBinding,
