@@ -3,7 +3,10 @@
 // ONNX Runtime. A process that dies (by a signal, or any exit but 0) is a host death: a native
 // fault a tenant could cause. Writes bench/results/<date>-fuzz.json.
 //
-//   npm run bench:fuzz -- --graphs 10000 [--per-process 1000] [--first-seed 1] [--empty 0.15]
+//   npm run bench:fuzz -- --graphs 10000 [--per-process 1000] [--first-seed 1] [--empty 0.15] [--engine inline|threads|lone]
+//
+// --engine: one Engine on the host's thread (default), or engine threads as a default Node
+// manager runs them, queued ("threads") or as lone calls ("lone"); test/fuzz/run.ts says more.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -17,6 +20,7 @@ const { values } = parseArgs({
     "per-process": { type: "string", default: "1000" },
     "first-seed": { type: "string", default: "1" },
     empty: { type: "string", default: "0.15" },
+    engine: { type: "string", default: "inline" },
   },
 });
 const total = Number(values.graphs);
@@ -41,7 +45,7 @@ const started = performance.now();
 const runs: Report[] = [];
 const deaths: { seed: number; error: string }[] = [];
 for (let seed = first; runs.reduce((n, r) => n + r.graphs + r.requests, 0) + deaths.length * per < total; seed++) {
-  const r = await runChild<Report>(process.execPath, ["--import", "tsx", path.join(REPO, "test", "fuzz", "run.ts"), "--seed", String(seed), "--count", String(per), "--empty", String(values.empty)], {
+  const r = await runChild<Report>(process.execPath, ["--import", "tsx", path.join(REPO, "test", "fuzz", "run.ts"), "--seed", String(seed), "--count", String(per), "--empty", String(values.empty), "--engine", String(values.engine)], {
     timeoutMs: 30 * 60_000,
   });
   if (r.ok) runs.push(r.value!);
@@ -53,7 +57,7 @@ const sum = (k: "graphs" | "requests" | "ok" | "refused" | "memory" | "engine" |
 const result = {
   date: new Date().toISOString(),
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-  settings: { total, perProcess: per, firstSeed: first, empty: Number(values.empty) },
+  settings: { total, perProcess: per, firstSeed: first, empty: Number(values.empty), engine: values.engine },
   seconds: Math.round((performance.now() - started) / 1000),
   processes: runs.length + deaths.length,
   hostDeaths: deaths,
@@ -69,7 +73,7 @@ const result = {
   neighbourFailures: runs.flatMap((r) => r.neighbour),
 };
 mkdirSync(RESULTS_DIR, { recursive: true });
-const file = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-fuzz-seed${first}.json`);
+const file = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-fuzz-seed${first}${values.engine === "inline" ? "" : `-${values.engine}`}.json`);
 writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
 log(
   `fuzz: ${result.graphs} graphs + ${result.malformedRequests} malformed requests in ${result.processes} processes, ${result.seconds} s: ` +

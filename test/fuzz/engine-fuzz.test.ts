@@ -2,7 +2,8 @@
 // graphs from the allow-list with hostile values, and malformed bridge requests, sent to a real
 // engine host over real ONNX Runtime in a child process. The process must not die (a native
 // fault would end it), every failure must be a typed error, every graph that ran must have the
-// shapes admission inferred, and a neighbour tenant's graph must keep its exact answer.
+// shapes admission inferred, and a neighbour tenant's graph must keep its exact answer. The
+// fuzzer drives dist/ (the suite builds first).
 
 import { spawnSync } from "node:child_process";
 import path from "node:path";
@@ -42,4 +43,19 @@ describe("engine fuzzer (short run)", () => {
       expect(r.refused + r.engine).toBeGreaterThan(0);
     });
   }
+
+  // The production path: engine threads (feeds staged and copied to a thread, weights sent
+  // once per storage epoch, wide sessions, small graphs inline on the host). Every case must
+  // end exactly as it does on one engine on the host's thread.
+  it("engine threads, queued and lone: the host survives and every case ends as on one engine", () => {
+    const args = ["--seed", "20261206", "--count", "400"];
+    const inline = fuzz(args);
+    for (const engine of ["threads", "lone"]) {
+      const r = fuzz([...args, "--engine", engine]);
+      expect(r.untyped).toStrictEqual([]);
+      expect(r.inference).toStrictEqual([]);
+      expect(r.neighbour).toStrictEqual([]);
+      expect(r, `--engine ${engine} against inline`).toStrictEqual(inline);
+    }
+  });
 });

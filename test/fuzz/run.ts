@@ -4,17 +4,19 @@
 // ends this process, which is the point: the parent (the test, or bench/fuzz.ts) counts that as
 // a host death. Prints one JSON report line at the end.
 //
-//   node --import tsx test/fuzz/run.ts --seed 1 --count 500
+//   node --import tsx test/fuzz/run.ts --seed 1 --count 500 [--engine inline|threads|lone]
+// It drives dist/ (npm run build first), so engine threads find their worker script.
 
 import { parseArgs } from "node:util";
-import { EngineHost, type Requester } from "../../src/bridge/engine-host.js";
-import { Engine } from "../../src/engine/engine.js";
-import { EngineError } from "../../src/engine/errors.js";
-import { GraphRefusedError, EngineMemoryError } from "../../src/engine/errors.js";
+import { EngineHost, type Requester } from "../../dist/bridge/engine-host.js";
+import { Engine } from "../../dist/engine/engine.js";
+import { EngineError } from "../../dist/engine/errors.js";
+import { GraphRefusedError, EngineMemoryError } from "../../dist/engine/errors.js";
 import type { DType } from "../../src/engine/graph.js";
-import { WasmdeployError } from "../../src/errors.js";
-import { registerNodeBackends } from "../../src/platform/node/backends.js";
-import { Tensor } from "../../src/tensor.js";
+import { WasmdeployError } from "../../dist/errors.js";
+import { registerNodeBackends } from "../../dist/platform/node/backends.js";
+import { EngineThreads } from "../../dist/platform/node/engine-threads.js";
+import { Tensor } from "../../dist/tensor.js";
 import { spec as neighbourSpec, wBytes } from "../engine/mul-add-graph.js";
 import { mangleRequest, randomGraph, rng } from "./generate.js";
 
@@ -29,6 +31,13 @@ const { values } = parseArgs({
     empty: { type: "string", default: "0.15" },
     /** Generate every case but send only case N (to reproduce one). */
     only: { type: "string" },
+    /**
+     * "inline": one Engine on this thread. "threads": engine threads as a default Node manager
+     * runs them (2 threads of 1, wide runs on 2, small graphs inline), so feeds are staged,
+     * copied and sent as in production. "lone": the same with every run a lone call (pool
+     * load 0), so graphs go wide or inline as timing decides.
+     */
+    engine: { type: "string", default: "inline" },
   },
 });
 const seed = Number(values.seed);
@@ -55,7 +64,15 @@ function tenant(owner: string, pkgs: string[]): Requester & { used: number } {
   return who;
 }
 
-const host = new EngineHost(() => Engine.create({ backend: "ort-node" }), (id) => (id === "p1/w" ? wBytes : undefined));
+const weightsOf = (id: string) => (id === "p1/w" ? wBytes : undefined);
+const host =
+  values.engine === "inline"
+    ? new EngineHost(() => Engine.create({ backend: "ort-node" }), weightsOf)
+    : values.engine === "threads" || values.engine === "lone"
+      ? new EngineHost(async () => new EngineThreads("ort-node", 2, 1, 2), weightsOf, values.engine === "lone" ? () => 0 : () => Infinity)
+      : (() => {
+          throw new RangeError(`--engine must be inline, threads or lone, got ${JSON.stringify(values.engine)}`);
+        })();
 const attacker = tenant("attacker:1", []);
 const neighbour = tenant("neighbour:1", ["p1"]);
 
