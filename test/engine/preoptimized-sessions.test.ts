@@ -7,12 +7,14 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Engine } from "../../src/engine/engine.js";
 import type { GraphSpec } from "../../src/engine/graph.js";
 import { structuralKey } from "../../src/engine/structural-key.js";
 import { registerNodeBackends } from "../../src/platform/node/backends.js";
 import { Tensor } from "../../src/tensor.js";
+import { ROOT } from "../helpers.js";
 
 registerNodeBackends();
 
@@ -140,6 +142,58 @@ describe.runIf(spawnSync(PYTHON, ["-c", "import torch"]).status === 0)("sessions
       await engine.close();
     }
     expect(readdirTmp()).toStrictEqual(before);
+  });
+});
+
+// A graph whose constant folding faults natively: ONNX Runtime 1.30's int64 Div traps in x86's
+// idiv on INT64_MIN / -1 (SIGFPE), and its optimizer runs that kernel to fold the constants.
+// Admission rewrites every integer Div so the engine never sends this; the backend is driven
+// directly here, as if something got past admission. Done in this process, the compile would end
+// it; the child it crashes in must be the only casualty, and the graph refused. In a child of the
+// test, so a regression kills that, not the suite.
+describe("a graph that crashes ONNX Runtime's optimizer", () => {
+  it("is refused with a GraphRefusedError naming the signal; the process lives and keeps compiling", () => {
+    const dist = (p: string) => JSON.stringify(pathToFileURL(path.join(ROOT, "dist", p)).href);
+    const script = `
+      import { loadBackend } from ${dist("engine/backend.js")};
+      import { buildModel } from ${dist("engine/onnx-builder.js")};
+      import { registerNodeBackends } from ${dist("platform/node/backends.js")};
+      registerNodeBackends();
+      const backend = await loadBackend("ort-node", {});
+      const graph = (a, b) => ({
+        inputs: [{ name: "x", dtype: "int64", shape: [1] }],
+        weights: [],
+        nodes: [
+          { op: "Constant", inputs: [], outputs: ["a"], attrs: { value: { tensor: { dtype: "int64", shape: [2], data: [a, 7n] } } } },
+          { op: "Constant", inputs: [], outputs: ["b"], attrs: { value: { tensor: { dtype: "int64", shape: [], data: [b] } } } },
+          { op: "Div", inputs: ["a", "b"], outputs: ["c"] },
+          { op: "Add", inputs: ["c", "x"], outputs: ["y"] },
+        ],
+        outputs: [{ name: "y", dtype: "int64", shape: [2] }],
+      });
+      const bytes = (g) => buildModel(g, { weights: "initializers", locate: () => { throw new Error("no weights"); } }).bytes;
+      const out = {};
+      try {
+        await backend.createSession(bytes(graph(-9223372036854775808n, -1n)), { preoptimize: true });
+        out.crashing = "made";
+      } catch (e) {
+        out.crashing = { name: e.name, message: e.message };
+      }
+      // The same process still compiles and runs: (-9 / 2) + 1 and (7 / 2) + 1, truncated.
+      const s = await backend.createSession(bytes(graph(-9n, 2n)), { preoptimize: true });
+      out.preoptimized = s.preoptimized === true;
+      const { Tensor } = await import(${dist("tensor.js")});
+      const r = await s.run({ x: new Tensor("int64", new BigInt64Array([1n]), [1]) }, ["y"]);
+      out.sane = Array.from(r.y.data, String);
+      console.log(JSON.stringify(out));
+    `;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    expect(run.signal, `the process died (${run.signal}): the graph was compiled in it; stderr: ${run.stderr.slice(-1500)}`).toBeNull();
+    expect(run.status, run.stderr.slice(-1500)).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { crashing: { name: string; message: string } | string; preoptimized: boolean; sane: string[] };
+    expect(out.crashing).toMatchObject({ name: "GraphRefusedError", message: expect.stringMatching(/ONNX Runtime crashed \(SIGFPE\) optimizing this graph in a child process; it was not compiled in the host/) });
+    expect(out.preoptimized).toBe(true);
+    expect(out.sane).toStrictEqual(["-3", "4"]);
   });
 });
 

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { InferenceSession, Tensor as OrtTensor } from "onnxruntime-common";
 import type { BackendOptions, BackendSession, EngineBackend } from "../../engine/backend-api.js";
+import { GraphRefusedError } from "../../engine/errors.js";
 import { fromOrtResults, RUN_OPTIONS, toOrtFeeds, wrapSession } from "../../engine/backends/ort-common.js";
 
 /** onnxruntime-node's native session (dist/binding.js), as its own backend.js drives it. */
@@ -95,7 +96,7 @@ function withSessionConfig(options: InferenceSession.SessionOptions, config: Rec
 /**
  * A session made from the model as ONNX Runtime optimizes it under `options`, saved in its own
  * format (.ort), not from our ONNX model; undefined if that fails (the caller compiles the ONNX
- * model as usual). Optimized in this process, a graph's initializers ended up in two copies
+ * model as usual), a GraphRefusedError if the graph crashed or hung ONNX Runtime there. Optimized in this process, a graph's initializers ended up in two copies
  * (ours as built, then the optimizer's NCHWc layouts of the conv weights), and what the
  * optimizer freed stayed with the allocator. resnet18, PSS a session adds
  * (bench/experiments/ort-format.mjs and the backend alone, a fresh process each): 153-163 MB
@@ -123,21 +124,33 @@ async function preoptimizedSession(
     await writeFile(input, model);
     const saving = withSessionConfig({ ...options, optimizedModelFilePath: output }, { save_model_format: "ORT" });
     // Asynchronous: this thread (the host's, for an inline compile) serves other work meanwhile.
-    const ok = await new Promise<boolean>((resolve) => {
+    const outcome = await new Promise<"saved" | "failed" | "timeout" | NodeJS.Signals>((resolve) => {
       const child = spawn(process.execPath, ["-e", SAVE_OPTIMIZED, native.path, input, JSON.stringify(saving)], { stdio: "ignore", env: {} });
-      const timer = setTimeout(() => child.kill("SIGKILL"), SAVE_TIMEOUT_MS);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill("SIGKILL");
+      }, SAVE_TIMEOUT_MS);
       child.once("error", () => {
         clearTimeout(timer);
-        resolve(false);
+        resolve("failed");
       });
-      child.once("exit", (code) => {
+      child.once("exit", (code, signal) => {
         clearTimeout(timer);
-        resolve(code === 0);
+        resolve(timedOut ? "timeout" : signal ?? (code === 0 ? "saved" : "failed"));
       });
     });
-    if (!ok) return undefined;
+    // A child killed by a signal (SIGFPE, SIGSEGV, SIGABRT...) crashed in ONNX Runtime's loader or
+    // optimizer, which runs kernels to fold constants: the same graph would take this process,
+    // and every tenant in it, down the same way. One that outlived the timeout would block this
+    // thread at least as long. Both are refused; anything else (no process could be started, an
+    // error ONNX Runtime reported) is left to the ordinary compile, which reports its own error.
+    if (outcome === "timeout") throw new GraphRefusedError(`ONNX Runtime took over ${SAVE_TIMEOUT_MS / 1000} s optimizing this graph in a child process; it was not compiled in the host`);
+    if (outcome !== "saved" && outcome !== "failed") throw new GraphRefusedError(`ONNX Runtime crashed (${outcome}) optimizing this graph in a child process; it was not compiled in the host`);
+    if (outcome === "failed") return undefined;
     return nativeSession(native, Ctor, (s) => s.loadModel(output, options), true);
-  } catch {
+  } catch (e) {
+    if (e instanceof GraphRefusedError) throw e;
     return undefined;
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true }).catch(() => {});
