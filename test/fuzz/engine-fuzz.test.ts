@@ -19,6 +19,8 @@ interface Report {
   untyped: string[];
   inference: string[];
   neighbour: string[];
+  placement: string[];
+  places?: Record<string, number>;
 }
 
 function fuzz(args: string[]): Report {
@@ -46,16 +48,24 @@ describe("engine fuzzer (short run)", () => {
 
   // The production path: engine threads (feeds staged and copied to a thread, weights sent
   // once per storage epoch, wide sessions, small graphs inline on the host). Every case must
-  // end exactly as it does on one engine on the host's thread.
-  it("engine threads, queued and lone: the host survives and every case ends as on one engine", () => {
+  // end exactly as it does on one engine on the host's thread; as lone calls, each graph runs
+  // at every place in turn (1 thread, inline, wide inline; wide on engine thread 0), and every
+  // run must agree with its first.
+  it("engine threads, queued and lone: the host survives and every case ends as on one engine, at every place", () => {
     const args = ["--seed", "20261206", "--count", "400"];
     const inline = fuzz(args);
-    for (const engine of ["threads", "lone"]) {
-      const r = fuzz([...args, "--engine", engine]);
+    expect(inline.placement).toStrictEqual([]);
+    const reached: Record<string, number> = {};
+    for (const engine of ["threads", "lone", "lone-wide"]) {
+      const { places, ...r } = fuzz([...args, "--engine", engine]);
       expect(r.untyped).toStrictEqual([]);
       expect(r.inference).toStrictEqual([]);
       expect(r.neighbour).toStrictEqual([]);
+      expect(r.placement).toStrictEqual([]);
       expect(r, `--engine ${engine} against inline`).toStrictEqual(inline);
+      for (const [place, n] of Object.entries(places!)) reached[`${engine} ${place}`] = n;
     }
+    // Each lone graph ran at each place (the counts include the neighbour's runs).
+    for (const place of ["lone narrow", "lone inline", "lone wideInline", "lone-wide narrow", "lone-wide wide"]) expect(reached[place], place).toBeGreaterThan(inline.graphs);
   });
 });
