@@ -52,6 +52,14 @@ describe("models in cells", () => {
     expect([...cells().keys()].sort()).toStrictEqual(["div", "resnet", "slow"]);
   });
 
+  it("runs each cell with glibc's malloc held to 2 arenas (the server was started without MALLOC_ARENA_MAX)", () => {
+    expect(process.env.MALLOC_ARENA_MAX).toBeUndefined();
+    for (const [name, pid] of cells()) {
+      const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+      expect(env, name).toContain("MALLOC_ARENA_MAX=2");
+    }
+  });
+
   it("reports each model's inputs before its first call: the signature read in the cell travels back with its ready message", async () => {
     const meta = await (await fetch(`${server.url}/v2/models/resnet`)).json();
     expect(meta.inputs).toStrictEqual([{ name: "INPUT__0", datatype: "FP32", shape: [-1, 3, -1, -1] }]);
