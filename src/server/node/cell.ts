@@ -178,7 +178,7 @@ class Cell implements ModelRuntime {
  * A cell's environment: the server's, with glibc's malloc held to 2 arenas unless the operator
  * chose otherwise. A cell runs many threads (interpreters, engine threads, ONNX Runtime's pool)
  * and glibc gives each its own arena, which keeps what the thread freed: serving resnet18 held
- * 264 MB with the default against 229 MB with 2 arenas, at the same speed
+ * 252-273 MB with the default against 230-237 MB with 2 arenas, at the same speed
  * (docs/architecture.md, "Memory the allocator keeps"). glibc reads it only at process start.
  */
 export function cellEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
