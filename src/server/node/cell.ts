@@ -181,6 +181,6 @@ class Cell implements ModelRuntime {
  * 252-273 MB with the default against 230-237 MB with 2 arenas, at the same speed
  * (docs/architecture.md, "Memory the allocator keeps"). glibc reads it only at process start.
  */
-export function cellEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function cellEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env.MALLOC_ARENA_MAX === undefined ? { ...env, MALLOC_ARENA_MAX: "2" } : env;
 }
