@@ -6,6 +6,9 @@
 //
 //   npm run bench:model-memory -- [--models resnet18,tinygpt] [--counts 1,2,4] [--tag name] [--baseline DIR] [--repeat K]
 //
+// MALLOC_ARENA_MAX=2 npm run bench:model-memory ...: glibc's malloc held to 2 arenas in every
+// child, as `wasmdeploy serve` runs its cells (docs/serving.md); the results record it.
+//
 // --baseline DIR: another checkout with its dist/ built, measured in the same run (its children
 // interleaved with ours), e.g. `git archive main | tar -x -C DIR` then `npx tsc` there.
 
@@ -168,7 +171,9 @@ for (const model of String(values.models).split(",")) {
   };
   log(`${model}: ${JSON.stringify(summary[model])}`);
 }
-const result = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, load: os.loadavg(), node: process.version }, summary, points };
+// Every child inherits this process's environment: MALLOC_ARENA_MAX (glibc's arenas, which
+// `wasmdeploy serve` sets for its cells) applies to every system alike, and is recorded.
+const result = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, load: os.loadavg(), node: process.version, mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null }, summary, points };
 mkdirSync(RESULTS_DIR, { recursive: true });
 const file = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-model-memory${values.tag ? `-${String(values.tag)}` : ""}.json`);
 writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
