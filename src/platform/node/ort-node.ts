@@ -96,7 +96,8 @@ function withSessionConfig(options: InferenceSession.SessionOptions, config: Rec
 /**
  * A session made from the model as ONNX Runtime optimizes it under `options`, saved in its own
  * format (.ort), not from our ONNX model; undefined if that fails (the caller compiles the ONNX
- * model as usual), a GraphRefusedError if the graph crashed or hung ONNX Runtime there. Optimized in this process, a graph's initializers ended up in two copies
+ * model as usual), a GraphRefusedError if the graph crashed or hung ONNX Runtime there.
+ * Optimized in this process, a graph's initializers ended up in two copies
  * (ours as built, then the optimizer's NCHWc layouts of the conv weights), and what the
  * optimizer freed stayed with the allocator. resnet18, PSS a session adds
  * (bench/experiments/ort-format.mjs and the backend alone, a fresh process each): 153-163 MB
@@ -145,9 +146,13 @@ async function preoptimizedSession(
     // and every tenant in it, down the same way. One that outlived the timeout would block this
     // thread at least as long. Both are refused; anything else (no process could be started, an
     // error ONNX Runtime reported) is left to the ordinary compile, which reports its own error.
-    if (outcome === "timeout") throw new GraphRefusedError(`ONNX Runtime took over ${SAVE_TIMEOUT_MS / 1000} s optimizing this graph in a child process; it was not compiled in the host`);
-    if (outcome !== "saved" && outcome !== "failed") throw new GraphRefusedError(`ONNX Runtime crashed (${outcome}) optimizing this graph in a child process; it was not compiled in the host`);
     if (outcome === "failed") return undefined;
+    if (outcome === "timeout") throw new GraphRefusedError(`ONNX Runtime took over ${SAVE_TIMEOUT_MS / 1000} s optimizing this graph in a child process; it was not compiled in the host`);
+    if (outcome !== "saved") {
+      // SIGKILL from outside is most likely the kernel's OOM killer, not the graph: said so.
+      const why = outcome === "SIGKILL" ? "was killed (SIGKILL; out of memory?)" : `crashed (${outcome})`;
+      throw new GraphRefusedError(`ONNX Runtime ${why} optimizing this graph in a child process; it was not compiled in the host`);
+    }
     return nativeSession(native, Ctor, (s) => s.loadModel(output, options), true);
   } catch (e) {
     if (e instanceof GraphRefusedError) throw e;
