@@ -39,6 +39,9 @@ class ServeUsageError extends Error {}
  * What a loaded model costs beyond its stats (weights, graphs, heaps), measured on this machine
  * with a one-interpreter convnet (resnet_basic, 25 MB in its stats): in this process (--cells off)
  * its manager's threads, 48 - 25 = 23 MB of PSS; in a cell, the whole process, 191 - 25 = 166 MB.
+ * Measured again once cells ran with MALLOC_ARENA_MAX=2 (cell.ts), three alternating runs: a
+ * cell 188-204 MB (163-179 over its stats), against 224-233 MB with glibc's default arenas in the
+ * same runs; 166 stands.
  */
 const OVERHEAD_MB = { off: 23, "per-model": 166 } as const;
 
