@@ -179,7 +179,12 @@ export type ToEngineThread =
     }
   | { type: "release"; storages: string[] }
   /** Drop these graphs and their compiled sessions (their tenant's share is full). */
-  | { type: "forget"; keys: string[] };
+  | { type: "forget"; keys: string[] }
+  /**
+   * End the thread at its next turn, with this exit code (0 on close, non-zero as a death). The
+   * thread is never terminated from outside: see EngineThreads.#exit.
+   */
+  | { type: "exit"; code: number };
 
 export type FromEngineThread =
   | { type: "ready" }

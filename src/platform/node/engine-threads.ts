@@ -44,7 +44,11 @@ interface Slot {
   staging: ArrayBuffer[];
   /** Graphs whose weights this thread held at a storage epoch (see EngineThreads.#epoch). */
   weightsSent: WeakMap<GraphSpec, number>;
+  exited: boolean;
 }
+
+/** How long close() waits for a thread still in a run (see EngineThreads.#exit). */
+const CLOSE_GRACE_MS = 10_000;
 
 /** Runs whose feeds come to at least this many bytes copy them into a reused buffer (see stage). */
 const STAGING_MIN_BYTES = 2 ** 16;
@@ -98,7 +102,7 @@ export class EngineThreads implements EngineLike {
     const worker = new Worker(new URL("./engine-worker.js", import.meta.url), {
       workerData: { backend: this.#backend, threads: this.#intraOpThreads, wideThreads: this.#wideThreads },
     });
-    const slot: Slot = { worker, ready: Promise.resolve(), inFlight: 0, weights: new Set(), graphs: new Map(), forget: [], pending: new Map(), staging: [], weightsSent: new WeakMap() };
+    const slot: Slot = { worker, ready: Promise.resolve(), inFlight: 0, weights: new Set(), graphs: new Map(), forget: [], pending: new Map(), staging: [], weightsSent: new WeakMap(), exited: false };
     slot.ready = new Promise((resolve, reject) => {
       worker.once("message", () => resolve());
       worker.once("error", reject);
@@ -119,7 +123,10 @@ export class EngineThreads implements EngineLike {
       } else p.reject(new EngineError(m.error));
     });
     worker.on("error", () => {}); // reported by "exit"
-    worker.on("exit", (code) => this.#died(slot, code));
+    worker.on("exit", (code) => {
+      slot.exited = true;
+      this.#died(slot, code);
+    });
     return slot;
   }
 
@@ -134,11 +141,38 @@ export class EngineThreads implements EngineLike {
     this.replaced++;
   }
 
-  /** Testing hook: terminate engine thread `i` as if it crashed. */
+  /**
+   * Testing hook: end engine thread `i` as if it died (exit code 1), at its next turn. A thread
+   * can die only between ONNX Runtime's calls: a crash inside one takes the whole process.
+   */
   async kill(i: number): Promise<void> {
     const slot = this.#slots[i];
     if (!slot) throw new RangeError(`no engine thread ${i}; there are ${this.#slots.length}`);
-    await slot.worker.terminate();
+    await this.#exit(slot, 1, Infinity);
+  }
+
+  /**
+   * Ask a thread to exit (it does at its next turn) and wait up to `graceMs` for it. Never
+   * worker.terminate(): landing inside an ONNX Runtime call, it aborted the whole process
+   * (onnxruntime-node's binding, failing to make its outputs on a terminating thread, throws a
+   * C++ exception it cannot hand to JavaScript: std::terminate). A thread still in a run past the
+   * grace is unreferenced, and exits when the run returns.
+   */
+  #exit(slot: Slot, code: number, graceMs: number): Promise<void> {
+    if (slot.exited) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(graceMs)
+        ? setTimeout(() => {
+            slot.worker.unref();
+            resolve();
+          }, graceMs)
+        : undefined;
+      slot.worker.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      slot.worker.postMessage({ type: "exit", code } satisfies ToEngineThread);
+    });
   }
 
   hasStorage(id: string): boolean {
@@ -257,7 +291,12 @@ export class EngineThreads implements EngineLike {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#inline?.then((e) => e.close(), () => {});
-    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.#slots.map((s) => this.#exit(s, 0, CLOSE_GRACE_MS)));
+    // Runs still on a thread past the grace end with the engine.
+    for (const s of this.#slots) {
+      for (const p of s.pending.values()) p.reject(new EngineError("the engine was closed while this graph ran"));
+      s.pending.clear();
+    }
     this.#weights.clear();
   }
 }

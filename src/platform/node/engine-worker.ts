@@ -34,6 +34,9 @@ const collectLater = (ms: number) => {
 };
 
 port.on("message", async (m: ToEngineThread) => {
+  // A message is handled only between ONNX Runtime's calls (they are synchronous on this
+  // thread), so the thread ends where no native call is in flight.
+  if (m.type === "exit") process.exit(m.code);
   if (m.type === "release") {
     for (const id of m.storages) engine.releaseStorage(id);
     // Graphs reading a released storage can never run again (the host forgot them too).
