@@ -172,7 +172,7 @@ const s = new b.binding.InferenceSession();
 s.loadModel(bytes.buffer, bytes.byteOffset, bytes.byteLength, JSON.parse(options));
 s.dispose();
 `;
-/** A model ONNX Runtime takes longer than this to optimize is compiled the ordinary way. */
+/** A graph ONNX Runtime takes longer than this to optimize is refused (compiled here, it would block this thread as long). */
 const SAVE_TIMEOUT_MS = 120_000;
 
 /** `preoptimized`: what `load` loads is the graph ONNX Runtime already optimized (see preoptimizedSession). */

@@ -179,7 +179,8 @@ class Cell implements ModelRuntime {
  * chose otherwise. A cell runs many threads (interpreters, engine threads, ONNX Runtime's pool)
  * and glibc gives each its own arena, which keeps what the thread freed: serving resnet18 held
  * 252-273 MB with the default against 230-237 MB with 2 arenas, at the same speed
- * (docs/architecture.md, "Garbage a compile leaves, and memory the allocator keeps"). glibc reads it only at process start.
+ * (docs/architecture.md, "Garbage a compile leaves, and memory the allocator keeps"). glibc
+ * reads it only at process start.
  */
 function cellEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env.MALLOC_ARENA_MAX === undefined ? { ...env, MALLOC_ARENA_MAX: "2" } : env;
