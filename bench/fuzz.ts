@@ -3,10 +3,11 @@
 // ONNX Runtime. A process that dies (by a signal, or any exit but 0) is a host death: a native
 // fault a tenant could cause. Writes bench/results/<date>-fuzz.json.
 //
-//   npm run bench:fuzz -- --graphs 10000 [--per-process 1000] [--first-seed 1] [--empty 0.15] [--engine inline|threads|lone]
+//   npm run bench:fuzz -- --graphs 10000 [--per-process 1000] [--first-seed 1] [--empty 0.15] [--engine inline|threads|lone|lone-wide]
 //
 // --engine: one Engine on the host's thread (default), or engine threads as a default Node
-// manager runs them, queued ("threads") or as lone calls ("lone"); test/fuzz/run.ts says more.
+// manager runs them, queued ("threads") or as lone calls at every place ("lone", "lone-wide");
+// test/fuzz/run.ts says more.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -39,6 +40,8 @@ interface Report {
   untyped: string[];
   inference: string[];
   neighbour: string[];
+  /** Runs of one graph that ended differently at different places (lone modes). */
+  placement: string[];
 }
 
 const started = performance.now();
@@ -71,6 +74,7 @@ const result = {
   untypedErrors: runs.flatMap((r) => r.untyped),
   inferenceMismatches: runs.flatMap((r) => r.inference),
   neighbourFailures: runs.flatMap((r) => r.neighbour),
+  placementMismatches: runs.flatMap((r) => r.placement),
 };
 mkdirSync(RESULTS_DIR, { recursive: true });
 const file = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-fuzz-seed${first}${values.engine === "inline" ? "" : `-${values.engine}`}.json`);
@@ -78,6 +82,6 @@ writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
 log(
   `fuzz: ${result.graphs} graphs + ${result.malformedRequests} malformed requests in ${result.processes} processes, ${result.seconds} s: ` +
     `${deaths.length} host deaths, ${result.untypedErrors.length} untyped errors, ${result.inferenceMismatches.length} inference mismatches, ` +
-    `${result.neighbourFailures.length} neighbour failures -> ${path.relative(REPO, file)}`,
+    `${result.neighbourFailures.length} neighbour failures, ${result.placementMismatches.length} placement mismatches -> ${path.relative(REPO, file)}`,
 );
-process.exitCode = deaths.length || result.untypedErrors.length || result.inferenceMismatches.length || result.neighbourFailures.length ? 1 : 0;
+process.exitCode = deaths.length || result.untypedErrors.length || result.inferenceMismatches.length || result.neighbourFailures.length || result.placementMismatches.length ? 1 : 0;
