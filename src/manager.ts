@@ -5,7 +5,7 @@
 
 import { ClosedError, PackageFormatError } from "./errors.js";
 import type { Interpreter } from "./interpreter/interpreter.js";
-import { parseTorchPackage } from "./package/archive.js";
+import { type ArchiveFile, parseTorchPackage, type TorchPackageArchive } from "./package/archive.js";
 import type { ZipLimits } from "./package/zip.js";
 import { makePackage, type Package } from "./package.js";
 import { installedPlatform } from "./platform/installed.js";
@@ -149,6 +149,7 @@ export interface ManagerStats {
   }[];
   /** Bytes the engine holds for this manager: weights registered once, and live tensors (inputs, results, intermediates Python keeps). */
   engineBytes?: {
+    /** Weight bytes in memory (Node: not those a session baked in, let go until needed again; see loadPackage). */
     weights: number;
     tensors: number;
     /** Compiled graphs (ONNX Runtime sessions) the tenants hold, and their estimated bytes (mostly weights copied in). */
@@ -290,6 +291,13 @@ export class InterpreterManager {
   /**
    * Load a torch.package archive from a path (a URL in browsers), a URL, a fetch Response, or
    * bytes. Interpreters import it lazily, at first use.
+   *
+   * In Node, a package from a path keeps its file open: once a graph reading 16 MB of weights or
+   * more has them baked into its session, their bytes are let go and read again from the file
+   * (checked against the archive's CRC-32) when another compile or Python needs them. Replace a
+   * served package file by renaming a new one over it (the open file still reads the old one);
+   * one rewritten in place makes those reads fail, with an error that says to load the package
+   * again.
    */
   async loadPackage(source: string | URL | Response | Uint8Array, options: LoadPackageOptions = {}): Promise<Package> {
     this.#assertOpen();
@@ -297,6 +305,8 @@ export class InterpreterManager {
     let label: string;
     /** Bytes read here, which nothing else holds: the archive may copy its entries out and let them go. */
     let ours = true;
+    /** The file kept open, so that storages can be let go and read again (Node). */
+    let file: ArchiveFile | undefined;
     if (typeof Response !== "undefined" && source instanceof Response) {
       label = source.url || "<response>";
       if (!source.ok) throw new PackageFormatError(`the response has status ${source.status} ${source.statusText}`.trim(), label);
@@ -304,7 +314,8 @@ export class InterpreterManager {
     } else if (typeof source === "string" || source instanceof URL) {
       label = String(source);
       try {
-        bytes = await this.#platform.readFile(source);
+        if (this.#platform.openArchive) ({ bytes, file } = await this.#platform.openArchive(source));
+        else bytes = await this.#platform.readFile(source);
       } catch (e) {
         const code = (e as { code?: string }).code;
         throw new PackageFormatError(
@@ -319,11 +330,17 @@ export class InterpreterManager {
     } else {
       throw new TypeError("loadPackage takes a file path, a URL, a Response or a Uint8Array of the archive's bytes");
     }
-    const parsed = parseTorchPackage(bytes, label, { ...this.#options.archiveLimits, ...options.limits });
-    // The file's bytes go once the entries are copied out: the weights are then held once
-    // (in shared memory the engine threads adopt), not in the file's bytes and again in the engine.
-    const archive = ours ? parsed.detached() : parsed;
-    this.#assertOpen();
+    let archive: TorchPackageArchive;
+    try {
+      const parsed = parseTorchPackage(bytes, label, { ...this.#options.archiveLimits, ...options.limits });
+      // The file's bytes go once the entries are copied out: the weights are then held once
+      // (in shared memory the engine threads adopt), not in the file's bytes and again in the engine.
+      archive = ours ? parsed.detached(file) : parsed;
+      this.#assertOpen();
+    } catch (e) {
+      file?.close();
+      throw e;
+    }
     const { pkg, ref } = makePackage(this.#pool, `p${this.#nextPackageId++}`, archive, {
       timeoutMs: options.callTimeoutMs,
       memoryLimitMb: options.memoryLimitMb,

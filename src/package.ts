@@ -68,6 +68,9 @@ export class Package {
           if (code) loadMessage = undefined;
         },
         storageBytes: (key) => archive.storageBytesOf(key),
+        reloadableStorage: (key) =>
+          archive.canEvictStorage(key) ? { reload: () => archive.storageBytesOf(key), evict: () => void archive.evictStorage(key) } : undefined,
+        release: () => archive.close(),
       });
       return pkg;
     };

@@ -180,6 +180,10 @@ export type ToEngineThread =
   | { type: "release"; storages: string[] }
   /** Drop these graphs and their compiled sessions (their tenant's share is full). */
   | { type: "forget"; keys: string[] }
+  /** The weights run `id` asked for ("need"), or why they cannot be had. */
+  | { type: "weights"; id: number; weights: { id: string; dtype: DType; bytes: Uint8Array }[]; error?: string }
+  /** Let these storages' bytes go; the sessions that baked them in stay. */
+  | { type: "evict"; storages: string[] }
   /**
    * End the thread at its next turn, with this exit code (0 on close, non-zero as a death). The
    * thread is never terminated from outside: see EngineThreads.#exit.
@@ -188,5 +192,8 @@ export type ToEngineThread =
 
 export type FromEngineThread =
   | { type: "ready" }
-  | { type: "result"; id: number; ok: true; outputs: Record<string, WireTensor>; feedBuffer?: ArrayBuffer }
+  /** Run `id` compiles a session and the thread does not hold these storages (the host let them go). */
+  | { type: "need"; id: number; storages: string[] }
+  /** `baked`: this run compiled its session, and the session reads no storage when it runs. */
+  | { type: "result"; id: number; ok: true; outputs: Record<string, WireTensor>; feedBuffer?: ArrayBuffer; baked?: boolean }
   | { type: "result"; id: number; ok: false; error: string; feedBuffer?: ArrayBuffer };

@@ -21,8 +21,22 @@ import { engineTensor, Tensor } from "../tensor.js";
 import { type BridgeLimits, DEFAULT_BRIDGE_LIMITS, type Feeds, parseBridgeBody } from "./requests.js";
 import { DEFAULT_TENANT_LIMITS, TenantLedger, type TenantLimits } from "./tenant-ledger.js";
 
-/** Supplies the bytes of a package storage, given its id "<package id>/<key>". */
-export type WeightSource = (id: string) => Uint8Array | undefined;
+/**
+ * Supplies the bytes of a package storage, given its id "<package id>/<key>"; `reloadable`, for
+ * a storage whose bytes can be let go and read again (a package read from a file).
+ */
+export type WeightSource = ((id: string) => Uint8Array | undefined) & { reloadable?: (id: string) => ReloadableWeight | undefined };
+
+/**
+ * A weight storage whose bytes need not stay in memory: once the engine has baked them into the
+ * one session of a graph that reads them, `evict` lets them go, and `reload` reads them again
+ * (from the package file, checked against its CRC-32) when a compile or a read needs them.
+ */
+export interface ReloadableWeight {
+  reload(): Uint8Array;
+  /** Let the bytes go (a package lets its other storages go with them: they share memory). */
+  evict(): void;
+}
 
 interface StoredTensor {
   tensor: Tensor;
@@ -145,12 +159,17 @@ export interface RunMode {
 /** What the host needs of an engine: one Engine on this thread, or a pool of engine threads. */
 export interface EngineLike {
   hasStorage(id: string): boolean;
-  /** `adoptShared`: bytes in shared memory nobody writes (a detached package's storages) are adopted, not copied. */
-  registerStorage(id: string, dtype: DType, data: Uint8Array, opts?: { adoptShared?: boolean }): void;
+  /**
+   * `adoptShared`: bytes in shared memory nobody writes (a detached package's storages) are
+   * adopted, not copied. `reloadable`: the engine may let the bytes go after baking them.
+   */
+  registerStorage(id: string, dtype: DType, data: Uint8Array, opts?: { adoptShared?: boolean; reloadable?: ReloadableWeight }): void;
   /** Forget a storage and every compiled session that reads it. */
   releaseStorage(id: string): void;
   /** Drop the compiled sessions of graph `key` (its tenant's share is full). */
   forget?(key: string): void;
+  /** Weight bytes in memory, when the engine can let some go (see ReloadableWeight). */
+  readonly weightBytes?: number;
   /** `wide`: run on all cores (see EngineHost: a lone call on an idle pool). */
   run(graph: GraphSpec, feeds: Record<string, Tensor>, key: string, opts?: RunMode): Promise<Record<string, Tensor>>;
   close(): Promise<void>;
@@ -352,8 +371,11 @@ export class EngineHost {
    * weights a session bakes in and pre-packs some again; it reports no sizes of its own).
    */
   memory(): { weights: number; tensors: number; compiledGraphs: number; compiledGraphBytes: number } {
-    let weights = 0;
-    for (const b of this.#registered.values()) weights += b;
+    let weights = this.#started?.weightBytes;
+    if (weights === undefined) {
+      weights = 0;
+      for (const b of this.#registered.values()) weights += b;
+    }
     let tensors = 0;
     for (const t of this.#store.values()) tensors += t.tensor.data.byteLength;
     return { weights, tensors, ...this.#ledger.sessionTotals() };
@@ -472,7 +494,8 @@ export class EngineHost {
         if (!engine.hasStorage(w.storage)) {
           const bytes = this.weights(w.storage);
           if (!bytes) throw new WasmdeployError(`graph reads weight storage ${w.storage}, which no loaded package holds`);
-          engine.registerStorage(w.storage, w.dtype, bytes, { adoptShared: true });
+          const reloadable = this.weights.reloadable?.(w.storage);
+          engine.registerStorage(w.storage, w.dtype, bytes, reloadable ? { adoptShared: true, reloadable } : { adoptShared: true });
           this.#registered.set(w.storage, bytes.byteLength);
         }
       }

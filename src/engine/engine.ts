@@ -151,6 +151,31 @@ export class Engine {
     this.#cache.evict(key + "\nwide");
   }
 
+  /**
+   * The storages a run of `graph` would need registered and are not: none when its session is
+   * cached (compiled or compiling), since a baked session reads no storage.
+   */
+  missingStorages(graph: GraphSpec, key: string, opts: RunOptions = {}): string[] {
+    const wide = opts.wide === true && this.#backend.widens === true;
+    if (this.#cache.has(wide ? key + "\nwide" : key)) return [];
+    return [...new Set(graph.weights.map((w) => w.storage))].filter((id) => !this.#storages.has(id));
+  }
+
+  /** Whether graph `key`'s cached session has every weight baked in (it reads no storage when it runs). */
+  sessionBakesAll(key: string, opts: RunOptions = {}): boolean {
+    const wide = opts.wide === true && this.#backend.widens === true;
+    const c = this.#cache.peek(wide ? key + "\nwide" : key);
+    return c !== undefined && c.weightFeeds === undefined;
+  }
+
+  /**
+   * Forgets a storage's bytes but keeps the sessions that baked them in; a later compile that
+   * reads it needs it registered again.
+   */
+  dropStorageBytes(id: string): void {
+    this.#storages.release(id);
+  }
+
   /** Forgets a storage, and evicts the compiled sessions that read it. */
   releaseStorage(id: string): void {
     if (this.#storages.release(id)) this.#cache.evictTagged(id);

@@ -58,6 +58,15 @@ export class SessionCache<V extends Releasable> {
     }
   }
 
+  /** The session of `key` if it is cached and compiled. */
+  peek(key: string): V | undefined {
+    return this.#entries.get(key)?.value;
+  }
+
+  has(key: string): boolean {
+    return this.#entries.has(key);
+  }
+
   /** Evicts the session of `key`, if cached (released once its runs finish). */
   evict(key: string): void {
     const e = this.#entries.get(key);

@@ -274,6 +274,34 @@ export class ZipArchive {
    * checked either way.
    */
   read(name: string): Uint8Array {
+    const { e, dataStart, dataEnd, fail } = this.#locate(name);
+    const data = this.#bytes.subarray(dataStart, dataEnd);
+
+    let out: Uint8Array;
+    if (e.method === METHOD_STORE) {
+      out = data;
+      if (this.#verified.has(e.name)) return out;
+    } else {
+      out = inflateExactly(data, e.size, (msg) => fail(`entry ${q(e.name)}: ${msg}`));
+    }
+    const actual = crc32(out);
+    if (actual !== e.crc32) {
+      fail(
+        `entry ${q(e.name)}: CRC-32 mismatch (computed ${hex32(actual)}, the archive declares ${hex32(e.crc32)}); ` +
+          `the data is corrupt, copy or export the archive again`,
+      );
+    }
+    if (e.method === METHOD_STORE) this.#verified.add(e.name);
+    return out;
+  }
+
+  /** Where a STOREd entry's bytes start in the archive (its local header checked); undefined for a compressed one. */
+  storedOffset(name: string): number | undefined {
+    const { e, dataStart } = this.#locate(name);
+    return e.method === METHOD_STORE ? dataStart : undefined;
+  }
+
+  #locate(name: string): { e: ZipEntryRecord; dataStart: number; dataEnd: number; fail: (msg: string) => never } {
     const e = this.#byName.get(name);
     if (e === undefined) {
       throw new ResourceNotFoundError(`${this.label ? `${this.label}: ` : ""}no entry ${q(name)} in the zip archive`);
@@ -306,24 +334,7 @@ export class ZipArchive {
     if (!bytesEqual(localName, e.nameBytes)) {
       fail(`entry ${q(e.name)}: the local header names a different file; the archive is corrupt or crafted, export it again`);
     }
-    const data = b.subarray(dataStart, dataEnd);
-
-    let out: Uint8Array;
-    if (e.method === METHOD_STORE) {
-      out = data;
-      if (this.#verified.has(e.name)) return out;
-    } else {
-      out = inflateExactly(data, e.size, (msg) => fail(`entry ${q(e.name)}: ${msg}`));
-    }
-    const actual = crc32(out);
-    if (actual !== e.crc32) {
-      fail(
-        `entry ${q(e.name)}: CRC-32 mismatch (computed ${hex32(actual)}, the archive declares ${hex32(e.crc32)}); ` +
-          `the data is corrupt, copy or export the archive again`,
-      );
-    }
-    if (e.method === METHOD_STORE) this.#verified.add(e.name);
-    return out;
+    return { e, dataStart, dataEnd, fail };
   }
 }
 

@@ -4,6 +4,7 @@
 
 import type { EngineLike } from "../bridge/engine-host.js";
 import type { TransportFactory } from "../interpreter/transport.js";
+import type { ArchiveFile } from "../package/archive.js";
 import type { EngineName } from "../protocol.js";
 
 export interface InterpreterSetup {
@@ -59,6 +60,11 @@ export interface Platform {
   cores(): number;
   /** A file's bytes (a path, or a URL where the platform can fetch); throws an error whose `code` is "ENOENT" when it does not exist. */
   readFile(path: string | URL): Promise<Uint8Array>;
+  /**
+   * A package file's bytes and the file kept open, to read its storages again after their bytes
+   * were let go (Node); without it a package's weights stay in memory for its lifetime.
+   */
+  openArchive?(path: string | URL): Promise<{ bytes: Uint8Array; file: ArchiveFile }>;
   /** Default sink for interpreter output. */
   writeStderr(text: string): void;
   prepareInterpreters(setup: InterpreterSetup): Promise<PreparedInterpreters>;

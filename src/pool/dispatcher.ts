@@ -4,7 +4,7 @@
 // bridge. InterpreterManager is a façade over it; Package, ReplicatedObj, InterpreterSession
 // and PyObject reach it only through PoolPort.
 
-import { EngineHost, type EngineLike, type Requester } from "../bridge/engine-host.js";
+import { EngineHost, type EngineLike, type ReloadableWeight, type Requester } from "../bridge/engine-host.js";
 import { CallTimeoutError, ClosedError, WasmdeployError } from "../errors.js";
 import { Interpreter, type JobSpec, LocalResult } from "../interpreter/interpreter.js";
 import type { TransportFactory } from "../interpreter/transport.js";
@@ -79,7 +79,7 @@ export class Pool implements PoolPort {
     this.#opts = opts;
     this.engineHost = new EngineHost(
       opts.createEngine,
-      (id) => this.#weightBytes(id),
+      Object.assign((id: string) => this.#weightBytes(id), { reloadable: (id: string) => this.#reloadable(id) }),
       () => this.#slots.reduce((n, s) => n + s.interp.pending, 0),
     );
     if (opts.hostReplay !== false) this.hostReplay = new HostReplay(this.engineHost);
@@ -233,6 +233,7 @@ export class Pool implements PoolPort {
     await Promise.all(holders.map((i) => this.#housekeeping(i, { op: "unload_package", payload: { pkg: pkg.id } }, `unloading ${pkg.label}`)));
     // Its weights, in every engine thread, and the compiled graphs that read them.
     await this.engineHost.releasePackage(pkg.id);
+    pkg.release?.();
   }
 
   // ----- the manager's own operations -----
@@ -260,9 +261,11 @@ export class Pool implements PoolPort {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const packages = [...this.#packages.values()];
     this.#packages.clear();
     await Promise.all(this.#slots.map((s) => s.interp.close()));
     await this.engineHost.close();
+    for (const p of packages) p.release?.();
   }
 
   // ----- internals -----
@@ -326,6 +329,12 @@ export class Pool implements PoolPort {
   #weightBytes(id: string): Uint8Array | undefined {
     const slash = id.indexOf("/");
     return this.#packages.get(id.slice(0, slash))?.storageBytes(id.slice(slash + 1));
+  }
+
+  /** How to let a package storage's bytes go and read them again, if its package can. */
+  #reloadable(id: string): ReloadableWeight | undefined {
+    const slash = id.indexOf("/");
+    return this.#packages.get(id.slice(0, slash))?.reloadableStorage?.(id.slice(slash + 1));
   }
 
   /** What an interpreter must run before a job: registered modules, then the job's package. */

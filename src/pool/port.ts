@@ -1,6 +1,7 @@
 // The narrow interface through which Package, ReplicatedObj, InterpreterSession and PyObject
 // reach the pool, and the few facts they hand it. Nothing here is public API.
 
+import type { ReloadableWeight } from "../bridge/engine-host.js";
 import type { Interpreter } from "../interpreter/interpreter.js";
 import type { HostRequest, ReplicatedAddress, WireMessage } from "../protocol.js";
 
@@ -23,8 +24,12 @@ export interface PackageRef {
    * interpreters get its marshalled code instead of compiling (runtime's package_importer).
    */
   compiled(reply: unknown): void;
-  /** Bytes of one of its weight storages (for the engine). */
+  /** Bytes of one of its weight storages (for the engine), read again from its file if they were let go. */
   storageBytes(key: string): Uint8Array | undefined;
+  /** For a storage whose bytes can be let go and read again from the package's file: how. */
+  reloadableStorage?(key: string): ReloadableWeight | undefined;
+  /** The package is gone: close its file. */
+  release?(): void;
 }
 
 /** Anything a call can produce a handle into (a PyObject), seen only as disposable. */

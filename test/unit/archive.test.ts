@@ -419,8 +419,9 @@ describe.skipIf(!haveArchives)("real torch 1.13 archives", () => {
 });
 
 describe("detached archives (weights held once)", () => {
-  it("read every entry as the zip does, with the storages in shared memory of their own", () => {
-    const bytes = new Uint8Array(readFileSync(fileURLToPath(new URL("../../packages/models/resnet_basic.pt", import.meta.url))));
+  const bytes = new Uint8Array(readFileSync(fileURLToPath(new URL("../../packages/models/resnet_basic.pt", import.meta.url))));
+
+  it("read every entry as the zip does, with the storages in one shared block of their own", () => {
     const zipped = parseTorchPackage(bytes, "resnet_basic.pt");
     const detached = zipped.detached();
     expect(detached.storages).toStrictEqual(zipped.storages);
@@ -428,11 +429,57 @@ describe("detached archives (weights held once)", () => {
     expect([...detached.codeAndData().keys()]).toStrictEqual([...zipped.codeAndData().keys()]);
     for (const [k, v] of zipped.codeAndData()) expect(Buffer.compare(detached.codeAndData().get(k)!, v), k).toBe(0);
     expect(zipped.storages.length).toBeGreaterThan(10);
+    const blocks = new Set<ArrayBufferLike>();
     for (const s of zipped.storages) {
       const b = detached.storageBytesOf(s.key);
-      expect(b.buffer).toBeInstanceOf(SharedArrayBuffer);
-      expect(b.byteLength).toBe(b.buffer.byteLength); // a buffer of its own: adopted whole, never a view into the file
+      expect(b.buffer).toBeInstanceOf(SharedArrayBuffer); // never a view into the file's bytes
+      expect(b.byteOffset % 64).toBe(0);
+      blocks.add(b.buffer);
       expect(Buffer.compare(b, zipped.storageBytesOf(s.key)), s.key).toBe(0);
     }
+    expect(blocks.size).toBe(1);
+    // Without the file, nothing can be let go.
+    expect(detached.canEvictStorage(zipped.storages[0]!.key)).toBe(false);
+    expect(detached.evictStorage(zipped.storages[0]!.key)).toBe(false);
+  });
+
+  /** The archive's bytes as its file; `reads` counts reads after the first load. */
+  const fileOver = (data: Uint8Array) => {
+    const f = { reads: 0, closed: false, read: (o: number, n: number) => (f.reads++, data.slice(o, o + n)), close: () => void (f.closed = true) };
+    return f;
+  };
+
+  it("let storages go with their file, and read them again exactly", () => {
+    const file = fileOver(bytes.slice());
+    const zipped = parseTorchPackage(bytes, "resnet_basic.pt");
+    const detached = zipped.detached(file);
+    const [first, second] = zipped.storages;
+    expect(detached.canEvictStorage(first!.key)).toBe(true);
+    expect(detached.evictStorage(first!.key)).toBe(true);
+    expect(file.reads).toBe(0);
+    // Every storage went with it (one block); each is read again on demand, once.
+    expect(Buffer.compare(detached.storageBytesOf(second!.key), zipped.storageBytesOf(second!.key))).toBe(0);
+    expect(file.reads).toBe(1);
+    for (const s of zipped.storages) expect(Buffer.compare(detached.storageBytesOf(s.key), zipped.storageBytesOf(s.key)), s.key).toBe(0);
+    expect(file.reads).toBe(zipped.storages.length);
+    detached.storageBytesOf(second!.key);
+    expect(file.reads).toBe(zipped.storages.length);
+    detached.close();
+    expect(file.closed).toBe(true);
+  });
+
+  it("refuse a storage whose file changed since, naming the fix", () => {
+    const data = bytes.slice();
+    const zipped = parseTorchPackage(bytes, "resnet_basic.pt");
+    const detached = zipped.detached(fileOver(data));
+    const big = [...zipped.storages].sort((a, b) => b.size - a.size)[0]!;
+    detached.evictStorage(big.key);
+    data.fill(0); // rewritten in place
+    expect(() => detached.storageBytesOf(big.key)).toThrow(PackageFormatError);
+    expect(() => detached.storageBytesOf(big.key)).toThrow(/no longer what it was when the package was loaded.*load the package again/);
+    // Cut short: the same.
+    const short = zipped.detached({ read: () => new Uint8Array(3), close: () => {} });
+    short.evictStorage(big.key);
+    expect(() => short.storageBytesOf(big.key)).toThrow(/no longer what it was/);
   });
 });

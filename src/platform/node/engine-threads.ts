@@ -19,13 +19,13 @@
 // both inline and wide uses a wide session compiled on this thread.
 
 import { Worker } from "node:worker_threads";
-import type { EngineLike } from "../../bridge/engine-host.js";
+import type { EngineLike, ReloadableWeight } from "../../bridge/engine-host.js";
 import type { DType, GraphSpec } from "../../engine/graph.js";
 import { EngineError } from "../../engine/errors.js";
 import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
 import { Tensor, type TypedArray } from "../../tensor.js";
 import { Engine, type RunOptions } from "../../engine/engine.js";
-import { viewAs } from "../../engine/dtype.js";
+import { dtypeInfo, shapeSize, viewAs } from "../../engine/dtype.js";
 
 /** Graphs each thread keeps by key (beyond it the least recently run are dropped). */
 const GRAPHS_PER_THREAD = 512;
@@ -39,13 +39,29 @@ interface Slot {
   /** Graph keys this thread holds (LRU order) with the storages each reads; keys to drop next run. */
   graphs: Map<string, string[]>;
   forget: string[];
-  pending: Map<number, { resolve: (o: Record<string, Tensor>) => void; reject: (e: Error) => void }>;
+  pending: Map<number, { resolve: (o: Record<string, Tensor>) => void; reject: (e: Error) => void; graph: GraphSpec }>;
   /** Feed buffers back from the thread, free for the next run (see stage). */
   staging: ArrayBuffer[];
   /** Graphs whose weights this thread held at a storage epoch (see EngineThreads.#epoch). */
   weightsSent: WeakMap<GraphSpec, number>;
   exited: boolean;
 }
+
+/**
+ * A storage held here: its bytes, unless they were let go (see #evict) and can be read again.
+ */
+interface HeldWeight {
+  dtype: DType;
+  bytes?: Uint8Array;
+  reloadable?: ReloadableWeight;
+}
+
+/**
+ * Graphs reading at least this many bytes of weights keep one session per process (EngineHost),
+ * so once that session has baked them in, their storages' bytes can go: nothing else reads them
+ * until another graph over them compiles, or Python reads one, and either reads them again.
+ */
+const EVICT_MIN_BYTES = 16 * 2 ** 20;
 
 /** How long close() waits for a thread still in a run (see EngineThreads.#exit). */
 const CLOSE_GRACE_MS = 10_000;
@@ -65,7 +81,7 @@ const FEED_ALIGN = 8;
 
 export class EngineThreads implements EngineLike {
   readonly #slots: Slot[];
-  readonly #weights = new Map<string, { dtype: DType; bytes: Uint8Array }>();
+  readonly #weights = new Map<string, HeldWeight>();
   readonly #backend: EngineName;
   readonly #intraOpThreads: number;
   readonly #wideThreads: number;
@@ -109,6 +125,7 @@ export class EngineThreads implements EngineLike {
     });
     slot.ready.catch(() => {}); // a start failure is reported to the runs that wait for it
     worker.on("message", (m: FromEngineThread) => {
+      if (m.type === "need") return this.#sendWeights(slot, m.id, m.storages);
       if (m.type !== "result") return;
       const p = slot.pending.get(m.id);
       if (!p) return;
@@ -117,6 +134,7 @@ export class EngineThreads implements EngineLike {
       // The thread is done reading the feeds: their buffer serves the next run.
       if (m.feedBuffer && slot.staging.length < STAGING_KEPT && m.feedBuffer.byteLength <= STAGING_MAX_BYTES) slot.staging.push(m.feedBuffer);
       if (m.ok) {
+        if (m.baked) this.#evictBaked(p.graph);
         const out: Record<string, Tensor> = {};
         for (const [name, t] of Object.entries(m.outputs)) out[name] = new Tensor(t.dtype, t.data, t.shape);
         p.resolve(out);
@@ -183,14 +201,57 @@ export class EngineThreads implements EngineLike {
    * Keep the weight's bytes once, in shared memory every thread reads: adopted when they are
    * already shared (a package detached from its file), copied into shared memory otherwise.
    */
-  registerStorage(id: string, dtype: DType, bytes: Uint8Array): void {
+  registerStorage(id: string, dtype: DType, bytes: Uint8Array, opts: { reloadable?: ReloadableWeight } = {}): void {
     if (this.#weights.has(id)) return;
-    let shared = bytes;
-    if (!(bytes.buffer instanceof SharedArrayBuffer)) {
-      shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
-      shared.set(bytes);
+    this.#weights.set(id, { dtype, bytes: shared(bytes), ...(opts.reloadable ? { reloadable: opts.reloadable } : {}) });
+  }
+
+  /** A storage's bytes, read again if they were let go. */
+  #bytesOf(held: HeldWeight): Uint8Array {
+    return (held.bytes ??= shared(held.reloadable!.reload()));
+  }
+
+  /** Answer a thread's "need": the bytes of storages it must compile a graph over. */
+  #sendWeights(slot: Slot, id: number, storages: string[]): void {
+    const weights: { id: string; dtype: DType; bytes: Uint8Array }[] = [];
+    try {
+      for (const s of storages) {
+        const held = this.#weights.get(s);
+        if (!held) continue; // released: the compile fails naming it
+        weights.push({ id: s, dtype: held.dtype, bytes: this.#bytesOf(held) });
+        slot.weights.add(s);
+      }
+    } catch (e) {
+      slot.worker.postMessage({ type: "weights", id, weights: [], error: e instanceof Error ? e.message : String(e) } satisfies ToEngineThread);
+      return;
     }
-    this.#weights.set(id, { dtype, bytes: shared });
+    slot.worker.postMessage({ type: "weights", id, weights } satisfies ToEngineThread);
+  }
+
+  /**
+   * After a graph's one session baked its weights in: let the bytes of its storages go, here and
+   * on every thread, where they can be read again (a package from a file), so the process holds
+   * the weights once (in the session), not also in shared memory.
+   */
+  #evictBaked(graph: GraphSpec): void {
+    let bytes = 0;
+    for (const w of graph.weights) bytes += shapeSize(w.shape) * dtypeInfo(w.dtype).itemSize;
+    if (bytes < EVICT_MIN_BYTES) return;
+    const gone: string[] = [];
+    for (const w of graph.weights) {
+      const held = this.#weights.get(w.storage);
+      if (!held?.reloadable || !held.bytes) continue;
+      held.bytes = undefined;
+      held.reloadable.evict();
+      gone.push(w.storage);
+    }
+    if (gone.length === 0) return;
+    this.#epoch++;
+    for (const id of gone) this.#inlineEngine?.dropStorageBytes(id);
+    for (const s of this.#slots) {
+      const held = gone.filter((id) => s.weights.delete(id));
+      if (held.length > 0) s.worker.postMessage({ type: "evict", storages: held } satisfies ToEngineThread);
+    }
   }
 
   releaseStorage(id: string): void {
@@ -198,9 +259,15 @@ export class EngineThreads implements EngineLike {
     this.#epoch++;
     void this.#inline?.then((e) => e.releaseStorage(id), () => {});
     for (const s of this.#slots) {
-      // The thread drops the graphs that read it on "release" (they can never run again).
-      for (const [key, storages] of s.graphs) if (storages.includes(id)) s.graphs.delete(key);
-      if (s.weights.delete(id)) s.worker.postMessage({ type: "release", storages: [id] } satisfies ToEngineThread);
+      // The thread drops the graphs that read it on "release" (they can never run again); it may
+      // hold such graphs without the storage's bytes (let go after they were baked in).
+      let held = s.weights.delete(id);
+      for (const [key, storages] of s.graphs) {
+        if (!storages.includes(id)) continue;
+        s.graphs.delete(key);
+        held = true;
+      }
+      if (held) s.worker.postMessage({ type: "release", storages: [id] } satisfies ToEngineThread);
     }
   }
 
@@ -213,10 +280,10 @@ export class EngineThreads implements EngineLike {
     }
   }
 
-  /** Weight bytes held (once, whatever the number of threads). */
+  /** Weight bytes held (once, whatever the number of threads; not those let go after baking). */
   get weightBytes(): number {
     let n = 0;
-    for (const w of this.#weights.values()) n += w.bytes.byteLength;
+    for (const w of this.#weights.values()) n += w.bytes?.byteLength ?? 0;
     return n;
   }
 
@@ -243,7 +310,9 @@ export class EngineThreads implements EngineLike {
         if (slot.weights.has(w.storage)) continue;
         const held = this.#weights.get(w.storage);
         if (!held) throw new EngineError(`weight storage ${w.storage} was released while this graph waited`);
-        weights.push({ id: w.storage, ...held });
+        // Bytes let go after baking are not read again here: the thread asks if it compiles.
+        if (!held.bytes) continue;
+        weights.push({ id: w.storage, dtype: held.dtype, bytes: held.bytes });
         slot.weights.add(w.storage);
       }
       slot.weightsSent.set(graph, this.#epoch);
@@ -267,7 +336,7 @@ export class EngineThreads implements EngineLike {
       slot.forget = [];
     }
     return new Promise((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
+      slot.pending.set(id, { resolve, reject, graph });
       slot.worker.postMessage(msg, transfer);
     });
   }
@@ -277,11 +346,11 @@ export class EngineThreads implements EngineLike {
     this.#inline ??= Engine.create({ backend: this.#backend, threads: this.#intraOpThreads, wideThreads: this.#wideThreads }).then((e) => (this.#inlineEngine = e));
     const engine = this.#inlineEngine ?? (await this.#inline);
     if (this.#weightsInline.get(graph) !== this.#epoch) {
-      for (const w of graph.weights) {
-        if (engine.hasStorage(w.storage)) continue;
-        const held = this.#weights.get(w.storage);
-        if (!held) throw new EngineError(`weight storage ${w.storage} was released while this graph waited`);
-        engine.registerStorage(w.storage, held.dtype, held.bytes, { adoptShared: true });
+      // Only what a compile needs: a compiled session reads no storage.
+      for (const id of engine.missingStorages(graph, key, wide ? { wide } : {})) {
+        const held = this.#weights.get(id);
+        if (!held) throw new EngineError(`weight storage ${id} was released while this graph waited`);
+        engine.registerStorage(id, held.dtype, this.#bytesOf(held), { adoptShared: true });
       }
       this.#weightsInline.set(graph, this.#epoch);
     }
@@ -299,6 +368,14 @@ export class EngineThreads implements EngineLike {
     }
     this.#weights.clear();
   }
+}
+
+/** Bytes in shared memory, which every engine thread can adopt: copied there unless they are. */
+function shared(bytes: Uint8Array): Uint8Array {
+  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  out.set(bytes);
+  return out;
 }
 
 /**

@@ -33,10 +33,28 @@ const collectLater = (ms: number) => {
   }, ms);
 };
 
+/** Runs waiting for the weights they asked the host for ("need"), by run id. */
+const waiting = new Map<number, (m: Extract<ToEngineThread, { type: "weights" }>) => void>();
+const askWeights = (id: number, storages: string[]) =>
+  new Promise<Extract<ToEngineThread, { type: "weights" }>>((resolve) => {
+    waiting.set(id, resolve);
+    post({ type: "need", id, storages });
+  });
+
 port.on("message", async (m: ToEngineThread) => {
   // A message is handled only between ONNX Runtime's calls (they are synchronous on this
   // thread), so the thread ends where no native call is in flight.
   if (m.type === "exit") process.exit(m.code);
+  if (m.type === "weights") {
+    waiting.get(m.id)?.(m);
+    waiting.delete(m.id);
+    return;
+  }
+  if (m.type === "evict") {
+    for (const id of m.storages) engine.dropStorageBytes(id);
+    collectLater(50);
+    return;
+  }
   if (m.type === "release") {
     for (const id of m.storages) engine.releaseStorage(id);
     // Graphs reading a released storage can never run again (the host forgot them too).
@@ -65,11 +83,21 @@ port.on("message", async (m: ToEngineThread) => {
     const graph = graphs.get(m.key);
     if (!graph) throw new Error(`engine thread: no graph held for key ${m.key}`);
     for (const w of m.weights) engine.registerStorage(w.id, w.dtype, w.bytes, { adoptShared: true });
+    const place = m.wide ? { wide: true } : {};
+    // A compile reading weights whose bytes the host let go after baking them elsewhere.
+    const missing = engine.missingStorages(graph, m.key, place);
+    if (missing.length > 0) {
+      const got = await askWeights(m.id, missing);
+      if (got.error !== undefined) throw new Error(got.error);
+      for (const w of got.weights) engine.registerStorage(w.id, w.dtype, w.bytes, { adoptShared: true });
+    }
     const feeds: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new Tensor(t.dtype, t.data, t.shape);
     const compiled = engine.stats().sessionsCompiled;
-    const out = await engine.run(graph, feeds, m.key, m.wide ? { wide: true } : {});
-    if (engine.stats().sessionsCompiled !== compiled) collectLater(0);
+    const out = await engine.run(graph, feeds, m.key, place);
+    const didCompile = engine.stats().sessionsCompiled !== compiled;
+    if (didCompile) collectLater(0);
+    const baked = didCompile && engine.sessionBakesAll(m.key, place);
     const outputs: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
     for (const [name, t] of Object.entries(out)) {
@@ -79,7 +107,7 @@ port.on("message", async (m: ToEngineThread) => {
       transfer.push(data.buffer as ArrayBuffer);
     }
     if (m.feedBuffer) transfer.push(m.feedBuffer);
-    post({ type: "result", id: m.id, ok: true, outputs, feedBuffer: m.feedBuffer }, transfer);
+    post({ type: "result", id: m.id, ok: true, outputs, feedBuffer: m.feedBuffer, ...(baked ? { baked } : {}) }, transfer);
   } catch (e) {
     post({ type: "result", id: m.id, ok: false, error: e instanceof Error ? e.message : String(e), feedBuffer: m.feedBuffer }, m.feedBuffer ? [m.feedBuffer] : []);
   }

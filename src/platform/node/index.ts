@@ -9,6 +9,7 @@ import { Engine } from "../../engine/engine.js";
 import { WasmdeployError } from "../../errors.js";
 import type { InterpreterKindAdapter, Platform } from "../platform.js";
 import { pyodideDir, runtimeFiles, snapshotKey } from "./assets.js";
+import { openArchiveFile } from "./archive-file.js";
 import { registerNodeBackends } from "./backends.js";
 import { EngineThreads } from "./engine-threads.js";
 import { defaultSnapshotDir, loadOrMakeSnapshot } from "./snapshot.js";
@@ -96,6 +97,7 @@ export function registerInterpreterKind(name: string, prepare: InterpreterKindAd
 export const nodePlatform: Platform = {
   cores: () => availableParallelism(),
   readFile: async (p) => new Uint8Array(await readFile(p)),
+  openArchive: openArchiveFile,
   writeStderr: (text) => void process.stderr.write(text),
 
   prepareInterpreters(setup) {

@@ -1,0 +1,44 @@
+// A package file opened for good: read whole once, then kept open so its storages can be read
+// again after their bytes were let go (package/archive.ts, CopiedEntries). Reads go through the
+// open file, not the path: a deploy that renames a new file over the path leaves this one
+// readable as it was.
+
+import { readSync } from "node:fs";
+import { open } from "node:fs/promises";
+import type { ArchiveFile } from "../../package/archive.js";
+
+export async function openArchiveFile(p: string | URL): Promise<{ bytes: Uint8Array; file: ArchiveFile }> {
+  const handle = await open(p, "r");
+  try {
+    // Read whole without blocking this thread; later reads (a storage, at a compile) are short.
+    const bytes = new Uint8Array(await handle.readFile());
+    let closed = false;
+    const file: ArchiveFile = {
+      read: (offset, length) => {
+        if (closed) throw new Error("the package file was closed (the package was unloaded)");
+        return readAt(handle.fd, offset, length);
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        void handle.close();
+      },
+    };
+    return { bytes, file };
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+
+/** Up to `length` bytes at `offset` (fewer only at the end of the file). */
+function readAt(fd: number, offset: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, out, done, length - done, offset + done);
+    if (n === 0) return out.subarray(0, done);
+    done += n;
+  }
+  return out;
+}
