@@ -90,12 +90,13 @@ describe("wide (all-cores) runs", () => {
   it("a lone graph small enough to run inline compares wide and inline on this thread, re-timing the loser in bursts", async () => {
     const seen: string[] = [];
     // Runs made slower by a fixed delay, so that the faster place wins on its merits: wide by
-    // 1 ms, inline 1-thread by 3 ms (wide wins), until the test takes inline's delay away.
-    let inlineDelayMs = 3;
+    // 2 ms, inline 1-thread by 8 ms (wide wins), until the test takes inline's delay away. The
+    // margins outlast a timer's lateness on a loaded machine (1 against 3 ms did not, once).
+    let inlineDelayMs = 8;
     const slowed = (engine: EngineLike): EngineLike => {
       const run = engine.run.bind(engine);
       engine.run = async (g, f, k, o) => {
-        const ms = o?.wide ? 1 : o?.inline ? inlineDelayMs : 0;
+        const ms = o?.wide ? 2 : o?.inline ? inlineDelayMs : 0;
         if (ms > 0) await new Promise((r) => setTimeout(r, ms));
         return run(g, f, k, o);
       };
