@@ -5,6 +5,7 @@
 
 import { readSync } from "node:fs";
 import { open } from "node:fs/promises";
+import * as zlib from "node:zlib";
 import type { ArchiveFile } from "../../package/archive.js";
 
 export async function openArchiveFile(p: string | URL): Promise<{ bytes: Uint8Array; file: ArchiveFile }> {
@@ -18,6 +19,8 @@ export async function openArchiveFile(p: string | URL): Promise<{ bytes: Uint8Ar
         if (closed) throw new Error("the package file was closed (the package was unloaded)");
         return readAt(handle.fd, offset, length);
       },
+      // zlib.crc32 is Node 20.15's; resnet18's 47 MB: 20 ms against our JavaScript's 55.
+      ...(typeof zlib.crc32 === "function" ? { crc32: (b: Uint8Array) => zlib.crc32(b) } : {}),
       close: () => {
         if (closed) return;
         closed = true;
