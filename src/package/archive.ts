@@ -29,8 +29,8 @@ export interface EntrySource {
  * deploy replaces the path (a rename), and a CRC-32 check catches one that rewrote it in place.
  */
 export interface ArchiveFile {
-  /** Exactly `length` bytes from `offset`, or fewer if the file is now shorter. */
-  read(offset: number, length: number): Uint8Array;
+  /** Fill `into` with the bytes at `offset`; how many there were (fewer if the file is now shorter). */
+  read(offset: number, into: Uint8Array): number;
   /** CRC-32 of bytes read, where the platform has a faster one than ours (Node's zlib: 2-3x). */
   crc32?(bytes: Uint8Array): number;
   close(): void;
@@ -88,8 +88,9 @@ class CopiedEntries implements EntrySource {
     if (b) return b;
     const s = this.#stored.get(name);
     if (!s || !this.file) throw new PackageFormatError(`no entry ${q(name)}`);
-    const fresh = sharedCopy(this.file.read(s.offset, s.size));
-    if (fresh.byteLength !== s.size || (this.file.crc32?.(fresh) ?? crc32(fresh)) !== s.crc32) {
+    // Straight into shared memory: no copy on the way.
+    const fresh = typeof SharedArrayBuffer === "function" ? new Uint8Array(new SharedArrayBuffer(s.size)) : new Uint8Array(s.size);
+    if (this.file.read(s.offset, fresh) !== s.size || (this.file.crc32?.(fresh) ?? crc32(fresh)) !== s.crc32) {
       throw new PackageFormatError(
         `entry ${q(name)} is no longer what it was when the package was loaded (the file was changed or cut short in place); ` +
           `load the package again, and replace package files by renaming a new file over them`,
@@ -123,11 +124,6 @@ class CopiedEntries implements EntrySource {
 /** Storages start at multiples of 64 bytes in their block (every dtype's alignment, and a cache line). */
 const align = (n: number) => Math.ceil(n / 64) * 64;
 
-function sharedCopy(bytes: Uint8Array): Uint8Array {
-  const shared = typeof SharedArrayBuffer === "function" ? new Uint8Array(new SharedArrayBuffer(bytes.byteLength)) : new Uint8Array(bytes.byteLength);
-  shared.set(bytes);
-  return shared;
-}
 
 export interface ModuleInfo {
   /** Dotted module name, e.g. "mypkg.mod" or "mypkg" (for mypkg/__init__.py). */

@@ -445,7 +445,17 @@ describe("detached archives (weights held once)", () => {
 
   /** The archive's bytes as its file; `reads` counts reads after the first load. */
   const fileOver = (data: Uint8Array) => {
-    const f = { reads: 0, closed: false, read: (o: number, n: number) => (f.reads++, data.slice(o, o + n)), close: () => void (f.closed = true) };
+    const f = {
+      reads: 0,
+      closed: false,
+      read: (o: number, into: Uint8Array) => {
+        f.reads++;
+        const got = data.subarray(o, o + into.length);
+        into.set(got);
+        return got.length;
+      },
+      close: () => void (f.closed = true),
+    };
     return f;
   };
 
@@ -478,7 +488,7 @@ describe("detached archives (weights held once)", () => {
     expect(() => detached.storageBytesOf(big.key)).toThrow(PackageFormatError);
     expect(() => detached.storageBytesOf(big.key)).toThrow(/no longer what it was when the package was loaded.*load the package again/);
     // Cut short: the same.
-    const short = zipped.detached({ read: () => new Uint8Array(3), close: () => {} });
+    const short = zipped.detached({ read: () => 3, close: () => {} });
     short.evictStorage(big.key);
     expect(() => short.storageBytesOf(big.key)).toThrow(/no longer what it was/);
   });
