@@ -22,13 +22,13 @@ const out = mkdtempSync(path.join(tmpdir(), "wasmdeploy-letgo-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 const load = (p: string) => Tensor.fromNpy(new Uint8Array(readFileSync(p)));
-/** Batch 1 twice along the batch axis (eval mode: each row is computed alone). */
-const twice = (t: Tensor) => {
-  const data = new Float32Array(t.data.length * 2);
-  data.set(t.data as Float32Array);
-  data.set(t.data as Float32Array, t.data.length);
-  return new Tensor("float32", data, [2, ...t.shape.slice(1)]);
+/** Batch 1 k times along the batch axis (eval mode: each row is computed alone). */
+const times = (t: Tensor, k: number) => {
+  const data = new Float32Array(t.data.length * k);
+  for (let i = 0; i < k; i++) data.set(t.data as Float32Array, i * t.data.length);
+  return new Tensor("float32", data, [k, ...t.shape.slice(1)]);
 };
+const twice = (t: Tensor) => times(t, 2);
 const MB = 2 ** 20;
 
 // Reads a weight's values in Python, the way model code inspecting its parameters does.
@@ -70,6 +70,22 @@ describe.runIf(hasTorch)("weights of a package read from a file", () => {
         await session.release();
       }
       compare((await model.call(x)) as Tensor, want, "batch 1 again");
+    } finally {
+      await m.close();
+    }
+  }, 180_000);
+
+  it("are read again by compiles that race each other, on two interpreters and two engine threads", async () => {
+    const m = await InterpreterManager.create({ ...kind, interpreters: 2, engineWorkers: 2, onOutput: () => {} });
+    try {
+      const model = (await m.loadPackage(archive)).loadPickle("model", "model.pkl");
+      compare((await model.call(x)) as Tensor, want, "batch 1");
+      expect((await testing.engineState(m)).weightBytes).toBeLessThan(1 * MB);
+      // Batches 2 to 4 at once, twice each: three compiles over weights let go, and their evictions.
+      const ks = [2, 3, 4, 2, 3, 4, 1];
+      const ys = await Promise.all(ks.map((k) => model.call(times(x, k))));
+      ys.forEach((y, i) => compare(y as Tensor, times(want, ks[i]!), `batch ${ks[i]}`));
+      expect((await testing.engineState(m)).weightBytes).toBeLessThan(1 * MB);
     } finally {
       await m.close();
     }

@@ -84,12 +84,13 @@ port.on("message", async (m: ToEngineThread) => {
     if (!graph) throw new Error(`engine thread: no graph held for key ${m.key}`);
     for (const w of m.weights) engine.registerStorage(w.id, w.dtype, w.bytes, { adoptShared: true });
     const place = m.wide ? { wide: true } : {};
-    // A compile reading weights whose bytes the host let go after baking them elsewhere.
-    const missing = engine.missingStorages(graph, m.key, place);
-    if (missing.length > 0) {
+    // A compile reading weights whose bytes the host let go after baking them elsewhere. Asked
+    // again if an "evict" came while waiting (a few rounds at most: each follows a compile).
+    for (let round = 0, missing = engine.missingStorages(graph, m.key, place); missing.length > 0 && round < 4; round++) {
       const got = await askWeights(m.id, missing);
       if (got.error !== undefined) throw new Error(got.error);
       for (const w of got.weights) engine.registerStorage(w.id, w.dtype, w.bytes, { adoptShared: true });
+      missing = engine.missingStorages(graph, m.key, place);
     }
     const feeds: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new Tensor(t.dtype, t.data, t.shape);
