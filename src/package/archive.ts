@@ -439,11 +439,11 @@ export class TorchPackageArchive {
     return out;
   }
 
-  /** The raw bytes of storage `key` (the key the pickles' persistent ids name, e.g. "0"). */
   /**
    * The same archive with its entries copied out of the zip (storages into shared memory where
    * there is SharedArrayBuffer), so the zip's bytes can be let go: a package read from a file
-   * then holds its weights once, not once in the file's bytes and again in the engine.
+   * then holds its weights once, not once in the file's bytes and again in the engine. With
+   * `file` (the file those bytes came from, kept open), storages can be let go and read again.
    */
   detached(file?: ArchiveFile): TorchPackageArchive {
     const storagePaths = new Set(this.storages.map((s) => `${this.root}/${s.path}`));
@@ -472,6 +472,10 @@ export class TorchPackageArchive {
     if (this.#zip instanceof CopiedEntries) this.#zip.close();
   }
 
+  /**
+   * The raw bytes of storage `key` (the key the pickles' persistent ids name, e.g. "0"), read
+   * again from the file if they were let go (evictStorage).
+   */
   storageBytesOf(key: string): Uint8Array {
     const s = this.#storageByKey.get(key);
     if (s === undefined) {
