@@ -9,6 +9,7 @@ import type { GraphSpec } from "../../engine/graph.js";
 import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
 import { Tensor, type TypedArray } from "../../tensor.js";
 import { registerNodeBackends } from "./backends.js";
+import { trimMalloc } from "./malloc-trim.js";
 
 registerNodeBackends();
 const { backend, threads, wideThreads } = workerData as { backend: EngineName; threads: number; wideThreads?: number };
@@ -23,6 +24,8 @@ const post = (m: FromEngineThread, transfer: ArrayBuffer[] = []) => port.postMes
 // nor the model a compile built (its initializers are a copy of the weights: 45 MB for
 // resnet18, garbage once ONNX Runtime has its session): collect once after a release or a
 // compile, when there is something to give back.
+// Then glibc is asked to give back what its arenas kept (malloc-trim.ts): a compile's garbage is
+// freed on this thread and on ONNX Runtime's and V8's own, whose arenas keep it otherwise.
 setFlagsFromString("--expose-gc");
 const collect = runInNewContext("gc") as () => void;
 let collectSoon: ReturnType<typeof setTimeout> | undefined;
@@ -30,6 +33,7 @@ const collectLater = (ms: number) => {
   collectSoon ??= setTimeout(() => {
     collectSoon = undefined;
     collect();
+    trimMalloc();
   }, ms);
 };
 
