@@ -176,9 +176,10 @@ export class Engine {
     this.#storages.release(id);
   }
 
-  /** Forgets a storage, and evicts the compiled sessions that read it. */
+  /** Forgets a storage, and evicts the compiled sessions that read it (its bytes may be gone already: dropStorageBytes). */
   releaseStorage(id: string): void {
-    if (this.#storages.release(id)) this.#cache.evictTagged(id);
+    this.#storages.release(id);
+    this.#cache.evictTagged(id);
   }
 
   /**

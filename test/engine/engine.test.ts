@@ -6,6 +6,7 @@ registerNodeBackends();
 import { EngineError } from "../../src/engine/errors.js";
 import type { GraphSpec } from "../../src/engine/graph.js";
 import { ClosedError } from "../../src/errors.js";
+import { structuralKey } from "../../src/engine/structural-key.js";
 import { Tensor } from "../../src/tensor.js";
 import { assertClose, expected, GRAPHS, toTensor } from "./cases.js";
 
@@ -159,6 +160,27 @@ describe("weight storages", () => {
     e.registerStorage("w", "float32", identity4().map((v) => v * 2));
     const y = await e.run(linear("w"), { x: vec(1, 1, 1, 1).reshape([1, 4]) });
     expect([...y.y!.data]).toEqual([2, 2, 2, 2]);
+  });
+
+  it("a storage's bytes dropped after baking: the session serves on, a new compile needs them again, and a release still evicts", async () => {
+    const e = await engine();
+    e.registerStorage("w", "float32", identity4().map((v) => v * 3));
+    const x = { x: vec(1, 2, 3, 4).reshape([1, 4]) };
+    expect(e.missingStorages(linear("w"), structuralKey(linear("w")))).toEqual([]);
+    await e.run(linear("w"), x);
+    expect(e.sessionBakesAll(structuralKey(linear("w")))).toBe(true);
+    e.dropStorageBytes("w");
+    expect(e.stats()).toMatchObject({ storages: 0, storageBytes: 0, sessionsCached: 1 });
+    expect([...(await e.run(linear("w"), x)).y!.data]).toEqual([3, 6, 9, 12]);
+    // Another graph over it cannot compile until the bytes are back.
+    const batch2 = linear("w");
+    batch2.inputs[0]!.shape = [2, 4];
+    batch2.outputs[0]!.shape = [2, 4];
+    expect(e.missingStorages(batch2, structuralKey(batch2))).toEqual(["w"]);
+    await expect(e.run(batch2, { x: vec(1, 2, 3, 4, 1, 1, 1, 1).reshape([2, 4]) })).rejects.toThrow(/storage "w", which is not registered/);
+    // Released (a package unloaded) with its bytes gone: its sessions go all the same.
+    e.releaseStorage("w");
+    expect(e.stats()).toMatchObject({ sessionsCached: 0 });
   });
 
   it("rejects a weight that reads past the end of its storage", async () => {

@@ -48,7 +48,7 @@ interface Slot {
 }
 
 /**
- * A storage held here: its bytes, unless they were let go (see #evict) and can be read again.
+ * A storage held here: its bytes, unless they were let go (see #evictBaked) and can be read again.
  */
 interface HeldWeight {
   dtype: DType;
