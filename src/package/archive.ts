@@ -37,9 +37,9 @@ export interface ArchiveFile {
 }
 
 /**
- * An archive's entries copied out of its zip, so the zip's bytes can go: each storage (the
- * weights, nearly all of a model's bytes) into memory of its own, shared when the platform has
- * SharedArrayBuffer (engine threads then adopt it without copying), everything else as is.
+ * An archive's entries copied out of its zip, so the zip's bytes can go: the storages (the
+ * weights, nearly all of a model's bytes) into one block of shared memory when the platform has
+ * SharedArrayBuffer (engine threads then adopt them without copying), everything else as is.
  * With the file it came from, a storage's bytes can be let go once the engine has baked them
  * into its sessions, and are read again from the file when something needs them.
  */
@@ -123,7 +123,6 @@ class CopiedEntries implements EntrySource {
 
 /** Storages start at multiples of 64 bytes in their block (every dtype's alignment, and a cache line). */
 const align = (n: number) => Math.ceil(n / 64) * 64;
-
 
 export interface ModuleInfo {
   /** Dotted module name, e.g. "mypkg.mod" or "mypkg" (for mypkg/__init__.py). */
