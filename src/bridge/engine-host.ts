@@ -138,7 +138,7 @@ function median(xs: readonly number[]): number {
 const SPEC_CACHE_MAX = 512;
 
 /** Graphs reading at least this many weight bytes are compiled once per process (see #execute). */
-const SHARED_SESSION_MIN_WEIGHT_BYTES = 16 * 2 ** 20;
+export const SHARED_SESSION_MIN_WEIGHT_BYTES = 16 * 2 ** 20;
 
 /**
  * A compiled session's size against its graph: ONNX Runtime copies baked-in weights and

@@ -325,16 +325,22 @@ export class Pool implements PoolPort {
     return requester;
   }
 
-  /** Bytes of a package storage "<package id>/<key>", for the engine. */
-  #weightBytes(id: string): Uint8Array | undefined {
+  /** The package of storage "<package id>/<key>", and the key. */
+  #storage(id: string): [PackageRef | undefined, string] {
     const slash = id.indexOf("/");
-    return this.#packages.get(id.slice(0, slash))?.storageBytes(id.slice(slash + 1));
+    return [this.#packages.get(id.slice(0, slash)), id.slice(slash + 1)];
+  }
+
+  /** Bytes of a package storage, for the engine. */
+  #weightBytes(id: string): Uint8Array | undefined {
+    const [pkg, key] = this.#storage(id);
+    return pkg?.storageBytes(key);
   }
 
   /** How to let a package storage's bytes go and read them again, if its package can. */
   #reloadable(id: string): ReloadableWeight | undefined {
-    const slash = id.indexOf("/");
-    return this.#packages.get(id.slice(0, slash))?.reloadableStorage?.(id.slice(slash + 1));
+    const [pkg, key] = this.#storage(id);
+    return pkg?.reloadableStorage?.(key);
   }
 
   /** What an interpreter must run before a job: registered modules, then the job's package. */

@@ -19,7 +19,7 @@
 // both inline and wide uses a wide session compiled on this thread.
 
 import { Worker } from "node:worker_threads";
-import type { EngineLike, ReloadableWeight } from "../../bridge/engine-host.js";
+import { type EngineLike, type ReloadableWeight, SHARED_SESSION_MIN_WEIGHT_BYTES } from "../../bridge/engine-host.js";
 import type { DType, GraphSpec } from "../../engine/graph.js";
 import { EngineError } from "../../engine/errors.js";
 import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
@@ -55,13 +55,6 @@ interface HeldWeight {
   bytes?: Uint8Array;
   reloadable?: ReloadableWeight;
 }
-
-/**
- * Graphs reading at least this many bytes of weights keep one session per process (EngineHost),
- * so once that session has baked them in, their storages' bytes can go: nothing else reads them
- * until another graph over them compiles, or Python reads one, and either reads them again.
- */
-const EVICT_MIN_BYTES = 16 * 2 ** 20;
 
 /** How long close() waits for a thread still in a run (see EngineThreads.#exit). */
 const CLOSE_GRACE_MS = 10_000;
@@ -236,7 +229,9 @@ export class EngineThreads implements EngineLike {
   #evictBaked(graph: GraphSpec): void {
     let bytes = 0;
     for (const w of graph.weights) bytes += shapeSize(w.shape) * dtypeInfo(w.dtype).itemSize;
-    if (bytes < EVICT_MIN_BYTES) return;
+    // Such a graph keeps one session per process (EngineHost), so once that session has baked
+    // them in, nothing else reads them until another graph over them compiles, or Python reads one.
+    if (bytes < SHARED_SESSION_MIN_WEIGHT_BYTES) return;
     const gone: string[] = [];
     for (const w of graph.weights) {
       const held = this.#weights.get(w.storage);
