@@ -4,7 +4,7 @@
 // (its threads included) after the model has run, less its PSS with the libraries imported and
 // nothing loaded. Writes bench/results/<date>-model-memory.json.
 //
-//   npm run bench:model-memory -- [--models resnet18,tinygpt] [--counts 1,2,4] [--tag name] [--baseline DIR] [--repeat K]
+//   npm run bench:model-memory -- [--models resnet18,tinygpt] [--counts 1,2,4] [--tag name] [--baseline DIR] [--repeat K] [--lone-calls N]
 //
 // MALLOC_ARENA_MAX=2 npm run bench:model-memory ...: glibc's malloc held to 2 arenas in every
 // child, as `wasmdeploy serve` runs its cells (docs/serving.md); the results record it.
@@ -41,7 +41,7 @@ interface Point {
   breakdown?: unknown;
 }
 
-async function child(mode: string, model: string, n: number, root: string): Promise<Point> {
+async function child(mode: string, model: string, n: number, root: string, loneCalls = 0): Promise<Point> {
   const manifest = JSON.parse(readFileSync(path.join(MODELS_DIR, "bench.json"), "utf8")) as Manifest;
   const e = findModel(manifest, model, model === "tinygpt" ? 2 : 1)!;
   if (mode === "ort") {
@@ -86,6 +86,13 @@ async function child(mode: string, model: string, n: number, root: string): Prom
   }
   // Then served as usual (replicated calls, replay), all at once.
   await Promise.all(Array.from({ length: n }, () => obj.call(...inputs)));
+  // --lone-calls: then served one call at a time, as a lone client would (a big graph's session
+  // moves to the host's thread after a run of them: the memory after that move). Twice, with a
+  // pause for the move's compile between.
+  for (let round = 0; round < 2 && loneCalls > 0; round++) {
+    for (let i = 0; i < loneCalls; i++) await obj.call(...inputs);
+    await new Promise((r) => setTimeout(r, 3000));
+  }
   const readyMs = performance.now() - t0;
   await settle();
   const added = pss(process.pid)! - base;
@@ -108,10 +115,10 @@ async function child(mode: string, model: string, n: number, root: string): Prom
   };
 }
 
-const { values } = parseArgs({ options: { child: { type: "string" }, models: { type: "string", default: "resnet18,tinygpt" }, counts: { type: "string", default: "1,2,4" }, tag: { type: "string" }, baseline: { type: "string" }, repeat: { type: "string", default: "1" } }, allowPositionals: true, strict: false });
+const { values } = parseArgs({ options: { child: { type: "string" }, models: { type: "string", default: "resnet18,tinygpt" }, counts: { type: "string", default: "1,2,4" }, tag: { type: "string" }, baseline: { type: "string" }, repeat: { type: "string", default: "1" }, "lone-calls": { type: "string", default: "0" } }, allowPositionals: true, strict: false });
 if (values.child) {
-  const [mode, model, n, root] = String(values.child).split(":");
-  process.stdout.write(JSON.stringify(await child(mode!, model!, Number(n), root || REPO)) + "\n");
+  const [mode, model, n, root, loneCalls] = String(values.child).split(":");
+  process.stdout.write(JSON.stringify(await child(mode!, model!, Number(n), root || REPO, Number(loneCalls ?? 0))) + "\n");
   process.exit(0);
 }
 
@@ -138,7 +145,7 @@ for (const model of String(values.models).split(",")) {
   for (const n of String(values.counts).split(",").map(Number)) {
     for (const [name, root] of roots) {
       log(`${model}: ${name}, ${n} interpreter${n > 1 ? "s" : ""}`);
-      const p = run(`ours:${model}:${n}:${root}`);
+      const p = run(`ours:${model}:${n}:${root}:${Number(values["lone-calls"])}`);
       points.push(p);
       byRoot.get(name)!.push(p);
     }
@@ -173,7 +180,7 @@ for (const model of String(values.models).split(",")) {
 }
 // Every child inherits this process's environment: MALLOC_ARENA_MAX (glibc's arenas, which
 // `wasmdeploy serve` sets for its cells) applies to every system alike, and is recorded.
-const result = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, load: os.loadavg(), node: process.version, mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null }, summary, points };
+const result = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, load: os.loadavg(), node: process.version, mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null }, loneCalls: Number(values["lone-calls"]), summary, points };
 mkdirSync(RESULTS_DIR, { recursive: true });
 const file = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-model-memory${values.tag ? `-${String(values.tag)}` : ""}.json`);
 writeFileSync(file, JSON.stringify(result, null, 2) + "\n");

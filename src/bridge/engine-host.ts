@@ -126,6 +126,16 @@ const EXPLORE_BURST = 4;
 const LONE_INLINE_MAX_PEAK_BYTES = 64 * 2 ** 20;
 /** Timed runs per place that say what a run costs there now (their median). */
 const RECENT = 5;
+/**
+ * A big graph's one session moves to the host's thread after this many lone runs in a row on its
+ * engine thread (see #sharedOnCaller)...
+ */
+export const MOVE_TO_CALLER_AFTER = 16;
+/**
+ * ...and not sooner than this after it last moved back: each move is a compile (about a second
+ * of CPU for resnet18), so traffic alternating between lone and busy moves it at most this often.
+ */
+export const MOVE_TO_CALLER_GAP_MS = 30_000;
 
 function median(xs: readonly number[]): number {
   if (xs.length === 0) return Infinity;
@@ -168,6 +178,14 @@ export interface EngineLike {
   releaseStorage(id: string): void;
   /** Drop the compiled sessions of graph `key` (its tenant's share is full). */
   forget?(key: string): void;
+  /**
+   * Engines with engine threads: compile graph `key`'s wide session on the calling thread, then
+   * drop the engine threads' sessions of it (a big graph's one session moving here; its runs keep
+   * going to the engine thread until this resolves).
+   */
+  moveToCaller?(graph: GraphSpec, key: string): Promise<void>;
+  /** Drop graph `key`'s sessions on the calling thread (its runs go back to an engine thread). */
+  forgetOnCaller?(key: string): void;
   /** Weight bytes in memory, when the engine can let some go (see ReloadableWeight). */
   readonly weightBytes?: number;
   /** `wide`: run on all cores (see EngineHost: a lone call on an idle pool). */
@@ -519,12 +537,20 @@ export class EngineHost {
     // its own copy of them (about 100 MB for resnet18): all its runs go to its wide session, on one
     // engine thread, using every core. Busy, its runs queue there instead of each engine thread
     // compiling a copy; every other graph is placed as below.
+    // Where that session lives follows the runs: lone ones run it on this thread (#sharedOnCaller).
     const shared = entry.weightBytes >= SHARED_SESSION_MIN_WEIGHT_BYTES;
     const mode: RunPlace = shared ? "wide" : lone ? this.#loneMode(timing, entry.peakBytes) : tiny ? "inline" : "narrow";
     // A lone wide run of a graph small enough to run inline runs on this thread too (the hop to
     // an engine thread and back is 0.2-0.5 ms of mobilenet_v3_small's 1.5 ms wide run).
-    const runMode: RunMode | undefined =
-      mode === "narrow" ? undefined : mode === "wide" && !shared && this.#inlineOk(timing, entry.peakBytes) ? { wide: true, inline: true } : { [mode]: true };
+    const runMode: RunMode | undefined = shared
+      ? this.#sharedOnCaller(timing, lone, entry.peakBytes, engine, graph, structural)
+        ? { wide: true, inline: true }
+        : { wide: true }
+      : mode === "narrow"
+        ? undefined
+        : mode === "wide" && this.#inlineOk(timing, entry.peakBytes)
+          ? { wide: true, inline: true }
+          : { [mode]: true };
     this.#running++;
     let out: Record<string, Tensor>;
     const t0 = performance.now();
@@ -593,6 +619,47 @@ export class EngineHost {
       return place;
     }
     return places[0]!;
+  }
+
+  /**
+   * Whether a big graph's one session runs on this thread. It starts on an engine thread (engine
+   * thread 0, where its wide runs go), and moves here once MOVE_TO_CALLER_AFTER runs in a row were
+   * lone, if a lone run may block this thread that long (#inlineOk's bounds, on its wide time):
+   * a lone run here skips the hop to the engine thread and back, two thread wake-ups that cost
+   * 0.4-0.6 ms of resnet18's 11 ms on a 2-core VM, where an idle core wakes slowly. The session
+   * is compiled here before the engine thread's is dropped, so no run waits for the move. The
+   * first run that is not lone sends it back at once (compiled again on the engine thread, by that
+   * run): a busy pool needs this thread for every other call, and the process keeps one session.
+   */
+  #sharedOnCaller(t: Timing, lone: boolean, peakBytes: number, engine: EngineLike, graph: GraphSpec, key: string): boolean {
+    if (t.onCaller) {
+      if (lone) return true;
+      t.onCaller = false;
+      t.loneStreak = 0;
+      t.movedBackAt = performance.now();
+      engine.forgetOnCaller?.(key);
+      return false;
+    }
+    const may = lone && engine.moveToCaller && !t.moveFailed && t.runs.wide > SAMPLES && t.wide! < this.loneInlineMaxMs && peakBytes <= LONE_INLINE_MAX_PEAK_BYTES;
+    if (!may) {
+      t.loneStreak = 0;
+      return false;
+    }
+    t.loneStreak = (t.loneStreak ?? 0) + 1;
+    if (t.loneStreak < MOVE_TO_CALLER_AFTER || t.moving || performance.now() - (t.movedBackAt ?? -Infinity) < MOVE_TO_CALLER_GAP_MS) return false;
+    t.moving = true;
+    engine.moveToCaller!(graph, key).then(
+      () => {
+        t.moving = false;
+        t.onCaller = true;
+      },
+      () => {
+        // Compiled on the engine thread already; a graph this thread cannot compile stays there.
+        t.moving = false;
+        t.moveFailed = true;
+      },
+    );
+    return false;
   }
 
   /**
@@ -665,6 +732,13 @@ interface Timing {
   burst?: { place: RunPlace; left: number };
   /** The next run is a burst's first: not counted. */
   cold?: boolean;
+  /** A big graph's one session (#sharedOnCaller): lives on this thread now; being moved here. */
+  onCaller?: boolean;
+  moving?: boolean;
+  /** Lone runs in a row on the engine thread; when it last moved back there; whether a move failed. */
+  loneStreak?: number;
+  movedBackAt?: number;
+  moveFailed?: boolean;
 }
 
 interface RunRequest {

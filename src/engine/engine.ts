@@ -211,6 +211,18 @@ export class Engine {
     );
   }
 
+  /** Compiles graph `key`'s session (`wide` or 1-thread) without running it, unless it is cached. */
+  async compile(graph: GraphSpec, key: string, opts: RunOptions = {}): Promise<void> {
+    this.#assertOpen();
+    const wide = opts.wide === true && this.#backend.widens === true;
+    await this.#cache.use(
+      wide ? key + "\nwide" : key,
+      () => this.#compile(graph, wide),
+      async () => {},
+      () => graph.weights.map((w) => w.storage),
+    );
+  }
+
   stats(): EngineStats {
     return {
       ...this.#cache.stats,

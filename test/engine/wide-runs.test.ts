@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { InterpreterManager } from "wasmdeploy";
 import { EngineHost, type EngineLike, type Requester } from "../../src/bridge/engine-host.js";
+import { EngineHost as BuiltEngineHost, MOVE_TO_CALLER_AFTER } from "../../dist/bridge/engine-host.js";
 import { Engine } from "../../src/engine/engine.js";
 import { structuralKey } from "../../src/engine/structural-key.js";
 import { registerNodeBackends } from "../../src/platform/node/backends.js";
@@ -168,33 +169,69 @@ describe("wide (all-cores) runs", () => {
     }
   });
 
+  // 16 MB of float32 (zeros) the graph sums and adds: x * w + 1 + 0
+  const n = 4 * 2 ** 20;
+  const big = new Float32Array(n + 2);
+  big.set([2, 3], n);
+  const bigSpec = {
+    ...spec,
+    weights: [{ ...spec.weights[0]!, offset: n }, { name: "w1", storage: "p1/w", dtype: "float32" as const, shape: [n] }],
+    nodes: [
+      ...spec.nodes.slice(0, 2),
+      { op: "ReduceSum", inputs: ["w1"], outputs: ["s"], attrs: { keepdims: 0 } },
+      { op: "Add", inputs: ["v0", "s"], outputs: ["v0s"] },
+      { op: "Add", inputs: ["v0s", "v1"], outputs: ["v2"] },
+    ],
+  };
+  const bigWeights = (id: string) => (id === "p1/w" ? new Uint8Array(big.buffer) : undefined);
+  // EngineHost from src or, with engine threads (which run dist's Engine), from dist with dist's tensors.
+  const runBig = async (host: EngineHost | BuiltEngineHost) => {
+    const id = host instanceof BuiltEngineHost ? host.put(new BuiltTensor("float32", new Float32Array([1, 1]), [2]), who.owner) : host.put(x(), who.owner);
+    const reply = await host.handle({ kind: "run", json: JSON.stringify({ key: "big", spec: bigSpec, feeds: { i0: [id, 0] } }), buffers: [] }, who);
+    return Array.from(host.take((JSON.parse(reply.json) as { storages: string[] }).storages[0]!, "float32", 0, [2]).data);
+  };
+
   it("a graph with 16 MB of weights or more always runs on its one wide session, busy or not (one copy of its weights in ONNX Runtime)", async () => {
     const seen: string[] = [];
-    const n = 4 * 2 ** 20; // 16 MB of float32 (zeros) the graph sums and adds: x * w + 1 + 0
-    const big = new Float32Array(n + 2);
-    big.set([2, 3], n);
-    const bigSpec = {
-      ...spec,
-      weights: [{ ...spec.weights[0]!, offset: n }, { name: "w1", storage: "p1/w", dtype: "float32" as const, shape: [n] }],
-      nodes: [
-        ...spec.nodes.slice(0, 2),
-        { op: "ReduceSum", inputs: ["w1"], outputs: ["s"], attrs: { keepdims: 0 } },
-        { op: "Add", inputs: ["v0", "s"], outputs: ["v0s"] },
-        { op: "Add", inputs: ["v0s", "v1"], outputs: ["v2"] },
-      ],
-    };
     let load = 3;
-    const host = new EngineHost(async () => noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen), (id) => (id === "p1/w" ? new Uint8Array(big.buffer) : undefined), () => load);
+    const host = new EngineHost(async () => noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen), bigWeights, () => load);
     closing.push(host);
-    const runBig = async () => {
-      const id = host.put(x(), who.owner);
-      const reply = await host.handle({ kind: "run", json: JSON.stringify({ key: "big", spec: bigSpec, feeds: { i0: [id, 0] } }), buffers: [] }, who);
-      return Array.from(host.take((JSON.parse(reply.json) as { storages: string[] }).storages[0]!, "float32", 0, [2]).data);
-    };
-    for (let i = 0; i < 3; i++) expect(await runBig()).toEqual([3, 4]);
+    for (let i = 0; i < 3; i++) expect(await runBig(host)).toEqual([3, 4]);
     load = 1;
-    for (let i = 0; i < 5; i++) expect(await runBig()).toEqual([3, 4]);
+    for (let i = 0; i < 5; i++) expect(await runBig(host)).toEqual([3, 4]);
     expect(seen).toEqual(new Array(8).fill("wide"));
+  });
+
+  it("engine threads: a big graph's one session moves to this thread after a run of lone calls, and back at the first busy one", async () => {
+    const seen: string[] = [];
+    const threads = new EngineThreads("ort-node", 2, 1, 2);
+    let load = 1;
+    const host = new BuiltEngineHost(async () => noting(threads as unknown as EngineLike, seen) as never, bigWeights, () => load);
+    closing.push(host);
+    // The first runs (a compile, then the timed ones) and MOVE_TO_CALLER_AFTER lone ones in a row
+    // stay on engine thread 0; the last of them starts the move...
+    for (let i = 0; i < 4 + MOVE_TO_CALLER_AFTER; i++) expect(await runBig(host)).toEqual([3, 4]);
+    expect(seen).toEqual(new Array(4 + MOVE_TO_CALLER_AFTER).fill("wide"));
+    // ...a compile on this thread, while runs go on there; then they run here and the engine
+    // thread has dropped its session: one session in the process.
+    for (let i = 0; i < 500 && seen.at(-1) !== "wide-inline"; i++) {
+      expect(await runBig(host)).toEqual([3, 4]);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(seen.at(-1)).toBe("wide-inline");
+    expect(threads.sessionPlaces()).toEqual({ caller: 1, threads: [0, 0] });
+    for (let i = 0; i < 3; i++) expect(await runBig(host)).toEqual([3, 4]);
+    expect(seen.slice(-3)).toEqual(["wide-inline", "wide-inline", "wide-inline"]);
+    // A busy pool: back to engine thread 0 at once, and this thread lets its session go.
+    load = 3;
+    const before = seen.length;
+    for (let i = 0; i < 3; i++) expect(await runBig(host)).toEqual([3, 4]);
+    expect(seen.slice(before)).toEqual(["wide", "wide", "wide"]);
+    expect(threads.sessionPlaces()).toEqual({ caller: 0, threads: [1, 0] });
+    // Lone again: it stays there (a move at most every MOVE_TO_CALLER_GAP_MS).
+    load = 1;
+    for (let i = 0; i < MOVE_TO_CALLER_AFTER + 4; i++) expect(await runBig(host)).toEqual([3, 4]);
+    expect(seen.slice(before)).toEqual(new Array(MOVE_TO_CALLER_AFTER + 7).fill("wide"));
   });
 
   it("a host that is not told the pool's load never goes wide", async () => {

@@ -26,6 +26,8 @@ import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from ".
 import { Tensor, type TypedArray } from "../../tensor.js";
 import { Engine, type RunOptions } from "../../engine/engine.js";
 import { dtypeInfo, shapeSize, viewAs } from "../../engine/dtype.js";
+import { collectGarbage } from "./collect-garbage.js";
+import { trimMalloc } from "./malloc-trim.js";
 
 /** Graphs each thread keeps by key (beyond it the least recently run are dropped). */
 const GRAPHS_PER_THREAD = 512;
@@ -338,6 +340,15 @@ export class EngineThreads implements EngineLike {
 
   /** On this thread; `wide`: on the graph's wide session here (its pool threads spin only during the run). */
   async #runInline(graph: GraphSpec, feeds: Record<string, Tensor>, key: string, wide: boolean): Promise<Record<string, Tensor>> {
+    const engine = await this.#inlineReady(graph, key, wide);
+    const compiled = engine.stats().sessionsCompiled;
+    const out = await engine.run(graph, feeds, key, wide ? { wide } : {});
+    if (engine.stats().sessionsCompiled !== compiled && engine.sessionBakesAll(key, wide ? { wide } : {})) this.#evictBaked(graph);
+    return out;
+  }
+
+  /** The engine on this thread, with what a compile of `graph` there needs registered. */
+  async #inlineReady(graph: GraphSpec, key: string, wide: boolean): Promise<Engine> {
     this.#inline ??= Engine.create({ backend: this.#backend, threads: this.#intraOpThreads, wideThreads: this.#wideThreads }).then((e) => (this.#inlineEngine = e));
     const engine = this.#inlineEngine ?? (await this.#inline);
     if (this.#weightsInline.get(graph) !== this.#epoch) {
@@ -349,7 +360,42 @@ export class EngineThreads implements EngineLike {
       }
       this.#weightsInline.set(graph, this.#epoch);
     }
-    return engine.run(graph, feeds, key, wide ? { wide } : {});
+    return engine;
+  }
+
+  /**
+   * A big graph's one wide session, moved to this thread (EngineHost decides when): compiled here
+   * first, then the engine threads' copy is dropped, so runs go on meanwhile and two sessions exist
+   * only for the time of the compile. Then the weights it baked in are let go again.
+   */
+  async moveToCaller(graph: GraphSpec, key: string): Promise<void> {
+    const engine = await this.#inlineReady(graph, key, true);
+    await engine.compile(graph, key, { wide: true });
+    if (this.#closed) return;
+    for (const s of this.#slots) if (s.graphs.delete(key)) s.worker.postMessage({ type: "forget", keys: [key] } satisfies ToEngineThread);
+    if (engine.sessionBakesAll(key, { wide: true })) this.#evictBaked(graph);
+    // The compile left its model (a copy of the weights: 45 MB for resnet18) as garbage on this
+    // thread's heap, and what ONNX Runtime freed loading the session in this thread's malloc
+    // arena: resnet18's process held 50 MB more than with the session on an engine thread. Once
+    // per move, as an engine thread does after each compile.
+    setTimeout(() => {
+      collectGarbage();
+      trimMalloc();
+    }, 50).unref();
+  }
+
+  /** Sessions compiled on this thread, and graphs held by each engine thread (for stats and tests). */
+  sessionPlaces(): { caller: number; threads: number[] } {
+    return { caller: this.#inlineEngine?.stats().sessionsCached ?? 0, threads: this.#slots.map((s) => s.graphs.size) };
+  }
+
+  /** Drops graph `key`'s sessions on this thread: its runs go back to an engine thread. */
+  forgetOnCaller(key: string): void {
+    if (!this.#inlineEngine) return;
+    this.#inlineEngine.forget(key);
+    // What ONNX Runtime frees on this thread stays in its malloc arena otherwise; the session is
+    // released once a run still on it returns.
+    setTimeout(trimMalloc, 100).unref();
   }
 
   async close(): Promise<void> {

@@ -1,14 +1,13 @@
 // One engine thread: an Engine (its own ONNX Runtime sessions) serving runs posted by the
 // host. Weights arrive as views of the host's shared memory and are adopted, not copied.
 
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { parentPort, workerData } from "node:worker_threads";
 import { Engine } from "../../engine/engine.js";
 import type { GraphSpec } from "../../engine/graph.js";
 import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from "../../protocol.js";
 import { Tensor, type TypedArray } from "../../tensor.js";
 import { registerNodeBackends } from "./backends.js";
+import { collectGarbage } from "./collect-garbage.js";
 import { trimMalloc } from "./malloc-trim.js";
 
 registerNodeBackends();
@@ -26,13 +25,11 @@ const post = (m: FromEngineThread, transfer: ArrayBuffer[] = []) => port.postMes
 // compile, when there is something to give back.
 // Then glibc is asked to give back what its arenas kept (malloc-trim.ts): a compile's garbage is
 // freed on this thread and on ONNX Runtime's and V8's own, whose arenas keep it otherwise.
-setFlagsFromString("--expose-gc");
-const collect = runInNewContext("gc") as () => void;
 let collectSoon: ReturnType<typeof setTimeout> | undefined;
 const collectLater = (ms: number) => {
   collectSoon ??= setTimeout(() => {
     collectSoon = undefined;
-    collect();
+    collectGarbage();
     trimMalloc();
   }, ms);
 };
@@ -73,6 +70,8 @@ port.on("message", async (m: ToEngineThread) => {
       graphs.delete(k);
       engine.forget(k);
     }
+    // A big graph's session that moved to the host's thread: give back what it held.
+    collectLater(50);
     return;
   }
   // Graphs the host no longer tracks for this thread: their sessions go with them.

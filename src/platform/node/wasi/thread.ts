@@ -2,14 +2,13 @@
 // one at a time, in arrival order; each instance has its own memory, WASI state, interrupt
 // slot and bridge port. A fault in one instance (trap, memory limit) removes only it.
 
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { type MessagePort, parentPort, workerData } from "node:worker_threads";
 import { ComponentInstance, type ComponentParts, type Instantiate } from "../../../interpreter/component/instance.js";
 import { fsTree } from "../../../interpreter/component/wasi-p2.js";
 import { fileTree, type InstanceHooks, WasiInstance } from "../../../interpreter/wasi/instance.js";
 import { type CallResult, faultOf, type InstanceFault, type MemoryUse } from "../../../interpreter/wasi/instance-call.js";
 import type { FromInterpreter } from "../../../protocol.js";
+import { collectGarbage } from "../collect-garbage.js";
 import { makeSyncBridge } from "../sync-bridge.js";
 import { loadShim } from "./component-assets.js";
 import type { FromThread, InstanceInit, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
@@ -45,8 +44,6 @@ const instances = new Map<number, Slot>();
 // A dropped instance's linear memory goes back to the system only when V8 collects it, and a
 // thread that allocates little may not collect for a long time: an instance replaced for its
 // size (recycleAboveMb) would keep its hundreds of MB. Collect once when a large one goes.
-setFlagsFromString("--expose-gc");
-const collect = runInNewContext("gc") as () => void;
 const LARGE = 64 * 2 ** 20;
 let collectSoon: ReturnType<typeof setTimeout> | undefined;
 
@@ -55,7 +52,7 @@ function dropped(slot: Slot | undefined) {
   if (!slot || slot.wi.heapBytes < LARGE) return;
   collectSoon ??= setTimeout(() => {
     collectSoon = undefined;
-    collect();
+    collectGarbage();
   }, 10);
 }
 
