@@ -97,6 +97,7 @@ export interface InterpreterManagerOptions {
    * the weights, in shared memory, and each compiles its own sessions). onnxruntime-node
    * computes on the thread that calls it, so one thread would serialise every interpreter's
    * engine work. Default: min(interpreters, CPU cores). 0 runs the engine on the main thread.
+   * Threads past the first start when a run finds every started one busy (each costs about 15 MB).
    */
   engineWorkers?: number;
   /** Intra-op threads per ONNX Runtime session. Default 1: the interpreters are the parallelism. */

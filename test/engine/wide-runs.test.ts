@@ -219,7 +219,7 @@ describe("wide (all-cores) runs", () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     expect(seen.at(-1)).toBe("wide-inline");
-    expect(threads.sessionPlaces()).toEqual({ caller: 1, threads: [0, 0] });
+    expect(threads.sessionPlaces()).toEqual({ caller: 1, threads: [0] });
     for (let i = 0; i < 3; i++) expect(await runBig(host)).toEqual([3, 4]);
     expect(seen.slice(-3)).toEqual(["wide-inline", "wide-inline", "wide-inline"]);
     // A busy pool: back to engine thread 0 at once, and this thread lets its session go.
@@ -227,7 +227,7 @@ describe("wide (all-cores) runs", () => {
     const before = seen.length;
     for (let i = 0; i < 3; i++) expect(await runBig(host)).toEqual([3, 4]);
     expect(seen.slice(before)).toEqual(["wide", "wide", "wide"]);
-    expect(threads.sessionPlaces()).toEqual({ caller: 0, threads: [1, 0] });
+    expect(threads.sessionPlaces()).toEqual({ caller: 0, threads: [1] });
     // Lone again: it stays there (a move at most every MOVE_TO_CALLER_GAP_MS).
     load = 1;
     for (let i = 0; i < MOVE_TO_CALLER_AFTER + 4; i++) expect(await runBig(host)).toEqual([3, 4]);
@@ -262,6 +262,22 @@ describe("wide (all-cores) runs", () => {
     await threads.kill(0);
     await new Promise((r) => setTimeout(r, 50));
     for (const wide of [true, false, false]) expect(Array.from((await run(wide))["v2"]!.data)).toEqual([3, 4]);
+  });
+
+  it("engine threads start as runs overlap: one while they never do, up to the count", async () => {
+    const threads = new EngineThreads("ort-node", 3, 1, 2);
+    closing.push(threads);
+    threads.registerStorage("p1/w", "float32", wBytes);
+    const key = structuralKey(spec);
+    const run = () => threads.run(spec, { i0: new BuiltTensor("float32", new Float32Array([1, 1]), [2]) }, key);
+    for (let i = 0; i < 4; i++) expect(Array.from((await run())["v2"]!.data)).toEqual([3, 4]);
+    expect(threads.started).toBe(1);
+    // Two at once: the second finds thread 0 busy and starts thread 1; then at most 3.
+    for (const y of await Promise.all([run(), run()])) expect(Array.from(y["v2"]!.data)).toEqual([3, 4]);
+    expect(threads.started).toBe(2);
+    for (const y of await Promise.all(Array.from({ length: 8 }, run))) expect(Array.from(y["v2"]!.data)).toEqual([3, 4]);
+    expect(threads.started).toBe(3);
+    expect(threads.size).toBe(3);
   });
 
   it("rejects a loneCallThreads that is not a positive integer before booting anything", async () => {

@@ -75,7 +75,10 @@ const STAGING_MAX_BYTES = 4 * 2 ** 20;
 const FEED_ALIGN = 8;
 
 export class EngineThreads implements EngineLike {
-  readonly #slots: Slot[];
+  /** The threads started so far: thread 0 at once, the others as the load asks (#leastBusy). */
+  readonly #slots: Slot[] = [];
+  /** The most threads to start. */
+  readonly #count: number;
   readonly #weights = new Map<string, HeldWeight>();
   readonly #backend: EngineName;
   readonly #intraOpThreads: number;
@@ -102,11 +105,32 @@ export class EngineThreads implements EngineLike {
     this.#backend = backend;
     this.#intraOpThreads = intraOpThreads;
     this.#wideThreads = wideThreads;
-    this.#slots = Array.from({ length: count }, () => this.#start());
+    this.#count = count;
+    this.#slots.push(this.#start());
   }
 
+  /** The most engine threads this runs on (see started). */
   get size(): number {
+    return this.#count;
+  }
+
+  /** Engine threads started so far. */
+  get started(): number {
     return this.#slots.length;
+  }
+
+  /**
+   * The started thread with the fewest runs, or a new one when every started thread is busy.
+   * An engine thread costs 10-20 MB (its V8 heap, ONNX Runtime's per-thread state, a malloc
+   * arena), and a process whose runs never overlap (one caller; or a big graph, whose runs all
+   * go to thread 0) never needs a second; under load they start as runs overlap, up to `size`.
+   */
+  #leastBusy(): Slot {
+    const least = this.#slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    if (least.inFlight === 0 || this.#slots.length >= this.#count) return least;
+    const slot = this.#start();
+    this.#slots.push(slot);
+    return slot;
   }
 
   #start(): Slot {
@@ -159,8 +183,9 @@ export class EngineThreads implements EngineLike {
    * can die only between ONNX Runtime's calls: a crash inside one takes the whole process.
    */
   async kill(i: number): Promise<void> {
-    const slot = this.#slots[i];
-    if (!slot) throw new RangeError(`no engine thread ${i}; there are ${this.#slots.length}`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.#count) throw new RangeError(`no engine thread ${i}; there are ${this.#count}`);
+    while (this.#slots.length <= i) this.#slots.push(this.#start());
+    const slot = this.#slots[i]!;
     await this.#exit(slot, 1, Infinity);
   }
 
@@ -293,7 +318,7 @@ export class EngineThreads implements EngineLike {
     }
     if (opts.inline) return this.#runInline(graph, feeds, key, opts.wide === true);
     const wide = opts.wide === true;
-    const slot = wide ? this.#slots[0]! : this.#slots.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    const slot = wide ? this.#slots[0]! : this.#leastBusy();
     slot.inFlight++;
     try {
       await slot.ready;
