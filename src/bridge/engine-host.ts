@@ -179,11 +179,11 @@ export interface EngineLike {
   /** Drop the compiled sessions of graph `key` (its tenant's share is full). */
   forget?(key: string): void;
   /**
-   * Engines with engine threads: compile graph `key`'s wide session on the calling thread, then
-   * drop the engine threads' sessions of it (a big graph's one session moving here; its runs keep
-   * going to the engine thread until this resolves).
+   * Engines with engine threads: compile graph `key`'s wide session on the calling thread, call
+   * `moved`, then drop the engine threads' sessions of it (a big graph's one session moving here;
+   * its runs keep going to the engine thread until `moved`).
    */
-  moveToCaller?(graph: GraphSpec, key: string): Promise<void>;
+  moveToCaller?(graph: GraphSpec, key: string, moved: () => void): Promise<void>;
   /** Drop graph `key`'s sessions on the calling thread (its runs go back to an engine thread). */
   forgetOnCaller?(key: string): void;
   /** Weight bytes in memory, when the engine can let some go (see ReloadableWeight). */
@@ -648,10 +648,9 @@ export class EngineHost {
     t.loneStreak = (t.loneStreak ?? 0) + 1;
     if (t.loneStreak < MOVE_TO_CALLER_AFTER || t.moving || performance.now() - (t.movedBackAt ?? -Infinity) < MOVE_TO_CALLER_GAP_MS) return false;
     t.moving = true;
-    engine.moveToCaller!(graph, key).then(
+    engine.moveToCaller!(graph, key, () => (t.onCaller = true)).then(
       () => {
         t.moving = false;
-        t.onCaller = true;
       },
       () => {
         // Compiled on the engine thread already; a graph this thread cannot compile stays there.

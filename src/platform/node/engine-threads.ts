@@ -390,13 +390,16 @@ export class EngineThreads implements EngineLike {
 
   /**
    * A big graph's one wide session, moved to this thread (EngineHost decides when): compiled here
-   * first, then the engine threads' copy is dropped, so runs go on meanwhile and two sessions exist
-   * only for the time of the compile. Then the weights it baked in are let go again.
+   * first, then `moved()` (the caller's runs come here from then on) and the engine threads' copy
+   * is dropped, so runs go on meanwhile and two sessions exist only for the time of the compile.
+   * Then the weights it baked in are let go again.
    */
-  async moveToCaller(graph: GraphSpec, key: string): Promise<void> {
+  async moveToCaller(graph: GraphSpec, key: string, moved: () => void): Promise<void> {
     const engine = await this.#inlineReady(graph, key, true);
     await engine.compile(graph, key, { wide: true });
     if (this.#closed) return;
+    // Runs go here from now on; one already posted to a thread runs there before its "forget".
+    moved();
     for (const s of this.#slots) if (s.graphs.delete(key)) s.worker.postMessage({ type: "forget", keys: [key] } satisfies ToEngineThread);
     if (engine.sessionBakesAll(key, { wide: true })) this.#evictBaked(graph);
     // The compile left its model (a copy of the weights: 45 MB for resnet18) as garbage on this
