@@ -148,7 +148,25 @@ export class Engine {
   /** Drops the compiled sessions (1-thread and wide) of the graph with structural key `key`. */
   forget(key: string): void {
     this.#cache.evict(key);
-    this.#cache.evict(key + "\nwide");
+    this.#cache.evict(this.#sessionKey(key, { wide: true }));
+  }
+
+  /**
+   * Whether graph `key`'s session for `opts` is cached, compiled or compiling: a run now would
+   * not compile it (callers check before a run to learn whether the run compiled).
+   */
+  hasSession(key: string, opts: RunOptions = {}): boolean {
+    return this.#cache.has(this.#sessionKey(key, opts));
+  }
+
+  /** Whether `opts` asks for the wide session and this backend has one apart from the 1-thread one. */
+  #widens(opts: RunOptions): boolean {
+    return opts.wide === true && this.#backend.widens === true;
+  }
+
+  /** The session cache's key for graph `key` under `opts`. */
+  #sessionKey(key: string, opts: RunOptions): string {
+    return this.#widens(opts) ? key + "\nwide" : key;
   }
 
   /**
@@ -156,15 +174,13 @@ export class Engine {
    * cached (compiled or compiling), since a baked session reads no storage.
    */
   missingStorages(graph: GraphSpec, key: string, opts: RunOptions = {}): string[] {
-    const wide = opts.wide === true && this.#backend.widens === true;
-    if (this.#cache.has(wide ? key + "\nwide" : key)) return [];
+    if (this.hasSession(key, opts)) return [];
     return [...new Set(graph.weights.map((w) => w.storage))].filter((id) => !this.#storages.has(id));
   }
 
   /** Whether graph `key`'s cached session has every weight baked in (it reads no storage when it runs). */
   sessionBakesAll(key: string, opts: RunOptions = {}): boolean {
-    const wide = opts.wide === true && this.#backend.widens === true;
-    const c = this.#cache.peek(wide ? key + "\nwide" : key);
+    const c = this.#cache.peek(this.#sessionKey(key, opts));
     return c !== undefined && c.weightFeeds === undefined;
   }
 
@@ -192,9 +208,9 @@ export class Engine {
     this.#assertOpen();
     validateFeeds(graph, feeds);
     key ??= structuralKey(graph);
-    const wide = opts.wide === true && this.#backend.widens === true;
+    const wide = this.#widens(opts);
     return this.#cache.use(
-      wide ? key + "\nwide" : key,
+      this.#sessionKey(key, opts),
       () => this.#compile(graph, wide),
       async (c) => {
         const all = c.weightFeeds ? { ...feeds, ...c.weightFeeds } : feeds;
@@ -214,10 +230,9 @@ export class Engine {
   /** Compiles graph `key`'s session (`wide` or 1-thread) without running it, unless it is cached. */
   async compile(graph: GraphSpec, key: string, opts: RunOptions = {}): Promise<void> {
     this.#assertOpen();
-    const wide = opts.wide === true && this.#backend.widens === true;
     await this.#cache.use(
-      wide ? key + "\nwide" : key,
-      () => this.#compile(graph, wide),
+      this.#sessionKey(key, opts),
+      () => this.#compile(graph, this.#widens(opts)),
       async () => {},
       () => graph.weights.map((w) => w.storage),
     );

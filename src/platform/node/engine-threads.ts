@@ -296,10 +296,12 @@ export class EngineThreads implements EngineLike {
   /** Drop graph `key` and its sessions on every thread that holds it, and inline. */
   forget(key: string): void {
     void this.#inline?.then((e) => e.forget(key), () => {});
-    for (const s of this.#slots) {
-      if (!s.graphs.delete(key)) continue;
-      s.worker.postMessage({ type: "forget", keys: [key] } satisfies ToEngineThread);
-    }
+    this.#forgetOnThreads(key);
+  }
+
+  /** Drop graph `key` and its sessions on every engine thread that holds it. */
+  #forgetOnThreads(key: string): void {
+    for (const s of this.#slots) if (s.graphs.delete(key)) s.worker.postMessage({ type: "forget", keys: [key] } satisfies ToEngineThread);
   }
 
   /** Weight bytes held (once, whatever the number of threads; not those let go after baking). */
@@ -366,9 +368,10 @@ export class EngineThreads implements EngineLike {
   /** On this thread; `wide`: on the graph's wide session here (its pool threads spin only during the run). */
   async #runInline(graph: GraphSpec, feeds: Record<string, Tensor>, key: string, wide: boolean): Promise<Record<string, Tensor>> {
     const engine = await this.#inlineReady(graph, key, wide);
-    const compiled = engine.stats().sessionsCompiled;
-    const out = await engine.run(graph, feeds, key, wide ? { wide } : {});
-    if (engine.stats().sessionsCompiled !== compiled && engine.sessionBakesAll(key, wide ? { wide } : {})) this.#evictBaked(graph);
+    const place = wide ? { wide } : {};
+    const compiles = !engine.hasSession(key, place);
+    const out = await engine.run(graph, feeds, key, place);
+    if (compiles && engine.sessionBakesAll(key, place)) this.#evictBaked(graph);
     return out;
   }
 
@@ -400,7 +403,7 @@ export class EngineThreads implements EngineLike {
     if (this.#closed) return;
     // Runs go here from now on; one already posted to a thread runs there before its "forget".
     moved();
-    for (const s of this.#slots) if (s.graphs.delete(key)) s.worker.postMessage({ type: "forget", keys: [key] } satisfies ToEngineThread);
+    this.#forgetOnThreads(key);
     if (engine.sessionBakesAll(key, { wide: true })) this.#evictBaked(graph);
     // The compile left its model (a copy of the weights: 45 MB for resnet18) as garbage on this
     // thread's heap, and what ONNX Runtime freed loading the session in this thread's malloc

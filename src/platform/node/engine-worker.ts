@@ -97,9 +97,8 @@ port.on("message", async (m: ToEngineThread) => {
     }
     const feeds: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new Tensor(t.dtype, t.data, t.shape);
-    const compiled = engine.stats().sessionsCompiled;
+    const didCompile = !engine.hasSession(m.key, place);
     const out = await engine.run(graph, feeds, m.key, place);
-    const didCompile = engine.stats().sessionsCompiled !== compiled;
     if (didCompile) collectLater(0);
     const baked = didCompile && engine.sessionBakesAll(m.key, place);
     const outputs: Record<string, WireTensor> = {};
