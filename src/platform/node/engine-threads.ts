@@ -27,7 +27,7 @@ import { Tensor, type TypedArray } from "../../tensor.js";
 import { Engine, type RunOptions } from "../../engine/engine.js";
 import { dtypeInfo, shapeSize, viewAs } from "../../engine/dtype.js";
 import { collectGarbage } from "./collect-garbage.js";
-import { trimMalloc } from "./malloc-trim.js";
+import { trimMallocInBackground } from "./malloc-trim.js";
 
 /** Graphs each thread keeps by key (beyond it the least recently run are dropped). */
 const GRAPHS_PER_THREAD = 512;
@@ -411,7 +411,7 @@ export class EngineThreads implements EngineLike {
     // per move, as an engine thread does after each compile.
     setTimeout(() => {
       collectGarbage();
-      trimMalloc();
+      trimMallocInBackground();
     }, 50).unref();
   }
 
@@ -426,7 +426,7 @@ export class EngineThreads implements EngineLike {
     this.#inlineEngine.forget(key);
     // What ONNX Runtime frees on this thread stays in its malloc arena otherwise; the session is
     // released once a run still on it returns.
-    setTimeout(trimMalloc, 100).unref();
+    setTimeout(trimMallocInBackground, 100).unref();
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,7 @@ import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from ".
 import { Tensor, type TypedArray } from "../../tensor.js";
 import { registerNodeBackends } from "./backends.js";
 import { collectGarbage } from "./collect-garbage.js";
-import { trimMalloc } from "./malloc-trim.js";
+import { trimMallocInBackground } from "./malloc-trim.js";
 
 registerNodeBackends();
 const { backend, threads, wideThreads } = workerData as { backend: EngineName; threads: number; wideThreads?: number };
@@ -30,7 +30,7 @@ const collectLater = (ms: number) => {
   collectSoon ??= setTimeout(() => {
     collectSoon = undefined;
     collectGarbage();
-    trimMalloc();
+    trimMallocInBackground();
   }, ms);
 };
 

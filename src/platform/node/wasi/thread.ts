@@ -9,7 +9,7 @@ import { fileTree, type InstanceHooks, WasiInstance } from "../../../interpreter
 import { type CallResult, faultOf, type InstanceFault, type MemoryUse } from "../../../interpreter/wasi/instance-call.js";
 import type { FromInterpreter } from "../../../protocol.js";
 import { collectGarbage } from "../collect-garbage.js";
-import { trimMalloc } from "../malloc-trim.js";
+import { trimMallocInBackground } from "../malloc-trim.js";
 import { makeSyncBridge } from "../sync-bridge.js";
 import { loadShim } from "./component-assets.js";
 import type { FromThread, InstanceInit, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
@@ -58,11 +58,12 @@ function dropped(slot: Slot | undefined) {
 }
 
 // A long call (a package's load, an unpickling, a first call that records and compiles) leaves
-// what it freed in this thread's malloc arena and garbage on its heap, and a thread that then
-// only serves short calls may keep both for good: a second interpreter serving resnet18 on its
-// own thread added 42-50 MB, 15-31 MB once glibc trimmed (bench:model-memory). So, shortly after
-// a long call, collect and trim, at most once per TIDY_GAP_MS: a thread of long calls pays a few
-// ms per gap, not per call.
+// what V8 freed (its compile zones: 46-47 MB at the peak, serving resnet18) in this thread's
+// malloc arena, and a thread that then only serves short calls frees little more: a second
+// interpreter serving resnet18 on its own thread added 48.5 MB, 31 MB once glibc trimmed
+// (bench:model-memory). So, shortly after a long call, trim, at most once per TIDY_GAP_MS, on a
+// libuv pool thread: done here, with a full collection, it held this thread 15-70 ms, and a
+// call arriving meanwhile waited (collecting the heap as well gave back nothing more, measured).
 const LONG_CALL_MS = 20;
 const TIDY_AFTER_MS = 100;
 const TIDY_GAP_MS = 2000;
@@ -75,8 +76,7 @@ function afterLongCall() {
   tidySoon = setTimeout(() => {
     tidySoon = undefined;
     tidiedAt = performance.now();
-    collectGarbage();
-    trimMalloc();
+    trimMallocInBackground();
   }, wait);
 }
 
