@@ -86,7 +86,7 @@ export class PyObject {
     if (this.#disposed) return;
     this.#disposed = true;
     const ref = refs.get(this)!;
-    this.#port.freeHandles(ref.interp, ref.generation, [ref.id]);
+    this.#port.disposeHandle(this, ref.interp, ref.generation, ref.id);
   }
 
   /** Throws at once (not through the promise) if the handle can no longer be used. */

@@ -72,7 +72,7 @@ export class Pool implements PoolPort {
   #nextModuleId = 1;
   readonly #packages = new Map<string, PackageRef>();
   readonly #finalizer = new FinalizationRegistry<{ interp: Interpreter; generation: number; id: number }>((h) =>
-    this.freeHandles(h.interp, h.generation, [h.id]),
+    this.#freeHandles(h.interp, h.generation, [h.id]),
   );
 
   constructor(opts: PoolOptions) {
@@ -215,7 +215,15 @@ export class Pool implements PoolPort {
     return decode(result, codec);
   }
 
-  freeHandles(interp: Interpreter, generation: number, ids: number[]): void {
+  disposeHandle(handle: object, interp: Interpreter, generation: number, id: number): void {
+    // Registered with itself as the token: left registered, a disposed handle was freed a second
+    // time whenever V8 collected it, and that "free", like anything sent to an interpreter, voided
+    // its host-replay plans at a moment only the collector chose (the next call entered Python).
+    this.#finalizer.unregister(handle);
+    this.#freeHandles(interp, generation, [id]);
+  }
+
+  #freeHandles(interp: Interpreter, generation: number, ids: number[]): void {
     if (this.#closed || interp.generation !== generation || !interp.alive) return;
     interp.submit({ op: "free", msg: encode({ handles: ids }), context: "releasing handles" }).catch(() => {});
   }

@@ -57,8 +57,11 @@ export interface PoolPort {
   /** Pinned sessions count as load for balancing. */
   sessionOpened(interp: Interpreter): void;
   sessionClosed(interp: Interpreter): void;
-  /** Release Python objects (handles) of one interpreter generation. */
-  freeHandles(interp: Interpreter, generation: number, ids: number[]): void;
+  /**
+   * Release the Python object behind a handle its owner disposed (`handle` is the PyObject): once,
+   * now, and not again when the handle is collected.
+   */
+  disposeHandle(handle: object, interp: Interpreter, generation: number, id: number): void;
   /** Drop an unpickled object from every interpreter that holds it. */
   dropReplicated(address: ReplicatedAddress): Promise<void>;
   /** Drop a package from every interpreter and its weights from the engine. */

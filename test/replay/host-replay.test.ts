@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectGarbage } from "../../dist/platform/node/collect-garbage.js";
 import { ClosedError, InterpreterManager, PyTuple, Tensor } from "wasmdeploy";
 import type { ReplicatedObj } from "wasmdeploy";
 import { compare } from "../conformance/compare.js";
@@ -141,6 +142,42 @@ describe.each(["trusted", "sandboxed"] as const)("host replay matches PyTorch on
     const obj = (await manager.loadPackage(path.join(DIR, m.file))).loadPickle(...m.pickle);
     const answered = await run(manager, m, obj);
     expect(answered).toEqual([0, 0, 1, 1, 1]);
+  });
+
+  it("frees a disposed handle once: collected later, it sends nothing that voids the host's plans", async () => {
+    const m = model("mixed");
+    const obj = (await manager.loadPackage(path.join(DIR, m.file))).loadPickle(...m.pickle);
+    const step = calls(m)[0]!;
+    const call = async () => {
+      const got = step.method ? await obj.callMethodKwargs(step.method, args(step), step.kwargs) : await obj.callKwargs(args(step), step.kwargs);
+      check(got, step.expected, "mixed");
+    };
+    await call();
+    // A handle made, disposed (its session released) and dropped; its "free" reaches Python now.
+    await (async () => {
+      const session = await manager.acquireOne();
+      try {
+        expect(await (await session.global("builtins", "len")).call([1, 2, 3])).toBe(3);
+      } finally {
+        await session.release();
+      }
+    })();
+    // Until the host answers again (Python records the plan anew after that free).
+    let answered = 0;
+    for (let i = 0; i < 4 && answered === 0; i++) {
+      const before = hostReplays(manager);
+      await call();
+      answered = hostReplays(manager) - before;
+    }
+    expect(answered).toBe(1);
+    // The handle is garbage now: once V8 has collected it and run the finalizers, the host still answers.
+    for (let i = 0; i < 3; i++) {
+      collectGarbage();
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const before = hostReplays(manager);
+    await call();
+    expect(hostReplays(manager) - before).toBe(1);
   });
 
   it("drops the plans of an unloaded package: its calls fail as unloaded, a reload starts over", async () => {
