@@ -8,7 +8,7 @@ import type { CallLimits, Disposable, PackageRef, PoolPort } from "./pool/port.j
 import { movables } from "./pool/port.js";
 import type { HostRequest, ReplicatedAddress, WireMessage } from "./protocol.js";
 import { type InterpreterSession, openSession } from "./session.js";
-import { encode } from "./wire.js";
+import { encode, sharedBuffers } from "./wire.js";
 
 /**
  * A load_package reply's compiled code, checked for shape and bounded in size (it came out of an
@@ -56,12 +56,14 @@ export class Package {
         // The archive's code and data (all but storages), encoded once and sent to each interpreter;
         // until one of them has compiled the sources, it asks for that (when there are others to share it with).
         loadMessage: () =>
-          (loadMessage ??= encode({
-            pkg: id,
-            label: pkg.label,
-            files: Object.fromEntries(archive.codeAndData()),
-            ...(code ?? (port.size > 1 ? { compile: true } : {})),
-          })),
+          (loadMessage ??= sharedBuffers(
+            encode({
+              pkg: id,
+              label: pkg.label,
+              files: Object.fromEntries(archive.codeAndData()),
+              ...(code ?? (port.size > 1 ? { compile: true } : {})),
+            }),
+          )),
         compiled: (reply) => {
           if (code || pkg.closed) return;
           code = compiledCode(reply, archive);

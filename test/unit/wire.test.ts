@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { ValueConversionError } from "../../src/errors.js";
-import { decode, encode, PyTuple } from "../../src/wire.js";
+import { decode, encode, PyTuple, sharedBuffers } from "../../src/wire.js";
 
 const refusal = (v: unknown) => {
   try {
@@ -34,5 +34,28 @@ describe("wire encode", () => {
     expect(back.t).toBeInstanceOf(PyTuple);
     expect(back.m).toEqual(new Map([[1, "one"]]));
     expect(back.o).toEqual({ z: 1 });
+  });
+});
+
+describe("sharedBuffers", () => {
+  it("moves a message's buffers into one SharedArrayBuffer, bytes and decoding unchanged", () => {
+    const value = { files: { "a.py": new Uint8Array([1, 2, 3]), "b/c.py": new Uint8Array(5).fill(9) }, empty: new Uint8Array(0), n: 4 };
+    const msg = encode(value);
+    const shared = sharedBuffers(msg);
+    expect(shared.json).toBe(msg.json);
+    expect(new Set(shared.buffers.map((b) => b.buffer)).size).toBe(1);
+    expect(shared.buffers[0]!.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(shared.buffers.map((b) => [...b])).toEqual(msg.buffers.map((b) => [...b]));
+    const back = decode(shared) as typeof value;
+    expect([...back.files["b/c.py"]]).toEqual([9, 9, 9, 9, 9]);
+    expect(back.n).toBe(4);
+    // The copy is the message's own: changing the source buffers afterwards does not reach it.
+    msg.buffers[0]![0] = 42;
+    expect(shared.buffers[0]![0]).toBe(1);
+  });
+
+  it("leaves a message without buffers as it is", () => {
+    const msg = encode({ a: 1 });
+    expect(sharedBuffers(msg)).toBe(msg);
   });
 });
