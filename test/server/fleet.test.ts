@@ -68,7 +68,9 @@ describe("serve --memory-budget", () => {
   });
 
   it("never unloads a model with a request running: it stays until idle, and is unloaded by a later load", async () => {
-    const slow = postJson(`${server.url}/v2/models/slow/infer`, { inputs: [{ name: "INPUT__0", datatype: "INT64", shape: [], data: [10_000_000] }] });
+    // slow's request must still run when b's cold load ends: 40M turns of its loop take about
+    // 10 s here, four times b's load (10M took 2.5 s, level with it, and lost under CI's load).
+    const slow = postJson(`${server.url}/v2/models/slow/infer`, { inputs: [{ name: "INPUT__0", datatype: "INT64", shape: [], data: [40_000_000] }] });
     // Wait until slow is loaded and its request runs.
     for (let i = 0; i < 600 && !(await loaded()).includes("slow"); i++) await new Promise((r) => setTimeout(r, 50));
     await resnet("b");
