@@ -38,7 +38,6 @@ interface Row {
   callOverheadMs?: number;
   callsTimedOnHost?: number;
   calls?: number;
-  graphNodes?: { ours: number; export: number };
 }
 
 async function child(model: string, blocks: number, perBlock: number): Promise<Row> {
