@@ -17,7 +17,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { BackendSession, EngineBackend } from "../../dist/engine/backend-api.js";
-import { CACHE_DIR, checkArray, log, RESULTS_DIR, repoPath, round, SNAPSHOT_DIR, summarize, type Manifest } from "../lib/common.js";
+import { CACHE_DIR, checkArray, log, RESULTS_DIR, repoPath, round, SNAPSHOT_DIR, summarize, timeCalls, type Manifest, type TimingSettings } from "../lib/common.js";
 
 const ZOO_MANIFEST = path.join(CACHE_DIR, "zoo", "zoo.json");
 const SELF = fileURLToPath(import.meta.url);
@@ -124,28 +124,20 @@ async function child(model: string, blocks: number, perBlock: number): Promise<R
     for (const s of Object.values(sessions)) for (let i = 0; i < 5; i++) await s.run(feedsOf(s));
     // A block is at least perBlock calls and BLOCK_MS, as in bench/zoo.ts: small graphs get
     // hundreds of calls in a row, as a server's steady stream would give them.
-    const block = async (f: () => Promise<number>) => {
-      for (let i = 0, spent = 0; i < perBlock || spent < BLOCK_MS; i++) spent += await f();
-    };
+    const block: TimingSettings = { warmup: 0, minReps: perBlock, maxReps: Infinity, budgetMs: BLOCK_MS };
+    const none = () => undefined;
     for (let b = 0; b < blocks; b++) {
-      await block(async () => {
+      const runMs: number[] = [];
+      const callMs = await timeCalls(block, none, async () => {
         lastRunMs = -1;
-        const t = performance.now();
         await call();
-        const dt = performance.now() - t;
-        times.call!.push(dt);
-        if (lastRunMs >= 0) overhead.push(dt - lastRunMs);
-        return dt;
+        runMs.push(lastRunMs);
       });
+      times.call!.push(...callMs);
+      for (const [i, dt] of callMs.entries()) if (runMs[i]! >= 0) overhead.push(dt - runMs[i]!);
       for (const [name, s] of Object.entries(sessions)) {
         const f = feedsOf(s);
-        await block(async () => {
-          const t = performance.now();
-          await s.run(f);
-          const dt = performance.now() - t;
-          times[name]!.push(dt);
-          return dt;
-        });
+        times[name]!.push(...(await timeCalls(block, none, () => s.run(f))));
       }
     }
     const ms = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, round(summarize(v).median, 3)]));
