@@ -1,7 +1,8 @@
 // WASI interpreters share worker threads (many instances per thread, a call runs on its
-// interpreter's thread). The balancer knows the threads: concurrent calls land on different
-// threads, and interpreters of different tenants may sit on one thread while each still serves
-// one package. Pyodide interpreters each have a thread or process of their own: WASI only.
+// interpreter's thread). The balancer knows the threads, and an interpreter whose call would
+// wait behind another's moves to an idle thread: concurrent calls land on different threads,
+// and interpreters of different tenants may sit on one thread while each still serves one
+// package. Pyodide interpreters each have a thread or process of their own: WASI only.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterpreterManager } from "wasmdeploy";
@@ -16,12 +17,10 @@ describe.runIf(WASI)("WASI interpreters sharing threads", () => {
   });
   afterAll(() => manager?.close());
 
-  it("packs 4 interpreters on 2 threads, 2 each", () => {
+  it("starts 4 interpreters on one thread (a second comes when calls overlap: thread-moves.test.ts)", () => {
     const threads = manager.stats().interpreters.map((i) => i.thread);
     expect(threads.every((t) => t !== undefined)).toBe(true);
-    const per = new Map<number, number>();
-    for (const t of threads) per.set(t!, (per.get(t!) ?? 0) + 1);
-    expect([...per.values()]).toStrictEqual([2, 2]);
+    expect(new Set(threads).size).toBe(1);
   });
 
   it("runs two concurrent calls on two different threads", async () => {

@@ -29,6 +29,21 @@ export interface WasiSnapshot {
 }
 
 /**
+ * A live instance on its way to another thread (WasiInstance.moveOut/moveIn): its whole linear
+ * memory, as the pages that are not zero, and the call limit the host side of it had set.
+ */
+export interface MovedInstance {
+  /** Memory size, in 64 KiB pages. */
+  pages: number;
+  /** Indexes of the pages stored in `data`, ascending; every other page is zero. */
+  stored: Uint32Array;
+  /** The stored pages, back to back. */
+  data: ArrayBuffer;
+  /** The call memory limit in force (bytes, 0: none). */
+  callLimit: number;
+}
+
+/**
  * One image of the stdlib (under lib/python3.11) and runtime/ sources, in a SharedArrayBuffer
  * every instance views. `omit`: paths (as Python sees them, "/lib/python3.11/os.py") to leave out.
  */

@@ -5,7 +5,7 @@
 import { ConsoleStdout, Directory, File, type Inode, OpenFile, PreopenDirectory, WASI, wasi as defs } from "@bjorn3/browser_wasi_shim";
 import type { SyncBridge } from "../../protocol.js";
 import { encodeFrame, frameSize, readFrame, writeFrame } from "./frames.js";
-import type { FileImage, WasiSnapshot } from "./image.js";
+import type { FileImage, MovedInstance, WasiSnapshot } from "./image.js";
 import { type CallResult, checkFrameSize, decodeResult, guard, InstanceFault, InterruptPoll, limitExceeded, memoryFault, noResult } from "./instance-call.js";
 
 export const PAGE = 65536;
@@ -87,6 +87,9 @@ export class WasiInstance {
   private fresh?: Map<number, Uint8Array>;
   /** wd_call through WebAssembly.promising, when the bridge is async (JSPI). */
   private readonly callPromising?: (req: number, len: number) => Promise<number>;
+  /** The WASI shim's descriptor table, and the descriptors it started with (moveOut checks them). */
+  private readonly fds: unknown[];
+  private readonly firstFds: readonly unknown[];
 
   constructor(
     module: WebAssembly.Module,
@@ -103,6 +106,8 @@ export class WasiInstance {
     };
     const shim = new WASI(["python"], [], [new OpenFile(new File(new Uint8Array(0), { readonly: true })), decoder("stdout"), decoder("stderr"), new PreopenDirectory("/", tree.contents)], { debug: false });
     shim.inst = { exports: { memory: this.memory } };
+    this.fds = shim.fds;
+    this.firstFds = [...shim.fds];
     const wasiImport = { ...shim.wasiImport };
     // Read-only: refuse every call that would create, change or remove a file or directory
     // (the tree is shared by the thread's instances, so a write would be a channel between them).
@@ -259,6 +264,45 @@ export class WasiInstance {
       at += d.length;
     }
     return { pages, runs: Uint32Array.from(runs), data };
+  }
+
+  /**
+   * What a move to another thread carries (moveIn takes it): the non-zero pages of linear
+   * memory and the call limit. Between calls that is all of the instance: the only wasm global
+   * is the stack pointer, back at its base when no call runs, and the WASI shim holds nothing
+   * but the descriptors it started with. An instance that holds a file open does not move (the
+   * reason is returned): its descriptor points into this thread's file tree.
+   */
+  moveOut(): MovedInstance | string {
+    if (this.callPromising) return "its bridge is async (JSPI)";
+    for (let fd = 0; fd < this.fds.length; fd++) {
+      if (this.fds[fd] !== this.firstFds[fd]) return `it holds file descriptor ${fd} open`;
+    }
+    const mem = new Uint8Array(this.memory.buffer);
+    const pages = mem.byteLength / PAGE;
+    const stored: number[] = [];
+    for (let p = 0; p < pages; p++) if (!isZero(mem.subarray(p * PAGE, (p + 1) * PAGE))) stored.push(p);
+    const data = new ArrayBuffer(stored.length * PAGE);
+    const out = new Uint8Array(data);
+    stored.forEach((p, k) => out.set(mem.subarray(p * PAGE, (p + 1) * PAGE), k * PAGE));
+    return { pages, stored: Uint32Array.from(stored), data, callLimit: this.callLimit };
+  }
+
+  /** Become the instance moveOut described (instead of boot or restore, on a fresh instance). */
+  moveIn(m: MovedInstance): void {
+    const initialPages = this.memory.buffer.byteLength / PAGE;
+    const last = m.stored.length ? m.stored[m.stored.length - 1]! : -1;
+    if (m.data.byteLength !== m.stored.length * PAGE || last >= m.pages || m.pages * PAGE > this.maxBytes || m.pages < initialPages) {
+      throw new InstanceFault(`a moved instance's memory is inconsistent (${m.pages} pages, ${m.stored.length} stored in ${m.data.byteLength} bytes)`);
+    }
+    if (m.pages > initialPages) this.memory.grow(m.pages - initialPages);
+    const mem = new Uint8Array(this.memory.buffer);
+    let k = 0;
+    for (let p = 0; p < m.pages; p++) {
+      if (m.stored[k] === p) mem.set(new Uint8Array(m.data, k++ * PAGE, PAGE), p * PAGE);
+      else if (p < initialPages) mem.fill(0, p * PAGE, (p + 1) * PAGE); // instantiation wrote data segments here
+    }
+    this.callLimit = m.callLimit;
   }
 
   get heapBytes(): number {

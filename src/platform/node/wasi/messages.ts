@@ -3,7 +3,7 @@
 // wrapped with the instance id.
 
 import type { MessagePort } from "node:worker_threads";
-import type { FileImage, WasiSnapshot } from "../../../interpreter/wasi/image.js";
+import type { FileImage, MovedInstance, WasiSnapshot } from "../../../interpreter/wasi/image.js";
 import type { FromInterpreter, ToInterpreter } from "../../../protocol.js";
 
 export type { WasiSnapshot };
@@ -32,12 +32,19 @@ export interface InstanceInit {
 
 export type ToThread =
   | { type: "snapshot" }
-  | { type: "spawn"; inst: number; init: InstanceInit; snapshot: WasiSnapshot | null }
+  /** `silent`: the instance replaces one that already said "ready" (a move before its first call). */
+  | { type: "spawn"; inst: number; init: InstanceInit; snapshot: WasiSnapshot | null; silent?: boolean }
   | { type: "call"; inst: number; msg: ToInterpreter }
-  | { type: "kill"; inst: number };
+  | { type: "kill"; inst: number }
+  /** Hand the instance over for a move to another thread (answered by "movedOut"). */
+  | { type: "moveOut"; inst: number }
+  /** Take over an instance another thread moved out. */
+  | { type: "moveIn"; inst: number; init: InstanceInit; state: MovedInstance };
 
 export type FromThread =
   | { type: "snapshot"; snapshot?: WasiSnapshot; error?: string; ms: number }
   | { type: "msg"; inst: number; msg: FromInterpreter }
   /** The instance is gone (trap, memory limit, runtime failure); a "fatal" message preceded this. */
-  | { type: "exit"; inst: number; reason: string };
+  | { type: "exit"; inst: number; reason: string }
+  /** The instance left this thread with `state`; or, with `refused`, it stays here and why. */
+  | { type: "movedOut"; inst: number; state?: MovedInstance; refused?: string };

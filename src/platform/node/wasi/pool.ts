@@ -18,7 +18,8 @@ import type { ToInterpreter } from "../../../protocol.js";
 import { serveBridge } from "../transports.js";
 import { type WasiAssets, type WasiBuild, wasiAssets } from "./assets.js";
 import { type ComponentAssets, componentAssets } from "./component-assets.js";
-import type { FromThread, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
+import type { MovedInstance } from "../../../interpreter/wasi/image.js";
+import type { FromThread, InstanceInit, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
 
 const THREAD_URL = new URL("./thread.js", import.meta.url);
 
@@ -34,9 +35,22 @@ export interface WasiTransport extends Transport {
   readonly thread: number;
 }
 
+/** One interpreter instance, as the host tracks it: where it runs and how to reach it. */
 interface Member {
-  handlers: TransportHandlers;
+  readonly inst: number;
+  readonly handlers: TransportHandlers;
+  readonly opts: WasiSpawnOptions;
+  readonly interruptBuffer: SharedArrayBuffer;
+  /** The sync bridge's wake-up slot (kept across moves; the port is made anew per thread). */
+  readonly bridgeFlag: SharedArrayBuffer;
   bridgeClose?: () => void;
+  thread: WasiThread;
+  /** It said "ready". */
+  ready: boolean;
+  /** No call sent yet: its memory is still the snapshot's, so a move restores it afresh there. */
+  pristine: boolean;
+  /** Being moved: where to, and the calls sent meanwhile, in order. */
+  moving?: { to: WasiThread; calls: ToInterpreter[] };
 }
 
 class WasiThread {
@@ -51,13 +65,16 @@ class WasiThread {
     readonly index: number,
     init: ThreadInit,
     onGone: (t: WasiThread) => void,
+    onMovedOut: (t: WasiThread, m: Extract<FromThread, { type: "movedOut" }>) => void,
   ) {
     this.worker = new Worker(THREAD_URL, { workerData: init, resourceLimits: { stackSizeMb: 8 } });
     this.worker.on("message", (m: FromThread) => {
       if (m.type === "snapshot") return this.snapshotWaiter?.(m);
+      if (m.type === "movedOut") return onMovedOut(this, m);
       const member = this.members.get(m.inst);
       if (m.type === "msg") {
         if (m.msg.type === "result") this.running.shift();
+        if (m.msg.type === "ready" && member) member.ready = true;
         member?.handlers.onMessage(m.msg);
         return;
       }
@@ -96,6 +113,8 @@ export class WasiThreadPool {
   private readonly assets: WasiAssets | ComponentAssets;
   private threads: WasiThread[] = [];
   private snapshot?: Promise<WasiSnapshot | null>;
+  /** The snapshot, once there is one (a move before an instance's first call restores from it). */
+  private snapshotValue?: WasiSnapshot | null;
   private nextInst = 1;
   private nextThread = 0;
   /** How long the snapshot took to make (boot + imports) or read from the cache. */
@@ -153,19 +172,119 @@ export class WasiThreadPool {
   }
 
   private newThread(): WasiThread {
-    const t = new WasiThread(this.nextThread++, this.threadInit(), (gone) => {
-      this.threads = this.threads.filter((x) => x !== gone);
-    });
+    const t = new WasiThread(
+      this.nextThread++,
+      this.threadInit(),
+      (gone) => {
+        this.threads = this.threads.filter((x) => x !== gone);
+      },
+      (from, m) => this.movedOut(from, m),
+    );
     this.threads.push(t);
     return t;
   }
 
-  /** The thread with the fewest instances; a new one while under maxThreads and all are used. */
+  /**
+   * The thread for a new instance: the one with the fewest instances. python.wasm instances
+   * start on the threads there are (a new one only when there is none): a thread costs 20-30
+   * MB, and interpreters whose calls never overlap never need a second. They move to another
+   * thread when they would wait (send). Components cannot move: each takes a new thread while
+   * under maxThreads and all are used.
+   */
   private pickThread(): WasiThread {
     const live = this.threads.filter((t) => t.alive);
     const least = live.reduce<WasiThread | undefined>((a, t) => (!a || t.members.size < a.members.size ? t : a), undefined);
-    if (!least || (least.members.size > 0 && live.length < this.maxThreads)) return this.newThread();
+    if (!least || (!this.movable && least.members.size > 0 && live.length < this.maxThreads)) return this.newThread();
     return least;
+  }
+
+  /** python.wasm instances move between threads; components do not. */
+  private get movable(): boolean {
+    return "module" in this.assets;
+  }
+
+  /**
+   * Where a call for `m` should go instead of waiting behind another instance's call on its
+   * thread: an idle thread, or a new one while under maxThreads. Undefined: it stays.
+   */
+  private moveTarget(m: Member): WasiThread | undefined {
+    const from = m.thread;
+    if (!this.movable || !m.ready || from.running.length === 0 || from.running.includes(m.inst)) return undefined;
+    const live = this.threads.filter((t) => t.alive);
+    const idle = live.find((t) => t !== from && t.running.length === 0);
+    if (idle) return idle;
+    return live.length < this.maxThreads ? this.newThread() : undefined;
+  }
+
+  /**
+   * Move `m` to thread `to`. Before its first call its memory is the snapshot's, so it is
+   * restored there afresh, at once. Otherwise its thread hands it over (moveOut) when its
+   * current call is done, and movedOut() places it; its calls wait in `moving` meanwhile.
+   */
+  private move(m: Member, to: WasiThread): void {
+    m.moving = { to, calls: [] };
+    if (m.pristine && this.snapshotValue) {
+      m.thread.members.delete(m.inst);
+      m.bridgeClose?.();
+      m.thread.post({ type: "kill", inst: m.inst });
+      this.place(m, to, { type: "spawn", snapshot: this.snapshotValue, silent: true });
+      return;
+    }
+    m.thread.post({ type: "moveOut", inst: m.inst });
+  }
+
+  private movedOut(from: WasiThread, msg: Extract<FromThread, { type: "movedOut" }>): void {
+    const m = from.members.get(msg.inst);
+    if (!m?.moving) return; // terminated meanwhile: its state is dropped
+    if (!msg.state) {
+      // Refused (it holds a file open): it stays for now; a later overlap tries again.
+      this.flushMoving(m);
+      return;
+    }
+    from.members.delete(m.inst);
+    m.bridgeClose?.();
+    const to = m.moving.to.alive ? m.moving.to : this.pickThread();
+    this.place(m, to, { type: "moveIn", state: msg.state }, [msg.state.data]);
+  }
+
+  /**
+   * Put `m` on thread `to`, made there by `how` (a spawn or a move): a bridge channel of its own
+   * on that thread, then the calls that waited for the move.
+   */
+  private place(
+    m: Member,
+    to: WasiThread,
+    how: { type: "spawn"; snapshot: WasiSnapshot | null; silent?: boolean } | { type: "moveIn"; state: MovedInstance },
+    transfer: Transferable[] = [],
+  ): void {
+    const h = m.handlers;
+    const channel = h.bridge ? new MessageChannel() : undefined;
+    if (channel) serveBridge(channel.port1, new Int32Array(m.bridgeFlag), h.bridge!);
+    m.bridgeClose = channel ? () => channel.port1.close() : undefined;
+    m.thread = to;
+    to.members.set(m.inst, m);
+    const init: InstanceInit = {
+      eager: m.opts.eager,
+      memoryMaxBytes: m.opts.memoryMaxBytes ?? 2 ** 30,
+      interruptBuffer: m.interruptBuffer,
+      bridgePort: channel?.port2,
+      bridgeFlag: channel ? m.bridgeFlag : undefined,
+    };
+    to.post({ ...how, inst: m.inst, init }, [...transfer, ...(channel ? [channel.port2] : [])]);
+    if (m.moving) this.flushMoving(m);
+  }
+
+  /** The move is over (or refused): the calls that waited go to the instance's thread. */
+  private flushMoving(m: Member): void {
+    const calls = m.moving?.calls ?? [];
+    m.moving = undefined;
+    for (const c of calls) this.dispatch(m, c);
+  }
+
+  private dispatch(m: Member, msg: ToInterpreter): void {
+    m.pristine = false;
+    m.thread.running.push(m.inst);
+    m.thread.post({ type: "call", inst: m.inst, msg });
   }
 
   /** Boot one instance cold on a thread, import the runtime and keep what differs from fresh memory (WasiInstance.snapshot). */
@@ -192,6 +311,10 @@ export class WasiThreadPool {
       };
       t.post({ type: "snapshot" });
     });
+    void this.snapshot.then(
+      (v) => (this.snapshotValue = v),
+      () => {},
+    );
     return this.snapshot;
   }
 
@@ -200,51 +323,41 @@ export class WasiThreadPool {
     const thread = this.pickThread();
     const interruptBuffer = new SharedArrayBuffer(4);
     const interrupt = new Int32Array(interruptBuffer);
-    const channel = h.bridge ? new MessageChannel() : undefined;
-    const flag = new SharedArrayBuffer(4);
-    if (channel) serveBridge(channel.port1, new Int32Array(flag), h.bridge!);
-    const member: Member = { handlers: h, bridgeClose: channel ? () => channel.port1.close() : undefined };
-    thread.members.set(inst, member);
+    const m: Member = { inst, handlers: h, opts, interruptBuffer, bridgeFlag: new SharedArrayBuffer(4), thread, ready: false, pristine: true };
+    thread.members.set(inst, m);
     this.ensureSnapshot().then(
       (snapshot) => {
-        if (!thread.members.has(inst)) return; // terminated meanwhile
-        thread.post(
-          {
-            type: "spawn",
-            inst,
-            snapshot,
-            init: {
-              eager: opts.eager,
-              memoryMaxBytes: opts.memoryMaxBytes ?? 2 ** 30,
-              interruptBuffer,
-              bridgePort: channel?.port2,
-              bridgeFlag: channel ? flag : undefined,
-            },
-          },
-          channel ? [channel.port2] : [],
-        );
+        if (m.thread.members.get(inst) !== m) return; // terminated meanwhile
+        this.place(m, m.thread, { type: "spawn", snapshot });
       },
       (e: unknown) => {
-        if (!thread.members.delete(inst)) return;
-        member.bridgeClose?.();
+        if (!m.thread.members.delete(inst)) return;
         h.onExit(e instanceof Error ? e.message : String(e));
       },
     );
     return {
-      thread: thread.index,
+      get thread() {
+        return m.thread.index;
+      },
       send: (msg: ToInterpreter) => {
-        if (!thread.members.has(inst)) return;
+        if (m.thread.members.get(inst) !== m) return;
         Atomics.store(interrupt, 0, 0); // a deadline of an earlier call must not hit this one
-        thread.running.push(inst);
-        thread.post({ type: "call", inst, msg });
+        if (!m.moving) {
+          const to = this.moveTarget(m);
+          if (to) this.move(m, to);
+        }
+        if (m.moving) m.moving.calls.push(msg);
+        else this.dispatch(m, msg);
       },
       interrupt: () => {
         Atomics.store(interrupt, 0, 2);
         Atomics.notify(interrupt, 0); // wakes a time.sleep
       },
       terminate: async () => {
+        const thread = m.thread;
         if (!thread.members.delete(inst)) return;
-        member.bridgeClose?.();
+        m.bridgeClose?.();
+        m.moving = undefined;
         if (thread.running[0] === inst && thread.alive) {
           // Its call is still running and ignores interrupts: only ending the thread stops it.
           await thread.worker.terminate();

@@ -12,6 +12,7 @@ import { collectGarbage } from "../collect-garbage.js";
 import { trimMallocInBackground } from "../malloc-trim.js";
 import { makeSyncBridge } from "../sync-bridge.js";
 import { loadShim } from "./component-assets.js";
+import type { MovedInstance } from "../../../interpreter/wasi/image.js";
 import type { FromThread, InstanceInit, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
 
 const init = workerData as ThreadInit;
@@ -39,6 +40,8 @@ interface Instance {
 interface Slot {
   wi: Instance;
   bridgePort?: MessagePort;
+  /** The python.wasm instance, which can move to another thread (components cannot). */
+  movable?: WasiInstance;
 }
 const instances = new Map<number, Slot>();
 
@@ -48,9 +51,9 @@ const instances = new Map<number, Slot>();
 const LARGE = 64 * 2 ** 20;
 let collectSoon: ReturnType<typeof setTimeout> | undefined;
 
-function dropped(slot: Slot | undefined) {
+function dropped(slot: Slot | undefined, collect = false) {
   slot?.bridgePort?.close();
-  if (!slot || slot.wi.heapBytes < LARGE) return;
+  if (!slot || (!collect && slot.wi.heapBytes < LARGE)) return;
   collectSoon ??= setTimeout(() => {
     collectSoon = undefined;
     collectGarbage();
@@ -111,7 +114,7 @@ function fail(inst: number, reason: string, memory?: MemoryUse) {
   post({ type: "exit", inst, reason });
 }
 
-function spawn(inst: number, opts: InstanceInit, snapshot: WasiSnapshot | null) {
+function spawn(inst: number, opts: InstanceInit, snapshot: WasiSnapshot | null, moved?: MovedInstance, silent = false) {
   const started = performance.now();
   const interrupt = new Int32Array(opts.interruptBuffer);
   try {
@@ -122,27 +125,43 @@ function spawn(inst: number, opts: InstanceInit, snapshot: WasiSnapshot | null) 
       sleep: (ms) => Atomics.wait(interrupt, 0, 0, ms) !== "timed-out" && Atomics.load(interrupt, 0) !== 0,
     };
     let wi: Instance;
+    let movable: WasiInstance | undefined;
     if (init.kind === "component") {
       const ci = new ComponentInstance(component!, opts.memoryMaxBytes, hooks);
       ci.boot(Boolean(opts.eager));
       wi = ci;
     } else {
       const w = new WasiInstance(init.module, init.minPages, tree!, opts.memoryMaxBytes, hooks);
-      if (snapshot) w.restore(snapshot, Boolean(opts.eager));
+      if (moved) w.moveIn(moved);
+      else if (snapshot) w.restore(snapshot, Boolean(opts.eager));
       else {
         w.boot();
         w.afterBoot(Boolean(opts.eager));
       }
-      wi = w;
+      wi = movable = w;
     }
-    instances.set(inst, { wi, bridgePort: opts.bridgePort });
-    postMsg(inst, { type: "ready", bootMs: performance.now() - started, fromSnapshot: Boolean(snapshot), heapBytes: wi.heapBytes });
+    instances.set(inst, { wi, bridgePort: opts.bridgePort, movable });
+    if (!moved && !silent) postMsg(inst, { type: "ready", bootMs: performance.now() - started, fromSnapshot: Boolean(snapshot), heapBytes: wi.heapBytes });
   } catch (e) {
     opts.bridgePort?.close();
     const reason = e instanceof Error ? e.message : String(e);
-    postMsg(inst, { type: "fatal", reason: `boot failed: ${reason}` });
-    post({ type: "exit", inst, reason: `boot failed: ${reason}` });
+    const what = moved ? "moving to another thread failed" : "boot failed";
+    postMsg(inst, { type: "fatal", reason: `${what}: ${reason}` });
+    post({ type: "exit", inst, reason: `${what}: ${reason}` });
   }
+}
+
+/** Hand an instance to the host for a move to another thread; it stays if it cannot move. */
+function moveOut(inst: number) {
+  const slot = instances.get(inst);
+  if (!slot) return post({ type: "movedOut", inst, refused: "the instance is gone" });
+  const state = slot.movable ? slot.movable.moveOut() : "only python.wasm instances move";
+  if (typeof state === "string") return post({ type: "movedOut", inst, refused: state });
+  instances.delete(inst);
+  post({ type: "movedOut", inst, state }, [state.data]);
+  // Its old memory goes back to the system when V8 collects it: soon, since a move is what
+  // made room on this thread.
+  dropped(slot, true);
 }
 
 function call(inst: number, id: number, op: string, json: string, buffers: Uint8Array[], memoryLimitBytes?: number) {
@@ -180,7 +199,11 @@ port.on("message", (m: ToThread) => {
     case "snapshot":
       return makeSnapshot();
     case "spawn":
-      return spawn(m.inst, m.init, m.snapshot);
+      return spawn(m.inst, m.init, m.snapshot, undefined, m.silent);
+    case "moveOut":
+      return moveOut(m.inst);
+    case "moveIn":
+      return spawn(m.inst, m.init, null, m.state);
     case "call":
       return call(m.inst, m.msg.id, m.msg.op, m.msg.json, m.msg.buffers, m.msg.memoryLimitBytes);
     case "kill": {

@@ -1,0 +1,108 @@
+// python.wasm interpreters start on the worker threads there are (one, at first) and move to
+// another thread when a call would wait behind another interpreter's call: a second thread costs
+// 20-30 MB, and interpreters whose calls never overlap never need it. A move carries the whole
+// interpreter (its linear memory): its Python objects, handles the host holds into it, and its
+// engine bridge on the new thread. An interpreter holding a file open does not move.
+
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { InterpreterManager, type PyObject, Tensor } from "wasmdeploy";
+import { archive, ROOT } from "../helpers.js";
+import { KIND } from "../kind.js";
+
+const MODELS = path.join(ROOT, "packages", "models");
+const npy = (f: string) => Tensor.fromNpy(new Uint8Array(readFileSync(path.join(MODELS, f))));
+
+/** slow_mod.SlowCounter(1000003).work(n), as packages/sources/slow_mod computes it. */
+function work(n: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc = (acc * 31 + i) % 1000003;
+  return acc;
+}
+
+/** resnet_basic's output on its input, against PyTorch's (packages/models/models.json). */
+function expectResnet(out: unknown) {
+  const got = out as Tensor;
+  const want = npy("resnet_basic.expected.npy");
+  expect(got.shape).toStrictEqual(want.shape);
+  const g = got.data as Float32Array;
+  const w = want.data as Float32Array;
+  expect(Math.max(...Array.from(w, Math.abs))).toBeGreaterThan(0.1); // an informative head
+  for (let i = 0; i < w.length; i++) expect(Math.abs(g[i]! - w[i]!), `output[${i}]`).toBeLessThanOrEqual(1e-4 + 1e-3 * Math.abs(w[i]!));
+}
+
+describe.runIf(KIND === "wasi")("python.wasm interpreters moving between threads", () => {
+  let manager: InterpreterManager | undefined;
+  afterEach(async () => {
+    await manager?.close();
+    manager = undefined;
+  });
+  const threadOf = (k: number) => manager!.stats().interpreters[k]!.thread;
+
+  it("start on one thread, and take a second when their calls overlap", async () => {
+    manager = await InterpreterManager.create({ interpreter: "wasi", interpreters: 2, onOutput: () => {} });
+    expect(threadOf(0)).toBe(threadOf(1));
+    const obj = (await manager.loadPackage(archive("slow_counter.pt"))).loadPickle("slow", "obj.pkl");
+    const results = await Promise.all([obj.callMethod("work", 300_000), obj.callMethod("work", 300_000)]);
+    expect(results).toStrictEqual([work(300_000), work(300_000)]);
+    expect(threadOf(0)).not.toBe(threadOf(1));
+    // From now on, two calls run on two threads at once.
+    for (let round = 0; round < 2; round++) {
+      const before = manager.stats().interpreters.map((i) => i.completed);
+      await Promise.all([obj.callMethod("work", 100_000), obj.callMethod("work", 100_000)]);
+      const ran = manager.stats().interpreters.filter((i, k) => i.completed > before[k]!);
+      expect(ran.map((i) => i.thread).sort()).toStrictEqual([threadOf(0), threadOf(1)].sort());
+    }
+  });
+
+  it("carry an interpreter whole: its Python state, the handles into it, and its engine bridge", async () => {
+    manager = await InterpreterManager.create({ interpreter: "wasi", interpreters: 2, onOutput: () => {} });
+    const [a, b] = manager.allInstances();
+    const sa = a!.acquireSession();
+    const sb = b!.acquireSession();
+    const slow = await sa.fromMovable((await manager.loadPackage(archive("slow_counter.pt"))).loadPickle("slow", "obj.pkl"));
+    const model = await sb.fromMovable((await manager.loadPackage(path.join(MODELS, "resnet_basic.pt"))).loadPickle("model", "model.pkl"));
+    const input = npy("resnet_basic.input.npy");
+    expectResnet(await model.call(input));
+    const setattr = await sb.global("builtins", "setattr");
+    await setattr.call(await sb.global("wasmdeploy_runtime", "host"), "_moved_mark", "interpreter b");
+    expect(threadOf(0)).toBe(threadOf(1));
+
+    // b's call arrives while a's runs on their shared thread: b moves, with the model it holds.
+    const long = slow.callMethod("work", 1_000_000);
+    await sleep(50);
+    expectResnet(await model.call(input));
+    expect(await long).toBe(work(1_000_000));
+    expect(threadOf(a!.index)).not.toBe(threadOf(b!.index));
+    expect(await (await sb.global("wasmdeploy_runtime.host", "_moved_mark")).toJs()).toBe("interpreter b");
+    expectResnet(await model.call(input));
+    await sa.release();
+    await sb.release();
+  });
+
+  it("leave an interpreter that holds a file open where it is, until it closes the file", async () => {
+    manager = await InterpreterManager.create({ interpreter: "wasi", interpreters: 2, onOutput: () => {} });
+    const [a, b] = manager.allInstances();
+    const sa = a!.acquireSession();
+    const sb = b!.acquireSession();
+    const slow = await sa.fromMovable((await manager.loadPackage(archive("slow_counter.pt"))).loadPickle("slow", "obj.pkl"));
+    const file = (await (await sb.global("builtins", "open")).call("/lib/python3.11/os.py")) as PyObject;
+    const overlap = async (call: () => Promise<unknown>) => {
+      const long = slow.callMethod("work", 500_000);
+      await sleep(30);
+      const r = await call();
+      expect(await long).toBe(work(500_000));
+      return r;
+    };
+    const first = await overlap(() => file.callMethod("readline"));
+    expect(first).toMatch(/^r"""OS routines/);
+    expect(threadOf(a!.index)).toBe(threadOf(b!.index));
+    await file.callMethod("close");
+    expect(await overlap(() => file.getattr("closed"))).toBe(true);
+    expect(threadOf(a!.index)).not.toBe(threadOf(b!.index));
+    await sa.release();
+    await sb.release();
+  });
+});
