@@ -20,11 +20,22 @@ export type ThreadInit =
       files: FileImage;
     };
 
+/**
+ * The instance's Int32 slots in `InstanceInit.interruptBuffer`: the pending signal, and which
+ * call may start. Each call is sent with a number, stored in SLOT_CALL as it is sent; the thread
+ * runs it only if it swaps that number for its negation first. The host takes a call back
+ * while it waits in the thread's queue (the instance moves to another thread, and the call goes
+ * with it) by swapping the number for 0. Compare-and-swap on both sides: exactly one wins, and a
+ * taken-back call can never run, even after a later call stored its own number.
+ */
+export const SLOT_SIGNAL = 0;
+export const SLOT_CALL = 1;
+
 export interface InstanceInit {
   eager?: boolean;
   /** Linear memory cap in bytes: growing past it fails the call and replaces the instance. */
   memoryMaxBytes: number;
-  /** Int32 slot: the host writes a signal number (2, SIGINT) to interrupt running Python. */
+  /** Int32 slots (SLOT_*): the host writes a signal number (2, SIGINT) to interrupt running Python, and takes back queued calls. */
   interruptBuffer: SharedArrayBuffer;
   bridgePort?: MessagePort;
   bridgeFlag?: SharedArrayBuffer;
@@ -34,7 +45,7 @@ export type ToThread =
   | { type: "snapshot" }
   /** `silent`: the instance replaces one that already said "ready" (a move before its first call). */
   | { type: "spawn"; inst: number; init: InstanceInit; snapshot: WasiSnapshot | null; silent?: boolean }
-  | { type: "call"; inst: number; msg: ToInterpreter }
+  | { type: "call"; inst: number; msg: ToInterpreter; seq: number }
   | { type: "kill"; inst: number }
   /** Hand the instance over for a move to another thread (answered by "movedOut"). */
   | { type: "moveOut"; inst: number }
@@ -42,6 +53,7 @@ export type ToThread =
   | { type: "moveIn"; inst: number; init: InstanceInit; state: MovedInstance };
 
 export type FromThread =
+  | { type: "up" }
   | { type: "snapshot"; snapshot?: WasiSnapshot; error?: string; ms: number }
   | { type: "msg"; inst: number; msg: FromInterpreter }
   /** The instance is gone (trap, memory limit, runtime failure); a "fatal" message preceded this. */

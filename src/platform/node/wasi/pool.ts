@@ -19,9 +19,16 @@ import { serveBridge } from "../transports.js";
 import { type WasiAssets, type WasiBuild, wasiAssets } from "./assets.js";
 import { type ComponentAssets, componentAssets } from "./component-assets.js";
 import type { MovedInstance } from "../../../interpreter/wasi/image.js";
-import type { FromThread, InstanceInit, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
+import { type FromThread, type InstanceInit, SLOT_CALL, SLOT_SIGNAL, type ThreadInit, type ToThread, type WasiSnapshot } from "./messages.js";
 
 const THREAD_URL = new URL("./thread.js", import.meta.url);
+
+/**
+ * How long a call may wait behind another instance's call on its thread before its
+ * interpreter moves to another thread (WasiThreadPool.watch). Most such waits are housekeeping
+ * that ends in well under a millisecond (a handle freed): those must not start a thread.
+ */
+const MOVE_AFTER_MS = 5;
 
 export interface WasiSpawnOptions {
   /** Debug mode of the torch layer: materialize after every op. */
@@ -41,16 +48,33 @@ interface Member {
   readonly handlers: TransportHandlers;
   readonly opts: WasiSpawnOptions;
   readonly interruptBuffer: SharedArrayBuffer;
+  /** SLOT_* of interruptBuffer. */
+  readonly slots: Int32Array;
   /** The sync bridge's wake-up slot (kept across moves; the port is made anew per thread). */
   readonly bridgeFlag: SharedArrayBuffer;
   bridgeClose?: () => void;
   thread: WasiThread;
   /** It said "ready". */
   ready: boolean;
-  /** No call sent yet: its memory is still the snapshot's, so a move restores it afresh there. */
+  /** No call has started: its memory is still the snapshot's, so a move restores it afresh there. */
   pristine: boolean;
   /** Being moved: where to, and the calls sent meanwhile, in order. */
   moving?: { to: WasiThread; calls: ToInterpreter[] };
+  /** The number its last call was sent with (SLOT_CALL). */
+  seq: number;
+  /** Its last call, queued behind another instance's call on its thread (watch). */
+  waiting?: { msg: ToInterpreter; wasPristine: boolean; timer: ReturnType<typeof setTimeout> };
+}
+
+/** What a thread tells the pool. */
+interface ThreadEvents {
+  gone(t: WasiThread): void;
+  movedOut(t: WasiThread, m: Extract<FromThread, { type: "movedOut" }>): void;
+}
+
+function unwatch(m: Member): void {
+  if (m.waiting) clearTimeout(m.waiting.timer);
+  m.waiting = undefined;
 }
 
 class WasiThread {
@@ -59,18 +83,23 @@ class WasiThread {
   /** Instances whose calls were sent, in order: the head is the one running. */
   readonly running: number[] = [];
   alive = true;
+  /** Its module is loaded and its file tree made: instances placed on it start without that wait. */
+  up = false;
   snapshotWaiter?: (m: Extract<FromThread, { type: "snapshot" }>) => void;
 
   constructor(
     readonly index: number,
     init: ThreadInit,
-    onGone: (t: WasiThread) => void,
-    onMovedOut: (t: WasiThread, m: Extract<FromThread, { type: "movedOut" }>) => void,
+    events: ThreadEvents,
   ) {
     this.worker = new Worker(THREAD_URL, { workerData: init, resourceLimits: { stackSizeMb: 8 } });
     this.worker.on("message", (m: FromThread) => {
+      if (m.type === "up") {
+        this.up = true;
+        return;
+      }
       if (m.type === "snapshot") return this.snapshotWaiter?.(m);
-      if (m.type === "movedOut") return onMovedOut(this, m);
+      if (m.type === "movedOut") return events.movedOut(this, m);
       const member = this.members.get(m.inst);
       if (m.type === "msg") {
         if (m.msg.type === "result") this.running.shift();
@@ -92,10 +121,11 @@ class WasiThread {
     });
     this.worker.on("exit", (code) => {
       this.alive = false;
-      onGone(this);
+      events.gone(this);
       const members = [...this.members.values()];
       this.members.clear();
       for (const m of members) {
+        unwatch(m);
         m.bridgeClose?.();
         m.handlers.onExit(error ? `interpreter thread failed: ${error}` : `interpreter thread exited (code ${code})`);
       }
@@ -172,14 +202,12 @@ export class WasiThreadPool {
   }
 
   private newThread(): WasiThread {
-    const t = new WasiThread(
-      this.nextThread++,
-      this.threadInit(),
-      (gone) => {
+    const t = new WasiThread(this.nextThread++, this.threadInit(), {
+      gone: (gone) => {
         this.threads = this.threads.filter((x) => x !== gone);
       },
-      (from, m) => this.movedOut(from, m),
-    );
+      movedOut: (from, m) => this.movedOut(from, m),
+    });
     this.threads.push(t);
     return t;
   }
@@ -204,16 +232,34 @@ export class WasiThreadPool {
   }
 
   /**
-   * Where a call for `m` should go instead of waiting behind another instance's call on its
-   * thread: an idle thread, or a new one while under maxThreads. Undefined: it stays.
+   * `m`'s call was queued behind another instance's call on its thread. If it has not started
+   * after MOVE_AFTER_MS, the calls overlap for real: `m` moves to an idle thread that is up, and
+   * its call goes with it (taken back from the queue, SLOT_CALL). With no such thread, one is
+   * started for the next overlap (it boots in 0.1-0.3 s, in the background) and the call waits
+   * where it is.
    */
-  private moveTarget(m: Member): WasiThread | undefined {
-    const from = m.thread;
-    if (!this.movable || !m.ready || from.running.length === 0 || from.running.includes(m.inst)) return undefined;
+  private watch(m: Member, msg: ToInterpreter, seq: number, wasPristine: boolean): void {
+    const timer = setTimeout(() => {
+      if (m.waiting?.timer !== timer) return;
+      m.waiting = undefined;
+      if (Atomics.load(m.slots, SLOT_CALL) !== seq) return; // it started: no overlap left to avoid
+      const from = m.thread;
+      const to = this.moveTarget(from);
+      if (!to || Atomics.compareExchange(m.slots, SLOT_CALL, seq, 0) !== seq) return;
+      from.running.splice(from.running.lastIndexOf(m.inst), 1);
+      m.pristine = wasPristine;
+      this.move(m, to, [msg]);
+    }, MOVE_AFTER_MS);
+    m.waiting = { msg, wasPristine, timer };
+  }
+
+  /** An idle thread other than `from` that is up; else undefined, after starting one if under maxThreads. */
+  private moveTarget(from: WasiThread): WasiThread | undefined {
     const live = this.threads.filter((t) => t.alive);
-    const idle = live.find((t) => t !== from && t.running.length === 0);
+    const idle = live.find((t) => t !== from && t.up && t.running.length === 0);
     if (idle) return idle;
-    return live.length < this.maxThreads ? this.newThread() : undefined;
+    if (live.length < this.maxThreads && live.every((t) => t.up)) this.newThread();
+    return undefined;
   }
 
   /**
@@ -221,8 +267,8 @@ export class WasiThreadPool {
    * restored there afresh, at once. Otherwise its thread hands it over (moveOut) when its
    * current call is done, and movedOut() places it; its calls wait in `moving` meanwhile.
    */
-  private move(m: Member, to: WasiThread): void {
-    m.moving = { to, calls: [] };
+  private move(m: Member, to: WasiThread, calls: ToInterpreter[]): void {
+    m.moving = { to, calls };
     if (m.pristine && this.snapshotValue) {
       m.thread.members.delete(m.inst);
       m.bridgeClose?.();
@@ -282,9 +328,16 @@ export class WasiThreadPool {
   }
 
   private dispatch(m: Member, msg: ToInterpreter): void {
+    const t = m.thread;
+    const wasPristine = m.pristine;
     m.pristine = false;
-    m.thread.running.push(m.inst);
-    m.thread.post({ type: "call", inst: m.inst, msg });
+    unwatch(m);
+    const seq = (m.seq = (m.seq % 0x3fffffff) + 1);
+    Atomics.store(m.slots, SLOT_CALL, seq);
+    t.running.push(m.inst);
+    t.post({ type: "call", inst: m.inst, msg, seq });
+    const behindOthers = t.running.length > 1 && !t.running.slice(0, -1).includes(m.inst);
+    if (behindOthers && this.movable && m.ready) this.watch(m, msg, seq, wasPristine);
   }
 
   /** Boot one instance cold on a thread, import the runtime and keep what differs from fresh memory (WasiInstance.snapshot). */
@@ -321,9 +374,9 @@ export class WasiThreadPool {
   spawn(h: TransportHandlers, opts: WasiSpawnOptions = {}): WasiTransport {
     const inst = this.nextInst++;
     const thread = this.pickThread();
-    const interruptBuffer = new SharedArrayBuffer(4);
-    const interrupt = new Int32Array(interruptBuffer);
-    const m: Member = { inst, handlers: h, opts, interruptBuffer, bridgeFlag: new SharedArrayBuffer(4), thread, ready: false, pristine: true };
+    const interruptBuffer = new SharedArrayBuffer(8);
+    const slots = new Int32Array(interruptBuffer);
+    const m: Member = { inst, handlers: h, opts, interruptBuffer, slots, bridgeFlag: new SharedArrayBuffer(4), thread, ready: false, pristine: true, seq: 0 };
     thread.members.set(inst, m);
     this.ensureSnapshot().then(
       (snapshot) => {
@@ -341,23 +394,23 @@ export class WasiThreadPool {
       },
       send: (msg: ToInterpreter) => {
         if (m.thread.members.get(inst) !== m) return;
-        Atomics.store(interrupt, 0, 0); // a deadline of an earlier call must not hit this one
-        if (!m.moving) {
-          const to = this.moveTarget(m);
-          if (to) this.move(m, to);
-        }
+        Atomics.store(slots, SLOT_SIGNAL, 0); // a deadline of an earlier call must not hit this one
         if (m.moving) m.moving.calls.push(msg);
         else this.dispatch(m, msg);
       },
       interrupt: () => {
-        Atomics.store(interrupt, 0, 2);
-        Atomics.notify(interrupt, 0); // wakes a time.sleep
+        Atomics.store(slots, SLOT_SIGNAL, 2);
+        Atomics.notify(slots, SLOT_SIGNAL); // wakes a time.sleep
       },
       terminate: async () => {
         const thread = m.thread;
         if (!thread.members.delete(inst)) return;
         m.bridgeClose?.();
         m.moving = undefined;
+        unwatch(m);
+        // A call still queued there is taken back: it would run only to be thrown away.
+        const queued = thread.running.indexOf(inst);
+        if (queued > 0 && Atomics.compareExchange(slots, SLOT_CALL, m.seq, 0) === m.seq) thread.running.splice(queued, 1);
         if (thread.running[0] === inst && thread.alive) {
           // Its call is still running and ignores interrupts: only ending the thread stops it.
           await thread.worker.terminate();

@@ -13,7 +13,7 @@ import { trimMallocInBackground } from "../malloc-trim.js";
 import { makeSyncBridge } from "../sync-bridge.js";
 import { loadShim } from "./component-assets.js";
 import type { MovedInstance } from "../../../interpreter/wasi/image.js";
-import type { FromThread, InstanceInit, ThreadInit, ToThread, WasiSnapshot } from "./messages.js";
+import { type FromThread, type InstanceInit, SLOT_CALL, SLOT_SIGNAL, type ThreadInit, type ToThread, type WasiSnapshot } from "./messages.js";
 
 const init = workerData as ThreadInit;
 const port = parentPort!;
@@ -39,6 +39,8 @@ interface Instance {
 
 interface Slot {
   wi: Instance;
+  /** SLOT_* of its InstanceInit.interruptBuffer. */
+  slots: Int32Array;
   bridgePort?: MessagePort;
   /** The python.wasm instance, which can move to another thread (components cannot). */
   movable?: WasiInstance;
@@ -116,13 +118,13 @@ function fail(inst: number, reason: string, memory?: MemoryUse) {
 
 function spawn(inst: number, opts: InstanceInit, snapshot: WasiSnapshot | null, moved?: MovedInstance, silent = false) {
   const started = performance.now();
-  const interrupt = new Int32Array(opts.interruptBuffer);
+  const slots = new Int32Array(opts.interruptBuffer);
   try {
     const hooks: InstanceHooks = {
       output: (stream, text) => postMsg(inst, { type: "stdout", stream, text }),
       bridge: opts.bridgePort && opts.bridgeFlag ? makeSyncBridge(opts.bridgePort, opts.bridgeFlag) : undefined,
-      interrupt: () => Atomics.exchange(interrupt, 0, 0),
-      sleep: (ms) => Atomics.wait(interrupt, 0, 0, ms) !== "timed-out" && Atomics.load(interrupt, 0) !== 0,
+      interrupt: () => Atomics.exchange(slots, SLOT_SIGNAL, 0),
+      sleep: (ms) => Atomics.wait(slots, SLOT_SIGNAL, 0, ms) !== "timed-out" && Atomics.load(slots, SLOT_SIGNAL) !== 0,
     };
     let wi: Instance;
     let movable: WasiInstance | undefined;
@@ -140,7 +142,7 @@ function spawn(inst: number, opts: InstanceInit, snapshot: WasiSnapshot | null, 
       }
       wi = movable = w;
     }
-    instances.set(inst, { wi, bridgePort: opts.bridgePort, movable });
+    instances.set(inst, { wi, slots, bridgePort: opts.bridgePort, movable });
     if (!moved && !silent) postMsg(inst, { type: "ready", bootMs: performance.now() - started, fromSnapshot: Boolean(snapshot), heapBytes: wi.heapBytes });
   } catch (e) {
     opts.bridgePort?.close();
@@ -164,12 +166,14 @@ function moveOut(inst: number) {
   dropped(slot, true);
 }
 
-function call(inst: number, id: number, op: string, json: string, buffers: Uint8Array[], memoryLimitBytes?: number) {
+function call(inst: number, seq: number, id: number, op: string, json: string, buffers: Uint8Array[], memoryLimitBytes?: number) {
   const slot = instances.get(inst);
   if (!slot) {
     post({ type: "exit", inst, reason: "interpreter instance is gone" });
     return;
   }
+  // Taken back by the host while it waited here (the instance moves, and the call with it).
+  if (Atomics.compareExchange(slot.slots, SLOT_CALL, seq, -seq) !== seq) return;
   let r: CallResult;
   const started = performance.now();
   try {
@@ -205,7 +209,7 @@ port.on("message", (m: ToThread) => {
     case "moveIn":
       return spawn(m.inst, m.init, null, m.state);
     case "call":
-      return call(m.inst, m.msg.id, m.msg.op, m.msg.json, m.msg.buffers, m.msg.memoryLimitBytes);
+      return call(m.inst, m.seq, m.msg.id, m.msg.op, m.msg.json, m.msg.buffers, m.msg.memoryLimitBytes);
     case "kill": {
       const slot = instances.get(m.inst);
       instances.delete(m.inst);
@@ -214,3 +218,6 @@ port.on("message", (m: ToThread) => {
     }
   }
 });
+// Up: its module is loaded and its file tree made (a new thread takes 0.1-0.3 s to get here,
+// so the pool moves interpreters only to threads that are up).
+post({ type: "up" });
