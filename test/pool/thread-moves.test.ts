@@ -1,8 +1,8 @@
-// python.wasm interpreters start on the worker threads there are (one, at first). A call that
-// waits behind another interpreter's call for more than a few milliseconds starts a second
-// thread (in the background: it boots in 0.1-0.3 s), and the next such call moves its
-// interpreter there: a thread costs 20-30 MB, and interpreters whose calls never overlap never
-// need it. A move carries the whole interpreter (its linear memory): its Python objects, the
+// python.wasm interpreters start on the worker threads there are (one, at first). Calls that
+// wait behind another interpreter's call for more than a few milliseconds, three times within
+// 10 s, start a second thread (in the background: it boots in 0.1-0.3 s), and the next such call
+// moves its interpreter there: a thread costs 20-30 MB, and interpreters whose calls never (or
+// once) overlap never need it. A move carries the whole interpreter (its linear memory): its Python objects, the
 // handles the host holds into it, and its engine bridge on the new thread. An interpreter
 // holding a file open does not move.
 
@@ -35,8 +35,10 @@ function expectResnet(out: unknown) {
   for (let i = 0; i < w.length; i++) expect(Math.abs(g[i]! - w[i]!), `output[${i}]`).toBeLessThanOrEqual(1e-4 + 1e-3 * Math.abs(w[i]!));
 }
 
-/** Time for a thread started by an overlap to boot. */
+/** Time for a thread started by overlaps to boot. */
 const THREAD_BOOT_MS = 1500;
+/** Overlaps that start a thread (OVERLAPS_FOR_THREAD in src/platform/node/wasi/pool.ts). */
+const OVERLAPS_FOR_THREAD = 3;
 
 describe.runIf(KIND === "wasi")("python.wasm interpreters moving between threads", () => {
   let manager: InterpreterManager | undefined;
@@ -53,11 +55,12 @@ describe.runIf(KIND === "wasi")("python.wasm interpreters moving between threads
     // Calls one after another: nothing moves.
     for (let i = 0; i < 3; i++) expect(await obj.callMethod("work", 1000)).toBe(work(1000));
     expect(threadOf(0)).toBe(threadOf(1));
-    // The first overlap starts a thread; the second moves an interpreter to it.
-    for (let round = 0; round < 2; round++) {
+    // Three overlaps start a thread (before that, nothing moves); the next moves an interpreter to it.
+    for (let round = 0; round <= OVERLAPS_FOR_THREAD; round++) {
+      if (round === OVERLAPS_FOR_THREAD) await sleep(THREAD_BOOT_MS);
+      else if (round > 0) expect(threadOf(0), `after ${round} overlaps`).toBe(threadOf(1));
       const results = await Promise.all([obj.callMethod("work", 300_000), obj.callMethod("work", 300_000)]);
       expect(results).toStrictEqual([work(300_000), work(300_000)]);
-      if (round === 0) await sleep(THREAD_BOOT_MS);
     }
     expect(threadOf(0)).not.toBe(threadOf(1));
     // From now on, two calls run on two threads at once.
@@ -82,20 +85,48 @@ describe.runIf(KIND === "wasi")("python.wasm interpreters moving between threads
     await setattr.call(await sb.global("wasmdeploy_runtime", "host"), "_moved_mark", "interpreter b");
     expect(threadOf(0)).toBe(threadOf(1));
 
-    // b's calls arrive while a's run on their shared thread: the first starts a thread, the
-    // second moves b there, with the model it holds.
-    for (let round = 0; round < 2; round++) {
-      const long = slow.callMethod("work", 1_000_000);
-      await sleep(50);
+    // b's calls arrive while a's run on their shared thread: three start a thread, the next
+    // moves b there, with the model it holds.
+    for (let round = 0; round <= OVERLAPS_FOR_THREAD; round++) {
+      if (round === OVERLAPS_FOR_THREAD) await sleep(THREAD_BOOT_MS);
+      const long = slow.callMethod("work", 500_000);
+      await sleep(30);
       expectResnet(await model.call(input));
-      expect(await long).toBe(work(1_000_000));
-      if (round === 0) await sleep(THREAD_BOOT_MS);
+      expect(await long).toBe(work(500_000));
     }
     expect(threadOf(a!.index)).not.toBe(threadOf(b!.index));
     expect(await (await sb.global("wasmdeploy_runtime.host", "_moved_mark")).toJs()).toBe("interpreter b");
     expectResnet(await model.call(input));
     await sa.release();
     await sb.release();
+  });
+
+  it("move an interpreter that has run no call yet at once, without waiting for the busy thread", async () => {
+    manager = await InterpreterManager.create({ interpreter: "wasi", interpreters: 3, onOutput: () => {} });
+    const [a, b, c] = manager.allInstances();
+    const sa = a!.acquireSession();
+    const sb = b!.acquireSession();
+    const pkg = await manager.loadPackage(archive("slow_counter.pt"));
+    const slowA = await sa.fromMovable(pkg.loadPickle("slow", "obj.pkl"));
+    const slowB = await sb.fromMovable(pkg.loadPickle("slow", "obj.pkl"));
+    for (let round = 0; round < OVERLAPS_FOR_THREAD; round++) {
+      const long = slowA.callMethod("work", 300_000);
+      await sleep(30);
+      expect(await slowB.callMethod("work", 10)).toBe(work(10));
+      expect(await long).toBe(work(300_000));
+    }
+    await sleep(THREAD_BOOT_MS);
+    expect(new Set([threadOf(a!.index), threadOf(b!.index), threadOf(c!.index)]).size).toBe(1);
+    // c's first call waits behind a's long one: c is still what the snapshot made, so it is
+    // restored on the idle thread at once, and its call is done before a's.
+    const sc = c!.acquireSession();
+    const long = slowA.callMethod("work", 2_000_000).then(() => "a");
+    await sleep(30);
+    const first = await Promise.race([long, sc.global("builtins", "len").then(async (len) => ((await len.call([1, 2, 3])) === 3 ? "c" : "c: wrong result"))]);
+    expect(first).toBe("c");
+    expect(threadOf(c!.index)).not.toBe(threadOf(a!.index));
+    expect(await long).toBe("a");
+    for (const s of [sa, sb, sc]) await s.release();
   });
 
   it("leave an interpreter that holds a file open where it is, until it closes the file", async () => {
@@ -113,6 +144,7 @@ describe.runIf(KIND === "wasi")("python.wasm interpreters moving between threads
       return r;
     };
     expect(await overlap(() => file.callMethod("readline"))).toMatch(/^r"""OS routines/);
+    for (let round = 1; round < OVERLAPS_FOR_THREAD; round++) expect(await overlap(() => file.callMethod("tell"))).toBeGreaterThan(0);
     await sleep(THREAD_BOOT_MS);
     expect(await overlap(() => file.callMethod("readline"))).toBe("\n"); // the next line: the same open file
     expect(threadOf(a!.index)).toBe(threadOf(b!.index));

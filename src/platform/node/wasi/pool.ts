@@ -30,6 +30,13 @@ const THREAD_URL = new URL("./thread.js", import.meta.url);
  */
 const MOVE_AFTER_MS = 5;
 
+/**
+ * A new thread costs 20-30 MB and boots in 0.1-0.3 s: it is started when calls overlap
+ * (wait more than MOVE_AFTER_MS) this many times within OVERLAP_WINDOW_MS, not for a one-off.
+ */
+const OVERLAPS_FOR_THREAD = 3;
+const OVERLAP_WINDOW_MS = 10_000;
+
 export interface WasiSpawnOptions {
   /** Debug mode of the torch layer: materialize after every op. */
   eager?: boolean;
@@ -147,6 +154,8 @@ export class WasiThreadPool {
   private snapshotValue?: WasiSnapshot | null;
   private nextInst = 1;
   private nextThread = 0;
+  /** When calls overlapped with no thread to move to (moveTarget), within OVERLAP_WINDOW_MS. */
+  private overlaps: number[] = [];
   /** How long the snapshot took to make (boot + imports) or read from the cache. */
   snapshotMs?: number;
   snapshotSource?: "disk" | "made";
@@ -234,9 +243,9 @@ export class WasiThreadPool {
   /**
    * `m`'s call was queued behind another instance's call on its thread. If it has not started
    * after MOVE_AFTER_MS, the calls overlap for real: `m` moves to an idle thread that is up, and
-   * its call goes with it (taken back from the queue, SLOT_CALL). With no such thread, one is
-   * started for the next overlap (it boots in 0.1-0.3 s, in the background) and the call waits
-   * where it is.
+   * its call goes with it (taken back from the queue, SLOT_CALL). With no such thread the call
+   * waits where it is, and repeated overlaps start one for the next (moveTarget; it boots in
+   * 0.1-0.3 s, in the background).
    */
   private watch(m: Member, msg: ToInterpreter, seq: number, wasPristine: boolean): void {
     const timer = setTimeout(() => {
@@ -253,12 +262,22 @@ export class WasiThreadPool {
     m.waiting = { msg, wasPristine, timer };
   }
 
-  /** An idle thread other than `from` that is up; else undefined, after starting one if under maxThreads. */
+  /**
+   * An idle thread other than `from` that is up. Else undefined, and the overlap is counted:
+   * OVERLAPS_FOR_THREAD of them start a thread, while under maxThreads.
+   */
   private moveTarget(from: WasiThread): WasiThread | undefined {
     const live = this.threads.filter((t) => t.alive);
     const idle = live.find((t) => t !== from && t.up && t.running.length === 0);
     if (idle) return idle;
-    if (live.length < this.maxThreads && live.every((t) => t.up)) this.newThread();
+    if (live.length >= this.maxThreads || !live.every((t) => t.up)) return undefined;
+    const now = performance.now();
+    this.overlaps = this.overlaps.filter((t) => now - t < OVERLAP_WINDOW_MS);
+    this.overlaps.push(now);
+    if (this.overlaps.length >= OVERLAPS_FOR_THREAD) {
+      this.overlaps = [];
+      this.newThread();
+    }
     return undefined;
   }
 
