@@ -22,12 +22,16 @@ import { findModel, log, type Manifest, MODELS_DIR, pss, repoPath, REPO, RESULTS
 
 const MB = 2 ** 20;
 const median = (xs: number[]) => (xs.length ? round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!, 1) : undefined);
-const settle = async () => {
+const settle = async (ms = 300) => {
   for (let i = 0; i < 3; i++) {
     (globalThis as { gc?: () => void }).gc?.();
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, ms));
   }
 };
+// The last measure waits 3 x 1 s: an interpreter thread gives its malloc arena's free memory back
+// at most once per 2 s (TIDY_GAP_MS in src/platform/node/wasi/thread.ts), so a thread that ran
+// two interpreters' loads in a row may still hold the second's for up to 2 s.
+const SETTLE_LAST_MS = 1000;
 
 interface Point {
   system: string;
@@ -94,7 +98,7 @@ async function child(mode: string, model: string, n: number, root: string, loneC
     for (let i = 0; i < loneCalls; i++) await obj.call(...inputs);
     await new Promise((r) => setTimeout(r, 3000));
   }
-  await settle();
+  await settle(SETTLE_LAST_MS);
   const added = pss(process.pid)! - base;
   const stats = m.stats();
   await m.close();
