@@ -37,6 +37,7 @@ async function measure(model: string, rounds: number, calls: number): Promise<Re
   const { InterpreterManager, Tensor } = await import("wasmdeploy");
   const { engine: engineOf } = await import("wasmdeploy/testing");
   const ort = await import("onnxruntime-node");
+  const { engineSessionOptions } = await import("../dist/platform/node/ort-node.js");
   const file = (s: string) => path.join(ZOO_DIR, model + s);
   const input = Tensor.fromNpy(new Uint8Array(readFileSync(file(".input.npy"))));
   const onnx = new Uint8Array(readFileSync(file(".onnx")));
@@ -44,7 +45,7 @@ async function measure(model: string, rounds: number, calls: number): Promise<Re
   try {
     const obj = (await manager.loadPackage(file(".pt"))).loadPickle("model", "model.pkl");
     const dflt = await ort.InferenceSession.create(onnx);
-    const one = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", enableCpuMemArena: false });
+    const one = await ort.InferenceSession.create(onnx, engineSessionOptions(1, false));
     const engine = await engineOf(manager);
     const run = engine.run.bind(engine);
     let captured: Parameters<typeof run> | undefined;

@@ -86,6 +86,7 @@ interface ChildArgs {
 export async function zooChild(args: ChildArgs): Promise<ZooRow> {
   const { InterpreterManager, Tensor } = await import("wasmdeploy");
   const ort = await import("onnxruntime-node");
+  const { engineSessionOptions } = await import("../dist/platform/node/ort-node.js");
   const manifest = JSON.parse(readFileSync(args.manifestPath, "utf8")) as Manifest;
   const e = manifest.models.find((m) => m.model === args.model);
   const row: ZooRow = { model: args.model, ok: false };
@@ -100,13 +101,7 @@ export async function zooChild(args: ChildArgs): Promise<ZooRow> {
     manager = await InterpreterManager.create({ isolation: args.isolation, snapshotDir: SNAPSHOT_DIR, callTimeoutMs: 600_000 });
     const model = (await manager.loadPackage(repoPath(e.archive))).loadPickle(e.pickle[0], e.pickle[1]);
     session = await ort.InferenceSession.create(new Uint8Array(readFileSync(repoPath(e.onnx))));
-    session1 = await ort.InferenceSession.create(new Uint8Array(readFileSync(repoPath(e.onnx))), {
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: "all",
-      enableCpuMemArena: false,
-    });
+    session1 = await ort.InferenceSession.create(new Uint8Array(readFileSync(repoPath(e.onnx))), engineSessionOptions(1, false));
     sessionAll = await ort.InferenceSession.create(new Uint8Array(readFileSync(repoPath(e.onnx))), { intraOpNumThreads: availableParallelism() });
     const s = session;
     const s1 = session1;

@@ -45,6 +45,7 @@ async function child(model: string, blocks: number, perBlock: number): Promise<R
   const e = manifest.models.find((m) => m.model === model);
   if (!e?.onnx) return { model, ok: false, error: `no ${model} with an ONNX export in ${ZOO_MANIFEST}` };
   const ort = await import("onnxruntime-node");
+  const { engineSessionOptions } = await import("../../dist/platform/node/ort-node.js");
   const { registerBackend } = await import("../../dist/engine/backend.js");
   const { registerNodeBackends } = await import("../../dist/platform/node/backends.js");
   const { createOrtNodeBackend } = await import("../../dist/platform/node/ort-node.js");
@@ -97,17 +98,7 @@ async function child(model: string, blocks: number, perBlock: number): Promise<R
 
     const cores = availableParallelism();
     const everyCore = { intraOpNumThreads: cores, logSeverityLevel: 4 as const };
-    // What the engine gives a wide session (src/platform/node/ort-node.ts).
-    const wide = {
-      executionProviders: ["cpu"],
-      intraOpNumThreads: cores,
-      interOpNumThreads: 1,
-      executionMode: "sequential" as const,
-      graphOptimizationLevel: "all" as const,
-      enableCpuMemArena: false,
-      logSeverityLevel: 4 as const,
-      extra: { session: { intra_op: { allow_spinning: "1", spin_duration_us: "100" } } },
-    };
+    const wide = engineSessionOptions(cores, true); // what the engine gives a wide session
     const exportBytes = new Uint8Array(readFileSync(repoPath(e.onnx)));
     const sessions = {
       "export, every core": await ort.InferenceSession.create(exportBytes, everyCore),

@@ -18,8 +18,9 @@ const settle = async () => {
   }
 };
 
-// What the engine uses (src/platform/node/ort-node.ts), then one change at a time.
-const ENGINE = { executionProviders: ["cpu"], intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", enableCpuMemArena: false, logSeverityLevel: 4 };
+// What the engine uses, then one change at a time.
+const { engineSessionOptions } = await import("../../dist/platform/node/ort-node.js");
+const ENGINE: Record<string, unknown> = { ...engineSessionOptions(1, false) };
 const VARIANTS: Record<string, Record<string, unknown>> = {
   "ort defaults": { logSeverityLevel: 4 },
   engine: ENGINE,

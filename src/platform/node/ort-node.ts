@@ -52,6 +52,27 @@ function nativeBinding(): NativeBinding | undefined {
  */
 const WIDE_SESSION_CONFIG = { intra_op: { allow_spinning: "1", spin_duration_us: "100" } };
 
+/**
+ * The options the engine compiles a graph's session with: `threads` intra-op threads, and for a
+ * wide session (every core, for a lone call) the bounded spin above. Exported for the benchmarks,
+ * which time plain onnxruntime-node sessions under the engine's own options.
+ */
+export function engineSessionOptions(threads: number, wide: boolean): InferenceSession.SessionOptions {
+  return {
+    executionProviders: ["cpu"],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+    // ORT's CPU arena keeps each session's peak for the session's life (a run whose
+    // intermediates reached 530 MB left the process 530 MB larger); without it a run's memory
+    // goes back when the run ends, for 1-3% on resnet18 (measured; docs/security.md).
+    enableCpuMemArena: false,
+    logSeverityLevel: 4, // failures reach the caller as EngineErrors; keep stderr quiet
+    ...(wide ? { extra: { session: WIDE_SESSION_CONFIG } } : {}),
+  };
+}
+
 export async function createOrtNodeBackend(options: BackendOptions): Promise<EngineBackend> {
   const ort = await import("onnxruntime-node");
   const native = nativeBinding();
@@ -61,19 +82,8 @@ export async function createOrtNodeBackend(options: BackendOptions): Promise<Eng
     name: "ort-node",
     widens: wideThreads > threads,
     async createSession(model, opts = {}) {
-      const n = opts.wide ? wideThreads : threads;
       const sessionOptions: InferenceSession.SessionOptions = {
-        executionProviders: ["cpu"],
-        intraOpNumThreads: n,
-        interOpNumThreads: 1,
-        executionMode: "sequential",
-        graphOptimizationLevel: "all",
-        // ORT's CPU arena keeps each session's peak for the session's life (a run whose
-        // intermediates reached 530 MB left the process 530 MB larger); without it a run's memory
-        // goes back when the run ends, for 1-3% on resnet18 (measured; docs/security.md).
-        enableCpuMemArena: false,
-        logSeverityLevel: 4, // failures reach the caller as EngineErrors; keep stderr quiet
-        ...(opts.wide ? { extra: { session: WIDE_SESSION_CONFIG } } : {}),
+        ...engineSessionOptions(opts.wide ? wideThreads : threads, Boolean(opts.wide)),
         ...(opts.externalData ? { externalData: opts.externalData } : {}),
       };
       if (native && opts.preoptimize && !opts.externalData) {
