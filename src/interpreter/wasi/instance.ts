@@ -10,6 +10,9 @@ import { type CallResult, checkFrameSize, decodeResult, guard, InstanceFault, In
 
 export const PAGE = 65536;
 
+/** The largest linear memory that moves to another thread (moveOut). */
+export const MOVE_MAX_BYTES = 256 * 2 ** 20;
+
 interface Exports {
   _initialize(): void;
   wd_alloc(n: number): number;
@@ -271,10 +274,12 @@ export class WasiInstance {
    * memory and the call limit. Between calls that is all of the instance: the only wasm global
    * is the stack pointer, back at its base when no call runs, and the WASI shim holds nothing
    * but the descriptors it started with. An instance that holds a file open does not move (the
-   * reason is returned): its descriptor points into this thread's file tree.
+   * reason is returned): its descriptor points into this thread's file tree. Nor does one over
+   * MOVE_MAX_BYTES: a move holds a second copy of its memory for a moment.
    */
   moveOut(): MovedInstance | string {
     if (this.callPromising) return "its bridge is async (JSPI)";
+    if (this.heapBytes > MOVE_MAX_BYTES) return `its memory (${Math.round(this.heapBytes / 2 ** 20)} MB) is over the ${MOVE_MAX_BYTES / 2 ** 20} MB a move copies`;
     for (let fd = 0; fd < this.fds.length; fd++) {
       if (this.fds[fd] !== this.firstFds[fd]) return `it holds file descriptor ${fd} open`;
     }

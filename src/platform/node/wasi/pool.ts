@@ -37,6 +37,9 @@ const MOVE_AFTER_MS = 5;
 const OVERLAPS_FOR_THREAD = 3;
 const OVERLAP_WINDOW_MS = 10_000;
 
+/** An interpreter moves at most once in this long: calls that alternate must not make it shuttle. */
+const MOVE_GAP_MS = 1000;
+
 export interface WasiSpawnOptions {
   /** Debug mode of the torch layer: materialize after every op. */
   eager?: boolean;
@@ -69,6 +72,8 @@ interface Member {
   moving?: { to: WasiThread; calls: ToInterpreter[] };
   /** The number its last call was sent with (SLOT_CALL). */
   seq: number;
+  /** When it last moved (performance.now()). */
+  movedAt: number;
   /** Its last call, queued behind another instance's call on its thread (watch). */
   waiting?: { msg: ToInterpreter; wasPristine: boolean; timer: ReturnType<typeof setTimeout> };
 }
@@ -252,6 +257,7 @@ export class WasiThreadPool {
       if (m.waiting?.timer !== timer) return;
       m.waiting = undefined;
       if (Atomics.load(m.slots, SLOT_CALL) !== seq) return; // it started: no overlap left to avoid
+      if (performance.now() - m.movedAt < MOVE_GAP_MS) return;
       const from = m.thread;
       const to = this.moveTarget(from);
       if (!to || Atomics.compareExchange(m.slots, SLOT_CALL, seq, 0) !== seq) return;
@@ -289,6 +295,7 @@ export class WasiThreadPool {
   private move(m: Member, to: WasiThread, calls: ToInterpreter[]): void {
     m.moving = { to, calls };
     if (m.pristine && this.snapshotValue) {
+      m.movedAt = performance.now();
       m.thread.members.delete(m.inst);
       m.bridgeClose?.();
       m.thread.post({ type: "kill", inst: m.inst });
@@ -308,6 +315,7 @@ export class WasiThreadPool {
     }
     from.members.delete(m.inst);
     m.bridgeClose?.();
+    m.movedAt = performance.now();
     const to = m.moving.to.alive ? m.moving.to : this.pickThread();
     this.place(m, to, { type: "moveIn", state: msg.state }, [msg.state.data]);
   }
@@ -395,7 +403,7 @@ export class WasiThreadPool {
     const thread = this.pickThread();
     const interruptBuffer = new SharedArrayBuffer(8);
     const slots = new Int32Array(interruptBuffer);
-    const m: Member = { inst, handlers: h, opts, interruptBuffer, slots, bridgeFlag: new SharedArrayBuffer(4), thread, ready: false, pristine: true, seq: 0 };
+    const m: Member = { inst, handlers: h, opts, interruptBuffer, slots, bridgeFlag: new SharedArrayBuffer(4), thread, ready: false, pristine: true, seq: 0, movedAt: -Infinity };
     thread.members.set(inst, m);
     this.ensureSnapshot().then(
       (snapshot) => {
