@@ -261,7 +261,8 @@ export class WasiThreadPool {
       const from = m.thread;
       const to = this.moveTarget(from);
       if (!to || Atomics.compareExchange(m.slots, SLOT_CALL, seq, 0) !== seq) return;
-      from.running.splice(from.running.lastIndexOf(m.inst), 1);
+      const at = from.running.lastIndexOf(m.inst);
+      if (at >= 0) from.running.splice(at, 1);
       m.pristine = wasPristine;
       this.move(m, to, [msg]);
     }, MOVE_AFTER_MS);
@@ -370,6 +371,7 @@ export class WasiThreadPool {
   /** Boot one instance cold on a thread, import the runtime and keep what differs from fresh memory (WasiInstance.snapshot). */
   ensureSnapshot(): Promise<WasiSnapshot | null> {
     if (!("module" in this.assets)) return (this.snapshot ??= Promise.resolve(null));
+    const had = this.snapshot;
     const started = performance.now();
     const cachedSnap = this.snapshot ? undefined : this.readCached();
     if (cachedSnap) {
@@ -391,10 +393,12 @@ export class WasiThreadPool {
       };
       t.post({ type: "snapshot" });
     });
-    void this.snapshot.then(
-      (v) => (this.snapshotValue = v),
-      () => {},
-    );
+    if (this.snapshot !== had) {
+      void this.snapshot.then(
+        (v) => (this.snapshotValue = v),
+        () => {},
+      );
+    }
     return this.snapshot;
   }
 
