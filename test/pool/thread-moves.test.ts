@@ -40,6 +40,18 @@ const THREAD_BOOT_MS = 1500;
 /** Overlaps that start a thread (OVERLAPS_FOR_THREAD in src/platform/node/wasi/pool.ts). */
 const OVERLAPS_FOR_THREAD = 3;
 
+/**
+ * Makes `call` while `slow` (a SlowCounter on another interpreter) runs work(n) on the thread
+ * they share: an overlap. Checks the long call's result and returns the call's.
+ */
+async function whileBusy<T>(slow: PyObject, n: number, call: () => Promise<T>): Promise<T> {
+  const long = slow.callMethod("work", n);
+  await sleep(30);
+  const r = await call();
+  expect(await long).toBe(work(n));
+  return r;
+}
+
 describe.runIf(KIND === "wasi")("python.wasm interpreters moving between threads", () => {
   let manager: InterpreterManager | undefined;
   afterEach(async () => {
@@ -89,10 +101,7 @@ describe.runIf(KIND === "wasi")("python.wasm interpreters moving between threads
     // moves b there, with the model it holds.
     for (let round = 0; round <= OVERLAPS_FOR_THREAD; round++) {
       if (round === OVERLAPS_FOR_THREAD) await sleep(THREAD_BOOT_MS);
-      const long = slow.callMethod("work", 500_000);
-      await sleep(30);
-      expectResnet(await model.call(input));
-      expect(await long).toBe(work(500_000));
+      expectResnet(await whileBusy(slow, 500_000, () => model.call(input)));
     }
     expect(threadOf(a!.index)).not.toBe(threadOf(b!.index));
     expect(await (await sb.global("wasmdeploy_runtime.host", "_moved_mark")).toJs()).toBe("interpreter b");
@@ -110,10 +119,7 @@ describe.runIf(KIND === "wasi")("python.wasm interpreters moving between threads
     const slowA = await sa.fromMovable(pkg.loadPickle("slow", "obj.pkl"));
     const slowB = await sb.fromMovable(pkg.loadPickle("slow", "obj.pkl"));
     for (let round = 0; round < OVERLAPS_FOR_THREAD; round++) {
-      const long = slowA.callMethod("work", 300_000);
-      await sleep(30);
-      expect(await slowB.callMethod("work", 10)).toBe(work(10));
-      expect(await long).toBe(work(300_000));
+      expect(await whileBusy(slowA, 300_000, () => slowB.callMethod("work", 10))).toBe(work(10));
     }
     await sleep(THREAD_BOOT_MS);
     expect(new Set([threadOf(a!.index), threadOf(b!.index), threadOf(c!.index)]).size).toBe(1);
@@ -139,10 +145,7 @@ describe.runIf(KIND === "wasi")("python.wasm interpreters moving between threads
     const len = await sb.global("builtins", "len");
     for (let round = 0; round <= OVERLAPS_FOR_THREAD; round++) {
       if (round === OVERLAPS_FOR_THREAD) await sleep(THREAD_BOOT_MS);
-      const long = slow.callMethod("work", 300_000);
-      await sleep(30);
-      expect(await len.call(await sb.global("sys", "big"))).toBe(300 * 2 ** 20);
-      expect(await long).toBe(work(300_000));
+      expect(await whileBusy(slow, 300_000, async () => len.call(await sb.global("sys", "big")))).toBe(300 * 2 ** 20);
     }
     expect(manager.stats().interpreters[b!.index]!.heapBytes).toBeGreaterThan(300 * 2 ** 20);
     expect(threadOf(a!.index)).toBe(threadOf(b!.index));
@@ -157,13 +160,7 @@ describe.runIf(KIND === "wasi")("python.wasm interpreters moving between threads
     const sb = b!.acquireSession();
     const slow = await sa.fromMovable((await manager.loadPackage(archive("slow_counter.pt"))).loadPickle("slow", "obj.pkl"));
     const file = (await (await sb.global("builtins", "open")).call("/lib/python3.11/os.py")) as PyObject;
-    const overlap = async (call: () => Promise<unknown>) => {
-      const long = slow.callMethod("work", 500_000);
-      await sleep(30);
-      const r = await call();
-      expect(await long).toBe(work(500_000));
-      return r;
-    };
+    const overlap = (call: () => Promise<unknown>) => whileBusy(slow, 500_000, call);
     expect(await overlap(() => file.callMethod("readline"))).toMatch(/^r"""OS routines/);
     for (let round = 1; round < OVERLAPS_FOR_THREAD; round++) expect(await overlap(() => file.callMethod("tell"))).toBeGreaterThan(0);
     await sleep(THREAD_BOOT_MS);

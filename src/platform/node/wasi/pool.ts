@@ -74,8 +74,8 @@ interface Member {
   seq: number;
   /** When it last moved (performance.now()). */
   movedAt: number;
-  /** Its last call, queued behind another instance's call on its thread (watch). */
-  waiting?: { msg: ToInterpreter; wasPristine: boolean; timer: ReturnType<typeof setTimeout> };
+  /** The timer watching its last call, queued behind another instance's call on its thread (watch). */
+  waiting?: ReturnType<typeof setTimeout>;
 }
 
 /** What a thread tells the pool. */
@@ -85,7 +85,7 @@ interface ThreadEvents {
 }
 
 function unwatch(m: Member): void {
-  if (m.waiting) clearTimeout(m.waiting.timer);
+  if (m.waiting) clearTimeout(m.waiting);
   m.waiting = undefined;
 }
 
@@ -254,7 +254,7 @@ export class WasiThreadPool {
    */
   private watch(m: Member, msg: ToInterpreter, seq: number, wasPristine: boolean): void {
     const timer = setTimeout(() => {
-      if (m.waiting?.timer !== timer) return;
+      if (m.waiting !== timer) return;
       m.waiting = undefined;
       if (Atomics.load(m.slots, SLOT_CALL) !== seq) return; // it started: no overlap left to avoid
       if (performance.now() - m.movedAt < MOVE_GAP_MS) return;
@@ -266,7 +266,7 @@ export class WasiThreadPool {
       m.pristine = wasPristine;
       this.move(m, to, [msg]);
     }, MOVE_AFTER_MS);
-    m.waiting = { msg, wasPristine, timer };
+    m.waiting = timer;
   }
 
   /**
