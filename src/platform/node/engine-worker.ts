@@ -8,6 +8,7 @@ import type { EngineName, FromEngineThread, ToEngineThread, WireTensor } from ".
 import { Tensor, type TypedArray } from "../../tensor.js";
 import { registerNodeBackends } from "./backends.js";
 import { collectGarbage } from "./collect-garbage.js";
+import { IdleTidy } from "./idle-tidy.js";
 import { trimMallocInBackground } from "./malloc-trim.js";
 
 registerNodeBackends();
@@ -25,14 +26,15 @@ const post = (m: FromEngineThread, transfer: ArrayBuffer[] = []) => port.postMes
 // compile, when there is something to give back.
 // Then glibc is asked to give back what its arenas kept (malloc-trim.ts): a compile's garbage is
 // freed on this thread and on ONNX Runtime's and V8's own, whose arenas keep it otherwise.
-let collectSoon: ReturnType<typeof setTimeout> | undefined;
-const collectLater = (ms: number) => {
-  collectSoon ??= setTimeout(() => {
-    collectSoon = undefined;
+// Once the thread is idle (idle-tidy.ts): a collection or trim that lands on the next run, or on
+// the next Python call's mallocs elsewhere in the process, delays it.
+const tidy = new IdleTidy(
+  () => {
     collectGarbage();
     trimMallocInBackground();
-  }, ms);
-};
+  },
+  { idleMs: 100, maxPostponeMs: 10_000 },
+);
 
 /** Runs waiting for the weights they asked the host for ("need"), by run id. */
 const waiting = new Map<number, (m: Extract<ToEngineThread, { type: "weights" }>) => void>();
@@ -53,7 +55,7 @@ port.on("message", async (m: ToEngineThread) => {
   }
   if (m.type === "evict") {
     for (const id of m.storages) engine.dropStorageBytes(id);
-    collectLater(50);
+    tidy.want();
     return;
   }
   if (m.type === "release") {
@@ -62,7 +64,7 @@ port.on("message", async (m: ToEngineThread) => {
     const gone = new Set(m.storages);
     for (const [key, g] of graphs) if (g.weights.some((w) => gone.has(w.storage))) graphs.delete(key);
     // After the evicted sessions' release (asynchronous) has run.
-    collectLater(50);
+    tidy.want();
     return;
   }
   if (m.type === "forget") {
@@ -71,7 +73,7 @@ port.on("message", async (m: ToEngineThread) => {
       engine.forget(k);
     }
     // A big graph's session that moved to the host's thread: give back what it held.
-    collectLater(50);
+    tidy.want();
     return;
   }
   // Graphs the host no longer tracks for this thread: their sessions go with them.
@@ -82,6 +84,7 @@ port.on("message", async (m: ToEngineThread) => {
     }
   }
   if (m.graph) graphs.set(m.key, m.graph);
+  tidy.begin();
   try {
     const graph = graphs.get(m.key);
     if (!graph) throw new Error(`engine thread: no graph held for key ${m.key}`);
@@ -99,7 +102,7 @@ port.on("message", async (m: ToEngineThread) => {
     for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new Tensor(t.dtype, t.data, t.shape);
     const didCompile = !engine.hasSession(m.key, place);
     const out = await engine.run(graph, feeds, m.key, place);
-    if (didCompile) collectLater(0);
+    if (didCompile) tidy.want();
     const baked = didCompile && engine.sessionBakesAll(m.key, place);
     const outputs: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
@@ -113,6 +116,8 @@ port.on("message", async (m: ToEngineThread) => {
     post({ type: "result", id: m.id, ok: true, outputs, feedBuffer: m.feedBuffer, ...(baked ? { baked } : {}) }, transfer);
   } catch (e) {
     post({ type: "result", id: m.id, ok: false, error: e instanceof Error ? e.message : String(e), feedBuffer: m.feedBuffer }, m.feedBuffer ? [m.feedBuffer] : []);
+  } finally {
+    tidy.end();
   }
 });
 post({ type: "ready" });

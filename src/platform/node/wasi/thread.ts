@@ -9,6 +9,7 @@ import { fileTree, type InstanceHooks, WasiInstance } from "../../../interpreter
 import { type CallResult, faultOf, type InstanceFault, type MemoryUse } from "../../../interpreter/wasi/instance-call.js";
 import type { FromInterpreter } from "../../../protocol.js";
 import { collectGarbage } from "../collect-garbage.js";
+import { IdleTidy } from "../idle-tidy.js";
 import { trimMallocInBackground } from "../malloc-trim.js";
 import { makeSyncBridge } from "../sync-bridge.js";
 import { loadShim } from "./component-assets.js";
@@ -66,24 +67,12 @@ function dropped(slot: Slot | undefined, collect = false) {
 // what V8 freed (its compile zones: 46-47 MB at the peak, serving resnet18) in this thread's
 // malloc arena, and a thread that then only serves short calls frees little more: a second
 // interpreter serving resnet18 on its own thread added 48.5 MB, 31 MB once glibc trimmed
-// (bench:model-memory). So, shortly after a long call, trim, at most once per TIDY_GAP_MS, on a
-// libuv pool thread: done here, with a full collection, it held this thread 15-70 ms, and a
-// call arriving meanwhile waited (collecting the heap as well gave back nothing more, measured).
+// (bench:model-memory). So after a long call, once the thread is idle (idle-tidy.ts), trim, at
+// most once per 2 s, on a libuv pool thread: done here, with a full collection, it held this
+// thread 15-70 ms, and a call arriving meanwhile waited (collecting the heap as well gave back
+// nothing more, measured).
 const LONG_CALL_MS = 20;
-const TIDY_AFTER_MS = 100;
-const TIDY_GAP_MS = 2000;
-let tidySoon: ReturnType<typeof setTimeout> | undefined;
-let tidiedAt = -Infinity;
-
-function afterLongCall() {
-  if (tidySoon) return;
-  const wait = Math.max(TIDY_AFTER_MS, tidiedAt + TIDY_GAP_MS - performance.now());
-  tidySoon = setTimeout(() => {
-    tidySoon = undefined;
-    tidiedAt = performance.now();
-    trimMallocInBackground();
-  }, wait);
-}
+const tidy = new IdleTidy(trimMallocInBackground, { idleMs: 100, gapMs: 2000, maxPostponeMs: 10_000 });
 
 /** Memory for the snapshot-making instance: generous, it runs only our own boot code. */
 const SNAPSHOT_MAX_BYTES = 1024 * 2 ** 20;
@@ -190,7 +179,7 @@ function call(inst: number, seq: number, id: number, op: string, json: string, b
     fail(inst, oom.message, oom.memory);
     return;
   }
-  if (performance.now() - started >= LONG_CALL_MS) afterLongCall();
+  if (performance.now() - started >= LONG_CALL_MS) tidy.want();
   postMsg(
     inst,
     { type: "result", id, ok: r.ok, json: r.json, buffers: r.buffers, heapBytes: slot.wi.heapBytes, release: r.release },
@@ -209,7 +198,12 @@ port.on("message", (m: ToThread) => {
     case "moveIn":
       return spawn(m.inst, m.init, null, m.state);
     case "call":
-      return call(m.inst, m.seq, m.msg.id, m.msg.op, m.msg.json, m.msg.buffers, m.msg.memoryLimitBytes);
+      tidy.begin();
+      try {
+        return call(m.inst, m.seq, m.msg.id, m.msg.op, m.msg.json, m.msg.buffers, m.msg.memoryLimitBytes);
+      } finally {
+        tidy.end();
+      }
     case "kill": {
       const slot = instances.get(m.inst);
       instances.delete(m.inst);
