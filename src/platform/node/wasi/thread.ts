@@ -11,6 +11,7 @@ import type { FromInterpreter } from "../../../protocol.js";
 import { collectGarbage } from "../collect-garbage.js";
 import { IdleTidy } from "../idle-tidy.js";
 import { trimMallocInBackground } from "../malloc-trim.js";
+import { receivedInputs } from "../received-inputs.js";
 import { makeSyncBridge } from "../sync-bridge.js";
 import { loadShim } from "./component-assets.js";
 import type { MovedInstance } from "../../../interpreter/wasi/image.js";
@@ -53,14 +54,16 @@ const instances = new Map<number, Slot>();
 // size (recycleAboveMb) would keep its hundreds of MB. Collect once when a large one goes.
 const LARGE = 64 * 2 ** 20;
 let collectSoon: ReturnType<typeof setTimeout> | undefined;
-
-function dropped(slot: Slot | undefined, collect = false) {
-  slot?.bridgePort?.close();
-  if (!slot || (!collect && slot.wi.heapBytes < LARGE)) return;
+const collectLater = () => {
   collectSoon ??= setTimeout(() => {
     collectSoon = undefined;
     collectGarbage();
   }, 10);
+};
+
+function dropped(slot: Slot | undefined, collect = false) {
+  slot?.bridgePort?.close();
+  if (slot && (collect || slot.wi.heapBytes >= LARGE)) collectLater();
 }
 
 // A long call (a package's load, an unpickling, a first call that records and compiles) leaves
@@ -123,7 +126,15 @@ function spawn(inst: number, opts: InstanceInit, snapshot: WasiSnapshot | null, 
       wi = ci;
     } else {
       const w = new WasiInstance(init.module, init.minPages, tree!, opts.memoryMaxBytes, hooks);
-      if (moved) w.moveIn(moved);
+      if (moved) {
+        w.moveIn(moved);
+        // The state it came in (its memory's pages, 14 MB for an interpreter serving resnet18)
+        // is garbage now, and this thread may allocate too little for V8 to collect it soon.
+        // Once freed it may stay in a malloc arena (glibc maps the next large block from the
+        // arena after freeing one it had mapped alone): trim after.
+        collectLater();
+        tidy.want();
+      }
       else if (snapshot) w.restore(snapshot, Boolean(opts.eager));
       else {
         w.boot();
@@ -163,6 +174,7 @@ function call(inst: number, seq: number, id: number, op: string, json: string, b
   }
   // Taken back by the host while it waited here (the instance moves, and the call with it).
   if (Atomics.compareExchange(slot.slots, SLOT_CALL, seq, -seq) !== seq) return;
+  receivedInputs(buffers);
   let r: CallResult;
   const started = performance.now();
   try {
