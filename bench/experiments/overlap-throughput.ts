@@ -6,19 +6,15 @@
 //
 //   node --import tsx bench/experiments/overlap-throughput.ts --baseline DIR [--rounds 3]
 
-import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { loadavg } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
-import { log, REPO, RESULTS_DIR, round } from "../lib/common.js";
+import { alternateWithBaseline, median } from "../lib/alternate.js";
+import { REPO, round } from "../lib/common.js";
 
 const CLIENTS = 4;
 const WORK = 50_000;
 
 interface Run {
-  root: string;
   firstSixSecondsPerS: number;
   steadyPerS: number;
   /** The first 12 calls' latencies (ms), in the order they finished. */
@@ -44,7 +40,6 @@ async function child(root: string): Promise<Run> {
     }),
   );
   const run: Run = {
-    root,
     firstSixSecondsPerS: round(done.filter((t) => t < 6000).length / 6, 1),
     steadyPerS: round(done.filter((t) => t >= 3000 && t < 9000).length / 6, 1),
     firstLatenciesMs,
@@ -54,33 +49,10 @@ async function child(root: string): Promise<Run> {
   return run;
 }
 
-const { values } = parseArgs({ options: { child: { type: "string" }, baseline: { type: "string" }, rounds: { type: "string", default: "3" } } });
-if (values.child) {
-  process.stdout.write(JSON.stringify(await child(values.child)) + "\n");
-  process.exit(0);
-}
-if (!values.baseline) throw new Error("--baseline DIR: a checkout with its dist/ built, to alternate with this one");
-const roots = [path.resolve(values.baseline), REPO];
-const runs: Run[] = [];
-for (let r = 0; r < Number(values.rounds); r++) {
-  for (const root of roots) {
-    log(`round ${r + 1}: ${root}`);
-    const p = spawnSync(process.execPath, ["--import", "tsx", path.join(REPO, "bench", "experiments", "overlap-throughput.ts"), "--child", root], { encoding: "utf8", cwd: REPO, timeout: 120_000 });
-    const line = p.stdout.trim().split("\n").at(-1);
-    if (p.status !== 0 || !line) throw new Error(`child for ${root} failed: ${p.stderr.slice(-1000)}`);
-    runs.push(JSON.parse(line) as Run);
-  }
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const summary = Object.fromEntries(
-  roots.map((root) => {
-    const mine = runs.filter((x) => x.root === root);
-    return [root === REPO ? "ours" : "baseline", { firstSixSecondsPerS: median(mine.map((x) => x.firstSixSecondsPerS)), steadyPerS: median(mine.map((x) => x.steadyPerS)), runs: mine.length }];
-  }),
-);
-log(JSON.stringify(summary));
-const date = new Date().toISOString();
-mkdirSync(RESULTS_DIR, { recursive: true });
-const file = path.join(RESULTS_DIR, `${date.slice(0, 10)}-overlap-throughput.json`);
-writeFileSync(file, JSON.stringify({ date, machine: { load: loadavg() }, clients: CLIENTS, work: WORK, baseline: roots[0], summary, runs }, null, 2) + "\n");
-log(`wrote ${path.relative(REPO, file)}`);
+await alternateWithBaseline<Run>({
+  name: "overlap-throughput",
+  script: import.meta.url,
+  child,
+  summarize: (runs) => ({ firstSixSecondsPerS: median(runs.map((x) => x.firstSixSecondsPerS)), steadyPerS: median(runs.map((x) => x.steadyPerS)) }),
+  settings: { clients: CLIENTS, work: WORK },
+});

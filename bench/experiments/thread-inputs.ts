@@ -8,13 +8,11 @@
 //
 //   node --expose-gc --import tsx bench/experiments/thread-inputs.ts --baseline DIR [--rounds 3]
 
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
-import { log, REPO, RESULTS_DIR, round } from "../lib/common.js";
+import { alternateWithBaseline, median } from "../lib/alternate.js";
+import { round } from "../lib/common.js";
 import { trimMalloc } from "../../src/platform/node/malloc-trim.js";
 
 const INPUT_BYTES = 2 * 2 ** 20;
@@ -22,7 +20,6 @@ const CALLS = 120;
 const MB = 2 ** 20;
 
 interface Run {
-  root: string;
   /** RSS (MB) after the first call, then after every 20 more. */
   rssMb: number[];
   /** The highest of those over the first. */
@@ -47,36 +44,14 @@ async function child(root: string): Promise<Run> {
     }
   }
   await m.close();
-  return { root, rssMb, grewMb: round(Math.max(...rssMb) - rssMb[0]!, 1) };
+  return { rssMb, grewMb: round(Math.max(...rssMb) - rssMb[0]!, 1) };
 }
 
-const { values } = parseArgs({ options: { child: { type: "string" }, baseline: { type: "string" }, rounds: { type: "string", default: "3" } } });
-if (values.child) {
-  process.stdout.write(JSON.stringify(await child(values.child)) + "\n");
-  process.exit(0);
-}
-if (!values.baseline) throw new Error("--baseline DIR: a checkout with its dist/ built, to alternate with this one");
-const roots = [path.resolve(values.baseline), REPO];
-const runs: Run[] = [];
-for (let r = 0; r < Number(values.rounds); r++) {
-  for (const root of roots) {
-    log(`round ${r + 1}: ${root}`);
-    const p = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", path.join(REPO, "bench", "experiments", "thread-inputs.ts"), "--child", root], { encoding: "utf8", cwd: REPO, timeout: 120_000 });
-    const line = p.stdout.trim().split("\n").at(-1);
-    if (p.status !== 0 || !line) throw new Error(`child for ${root} failed: ${p.stderr.slice(-1000)}`);
-    runs.push(JSON.parse(line) as Run);
-  }
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const summary = Object.fromEntries(
-  roots.map((root) => {
-    const mine = runs.filter((x) => x.root === root);
-    return [root === REPO ? "ours" : "baseline", { grewMb: median(mine.map((x) => x.grewMb)), grewRangeMb: [Math.min(...mine.map((x) => x.grewMb)), Math.max(...mine.map((x) => x.grewMb))], runs: mine.length }];
-  }),
-);
-log(JSON.stringify(summary));
-const date = new Date().toISOString();
-mkdirSync(RESULTS_DIR, { recursive: true });
-const file = path.join(RESULTS_DIR, `${date.slice(0, 10)}-thread-inputs.json`);
-writeFileSync(file, JSON.stringify({ date, machine: { load: loadavg() }, inputBytes: INPUT_BYTES, calls: CALLS, baseline: roots[0], summary, runs }, null, 2) + "\n");
-log(`wrote ${path.relative(REPO, file)}`);
+await alternateWithBaseline<Run>({
+  name: "thread-inputs",
+  script: import.meta.url,
+  nodeArgs: ["--expose-gc"],
+  child,
+  summarize: (runs) => ({ grewMb: median(runs.map((x) => x.grewMb)), grewRangeMb: [Math.min(...runs.map((x) => x.grewMb)), Math.max(...runs.map((x) => x.grewMb))] }),
+  settings: { inputBytes: INPUT_BYTES, calls: CALLS },
+});
