@@ -27,6 +27,7 @@ import { Tensor, type TypedArray } from "../../tensor.js";
 import { Engine, type RunOptions } from "../../engine/engine.js";
 import { dtypeInfo, shapeSize, viewAs } from "../../engine/dtype.js";
 import { collectGarbage } from "./collect-garbage.js";
+import { IdleTidy } from "./idle-tidy.js";
 import { trimMallocInBackground } from "./malloc-trim.js";
 
 /** Graphs each thread keeps by key (beyond it the least recently run are dropped). */
@@ -89,6 +90,20 @@ export class EngineThreads implements EngineLike {
   #inline?: Promise<Engine>;
   /** The same, once made (no await of a settled promise per inline run). */
   #inlineEngine?: Engine;
+  /**
+   * Gives back what a session moved to or dropped from this thread left (a collection, a trim) once
+   * its inline runs pause, so the trim, which walks every malloc arena, does not land on one.
+   */
+  readonly #callerTidy = new IdleTidy(
+    () => {
+      if (this.#callerCollects) collectGarbage();
+      this.#callerCollects = false;
+      trimMallocInBackground();
+    },
+    { idleMs: 100, maxPostponeMs: 10_000, unref: true },
+  );
+  /** The pending caller tidy collects too (a move's compile left a model's copy of the weights). */
+  #callerCollects = false;
   /** Threads replaced after dying (diagnostics). */
   replaced = 0;
   /**
@@ -318,7 +333,14 @@ export class EngineThreads implements EngineLike {
       }
       this.#weightsHeld.set(graph, this.#epoch);
     }
-    if (opts.inline) return this.#runInline(graph, feeds, key, opts.wide === true);
+    if (opts.inline) {
+      this.#callerTidy.begin();
+      try {
+        return await this.#runInline(graph, feeds, key, opts.wide === true);
+      } finally {
+        this.#callerTidy.end();
+      }
+    }
     const wide = opts.wide === true;
     const slot = wide ? this.#slots[0]! : this.#leastBusy();
     slot.inFlight++;
@@ -408,11 +430,9 @@ export class EngineThreads implements EngineLike {
     // The compile left its model (a copy of the weights: 45 MB for resnet18) as garbage on this
     // thread's heap, and what ONNX Runtime freed loading the session in this thread's malloc
     // arena: resnet18's process held 50 MB more than with the session on an engine thread. Once
-    // per move, as an engine thread does after each compile.
-    setTimeout(() => {
-      collectGarbage();
-      trimMallocInBackground();
-    }, 50).unref();
+    // per move, as an engine thread does after each compile, once the caller's runs pause.
+    this.#callerCollects = true;
+    this.#callerTidy.want();
   }
 
   /** Sessions compiled on this thread, and graphs held by each engine thread (for stats and tests). */
@@ -426,7 +446,7 @@ export class EngineThreads implements EngineLike {
     this.#inlineEngine.forget(key);
     // What ONNX Runtime frees on this thread stays in its malloc arena otherwise; the session is
     // released once a run still on it returns.
-    setTimeout(trimMallocInBackground, 100).unref();
+    this.#callerTidy.want();
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,8 @@ export interface IdleTidyOptions {
   gapMs?: number;
   /** A tidy postponed this long, by POSTPONES_FOR_OVERDUE pieces of work, runs at the next end of work anyway. */
   maxPostponeMs: number;
+  /** The pending tidy does not keep the process alive (on the host thread, whose exit it must not delay). */
+  unref?: boolean;
 }
 
 const POSTPONES_FOR_OVERDUE = 3;
@@ -36,7 +38,7 @@ export class IdleTidy {
 
   constructor(tidy: () => void, options: IdleTidyOptions) {
     this.#tidy = tidy;
-    this.#o = { gapMs: 0, ...options };
+    this.#o = { gapMs: 0, unref: false, ...options };
   }
 
   /** Work left something to give back: tidy once the thread is idle. */
@@ -66,6 +68,7 @@ export class IdleTidy {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     const wait = Math.max(this.#o.idleMs, this.#tidiedAt + this.#o.gapMs - performance.now());
     this.#timer = setTimeout(() => this.#run(), wait);
+    if (this.#o.unref) this.#timer.unref();
   }
 
   #run(): void {
