@@ -84,6 +84,27 @@ describe.runIf(KIND === "wasi")("python.wasm interpreters moving between threads
     }
   });
 
+  it("count calls that wait behind the same call as one overlap: a single burst starts no thread", async () => {
+    manager = await InterpreterManager.create({ interpreter: "wasi", interpreters: 4, onOutput: () => {} });
+    const pkg = await manager.loadPackage(archive("slow_counter.pt"));
+    const sessions = manager.allInstances().map((i) => i.acquireSession());
+    const slow = await Promise.all(sessions.map((s) => s.fromMovable(pkg.loadPickle("slow", "obj.pkl"))));
+    expect(new Set([0, 1, 2, 3].map(threadOf)).size).toBe(1);
+    // Four calls at once: three wait behind the first (not a fourth behind the second: by then
+    // their waits are counted). One overlap, not three.
+    expect(await Promise.all(slow.map((o) => o.callMethod("work", 300_000)))).toStrictEqual(Array(4).fill(work(300_000)));
+    await sleep(THREAD_BOOT_MS);
+    // Had the burst started a thread, this overlap would move b there.
+    expect(await whileBusy(slow[0]!, 300_000, () => slow[1]!.callMethod("work", 10))).toBe(work(10));
+    expect(new Set([0, 1, 2, 3].map(threadOf)).size).toBe(1);
+    // Overlaps behind distinct calls still start one: two more, and the next call moves.
+    for (let round = 0; round < OVERLAPS_FOR_THREAD - 2; round++) expect(await whileBusy(slow[0]!, 300_000, () => slow[1]!.callMethod("work", 10))).toBe(work(10));
+    await sleep(THREAD_BOOT_MS);
+    expect(await whileBusy(slow[0]!, 300_000, () => slow[1]!.callMethod("work", 10))).toBe(work(10));
+    expect(threadOf(1)).not.toBe(threadOf(0));
+    for (const s of sessions) await s.release();
+  });
+
   it("carry an interpreter whole: its Python state, the handles into it, and its engine bridge", async () => {
     manager = await InterpreterManager.create({ interpreter: "wasi", interpreters: 2, onOutput: () => {} });
     const [a, b] = manager.allInstances();

@@ -33,6 +33,9 @@ const MOVE_AFTER_MS = 5;
 /**
  * A new thread costs 20-30 MB and boots in 0.1-0.3 s: it is started when calls overlap
  * (wait more than MOVE_AFTER_MS) this many times within OVERLAP_WINDOW_MS, not for a one-off.
+ * Calls that wait behind the same call are one overlap: a single burst of four calls on four
+ * interpreters (three waiting behind the first) started a thread that no interpreter ever
+ * moved to, 13-20 MB held for nothing (resnet18, bench/model-memory.ts).
  */
 const OVERLAPS_FOR_THREAD = 3;
 const OVERLAP_WINDOW_MS = 10_000;
@@ -159,8 +162,8 @@ export class WasiThreadPool {
   private snapshotValue?: WasiSnapshot | null;
   private nextInst = 1;
   private nextThread = 0;
-  /** When calls overlapped with no thread to move to (moveTarget), within OVERLAP_WINDOW_MS. */
-  private overlaps: number[] = [];
+  /** Calls that waited with no thread to move to (moveTarget) within OVERLAP_WINDOW_MS: when, and the call they waited behind (thread:instance:seq). */
+  private overlaps: { at: number; blocker: string }[] = [];
   /** How long the snapshot took to make (boot + imports) or read from the cache. */
   snapshotMs?: number;
   snapshotSource?: "disk" | "made";
@@ -279,8 +282,10 @@ export class WasiThreadPool {
     if (idle) return idle;
     if (live.length >= this.maxThreads || !live.every((t) => t.up)) return undefined;
     const now = performance.now();
-    this.overlaps = this.overlaps.filter((t) => now - t < OVERLAP_WINDOW_MS);
-    this.overlaps.push(now);
+    const head = from.running[0];
+    const blocker = `${from.index}:${head}:${head === undefined ? 0 : from.members.get(head)?.seq}`;
+    this.overlaps = this.overlaps.filter((o) => now - o.at < OVERLAP_WINDOW_MS && o.blocker !== blocker);
+    this.overlaps.push({ at: now, blocker });
     if (this.overlaps.length >= OVERLAPS_FOR_THREAD) {
       this.overlaps = [];
       this.newThread();
