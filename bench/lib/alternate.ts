@@ -2,7 +2,7 @@
 // child process (so nothing one leaves behind reaches the next), ours and the baseline's dist/
 // alternate round by round, and the result file holds every run and a per-side summary.
 //
-//   node [NODE_ARGS] --import tsx bench/experiments/NAME.ts --baseline DIR [--rounds 3]
+//   node [NODE_ARGS] --import tsx bench/experiments/NAME.ts --baseline DIR [--rounds 3] [--tag T]
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { log, REPO, RESULTS_DIR } from "./common.js";
 
 export interface AlternateOptions<R> {
-  /** The experiment's name: results go to bench/results/<date>-<name>.json. */
+  /** The experiment's name: results go to bench/results/<date>-<name>[-<tag>].json. */
   name: string;
   /** The experiment's import.meta.url; each child runs this script with --child ROOT. */
   script: string;
@@ -30,7 +30,7 @@ export interface AlternateOptions<R> {
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function alternateWithBaseline<R>(o: AlternateOptions<R>): Promise<void> {
-  const { values } = parseArgs({ options: { child: { type: "string" }, baseline: { type: "string" }, rounds: { type: "string", default: "3" } } });
+  const { values } = parseArgs({ options: { child: { type: "string" }, baseline: { type: "string" }, rounds: { type: "string", default: "3" }, tag: { type: "string" } } });
   if (values.child) {
     process.stdout.write(JSON.stringify({ root: values.child, ...(await o.child(values.child)) }) + "\n");
     process.exit(0);
@@ -56,7 +56,7 @@ export async function alternateWithBaseline<R>(o: AlternateOptions<R>): Promise<
   log(JSON.stringify(summary));
   const date = new Date().toISOString();
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = path.join(RESULTS_DIR, `${date.slice(0, 10)}-${o.name}.json`);
+  const file = path.join(RESULTS_DIR, `${date.slice(0, 10)}-${o.name}${values.tag ? `-${values.tag}` : ""}.json`);
   writeFileSync(file, JSON.stringify({ date, machine: { load: loadavg() }, ...o.settings, baseline: roots[0], summary, runs }, null, 2) + "\n");
   log(`wrote ${path.relative(REPO, file)}`);
 }
