@@ -75,6 +75,14 @@ function dropped(slot: Slot | undefined, collect = false) {
 // thread 15-70 ms, and a call arriving meanwhile waited (collecting the heap as well gave back
 // nothing more, measured).
 const LONG_CALL_MS = 20;
+
+// This thread spends its calls blocked in Atomics.wait on the engine bridge, where V8's
+// incremental marking cannot advance, so its old space fills and V8 collects all at once, 12-14
+// ms, on whatever call is running: the third interpreter's unpickling of resnet18 took 32-38 ms
+// against 20-27 for the second and fourth (--trace-gc). A call of a second or more (a package's
+// first call, which records and compiles) collects before it returns: ~1% of it, and the heap
+// starts the calls that follow with its limit set anew from what is live.
+const COLLECT_AFTER_CALL_MS = 1000;
 const tidy = new IdleTidy(trimMallocInBackground, { idleMs: 100, gapMs: 2000, maxPostponeMs: 10_000 });
 
 /** Memory for the snapshot-making instance: generous, it runs only our own boot code. */
@@ -191,7 +199,9 @@ function call(inst: number, seq: number, id: number, op: string, json: string, b
     fail(inst, oom.message, oom.memory);
     return;
   }
-  if (performance.now() - started >= LONG_CALL_MS) tidy.want();
+  const took = performance.now() - started;
+  if (took >= LONG_CALL_MS) tidy.want();
+  if (took >= COLLECT_AFTER_CALL_MS) collectGarbage();
   postMsg(
     inst,
     { type: "result", id, ok: r.ok, json: r.json, buffers: r.buffers, heapBytes: slot.wi.heapBytes, release: r.release },
