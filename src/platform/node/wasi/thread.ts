@@ -75,6 +75,7 @@ function dropped(slot: Slot | undefined, collect = false) {
 // thread 15-70 ms, and a call arriving meanwhile waited (collecting the heap as well gave back
 // nothing more, measured).
 const LONG_CALL_MS = 20;
+const tidy = new IdleTidy(trimMallocInBackground, { idleMs: 100, gapMs: 2000, maxPostponeMs: 10_000 });
 
 // This thread spends its calls blocked in Atomics.wait on the engine bridge, where V8's
 // incremental marking cannot advance, so its old space fills and V8 collects all at once, 12-14
@@ -83,7 +84,6 @@ const LONG_CALL_MS = 20;
 // first call, which records and compiles) collects before it returns: ~1% of it, and the heap
 // starts the calls that follow with its limit set anew from what is live.
 const COLLECT_AFTER_CALL_MS = 1000;
-const tidy = new IdleTidy(trimMallocInBackground, { idleMs: 100, gapMs: 2000, maxPostponeMs: 10_000 });
 
 /** Memory for the snapshot-making instance: generous, it runs only our own boot code. */
 const SNAPSHOT_MAX_BYTES = 1024 * 2 ** 20;
