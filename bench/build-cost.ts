@@ -18,7 +18,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { processTree, pss } from "./lib/common.js";
+import { median, processTree, pss } from "./lib/common.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
@@ -85,7 +85,6 @@ function run(dir: string, snapDir: string, n: number): { bootMs: number[]; memor
   return JSON.parse(line.slice(7));
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 async function main() {
   const args = process.argv.slice(2);

@@ -33,7 +33,7 @@ import path from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { Tensor } from "../dist/index.js";
 import { buildProject, freePort, rssBytes, startWorkerd, waitUntilUp, WORKERD } from "../test/edge/workerd.js";
-import { PYTHON, REPO, RESULTS_DIR } from "./lib/common.js";
+import { median, PYTHON, REPO, RESULTS_DIR } from "./lib/common.js";
 import { attachInspector, type HeapUsage, spawnInspected } from "./lib/inspector.js";
 
 const args = process.argv.slice(2);
@@ -49,7 +49,6 @@ const load = () => loadavg().map((x) => Number(x.toFixed(2)));
 
 const OIP: Record<string, string> = { float32: "FP32", int64: "INT64" };
 const npy = (p: string) => Tensor.fromNpy(new Uint8Array(readFileSync(p)));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 /** An OIP request body: JSON numbers, or the binary tensor extension (input and outputs binary). */

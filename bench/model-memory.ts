@@ -18,10 +18,10 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { findModel, log, type Manifest, MODELS_DIR, pss, repoPath, REPO, RESULTS_DIR, round } from "./lib/common.js";
+import { findModel, log, type Manifest, median, MODELS_DIR, pss, repoPath, REPO, RESULTS_DIR, round } from "./lib/common.js";
 
 const MB = 2 ** 20;
-const median = (xs: number[]) => (xs.length ? round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!, 1) : undefined);
+const roundedMedian = (xs: number[]) => (xs.length ? round(median(xs), 1) : undefined);
 const settle = async (ms = 300) => {
   for (let i = 0; i < 3; i++) {
     (globalThis as { gc?: () => void }).gc?.();
@@ -142,7 +142,7 @@ for (const model of String(values.models).split(",")) {
     orts.push(run(`ort:${model}:1`));
   }
   points.push(...orts);
-  const ortMb = median(orts.map((p) => p.addedMb))!;
+  const ortMb = roundedMedian(orts.map((p) => p.addedMb))!;
   const roots: [string, string][] = values.baseline ? [["baseline", path.resolve(String(values.baseline))], ["ours", REPO]] : [["ours", REPO]];
   const byRoot = new Map<string, Point[]>(roots.map(([name]) => [name, []]));
   for (let rep = 0; rep < Number(values.repeat); rep++)
@@ -161,17 +161,17 @@ for (const model of String(values.models).split(",")) {
     const hi = Math.max(...counts);
     const ones = ours.filter((p) => p.interpreters === lo);
     const lasts = ours.filter((p) => p.interpreters === hi);
-    const oneMb = median(ones.map((p) => p.addedMb))!;
-    const lastMb = median(lasts.map((p) => p.addedMb))!;
+    const oneMb = roundedMedian(ones.map((p) => p.addedMb))!;
+    const lastMb = roundedMedian(lasts.map((p) => p.addedMb))!;
     return {
       oursOneInterpreterMb: oneMb,
       oursOverOrt: round(oneMb / ortMb, 2),
-      managerAloneMb: median(ones.map((p) => (p.breakdown as { managerAloneMb: number }).managerAloneMb)),
+      managerAloneMb: roundedMedian(ones.map((p) => (p.breakdown as { managerAloneMb: number }).managerAloneMb)),
       perAdditionalInterpreterMb: hi > lo ? round((lastMb - oneMb) / (hi - lo), 1) : undefined,
       // Ready: the model unpickled on an interpreter after the first already serves it (median).
-      firstInterpreterUnpickleMs: median(ones.map((p) => p.unpickleMs![0]!)),
-      additionalInterpreterUnpickleMs: median(lasts.flatMap((p) => p.unpickleMs!.slice(1))),
-      additionalInterpreterFirstCallMs: median(lasts.flatMap((p) => p.firstCallMs!.slice(1))),
+      firstInterpreterUnpickleMs: roundedMedian(ones.map((p) => p.unpickleMs![0]!)),
+      additionalInterpreterUnpickleMs: roundedMedian(lasts.flatMap((p) => p.unpickleMs!.slice(1))),
+      additionalInterpreterFirstCallMs: roundedMedian(lasts.flatMap((p) => p.firstCallMs!.slice(1))),
       rounds: ones.length,
     };
   };

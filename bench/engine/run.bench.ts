@@ -11,11 +11,11 @@ import { loadBackend, type BackendName } from "../../src/engine/backend.js";
 import { structuralKey } from "../../src/engine/structural-key.js";
 import { Tensor } from "../../src/tensor.js";
 import { makeConvNet, makeTiny } from "./graphs.js";
+import { median } from "../lib/common.js";
 
 registerNodeBackends();
 
 const backendName = (process.argv[2] ?? "ort-node") as BackendName;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 async function timeIt(iters: number, f: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < Math.min(iters, 500); i++) await f();
   const t0 = performance.now();

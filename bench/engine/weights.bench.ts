@@ -11,6 +11,7 @@ import { registerNodeBackends } from "../../src/platform/node/backends.js";
 import { loadBackend, type BackendName, type BackendSession } from "../../src/engine/backend.js";
 import type { GraphSpec } from "../../src/engine/graph.js";
 import { bytesOf } from "../../src/engine/dtype.js";
+import { median } from "../lib/common.js";
 import { Tensor } from "../../src/tensor.js";
 import { makeConvNet, makeMlp, type Storages } from "./graphs.js";
 
@@ -30,11 +31,6 @@ const MODELS: Record<string, Model> = {
   small: () => ({ ...makeConvNet({ batch: 1, channels: 16, size: 8, blocks: 20 }), x: input([1, 16, 8, 8]) }),
 };
 const MODES: WeightMode[] = ["initializers", "external", "inputs"];
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
 
 async function measure(backendName: BackendName, mode: WeightMode, model: string): Promise<void> {
   const { graph, storages, x } = MODELS[model]!();

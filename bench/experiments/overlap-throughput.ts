@@ -8,8 +8,8 @@
 
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { alternateWithBaseline, median } from "../lib/alternate.js";
-import { REPO, round } from "../lib/common.js";
+import { alternateWithBaseline } from "../lib/alternate.js";
+import { median, REPO, round } from "../lib/common.js";
 
 const CLIENTS = 4;
 const WORK = 50_000;

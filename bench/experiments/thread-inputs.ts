@@ -11,8 +11,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { alternateWithBaseline, median } from "../lib/alternate.js";
-import { round } from "../lib/common.js";
+import { alternateWithBaseline } from "../lib/alternate.js";
+import { median, round } from "../lib/common.js";
 import { trimMalloc } from "../../src/platform/node/malloc-trim.js";
 
 const INPUT_BYTES = 2 * 2 ** 20;

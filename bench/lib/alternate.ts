@@ -27,8 +27,6 @@ export interface AlternateOptions<R> {
   settings?: Record<string, unknown>;
 }
 
-export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 export async function alternateWithBaseline<R>(o: AlternateOptions<R>): Promise<void> {
   const { values } = parseArgs({ options: { child: { type: "string" }, baseline: { type: "string" }, rounds: { type: "string", default: "3" }, tag: { type: "string" } } });
   if (values.child) {

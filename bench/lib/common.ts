@@ -49,6 +49,9 @@ export interface Summary {
   max: number;
 }
 
+/** The middle element (the upper one of an even count): a value that was measured, not interpolated. */
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /** Quantile with linear interpolation (numpy's default). */
 export function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
