@@ -127,6 +127,17 @@ const LONE_INLINE_MAX_PEAK_BYTES = 64 * 2 ** 20;
 /** Timed runs per place that say what a run costs there now (their median). */
 const RECENT = 5;
 /**
+ * A place takes the lead only from a leader at least this much slower. Without it, two places
+ * within a few percent of each other traded the lead on noise, and each change re-timed the
+ * loser soon again: shufflenet_v2 on a 2-core VM, 1-thread inline 5.7 ms against wide 4.7 ms,
+ * changed hands about 60 times in 1700 lone calls, half of them on recent medians under 5%
+ * apart, and ran 24% of them inline. With the margin, the small convnets' lone calls took
+ * 1.112x onnxruntime-node's time on every core against 1.134x (geometric mean of three,
+ * bench/experiments/lead-margin.ts); a place that is 5% faster may stay second until a
+ * re-timing shows it faster by more.
+ */
+const LEAD_MARGIN = 0.05;
+/**
  * A big graph's one session moves to the host's thread after this many lone runs in a row on its
  * engine thread (see #sharedOnCaller)...
  */
@@ -604,6 +615,9 @@ export class EngineHost {
     // 1-thread, wide chosen by a 1.4 ms best).
     const typical = new Map(places.map((p) => [p, median(t.recent[p])]));
     places.sort((a, b) => typical.get(a)! - typical.get(b)!);
+    // The leader keeps the lead unless another place is faster by more than LEAD_MARGIN.
+    const leader = t.leader !== undefined && places.includes(t.leader) ? t.leader : undefined;
+    if (leader && typical.get(places[0]!)! >= typical.get(leader)! * (1 - LEAD_MARGIN)) places.unshift(...places.splice(places.indexOf(leader), 1));
     if (places[0] !== t.leader) {
       t.leader = places[0];
       t.exploreGap = EXPLORE_MIN;

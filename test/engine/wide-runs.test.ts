@@ -3,7 +3,7 @@
 // a run goes wide from the pool's load and the runs in flight; engine threads are sent each
 // graph once and run wide graphs on thread 0.
 
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { InterpreterManager } from "wasmdeploy";
 import { EngineHost, type EngineLike, type Requester } from "../../src/bridge/engine-host.js";
 import { EngineHost as BuiltEngineHost, MOVE_TO_CALLER_AFTER } from "../../dist/bridge/engine-host.js";
@@ -138,6 +138,59 @@ describe("wide (all-cores) runs", () => {
     const wideBursts = burstStarts(later, "wide-inline");
     expect(wideBursts.slice(0, 2)).toEqual([11, 11 + 19]);
     expect(later.slice(11, 11 + 5)).toEqual(["wide-inline", "wide-inline", "wide-inline", "wide-inline", "inline"]);
+  });
+
+  it("a place takes the lead only when it is faster than the leader by more than the margin (5%), not on noise", async () => {
+    const seen: string[] = [];
+    // Simulated run times, added to the host's clock during each run: 1000 ms wide, inline as
+    // the test sets it. Real run times (well under 1 ms here, a few ms on a loaded machine) are
+    // noise against them.
+    let inlineMs = 1030;
+    let offset = 0;
+    const realNow = performance.now.bind(performance);
+    const clock = vi.spyOn(performance, "now").mockImplementation(() => realNow() + offset);
+    try {
+      const timed = (engine: EngineLike): EngineLike => {
+        const run = engine.run.bind(engine);
+        engine.run = async (g, f, k, o) => {
+          offset += o?.wide ? 1000 : o?.inline ? inlineMs : 0;
+          return run(g, f, k, o);
+        };
+        return engine;
+      };
+      const host = new EngineHost(
+        async () => timed(noting(await Engine.create({ backend: "ort-node", wideThreads: 2 }), seen)),
+        (id) => (id === "p1/w" ? wBytes : undefined),
+        () => 1,
+        0, // no minimum run time for wide runs
+        0, // never inline because tiny
+        {},
+        600_000, // every lone run may run inline
+      );
+      closing.push(host);
+      // The longest stretch of runs in a row at `place` among `runs`.
+      const longest = (runs: string[], place: string) => {
+        let best = 0;
+        for (let i = 0, n = 0; i < runs.length; i++) best = Math.max(best, (n = runs[i] === place ? n + 1 : 0));
+        return best;
+      };
+      for (let i = 0; i < 40; i++) await runVia(host);
+      expect(seen.slice(12).filter((p) => p === "wide-inline").length).toBeGreaterThan(20); // wide leads
+      // Inline 3% faster than wide: re-timed in its bursts of 4, but never the leader.
+      inlineMs = 970;
+      const from = seen.length;
+      for (let i = 0; i < 120; i++) await runVia(host);
+      const during = seen.slice(from);
+      expect(during.filter((p) => p === "inline").length).toBeGreaterThanOrEqual(8); // re-timed at least twice
+      expect(longest(during, "inline")).toBeLessThanOrEqual(4);
+      // 10% faster: it takes the lead at its next re-timing (the gap has grown to at most 256 runs).
+      inlineMs = 900;
+      const later = seen.length;
+      for (let i = 0; i < 300 && longest(seen.slice(later), "inline") <= 20; i++) await runVia(host);
+      expect(longest(seen.slice(later), "inline")).toBeGreaterThan(20);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it("graphs faster than the minimum on 1 thread run inline when alone, not wide", async () => {
