@@ -14,13 +14,15 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { alternateWithBaseline } from "../lib/alternate.js";
-import { CACHE_DIR, type Manifest, median, repoPath, round, SNAPSHOT_DIR } from "../lib/common.js";
+import { CACHE_DIR, type Manifest, median, repoPath, round, SNAPSHOT_DIR, timeCalls, type TimingSettings } from "../lib/common.js";
 
 const MODELS = ["mobilenet_v3_small", "shufflenet_v2", "squeezenet"];
 const BLOCKS = 6;
 const BLOCK_MS = 700;
 const WARMUP_CALLS = 60;
 const PAUSE_MS = 150;
+/** A block: at least 10 calls and BLOCK_MS. */
+const BLOCK: TimingSettings = { warmup: 0, minReps: 10, maxReps: Infinity, budgetMs: BLOCK_MS };
 
 type Run = Record<string, { oursMs: number; ortAllMs: number; ratio: number }>;
 
@@ -47,13 +49,7 @@ async function child(root: string): Promise<Run> {
         // onnxruntime-node's pool threads spin on after its block and slowed the next block's
         // first calls 2x: each block starts on an idle machine.
         await new Promise((r) => setTimeout(r, PAUSE_MS));
-        for (let spent = 0, n = 0; n < 10 || spent < BLOCK_MS; n++) {
-          const t = performance.now();
-          await f();
-          const dt = performance.now() - t;
-          times[k].push(dt);
-          spent += dt;
-        }
+        times[k].push(...(await timeCalls(BLOCK, () => undefined, f)));
       }
     }
     await session.release();
