@@ -189,6 +189,8 @@ export class ReplicatedObj {
 
   /** The wire address of this object inside an interpreter (made once: every call sends it). */
   readonly address: ReplicatedAddress;
+  /** What errors of its calls say they were doing (made once). */
+  #callContext?: string;
 
   private constructor(
     readonly pkg: Package,
@@ -213,7 +215,9 @@ export class ReplicatedObj {
   }
 
   callKwargs(args: unknown[], kwargs: Record<string, unknown>): Promise<unknown> {
-    return run(this, { op: "call", payload: { ...this.address, args, kwargs } }, `calling ${this.name}`);
+    const { pkg, package: name, resource } = this.address;
+    this.#callContext ??= `calling ${this.name}`;
+    return run(this, { op: "call", payload: { pkg, package: name, resource, args, kwargs } }, this.#callContext);
   }
 
   callMethod(method: string, ...args: unknown[]): Promise<unknown> {
@@ -262,6 +266,14 @@ export function run(obj: ReplicatedObj, req: HostRequest, context: string, on?: 
   }
   const state = replicated.get(obj)!;
   // The package's limits and this view's options do not change: merged once, not per call.
-  state.limits ??= { ...definedOnly(obj.pkg.limits), ...definedOnly(state.options) };
-  return state.port.invoke(on, req, { ...state.limits, context, pkg: refs.get(obj.pkg), onHandle });
+  const limits = (state.limits ??= { ...definedOnly(obj.pkg.limits), ...definedOnly(state.options) });
+  // Field by field (CallLimits), not a spread: this runs on every call.
+  return state.port.invoke(on, req, {
+    timeoutMs: limits.timeoutMs,
+    memoryLimitMb: limits.memoryLimitMb,
+    engineMemoryPerCallMb: limits.engineMemoryPerCallMb,
+    context,
+    pkg: refs.get(obj.pkg),
+    onHandle,
+  });
 }

@@ -204,6 +204,9 @@ export interface EngineLike {
   close(): Promise<void>;
 }
 
+/** A run's feeds: stored tensors by [id, offset] (what Python sends), or the host's own tensors (host replay). */
+export type HostFeeds = Record<string, Feeds[string] | Tensor>;
+
 export class EngineHost {
   #engine?: Promise<EngineLike>;
   /** The engine once made: runs use it without awaiting a settled promise (a microtask turn each). */
@@ -214,6 +217,8 @@ export class EngineHost {
   // "<owner>\n<key>" -> spec. Keyed by owner: a key names only a spec that this interpreter
   // generation sent itself, so one interpreter can never run another's cached graph.
   readonly #specs = new Map<string, CachedSpec & { tenant: string }>();
+  /** Per requester (one per interpreter generation): the spec key runCached ran last, and its cache key. */
+  readonly #lastRunKey = new WeakMap<Requester, { key: string; cacheKey: string }>();
   readonly #ledger: TenantLedger;
   readonly #limits: { bridge: BridgeLimits; admission: AdmissionLimits };
   /** Weight storages registered in the engine (id -> bytes), so a package's can be released with it. */
@@ -343,13 +348,6 @@ export class EngineHost {
   take(id: string, dtype: DType, offset: number, shape: number[], who?: Requester): Tensor {
     const data = this.elements(id, dtype, offset, shapeSize(shape), who);
     return new Tensor(dtype, data.slice(), [...shape]);
-  }
-
-  /** A copy of a whole stored tensor (a call input). */
-  takeWhole(id: string, who: Requester): Tensor {
-    const t = this.#store.get(id)?.tensor;
-    if (!t) throw new WasmdeployError(`tensor ${id} does not exist`);
-    return this.take(id, t.dtype, 0, [...t.shape], who);
   }
 
   /** Hand tensors put for a call to the interpreter that runs it. */
@@ -495,18 +493,20 @@ export class EngineHost {
    * cached. Placement (inline / wide / engine threads), charging and access checks as for a run
    * Python asks for.
    */
-  async runCached(key: string, feeds: Feeds, who: Requester): Promise<Tensor[] | undefined> {
-    const cacheKey = who.owner + "\n" + key;
+  async runCached(key: string, feeds: HostFeeds, who: Requester): Promise<Tensor[] | undefined> {
+    // The key this requester ran last (repeat calls of one model): the same string, whose hash
+    // the Maps below have already computed, not a new one to hash.
+    let memo = this.#lastRunKey.get(who);
+    if (memo?.key !== key) this.#lastRunKey.set(who, (memo = { key, cacheKey: who.owner + "\n" + key }));
+    const cacheKey = memo.cacheKey;
     const cached = this.#specs.get(cacheKey);
     if (!cached) return undefined;
-    this.#specs.delete(cacheKey); // LRU: most recently used last
-    this.#specs.set(cacheKey, cached);
     this.#ledger.useSpec(cached.tenant, cacheKey, cached.chars);
     const out = await this.#execute(cached, feeds, who);
     return cached.spec.outputs.map((o) => out[o.name]!);
   }
 
-  async #execute(entry: CachedSpec, reqFeeds: Feeds, who: Requester): Promise<Record<string, Tensor>> {
+  async #execute(entry: CachedSpec, reqFeeds: HostFeeds, who: Requester): Promise<Record<string, Tensor>> {
     const { spec: graph, structural } = entry;
     // Refuse before ONNX Runtime allocates: the run's peak must fit in what is left of the
     // call's budget, and its results (which the call and the interpreter keep) must fit both.
@@ -532,10 +532,21 @@ export class EngineHost {
     }
     const feeds: Record<string, Tensor> = {};
     for (const input of graph.inputs) {
-      const [id, offset] = reqFeeds[input.name] ?? [];
+      const feed = reqFeeds[input.name];
+      const numel = shapeSize(input.shape);
+      if (feed instanceof Tensor) {
+        // A host replay's call argument, read in place as elements() reads a stored one (as is
+        // when its shape is the input's, the usual case).
+        if (feed.dtype !== input.dtype || feed.size < numel) {
+          throw new WasmdeployError(`graph input ${input.name} is ${numel} ${input.dtype} elements; its argument is ${feed.size} ${feed.dtype}`);
+        }
+        feeds[input.name] = feed.size === numel && sameShape(feed.shape, input.shape) ? feed : engineTensor(input.dtype, feed.data.subarray(0, numel), input.shape);
+        continue;
+      }
+      const [id, offset] = feed ?? [];
       if (id === undefined) throw new WasmdeployError(`graph input ${input.name} has no feed`);
       // elements() gives exactly shapeSize(shape) elements of the input's dtype, or throws.
-      feeds[input.name] = engineTensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, shapeSize(input.shape), who), input.shape);
+      feeds[input.name] = engineTensor(input.dtype, this.elements(id, input.dtype, offset ?? 0, numel, who), input.shape);
     }
     let timing = this.#timing.get(structural);
     if (!timing) {
@@ -763,4 +774,10 @@ interface RunRequest {
 }
 
 /** "12.5 MB", or "4096 bytes" below a megabyte (where one decimal of MB would say 0.0). */
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 const mib = (bytes: number) => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MB` : `${bytes} bytes`);

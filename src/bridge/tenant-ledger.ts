@@ -19,12 +19,19 @@ export const DEFAULT_TENANT_LIMITS: Readonly<TenantLimits> = {
   sessionBytes: 1024 * 2 ** 20,
 };
 
+const NONE_EVICTED: readonly string[] = Object.freeze([]);
+
 class Lru {
   readonly entries = new Map<string, number>();
   total = 0;
+  /** The most recently used key (last in `entries`), while it is there. */
+  #last?: string;
 
   /** Insert or touch `key`; returns the keys evicted to keep within `count` and `size`. */
-  use(key: string, size: number, count: number, limit: number): string[] {
+  use(key: string, size: number, count: number, limit: number): readonly string[] {
+    // The same key again at the same size (a model called over and over) changes nothing.
+    if (key === this.#last && this.entries.get(key) === size && this.entries.size <= count && this.total <= limit) return NONE_EVICTED;
+    this.#last = key;
     const had = this.entries.get(key);
     if (had !== undefined) {
       this.entries.delete(key);
@@ -45,6 +52,7 @@ class Lru {
   drop(key: string): void {
     const s = this.entries.get(key);
     if (s === undefined) return;
+    if (key === this.#last) this.#last = undefined;
     this.entries.delete(key);
     this.total -= s;
   }
@@ -67,7 +75,7 @@ export class TenantLedger {
   }
 
   /** A spec the tenant sent is kept under `cacheKey`; returns the tenant's cache keys to forget. */
-  useSpec(tenant: string, cacheKey: string, chars: number): string[] {
+  useSpec(tenant: string, cacheKey: string, chars: number): readonly string[] {
     return this.#usage(tenant).specs.use(cacheKey, chars, this.limits.specs, this.limits.specChars);
   }
 
@@ -76,7 +84,7 @@ export class TenantLedger {
   }
 
   /** The tenant ran the graph `key`; returns the graph keys of its own to evict from the engine. */
-  useSession(tenant: string, key: string, bytes: number): string[] {
+  useSession(tenant: string, key: string, bytes: number): readonly string[] {
     return this.#usage(tenant).sessions.use(key, bytes, this.limits.sessions, this.limits.sessionBytes);
   }
 

@@ -14,8 +14,11 @@ type Timer = ReturnType<typeof setTimeout>;
 
 export interface JobSpec {
   op: HostOp;
-  /** The job's message, or how to make it when it is first sent (a job the host may answer need not be encoded). */
-  msg: WireMessage | (() => WireMessage);
+  /**
+   * The job's message, or how to make it when it is first sent to `interp` (a job the host may
+   * answer need not be encoded).
+   */
+  msg: WireMessage | ((interp: Interpreter) => WireMessage);
   /** Human description for errors, e.g. "calling tok.encode". */
   context: string;
   timeoutMs?: number;
@@ -437,7 +440,7 @@ export class Interpreter {
   private send(job: Job) {
     let msg: WireMessage;
     try {
-      msg = typeof job.msg === "function" ? (job.msg = job.msg()) : job.msg;
+      msg = typeof job.msg === "function" ? (job.msg = job.msg(this)) : job.msg;
     } catch (e) {
       this.inFlight = undefined;
       this.settle(job, e instanceof Error ? e : new WasmdeployError(String(e)));

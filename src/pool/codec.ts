@@ -14,11 +14,11 @@ export class HandleCodec implements WireCodec {
   readonly passed: HandleRef[] = [];
   /** Engine store ids of the host tensors this call sends (the interpreter adopts them). */
   readonly tensorsPut: string[] = [];
-  /** The store id of each tensor occurrence in the message, in wire order (Python's argument order). */
-  readonly tensorArgs: string[] = [];
+  /** Each tensor occurrence in the message, in wire order (Python's argument order). */
+  readonly tensorArgs: Tensor[] = [];
   readonly #ids = new Map<Tensor, string>();
-  /** The tensors were put by putArgs: encoding the message later must not list them again. */
-  #argsPut = false;
+  /** The tensors were listed by argsOnly: encoding the message later must not list them again. */
+  #argsListed = false;
   /** The interpreter that runs the call, set once known (results are decoded after). */
   target?: Interpreter;
 
@@ -43,20 +43,21 @@ export class HandleCodec implements WireCodec {
         this.#ids.set(v, id);
         this.tensorsPut.push(id);
       }
-      if (!this.#argsPut) this.tensorArgs.push(id);
+      if (!this.#argsListed) this.tensorArgs.push(v);
       return { $x: "tensor", storage: id, dtype: v.dtype, shape: [...v.shape] };
     }
     return undefined;
   }
 
   /**
-   * Put a call's tensor arguments in the engine store as encoding them would, in the same order,
-   * without encoding the call (host replay may answer it without a message; see
-   * HostReplay.fastKey). A message encoded afterwards names the same storages.
+   * List a call's tensor arguments as encoding it would, without encoding it or putting them in
+   * the engine store: host replay may answer the call from the tensors themselves, and the store
+   * gets them only if a message is encoded after all (host-replay.ts, fastCall: every argument is a
+   * Tensor, so wire order is argument order).
    */
-  putArgs(args: readonly Tensor[]): void {
-    for (const t of args) this.encode(t);
-    this.#argsPut = true;
+  argsOnly(args: readonly Tensor[]): void {
+    this.tensorArgs.push(...args);
+    this.#argsListed = true;
   }
 
   decode(tagged: Record<string, unknown>): unknown {

@@ -14,7 +14,7 @@ import type { EngineName, HostRequest, ReplicatedAddress, WireMessage } from "..
 import { decode, encode } from "../wire.js";
 import { chooseInterpreter } from "./balance.js";
 import { HandleCodec } from "./codec.js";
-import { fastKey, HostReplay } from "./host-replay.js";
+import { fastCall, HostReplay } from "./host-replay.js";
 import type { CallLimits, InvokeOptions, PackageRef, PoolPort } from "./port.js";
 
 export interface PoolOptions {
@@ -162,12 +162,17 @@ export class Pool implements PoolPort {
     const payload = req.op === "call" && !hr ? { ...req.payload, no_plan: true } : req.payload;
     // A call of tensors alone whose like was encoded before has a known signature: its message
     // is made only if Python has to run it (the host answers most such calls alone).
-    const fast = hr && req.op === "call" ? fastKey(payload as Record<string, unknown>) : undefined;
+    const fast = hr && req.op === "call" ? fastCall(payload as Record<string, unknown>) : undefined;
     let sig = fast === undefined ? undefined : hr!.knownSignature(fast);
-    let msg: WireMessage | (() => WireMessage);
+    let msg: WireMessage | ((i: Interpreter) => WireMessage);
     if (sig !== undefined) {
-      codec.putArgs((payload as { args: Tensor[] }).args);
-      msg = () => encode(payload, codec);
+      codec.argsOnly(fast!.args);
+      // Encoded only when Python runs the call: its tensors enter the store then, as that interpreter's.
+      msg = (i) => {
+        const m = encode(payload, codec);
+        this.engineHost.adopt(codec.tensorsPut, i.owner);
+        return m;
+      };
     } else {
       msg = encode(payload, codec);
       // Calls of replicated objects only: a handle's object is reachable from the host at any time.
@@ -199,7 +204,7 @@ export class Pool implements PoolPort {
       // Inputs belong to the interpreter generation that runs the call (known only at dispatch).
       onStart: codec.tensorsPut.length ? (i) => this.engineHost.adopt(codec.tensorsPut, i.owner) : undefined,
       check: pkg ? () => (pkg.closed ? new ClosedError(`package ${pkg.label} was unloaded`) : undefined) : undefined,
-      local: hr && sig !== undefined ? (i) => hr.run(i, sig, codec.tensorArgs, this.#requester(i)) : undefined,
+      local: hr && sig !== undefined ? (i) => hr.run(i, sig, codec.tensorArgs, codec.tensorsPut, this.#requester(i)) : undefined,
       // Only with host replay on does Python put a plan before a call's result (no_plan above).
       onReply: hr && req.op === "call" ? (m) => hr.takePlan(interp, sig, m) : undefined,
     };
@@ -286,11 +291,32 @@ export class Pool implements PoolPort {
   }
 
   #pick(pkg?: PackageRef): Interpreter {
+    // The round-robin next one, idle on an idle thread and free to serve pkg, is what
+    // chooseInterpreter picks (the first it looks at, and nothing beats it): found without
+    // building its views, on every call of a lone caller.
+    const next = this.#slots[this.#rr];
+    if (next && this.#idleFor(next, pkg)) {
+      this.#rr = (this.#rr + 1) % this.#slots.length;
+      return next.interp;
+    }
     const views = this.#slots.map((s) => ({ alive: s.interp.alive, load: this.load(s.interp), tenant: this.#state(s.interp).tenant, thread: s.interp.thread }));
     const i = chooseInterpreter(views, this.#rr, pkg?.id, this.#opts.sandboxed);
     if (i < 0) throw new WasmdeployError("no interpreter is alive: every one failed to boot; see the earlier errors");
     this.#rr = (i + 1) % this.#slots.length;
     return this.#slots[i]!.interp;
+  }
+
+  /** Alive, no load, alone on its thread or on one where no interpreter has load, and not another package's tenant. */
+  #idleFor(slot: Slot, pkg: PackageRef | undefined): boolean {
+    const { interp } = slot;
+    if (!interp.alive || this.load(interp) !== 0) return false;
+    if (this.#opts.sandboxed && pkg) {
+      const tenant = this.#state(interp).tenant;
+      if (tenant !== undefined && tenant !== pkg.id) return false;
+    }
+    const thread = interp.thread;
+    if (thread !== undefined) for (const s of this.#slots) if (s.interp.thread === thread && s.interp.alive && this.load(s.interp) !== 0) return false;
+    return true;
   }
 
   /** Live interpreters whose current generation loaded package `pkgId`. */

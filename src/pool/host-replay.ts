@@ -16,7 +16,7 @@
 //   failure. The storages a plan names are held by Python state that only Python can change, and
 //   no Python runs while a plan lives.
 
-import type { EngineHost, Requester } from "../bridge/engine-host.js";
+import type { EngineHost, HostFeeds, Requester } from "../bridge/engine-host.js";
 import type { DType } from "../engine/graph.js";
 import { ValueConversionError } from "../errors.js";
 import { type Interpreter, LocalResult } from "../interpreter/interpreter.js";
@@ -72,18 +72,27 @@ function stripPlan(msg: WireMessage): HostPlan | undefined {
   return plan;
 }
 
-/** Signatures remembered by fast key (see fastKey); cleared when full. */
-const MAX_FAST_KEYS = 1024;
+/** Signatures remembered for fast calls (see fastCall); all forgotten when this many are kept. */
+const MAX_FAST_SIGNATURES = 1024;
 
 /**
- * A key for a call whose encoding is a function of the key alone, so that its signature can be
- * looked up instead of encoding the call (about 2 µs of a 37 µs LSTM call): a call payload as
- * ReplicatedObject builds it ({pkg, package, resource, method?, args, kwargs}), every argument
- * a Tensor, no keyword arguments. The key holds the address, the method, and per argument its
- * dtype, its shape and which earlier argument it is the same Tensor as: exactly what the wire
- * text holds once storage ids are renumbered. Undefined for any other call.
+ * A call whose encoding is a function of these fields alone, so that its signature can be looked
+ * up instead of encoding the call (encoding is several µs of a 0.1 ms LSTM call): a call payload
+ * as ReplicatedObject builds it ({pkg, package, resource, method?, args, kwargs}), every argument
+ * a Tensor, no keyword arguments. Its signature depends on the address, the method, and per
+ * argument its dtype, its shape and which earlier argument it is the same Tensor as: exactly what
+ * the wire text holds once storage ids are renumbered.
  */
-export function fastKey(payload: Readonly<Record<string, unknown>>): string | undefined {
+export interface FastCall {
+  pkg: string;
+  name: string;
+  resource: string;
+  method: string | undefined;
+  args: readonly Tensor[];
+}
+
+/** The payload as a FastCall, or undefined for any other call. */
+export function fastCall(payload: Readonly<Record<string, unknown>>): FastCall | undefined {
   const { pkg, package: name, resource, method, args, kwargs } = payload;
   if (typeof pkg !== "string" || typeof name !== "string" || typeof resource !== "string") return undefined;
   if (method !== undefined && typeof method !== "string") return undefined;
@@ -93,21 +102,40 @@ export function fastKey(payload: Readonly<Record<string, unknown>>): string | un
   let keys = 0;
   for (const _ in payload) keys++;
   if (keys !== (method === undefined ? 5 : 6)) return undefined;
-  // Length-prefixed: no two addresses make the same text.
-  let key = `${pkg.length}:${pkg}${name.length}:${name}${resource.length}:${resource}${method === undefined ? "-" : `${method.length}:${method}`}`;
+  for (const a of args) if (!(a instanceof Tensor)) return undefined;
+  return { pkg, name, resource, method, args: args as Tensor[] };
+}
+
+/** A remembered signature and the fast call it was encoded from (arguments by dtype, shape, sameness). */
+interface FastSignature {
+  pkg: string;
+  name: string;
+  method: string | undefined;
+  dtypes: DType[];
+  shapes: number[][];
+  /** Per argument: the index of its first occurrence among the arguments (itself if first). */
+  same: number[];
+  sig: string;
+}
+
+/** Whether `c` encodes exactly as the call `e` remembers; compared field by field, no key built. */
+function sameCall(e: FastSignature, c: FastCall): boolean {
+  const args = c.args;
+  if (e.pkg !== c.pkg || e.name !== c.name || e.method !== c.method || e.dtypes.length !== args.length) return false;
   for (let i = 0; i < args.length; i++) {
-    const a: unknown = args[i];
-    if (!(a instanceof Tensor)) return undefined;
-    const same = args.indexOf(a);
-    key += `|${same < i ? same : ""}=${a.dtype}:${a.shape.join(",")}`;
+    const a = args[i]!;
+    const shape = e.shapes[i]!;
+    if (a.dtype !== e.dtypes[i] || a.shape.length !== shape.length || args.indexOf(a) !== e.same[i]) return false;
+    for (let d = 0; d < shape.length; d++) if (a.shape[d] !== shape[d]) return false;
   }
-  return key;
+  return true;
 }
 
 export class HostReplay {
   readonly #plans = new Map<Interpreter, Plans>();
-  /** fastKey -> the signature the full encoding gave a call with that key. */
-  readonly #signatures = new Map<string, string>();
+  /** Per resource name: signatures the full encoding gave fast calls (see fastCall). */
+  readonly #signatures = new Map<string, FastSignature[]>();
+  #fastCount = 0;
   /** Calls answered by the host, per interpreter index (ManagerStats). */
   readonly counts: number[] = [];
 
@@ -125,15 +153,33 @@ export class HostReplay {
     return msg.json.replace(STORAGE_ID, (m) => `"storage":${seen.get(m) ?? (seen.set(m, seen.size), seen.size - 1)}`);
   }
 
-  /** The signature of calls with this fast key, if one was encoded before. */
-  knownSignature(key: string): string | undefined {
-    return this.#signatures.get(key);
+  /** The signature of a call encoded before that `call` encodes exactly as, if any. */
+  knownSignature(call: FastCall): string | undefined {
+    const seen = this.#signatures.get(call.resource);
+    if (seen) for (const e of seen) if (sameCall(e, call)) return e.sig;
+    return undefined;
   }
 
-  /** Remember the signature a call with this fast key encoded to. */
-  rememberSignature(key: string, sig: string): void {
-    if (this.#signatures.size >= MAX_FAST_KEYS) this.#signatures.clear();
-    this.#signatures.set(key, sig);
+  /** Remember the signature `call` encoded to. */
+  rememberSignature(call: FastCall, sig: string): void {
+    if (this.#fastCount >= MAX_FAST_SIGNATURES) {
+      this.#signatures.clear();
+      this.#fastCount = 0;
+    }
+    const { pkg, name, method, args } = call;
+    const entry: FastSignature = {
+      pkg,
+      name,
+      method,
+      dtypes: args.map((a) => a.dtype),
+      shapes: args.map((a) => [...a.shape]),
+      same: args.map((a) => args.indexOf(a)),
+      sig,
+    };
+    let seen = this.#signatures.get(call.resource);
+    if (!seen) this.#signatures.set(call.resource, (seen = []));
+    seen.push(entry);
+    this.#fastCount++;
   }
 
   /** Any operation is about to reach `interp`'s Python: its plans are void. */
@@ -156,17 +202,20 @@ export class HostReplay {
 
   /**
    * Answer a call on the host if `interp` holds a plan for `sig`; undefined sends it to Python.
-   * `inputs` are the engine store ids of the call's tensors, in wire order (Python's order).
+   * `args` are the call's tensors in wire order (Python's order), read in place; `stored` are
+   * the engine store ids the call put them under, if it did (freed once the host answers).
    */
-  async run(interp: Interpreter, sig: string, inputs: readonly string[], who: Requester): Promise<LocalResult | undefined> {
+  async run(interp: Interpreter, sig: string, args: readonly Tensor[], stored: readonly string[], who: Requester): Promise<LocalResult | undefined> {
     const p = this.#plans.get(interp);
     const entry = p && p.generation === interp.generation ? p.bySig.get(sig) : undefined;
     if (!entry) return undefined;
     const { plan, template, outputUses } = entry;
-    const feeds: Record<string, [string, number]> = {};
-    for (const [name, ...b] of plan.feeds) {
-      if (b[0] === "a") feeds[name] = [inputs[b[1]]!, 0];
-      else if (b[0] === "s") feeds[name] = [b[1], b[2]];
+    const feeds: HostFeeds = {};
+    for (const f of plan.feeds) {
+      // [name, "a", argument index] or [name, "s", storage, offset, ...]
+      const name = f[0];
+      if (f[1] === "a" && args[f[2]] instanceof Tensor) feeds[name] = args[f[2]]!;
+      else if (f[1] === "s") feeds[name] = [f[2], f[3]];
       else return undefined;
     }
     let outs: Tensor[] | undefined;
@@ -193,14 +242,18 @@ export class HostReplay {
           const t = outs[b[1]]!;
           return outputUses[b[1]] === 1 ? t : new Tensor(t.dtype, t.data.slice(), [...t.shape]);
         }
-        if (b?.[0] === "a") return this.engine.takeWhole(inputs[b[1]]!, who);
+        if (b?.[0] === "a") {
+          const t = args[b[1]];
+          if (!(t instanceof Tensor)) throw new ValueConversionError("host replay: a result template names no argument");
+          return new Tensor(t.dtype, t.data.slice(), [...t.shape]); // a copy, as results from the store are
+        }
         if (b?.[0] === "s") return this.engine.take(b[1], b[3], b[2], b[4], who);
         throw new ValueConversionError("host replay: a result template names no tensor");
       },
     };
     const value = decodeParsed(template, NO_BUFFERS, codec);
     // Python never saw these inputs: the host frees them.
-    this.engine.release(inputs);
+    if (stored.length) this.engine.release(stored);
     this.counts[interp.index] = (this.counts[interp.index] ?? 0) + 1;
     return new LocalResult(value);
   }
