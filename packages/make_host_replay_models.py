@@ -42,12 +42,12 @@ def steps_for(name, g):
             a = x()
             out.append(call(a, {"same": 0}) if same else call(a, x()))
         return out
-    if name == "mixed":
+    if name in ("mixed", "echo"):
         return [call(x()) for _ in range(5)]
     raise KeyError(name)
 
 
-MODELS = [("scaled", "Scaled"), ("pair", "Pair"), ("mixed", "Mixed")]
+MODELS = [("scaled", "Scaled"), ("pair", "Pair"), ("mixed", "Mixed"), ("echo", "Echo")]
 
 
 def encode(v):

@@ -1,6 +1,7 @@
 """Models for host replay (src/pool/host-replay.ts): plain one-graph forwards the host can replay
 alone, whose results depend on Python state that the host may change between calls (an
-attribute, another method), on non-tensor arguments, and on which arguments are the same tensor."""
+attribute, another method), on non-tensor arguments, and on which arguments are the same tensor;
+and one that hands its argument back."""
 
 import torch
 import torch.nn as nn
@@ -45,3 +46,14 @@ class Mixed(nn.Module):
     def forward(self, x):
         y = self.lin(x) + self.offset
         return {"y": y, "pair": (y, y.relu()), "n": 3, "f": 0.5, "ok": True, "none": None, "s": "out", "w": self.offset}
+
+
+class Echo(nn.Module):
+    """Its argument back beside a result: the host answers with the argument's values."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(6, 2)
+
+    def forward(self, x):
+        return x, self.lin(x)

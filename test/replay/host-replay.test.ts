@@ -180,6 +180,23 @@ describe.each(["trusted", "sandboxed"] as const)("host replay matches PyTorch on
     expect(hostReplays(manager) - before).toBe(1);
   });
 
+  it("hands an argument back with its values, in a tensor of its own", async () => {
+    const m = model("echo");
+    const obj = (await manager.loadPackage(path.join(DIR, m.file))).loadPickle(...m.pickle);
+    const answered = await run(manager, m, obj);
+    expect(answered).toEqual([0, 0, 1, 1, 1]);
+    // The host's answer copies the argument (results never alias the caller's data).
+    const step = calls(m)[4]!;
+    const x = args(step)[0] as Tensor;
+    const before = hostReplays(manager);
+    const [back] = (await obj.call(x)) as [Tensor, Tensor];
+    expect(hostReplays(manager) - before).toBe(1);
+    expect(back).not.toBe(x);
+    expect(back.data.buffer).not.toBe(x.data.buffer);
+    (x.data as Float32Array).fill(7);
+    check(back, (step.expected as { tuple: Enc[] }).tuple[0]!, "echo's argument after the caller changed it");
+  });
+
   it("drops the plans of an unloaded package: its calls fail as unloaded, a reload starts over", async () => {
     const m = model("mixed");
     const pkg = await manager.loadPackage(path.join(DIR, m.file));
