@@ -118,6 +118,19 @@ interface FastSignature {
   sig: string;
 }
 
+/**
+ * A number from the arguments' dtypes and shapes, to bucket remembered calls by: a call of one
+ * resource made with many shapes (a tokenizer's lengths) is not compared with each of them.
+ */
+function shapeHash(args: readonly Tensor[]): number {
+  let h = args.length;
+  for (const a of args) {
+    h = (Math.imul(h, 31) + a.dtype.length * 7 + a.dtype.charCodeAt(a.dtype.length - 1)) | 0;
+    for (const d of a.shape) h = (Math.imul(h, 31) + d) | 0;
+  }
+  return h;
+}
+
 /** Whether `c` encodes exactly as the call `e` remembers; compared field by field, no key built. */
 function sameCall(e: FastSignature, c: FastCall): boolean {
   const args = c.args;
@@ -133,8 +146,8 @@ function sameCall(e: FastSignature, c: FastCall): boolean {
 
 export class HostReplay {
   readonly #plans = new Map<Interpreter, Plans>();
-  /** Per resource name: signatures the full encoding gave fast calls (see fastCall). */
-  readonly #signatures = new Map<string, FastSignature[]>();
+  /** Per resource name and shapeHash: signatures the full encoding gave fast calls (see fastCall). */
+  readonly #signatures = new Map<string, Map<number, FastSignature[]>>();
   #fastCount = 0;
   /** Calls answered by the host, per interpreter index (ManagerStats). */
   readonly counts: number[] = [];
@@ -155,7 +168,7 @@ export class HostReplay {
 
   /** The signature of a call encoded before that `call` encodes exactly as, if any. */
   knownSignature(call: FastCall): string | undefined {
-    const seen = this.#signatures.get(call.resource);
+    const seen = this.#signatures.get(call.resource)?.get(shapeHash(call.args));
     if (seen) for (const e of seen) if (sameCall(e, call)) return e.sig;
     return undefined;
   }
@@ -176,8 +189,11 @@ export class HostReplay {
       same: args.map((a) => args.indexOf(a)),
       sig,
     };
-    let seen = this.#signatures.get(call.resource);
-    if (!seen) this.#signatures.set(call.resource, (seen = []));
+    let byShape = this.#signatures.get(call.resource);
+    if (!byShape) this.#signatures.set(call.resource, (byShape = new Map()));
+    const h = shapeHash(args);
+    let seen = byShape.get(h);
+    if (!seen) byShape.set(h, (seen = []));
     seen.push(entry);
     this.#fastCount++;
   }
