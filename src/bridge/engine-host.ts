@@ -11,7 +11,7 @@
 
 import { structuralKey } from "../engine/structural-key.js";
 import type { DType, GraphSpec } from "../engine/graph.js";
-import { dtypeInfo, shapeSize, viewAs } from "../engine/dtype.js";
+import { dtypeInfo, sameShape, shapeSize, viewAs } from "../engine/dtype.js";
 import { admitGraph } from "../engine/admission/admit.js";
 import { DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "../engine/admission/limits.js";
 import { EngineMemoryError } from "../engine/errors.js";
@@ -774,10 +774,4 @@ interface RunRequest {
 }
 
 /** "12.5 MB", or "4096 bytes" below a megabyte (where one decimal of MB would say 0.0). */
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 const mib = (bytes: number) => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MB` : `${bytes} bytes`);

@@ -56,6 +56,13 @@ export function shapeSize(shape: readonly number[]): number {
   return n;
 }
 
+/** Equal ranks and equal dimensions. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function isValidShape(shape: unknown): shape is number[] {
   return Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0);
 }

@@ -17,6 +17,7 @@
 //   no Python runs while a plan lives.
 
 import type { EngineHost, HostFeeds, Requester } from "../bridge/engine-host.js";
+import { sameShape } from "../engine/dtype.js";
 import type { DType } from "../engine/graph.js";
 import { ValueConversionError } from "../errors.js";
 import { type Interpreter, LocalResult } from "../interpreter/interpreter.js";
@@ -137,9 +138,7 @@ function sameCall(e: FastSignature, c: FastCall): boolean {
   if (e.pkg !== c.pkg || e.name !== c.name || e.method !== c.method || e.dtypes.length !== args.length) return false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const shape = e.shapes[i]!;
-    if (a.dtype !== e.dtypes[i] || a.shape.length !== shape.length || args.indexOf(a) !== e.same[i]) return false;
-    for (let d = 0; d < shape.length; d++) if (a.shape[d] !== shape[d]) return false;
+    if (a.dtype !== e.dtypes[i] || !sameShape(a.shape, e.shapes[i]!) || args.indexOf(a) !== e.same[i]) return false;
   }
   return true;
 }

@@ -13,14 +13,14 @@
 //      covers intermediates and is refused before anything is allocated.
 
 import type { AttrValue, DType, GraphNode, GraphSpec } from "../graph.js";
-import { dtypeInfo, isDType } from "../dtype.js";
+import { dtypeInfo, isDType, sameShape } from "../dtype.js";
 import { GraphRefusedError } from "../errors.js";
 import { DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from "./limits.js";
 import { opRule, type NodeContext } from "./ops.js";
 import { rewriteIntegerDivision } from "./int-division.js";
 import { replaceEmptyNodes } from "./empty-values.js";
 import { guardAdaptiveRoiAlign } from "./roi-guard.js";
-import { fail, numel, sameShape, ShapeError, type ValueType } from "./shapes.js";
+import { fail, numel, ShapeError, type ValueType } from "./shapes.js";
 
 export interface AdmittedGraph {
   /** The graph to run: the caller's, with integer division rewritten. */

@@ -6,7 +6,8 @@
 // any domain but the default one, is refused.
 
 import type { DType } from "../graph.js";
-import { axis, broadcast, dim, einsum, fail, matmulShape, numel, sameShape, sliceLength, type ValueType, windowOut } from "./shapes.js";
+import { sameShape } from "../dtype.js";
+import { axis, broadcast, dim, einsum, fail, matmulShape, numel, sliceLength, type ValueType, windowOut } from "./shapes.js";
 
 export type AttrKind = "int" | "ints" | "float" | "floats" | "string" | "tensor";
 

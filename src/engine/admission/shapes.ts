@@ -48,8 +48,6 @@ export function broadcast(...shapes: (readonly number[])[]): number[] {
   return out;
 }
 
-export const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-
 /**
  * Output length of a pooling or convolution window along one axis, as ONNX Runtime computes it
  * (PoolAttributes::ComputeOutputSize; ceil mode drops a last window that would start in padding).
