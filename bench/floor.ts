@@ -16,17 +16,12 @@
 //   npm run bench:floor -- [--models lstm_tagger,tinygpt] [--rounds 40] [--calls 200]
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
-import { CACHE_DIR, PYTHON, RESULTS_DIR, SNAPSHOT_DIR, log, repoPath, round } from "./lib/common.js";
+import { arg, CACHE_DIR, PYTHON, SNAPSHOT_DIR, log, repoPath, round, writeResult } from "./lib/common.js";
 
 const ZOO_DIR = path.join(CACHE_DIR, "zoo");
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-}
 
 interface Layer {
   wallP10Us: number;
@@ -116,8 +111,5 @@ for (const m of models) {
   console.log(`| | call - engine (the call machinery) | ${d("call", "engine")} |`);
   console.log(`| | call - ort default | ${d("call", "ort default")} |\n`);
 }
-mkdirSync(RESULTS_DIR, { recursive: true });
-const out = path.join(RESULTS_DIR, `${(result.date as string).slice(0, 10)}-floor${process.argv.includes("--tag") ? `-${arg("tag", "")}` : ""}.json`);
-writeFileSync(out, JSON.stringify(result, null, 1) + "\n");
-log(`wrote ${path.relative(process.cwd(), out)}`);
+writeResult("floor", result as { date: string });
 process.exit(0);

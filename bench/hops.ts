@@ -13,7 +13,7 @@
 
 import { readFileSync } from "node:fs";
 import type { InterpreterManager as IM, Tensor as TensorT } from "wasmdeploy";
-import { type Manifest, MODELS_DIR, SNAPSHOT_DIR, findModel, repoPath } from "./lib/common.js";
+import { arg, type Manifest, MODELS_DIR, SNAPSHOT_DIR, findModel, repoPath } from "./lib/common.js";
 
 interface Hops {
   [k: string]: number;
@@ -28,11 +28,6 @@ export interface HopRow {
   total: number;
   engine: number;
   python: Hops;
-}
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
 }
 
 export async function measureHops(opts: {

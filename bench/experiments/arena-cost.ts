@@ -10,15 +10,10 @@
 //
 // Needs the zoo (/usr/bin/python3 bench/make_zoo_models.py --out bench/.cache/zoo).
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
-import { CACHE_DIR, log, median, RESULTS_DIR, round } from "../lib/common.js";
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-}
+import { arg, CACHE_DIR, log, median, round, writeResult } from "../lib/common.js";
 
 const BLOCK_MS = 600;
 const PAUSE_MS = 150;
@@ -75,9 +70,5 @@ for (const m of models) {
   const s = r.sessions;
   console.log(`| ${m} | ${s["every core"]!.ms} ms | ${s["engine wide options"]!.ms} ms | ${s["engine wide options, arena on"]!.ms} ms | ${r.arenaOffOverOn}x | ${r.wideOverEveryCore}x |`);
 }
-mkdirSync(RESULTS_DIR, { recursive: true });
-const tag = process.argv.includes("--tag") ? `-${arg("tag", "")}` : "";
-const out = path.join(RESULTS_DIR, `${(result.date as string).slice(0, 10)}-arena-cost${tag}.json`);
-writeFileSync(out, JSON.stringify(result, null, 1) + "\n");
-log(`wrote ${path.relative(process.cwd(), out)}`);
+writeResult("arena-cost", result as { date: string });
 process.exit(0);

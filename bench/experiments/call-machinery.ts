@@ -12,15 +12,10 @@
 // Needs the zoo (/usr/bin/python3 bench/make_zoo_models.py --out bench/.cache/zoo).
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { CACHE_DIR, log, median, RESULTS_DIR, round, SNAPSHOT_DIR } from "../lib/common.js";
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-}
+import { arg, CACHE_DIR, log, median, round, SNAPSHOT_DIR, writeResult } from "../lib/common.js";
 
 interface Side {
   call: () => Promise<unknown>;
@@ -111,9 +106,5 @@ for (const m of models) {
       `call time this/baseline, geometric mean of ${rounds} rounds: ${r.callRatioGeomean} (this faster in ${r.thisFasterRounds})\n`,
   );
 }
-mkdirSync(RESULTS_DIR, { recursive: true });
-const tag = process.argv.includes("--tag") ? `-${arg("tag", "")}` : "";
-const out = path.join(RESULTS_DIR, `${(result.date as string).slice(0, 10)}-call-machinery${tag}.json`);
-writeFileSync(out, JSON.stringify(result, null, 1) + "\n");
-log(`wrote ${path.relative(process.cwd(), out)}`);
+writeResult("call-machinery", result as { date: string });
 process.exit(0);

@@ -2,7 +2,7 @@
 // process memory (/proc), the model manifest and output checks.
 
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,6 +21,22 @@ export const repoPath = (p: string) => (path.isAbsolute(p) ? p : path.join(REPO,
 // ------------------------------------------------------------------------------------------
 
 const t0 = Date.now();
+/** The value after `--name` on the command line, or `dflt`. */
+export function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : dflt;
+}
+
+/** Write a bench's result as bench/results/<date>-<name>[-<--tag>].json and say where. */
+export function writeResult(name: string, result: { date: string }): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const tag = process.argv.includes("--tag") ? `-${arg("tag", "")}` : "";
+  const out = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-${name}${tag}.json`);
+  writeFileSync(out, JSON.stringify(result, null, 1) + "\n");
+  log(`wrote ${path.relative(process.cwd(), out)}`);
+  return out;
+}
+
 export function elapsed(): string {
   const s = Math.floor((Date.now() - t0) / 1000);
   return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
