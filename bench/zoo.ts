@@ -14,14 +14,14 @@
 // Also a child task of bench/child.ts ("zoo"), one model per child.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import path from "node:path";
 import {
+  arg,
   CACHE_DIR,
   type Manifest,
   PYTHON,
-  RESULTS_DIR,
   SNAPSHOT_DIR,
   type Summary,
   checkArray,
@@ -32,6 +32,7 @@ import {
   round,
   runTsChild,
   summarize,
+  writeResult,
 } from "./lib/common.js";
 
 const ZOO_DIR = path.join(CACHE_DIR, "zoo");
@@ -188,19 +189,14 @@ function gitCommit(): string | undefined {
   }
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 async function main() {
   const quick = process.argv.includes("--quick");
   const startLoad = round(loadavg()[0]!, 2);
   log(`zoo: making the models if needed (${PYTHON} bench/make_zoo_models.py)`);
   execFileSync(PYTHON, [repoPath("bench/make_zoo_models.py"), "--out", ZOO_DIR], { stdio: ["ignore", "ignore", "inherit"] });
   const manifest = JSON.parse(readFileSync(MANIFEST, "utf8")) as Manifest;
-  const only = arg("only")?.split(",");
-  const isolation = (arg("isolation") ?? "trusted") as "trusted" | "sandboxed";
+  const only = arg("only", "") ? arg("only", "").split(",") : undefined;
+  const isolation = arg("isolation", "trusted") as "trusted" | "sandboxed";
   const names = manifest.models.map((m) => m.model).filter((m) => !only || only.includes(m));
   const rows: ZooRow[] = [];
   for (const model of names) {
@@ -244,11 +240,7 @@ async function main() {
     );
   }
   console.log(`\ngeometric mean ${geomean}x, worst ${result.maxRatio}x; against 1-thread onnxruntime-node ${geomean1}x; against onnxruntime-node on every core ${geomeanAll}x, worst ${result.maxRatioAll}x`);
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const tag = arg("tag");
-  const file = path.join(RESULTS_DIR, `${result.date.slice(0, 10)}-zoo${quick ? "-quick" : ""}${tag ? `-${tag}` : ""}.json`);
-  writeFileSync(file, JSON.stringify(result, null, 1) + "\n");
-  log(`wrote ${path.relative(process.cwd(), file)}`);
+  writeResult(quick ? "zoo-quick" : "zoo", result);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname) && existsSync(repoPath("bench"))) {
